@@ -1,0 +1,85 @@
+/* zxmobile - libpq connection helpers */
+#include <zxsync/db.h>
+#include <zxsync/log.h>
+
+#include <apr_strings.h>
+#include <string.h>
+
+struct zx_db {
+    PGconn *conn;
+    apr_pool_t *pool;
+    char sqlstate[6];
+};
+
+static apr_status_t db_cleanup(void *data)
+{
+    zx_db *db = data;
+    if (db->conn) {
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static void notice_sink(void *arg, const PGresult *res)
+{
+    /* NOTICEs (e.g. "relation already exists, skipping") go to the debug log, not stderr. */
+    zx_log(NULL, ZX_LOG_DEBUG, ZXLOGNO(00100) "postgres: %s",
+           PQresultErrorMessage(res));
+}
+
+zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
+{
+    zx_db *db = apr_pcalloc(p, sizeof *db);
+    db->pool = p;
+    db->conn = PQconnectdb(conninfo ? conninfo : "");
+    apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+        const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";
+        *err = apr_psprintf(p, "cannot connect to the database: %s", msg);
+        char *nl = strchr(*err, '\n');
+        if (nl && nl[1] == '\0')
+            *nl = '\0';
+        return NULL;
+    }
+    PQsetNoticeReceiver(db->conn, notice_sink, NULL);
+    return db;
+}
+
+PGconn *zx_db_conn(zx_db *db)
+{
+    return db->conn;
+}
+
+const char *zx_db_sqlstate(zx_db *db)
+{
+    return db->sqlstate;
+}
+
+PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const *params,
+                     const char **err)
+{
+    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    db->sqlstate[0] = '\0';
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state)
+        apr_cpystrn(db->sqlstate, state, sizeof db->sqlstate);
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    *err = apr_psprintf(db->pool, "%s%s%s", state ? state : "", state ? ": " : "",
+                        msg ? msg : PQerrorMessage(db->conn));
+    PQclear(res);
+    return NULL;
+}
+
+int zx_db_run(zx_db *db, const char *sql, int nparams, const char *const *params,
+              const char **err)
+{
+    PGresult *res = zx_db_exec(db, sql, nparams, params, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}

@@ -1,0 +1,271 @@
+/* zxmobile - the request pipeline (ARCHITECTURE.md section 2).
+ *
+ * Each stage is a function of its own that either lets the request go on (ZX_NEXT) or has
+ * answered it (ZX_DONE).  The stages run in the order of the table below; later layers
+ * (authentication, DoS filter, device registry, ABQ, provisioning, account logger) insert
+ * theirs into the same table.
+ */
+#include <zxsync/server.h>
+#include <zxsync/log.h>
+
+#include <apr_strings.h>
+#include <ctype.h>
+#include <string.h>
+
+typedef enum { ZX_NEXT = 0, ZX_DONE } zx_stage_result;
+typedef zx_stage_result zx_stage(const zx_server *srv, zx_request *req, zx_response *resp);
+
+void zx_server_settings_default(zx_server_settings *s)
+{
+    s->versions = ZX_VSET_ALL;
+    s->max_body = ZX_DEFAULT_MAX_BODY;
+    s->max_wbxml_depth = ZX_WBXML_DEFAULT_MAX_DEPTH;
+}
+
+/* ---- responses ------------------------------------------------------------------------ */
+
+void zx_respond_http(const zx_request *req, zx_response *resp, int http_status,
+                     zx_log_level level, const char *reason)
+{
+    resp->status = http_status;
+    resp->content_type = NULL;
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->reason = reason;
+    resp->reason_level = level;
+}
+
+void zx_respond_wbxml(const zx_request *req, zx_response *resp, const zx_wb_node *doc)
+{
+    unsigned char *out;
+    apr_size_t len;
+    if (zx_wbxml_encode(req->pool, doc, &out, &len) != ZX_WBXML_OK) {
+        zx_respond_http(req, resp, 500, ZX_LOG_ERR,
+                        ZXLOGNO(00001) "internal error: response tree cannot be encoded");
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "application/vnd.ms-sync.wbxml";
+    resp->body = out;
+    resp->body_len = len;
+}
+
+void zx_respond_error(const zx_request *req, zx_response *resp, zx_eas_status eas_status,
+                      int legacy_http, zx_log_level level, const char *reason)
+{
+    const zx_command_info *ci = zx_command_info_get(req->cmd);
+    if (req->proto >= ZX_V140 && ci && ci->root_tag != ZX_TAG_NONE_) {
+        int status_tag = zx_wb_tag_lookup(ZX_WB_PAGE(ci->root_tag), "Status");
+        if (status_tag >= 0) {
+            zx_wb_node *root = zx_wb_new(req->pool, ci->root_tag);
+            zx_wb_add_textf(req->pool, root, (unsigned)status_tag, "%d", (int)eas_status);
+            zx_respond_wbxml(req, resp, root);
+            resp->reason = reason;
+            resp->reason_level = level;
+            return;
+        }
+    }
+    zx_respond_http(req, resp, legacy_http, level, reason);
+}
+
+void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_response *resp)
+{
+    apr_table_setn(resp->headers, "MS-ASProtocolVersions",
+                   zx_vset_str(req->pool, srv->settings.versions));
+    apr_table_setn(resp->headers, "MS-ASProtocolCommands",
+                   zx_command_list(req->pool, srv->settings.versions));
+}
+
+/* ---- stages --------------------------------------------------------------------------- */
+
+/* OPTIONS ([MS-ASHTTP] 2.2.3, 3.2.5.2): versions and commands.  Other methods: 501. */
+static zx_stage_result stage_method(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    if (req->method == ZX_METHOD_POST)
+        return ZX_NEXT;
+    if (req->method == ZX_METHOD_OPTIONS) {
+        zx_respond_http(req, resp, 200, ZX_LOG_DEBUG, NULL);
+        apr_table_setn(resp->headers, "Allow", "OPTIONS,POST");
+        apr_table_setn(resp->headers, "Public", "OPTIONS,POST");
+        apr_table_setn(resp->headers, "MS-Server-ActiveSync", ZX_SERVER_ACTIVESYNC_VERSION);
+        zx_add_protocol_headers(srv, req, resp);
+        return ZX_DONE;
+    }
+    zx_respond_http(req, resp, 501, ZX_LOG_INFO,
+                    ZXLOGNO(00002) "method not supported by the ActiveSync endpoint");
+    apr_table_setn(resp->headers, "Allow", "OPTIONS,POST");
+    return ZX_DONE;
+}
+
+/* DeviceId: 1*32(ALPHA / DIGIT) ([MS-ASHTTP] 2.2.1.1.1.2.3). */
+static int device_id_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* 1*VCHAR */
+static int vchars(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7E)
+            return 0;
+    return 1;
+}
+
+/* Query parameters and protocol version ([MS-ASHTTP] 2.2.1.1.1, 2.2.1.1.2.6). */
+static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    apr_pool_t *p = req->pool;
+    if (!req->cmd_name || !*req->cmd_name) {
+        zx_respond_http(req, resp, 400, ZX_LOG_INFO, ZXLOGNO(00003) "query has no Cmd parameter");
+        return ZX_DONE;
+    }
+    if (req->cmd == ZX_CMD_UNKNOWN) {
+        zx_respond_http(req, resp, 501, ZX_LOG_INFO,
+                        apr_psprintf(p, ZXLOGNO(00004) "unknown command \"%s\"", req->cmd_name));
+        return ZX_DONE;
+    }
+    /* User: required in the plain form; optional in the base64 form (tag 8). */
+    if (!req->base64_query && !vchars(req->user, 256)) {
+        zx_respond_http(req, resp, 400, ZX_LOG_INFO,
+                        ZXLOGNO(00005) "query has no valid User parameter");
+        return ZX_DONE;
+    }
+    if (!req->proto_str || !*req->proto_str) {
+        zx_respond_http(req, resp, 400, ZX_LOG_INFO,
+                        ZXLOGNO(00006) "request has no protocol version (MS-ASProtocolVersion)");
+        zx_add_protocol_headers(srv, req, resp);
+        return ZX_DONE;
+    }
+    if (!req->proto || !(zx_vset_of(req->proto) & srv->settings.versions)) {
+        zx_respond_http(req, resp, 400, ZX_LOG_INFO,
+                        apr_psprintf(p, ZXLOGNO(00007) "protocol version \"%s\" not supported",
+                                     req->proto_str));
+        zx_add_protocol_headers(srv, req, resp);
+        return ZX_DONE;
+    }
+    if (req->base64_query && req->proto < ZX_V121) {
+        zx_respond_http(req, resp, 400, ZX_LOG_INFO,
+                        ZXLOGNO(00008) "base64 query used with protocol 2.5 or 12.0");
+        return ZX_DONE;
+    }
+    if (!device_id_valid(req->device_id)) {
+        zx_respond_error(req, resp, ZX_EAS_DEVICE_ID_INVALID, 400, ZX_LOG_INFO,
+                         ZXLOGNO(00009) "DeviceId missing or not 1-32 letters and digits");
+        return ZX_DONE;
+    }
+    if (!vchars(req->device_type, 64)) {
+        zx_respond_error(req, resp, ZX_EAS_DEVICE_TYPE_INVALID, 400, ZX_LOG_INFO,
+                         ZXLOGNO(00010) "DeviceType missing or invalid");
+        return ZX_DONE;
+    }
+    if (!zx_command_in_version(req->cmd, req->proto)) {
+        zx_respond_error(req, resp, ZX_EAS_VERSION_NOT_SUPPORTED, 400, ZX_LOG_INFO,
+                         apr_psprintf(p, ZXLOGNO(00011) "command %s does not exist in protocol %s",
+                                      req->cmd_name, req->proto_str));
+        return ZX_DONE;
+    }
+    return ZX_NEXT;
+}
+
+/* Does this command, at this version, carry a MIME body instead of WBXML?
+ * SendMail/SmartReply/SmartForward before 14.0 send message/rfc822 ([MS-ASCMD] 2.2.1.17). */
+static int body_is_mime(const zx_request *req)
+{
+    return req->proto < ZX_V140 && (req->cmd == ZX_CMD_SENDMAIL ||
+                                     req->cmd == ZX_CMD_SMARTREPLY ||
+                                     req->cmd == ZX_CMD_SMARTFORWARD);
+}
+
+static int content_type_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+    if (!ct || strncasecmp(ct, want, n) != 0)
+        return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Body: Content-Type and WBXML decoding ([MS-ASHTTP] 2.2.1.1.2.3, [MS-ASCMD] 2.2.2). */
+static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    if (req->body_len == 0)
+        return ZX_NEXT;     /* empty Sync/Ping and others: the command decides */
+    if (req->body_len > srv->settings.max_body) {
+        zx_respond_http(req, resp, 413, ZX_LOG_WARNING,
+                        ZXLOGNO(00012) "request body larger than ZxMobileMaxRequestSize");
+        return ZX_DONE;
+    }
+    if (body_is_mime(req)) {
+        if (!content_type_is(req->content_type, "message/rfc822")) {
+            zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
+                             ZXLOGNO(00013) "MIME body expected with Content-Type message/rfc822");
+            return ZX_DONE;
+        }
+        return ZX_NEXT;
+    }
+    int wbxml_ct = content_type_is(req->content_type, "application/vnd.ms-sync.wbxml") ||
+                   (req->proto >= ZX_V121 &&
+                    content_type_is(req->content_type, "application/vnd.ms-sync"));
+    if (!wbxml_ct) {
+        zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
+                         apr_psprintf(req->pool,
+                                      ZXLOGNO(00014) "body with Content-Type \"%s\", expected "
+                                      "application/vnd.ms-sync.wbxml",
+                                      req->content_type ? req->content_type : "(none)"));
+        return ZX_DONE;
+    }
+    zx_wbxml_limits lim = {srv->settings.max_body, srv->settings.max_wbxml_depth};
+    apr_size_t off = 0;
+    zx_wbxml_status st = zx_wbxml_decode(req->pool, req->body, req->body_len, &lim, &req->doc, &off);
+    if (st != ZX_WBXML_OK) {
+        zx_respond_error(req, resp, ZX_EAS_INVALID_WBXML, 400, ZX_LOG_INFO,
+                         apr_psprintf(req->pool, ZXLOGNO(00015) "malformed WBXML body: %s at byte %lu",
+                                      zx_wbxml_strerror(st), (unsigned long)off));
+        return ZX_DONE;
+    }
+    const zx_command_info *ci = zx_command_info_get(req->cmd);
+    if (ci->root_tag != ZX_TAG_NONE_ && req->doc->tag != ci->root_tag) {
+        zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
+                         apr_psprintf(req->pool, ZXLOGNO(00016) "%s request with root element %s:%s",
+                                      ci->name, zx_wb_page_name(ZX_WB_PAGE(req->doc->tag)),
+                                      zx_wb_tag_name(req->doc->tag)));
+        return ZX_DONE;
+    }
+    return ZX_NEXT;
+}
+
+/* Commands: one handler per command (later issues fill the table in eas/). */
+static zx_stage_result stage_command(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    zx_respond_error(req, resp, ZX_EAS_COMMAND_NOT_SUPPORTED, 501, ZX_LOG_INFO,
+                     apr_psprintf(req->pool, ZXLOGNO(00017) "command %s is not implemented",
+                                  req->cmd_name));
+    return ZX_DONE;
+}
+
+static zx_stage *const pipeline[] = {
+    stage_method,
+    stage_query,
+    stage_body,
+    stage_command,
+};
+
+void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++)
+        if (pipeline[i](srv, req, resp) == ZX_DONE)
+            break;
+    if (resp->reason)
+        zx_log(req->log_ctx, resp->reason_level, "%s (Cmd=%s User=%s DeviceId=%s -> %d)",
+               resp->reason, req->cmd_name ? req->cmd_name : "-", req->user ? req->user : "-",
+               req->device_id ? req->device_id : "-", resp->status);
+}

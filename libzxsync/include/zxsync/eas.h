@@ -1,0 +1,136 @@
+/* zxmobile - the ActiveSync request and response values ([MS-ASHTTP]).
+ *
+ * mod_zxmobile (or any other host) fills a zx_request from the HTTP request and hands it to
+ * zx_handle(); everything else - parameter rules, versions, the pipeline, the commands - is
+ * in the library.  Both query forms of MS-ASHTTP 2.2.1.1.1 (plain text and base64) decode
+ * into the same value.
+ */
+#ifndef ZXSYNC_EAS_H
+#define ZXSYNC_EAS_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <stdint.h>
+
+#include <zxsync/log.h>
+#include <zxsync/wbxml.h>
+
+/* ---- protocol versions -------------------------------------------------------------
+ * A version is major*10+minor, the value of the base64 query's protocol byte (25 = 2.5,
+ * 141 = 14.1).  A set of versions is a bit mask over zx_versions[]. */
+typedef unsigned zx_version;
+typedef unsigned zx_vset;
+
+#define ZX_V25  25u
+#define ZX_V120 120u
+#define ZX_V121 121u
+#define ZX_V140 140u
+#define ZX_V141 141u
+#define ZX_V160 160u
+#define ZX_V161 161u
+
+extern const zx_version zx_versions[];     /* ascending, 0-terminated */
+#define ZX_VSET_ALL 0x7Fu
+
+zx_version zx_version_parse(const char *s);       /* "14.1" -> 141, 0 if unknown */
+const char *zx_version_str(zx_version v);          /* 141 -> "14.1", NULL if unknown */
+zx_vset zx_vset_of(zx_version v);                  /* the bit of one version */
+/* "2.5,12.0,14.1" (commas and/or blanks) -> set; returns 0 and *bad if a token is unknown */
+zx_vset zx_vset_parse(apr_pool_t *p, const char *list, const char **bad);
+const char *zx_vset_str(apr_pool_t *p, zx_vset set);     /* "2.5,12.0,14.1" */
+
+/* ---- commands ---------------------------------------------------------------------- */
+typedef enum {
+    ZX_CMD_UNKNOWN = -1,
+#define ZX_COMMAND(id, name, code, root, minv, maxv) ZX_CMD_##id,
+#include <zxsync/eas_commands.def>
+#undef ZX_COMMAND
+    ZX_CMD_COUNT_
+} zx_cmd;
+
+typedef struct {
+    const char *name;       /* Cmd= value, e.g. "FolderSync" */
+    int code;               /* base64 query command code, -1 if none */
+    unsigned root_tag;      /* top-level element of its WBXML response, ZX_TAG_NONE_ if none */
+    zx_version min_version; /* first protocol version with the command */
+    zx_version max_version; /* last protocol version with it (0 = still current) */
+} zx_command_info;
+
+const zx_command_info *zx_command_info_get(zx_cmd cmd);
+zx_cmd zx_command_by_name(const char *name);   /* case-insensitive */
+zx_cmd zx_command_by_code(int code);
+int zx_command_in_version(zx_cmd cmd, zx_version v);
+/* Comma-separated command names valid in at least one version of set (OPTIONS header). */
+const char *zx_command_list(apr_pool_t *p, zx_vset set);
+
+/* ---- request and response ------------------------------------------------------------ */
+typedef enum { ZX_METHOD_OTHER = 0, ZX_METHOD_POST, ZX_METHOD_OPTIONS } zx_method;
+
+typedef struct zx_request {
+    apr_pool_t *pool;
+    void *log_ctx;               /* host context for zx_log (the request_rec) */
+    zx_method method;
+
+    /* query (either form) */
+    int base64_query;            /* the query came in the base64 form */
+    const char *cmd_name;
+    zx_cmd cmd;
+    const char *user;
+    const char *device_id;
+    const char *device_type;
+    const char *attachment_name;
+    const char *collection_id;
+    const char *collection_name;
+    const char *item_id;
+    const char *long_id;
+    const char *parent_id;
+    const char *occurrence;
+    int save_in_sent;            /* -1 when absent */
+    int accept_multipart;        /* -1 when absent */
+    unsigned locale;             /* base64 form only, 0 otherwise */
+
+    /* headers */
+    const char *proto_str;       /* MS-ASProtocolVersion as sent */
+    zx_version proto;            /* parsed version (header or base64 byte), 0 if none */
+    int has_policy_key;
+    uint32_t policy_key;
+    const char *user_agent;
+    const char *content_type;
+    const char *client_ip;
+    const char *auth_user;       /* HTTP Basic, NULL when absent */
+    const char *auth_password;
+
+    /* body */
+    const unsigned char *body;
+    apr_size_t body_len;
+    zx_wb_node *doc;             /* decoded body (set by the pipeline) */
+} zx_request;
+
+typedef struct zx_response {
+    int status;                  /* HTTP status */
+    apr_table_t *headers;        /* extra response headers */
+    const char *content_type;    /* NULL: no body */
+    const unsigned char *body;
+    apr_size_t body_len;
+    const char *reason;          /* why a request failed, for the error log */
+    zx_log_level reason_level;   /* level of that log line */
+} zx_response;
+
+void zx_request_init(zx_request *req, apr_pool_t *p);
+void zx_response_init(zx_response *resp, apr_pool_t *p);
+
+/* Parse the query string (either form) into req.  On a malformed query returns -1 and sets
+ * *why to the reason (the caller answers 400).  Parameters are validated by zx_handle. */
+int zx_request_parse_query(zx_request *req, const char *args, const char **why);
+/* Take one HTTP request header into req (MS-ASProtocolVersion, X-MS-PolicyKey, User-Agent,
+ * Content-Type, Authorization, MS-ASAcceptMultiPart; others are ignored).  Call after
+ * zx_request_parse_query: the base64 query's version byte wins over the header.  Returns -1
+ * (and *why) for a malformed value. */
+int zx_request_set_header(zx_request *req, const char *name, const char *value, const char **why);
+/* Parse an "Authorization: Basic ..." header value into auth_user/auth_password.
+ * Returns -1 (and *why) for a malformed header, 0 otherwise. */
+int zx_request_parse_basic_auth(zx_request *req, const char *header, const char **why);
+/* Base64 form of a query (the client side; used by tests and tools). */
+const char *zx_request_encode_base64_query(apr_pool_t *p, const zx_request *req);
+
+#endif

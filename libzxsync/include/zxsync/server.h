@@ -1,0 +1,58 @@
+/* zxmobile - the server context and the request pipeline entry point.
+ *
+ * A zx_server holds what one configured endpoint needs at run time: its settings (from the
+ * ZxMobile* directives, or from the CLI/test harness) and, in later layers, its database pool.
+ * zx_handle() runs the pipeline of ARCHITECTURE.md section 2 on one request.
+ */
+#ifndef ZXSYNC_SERVER_H
+#define ZXSYNC_SERVER_H
+
+#include <zxsync/eas.h>
+
+/* [MS-ASHTTP] 2.2.2.1.2.5: implementation-specific version string. */
+#define ZX_SERVER_ACTIVESYNC_VERSION "15.1"
+
+typedef struct {
+    zx_vset versions;          /* protocol versions offered and accepted */
+    apr_size_t max_body;       /* largest request body accepted, bytes */
+    unsigned max_wbxml_depth;  /* WBXML nesting limit */
+} zx_server_settings;
+
+#define ZX_DEFAULT_MAX_BODY (32u * 1024u * 1024u)
+
+void zx_server_settings_default(zx_server_settings *s);
+
+typedef struct zx_server {
+    zx_server_settings settings;
+} zx_server;
+
+/* EAS common status codes used by the pipeline ([MS-ASCMD] 2.2.2). */
+typedef enum {
+    ZX_EAS_INVALID_CONTENT = 101,
+    ZX_EAS_INVALID_WBXML = 102,
+    ZX_EAS_INVALID_XML = 103,
+    ZX_EAS_DEVICE_ID_INVALID = 108,
+    ZX_EAS_DEVICE_TYPE_INVALID = 109,
+    ZX_EAS_SERVER_ERROR = 110,
+    ZX_EAS_SERVER_ERROR_RETRY = 111,
+    ZX_EAS_COMMAND_NOT_SUPPORTED = 137,
+    ZX_EAS_VERSION_NOT_SUPPORTED = 138
+} zx_eas_status;
+
+/* Run the pipeline.  Always fills resp (status, headers, body, reason); never fails. */
+void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp);
+
+/* Answer a request with an error: for protocol 14.0+ and a command with a response element,
+ * HTTP 200 and <Command><Status>eas_status</Status></Command>; otherwise legacy_http
+ * (the HTTP status MS-ASCMD 2.2.2 maps the status to for 12.1 and earlier). */
+void zx_respond_error(const zx_request *req, zx_response *resp, zx_eas_status eas_status,
+                      int legacy_http, zx_log_level level, const char *reason);
+/* Answer with a WBXML document. */
+void zx_respond_wbxml(const zx_request *req, zx_response *resp, const zx_wb_node *doc);
+/* Answer with an HTTP status and no body. */
+void zx_respond_http(const zx_request *req, zx_response *resp, int http_status,
+                     zx_log_level level, const char *reason);
+/* Headers advertising versions and commands (OPTIONS, and a version refused). */
+void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_response *resp);
+
+#endif

@@ -1,0 +1,222 @@
+/* mod_zxmobile - Exchange ActiveSync for Apache httpd.
+ *
+ * The module is glue: it claims the endpoint URL, reads the request into a zx_request,
+ * lets libzxsync run the pipeline, and writes the zx_response back.  Library log messages
+ * are forwarded to the httpd error log.
+ */
+#include "zxm_config.h"
+
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <zxsync/eas.h>
+#include <zxsync/log.h>
+#include <zxsync/server.h>
+
+APLOG_USE_MODULE(zxmobile);
+
+#define ZXM_HANDLER "zxmobile-activesync"
+
+/* ---- logging bridge ------------------------------------------------------------------- */
+
+static server_rec *log_server;
+
+static int zxm_log_level(void *baton, void *ctx, zx_log_level level)
+{
+    request_rec *r = ctx;
+    if (r)
+        return APLOG_R_MODULE_IS_LEVEL(r, APLOG_MODULE_INDEX, (int)level);
+    return APLOG_MODULE_IS_LEVEL(log_server, APLOG_MODULE_INDEX, (int)level);
+}
+
+static void zxm_log_print(void *baton, void *ctx, zx_log_level level, const char *file,
+                          int line, const char *msg)
+{
+    request_rec *r = ctx;
+    if (r)
+        ap_log_rerror_(file, line, APLOG_MODULE_INDEX, (int)level, 0, r, "%s", msg);
+    else
+        ap_log_error_(file, line, APLOG_MODULE_INDEX, (int)level, 0, log_server, "%s", msg);
+}
+
+/* ---- hooks ---------------------------------------------------------------------------- */
+
+static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    log_server = s;
+    zx_log_set(zxm_log_level, zxm_log_print, NULL);
+    for (server_rec *vs = s; vs; vs = vs->next) {
+        zxm_srv_conf *c = zxm_get_srv_conf(vs);
+        zxm_finalize_srv_conf(c);
+        if (c->enabled == 1 && !c->db_conninfo)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                         APLOGNO(10900) "ZxMobileEnable On without ZxMobileDatabase: "
+                         "the endpoint cannot reach its database");
+    }
+    return OK;
+}
+
+static int endpoint_matches(const zxm_srv_conf *c, const char *uri)
+{
+    const char *ep = c->endpoint ? c->endpoint : ZXM_DEFAULT_ENDPOINT;
+    size_t n = strlen(ep);
+    if (strncasecmp(uri, ep, n) != 0)
+        return 0;
+    return uri[n] == '\0' || (uri[n] == '/' && uri[n + 1] == '\0');
+}
+
+/* Claim the endpoint URL: no file-system mapping, our handler. */
+static int zxm_translate_name(request_rec *r)
+{
+    const zxm_srv_conf *c = zxm_get_srv_conf(r->server);
+    if (c->enabled != 1 || !r->uri || !endpoint_matches(c, r->uri))
+        return DECLINED;
+    r->handler = ZXM_HANDLER;
+    r->filename = apr_pstrdup(r->pool, ZXM_HANDLER ":");
+    return OK;
+}
+
+static int zxm_map_to_storage(request_rec *r)
+{
+    if (r->handler && strcmp(r->handler, ZXM_HANDLER) == 0)
+        return OK;   /* nothing on disk to walk */
+    return DECLINED;
+}
+
+/* Read the whole body, bounded by max.  Returns OK or an HTTP status. */
+static int read_body(request_rec *r, apr_size_t max, const unsigned char **body, apr_size_t *len)
+{
+    *body = NULL;
+    *len = 0;
+    int rv = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
+    if (rv != OK)
+        return rv;
+    if (!ap_should_client_block(r))
+        return OK;
+    if (r->remaining > 0 && (apr_uint64_t)r->remaining > (apr_uint64_t)max) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      APLOGNO(10901) "request body of %" APR_OFF_T_FMT " bytes is over "
+                      "ZxMobileMaxRequestSize (%" APR_SIZE_T_FMT ")", r->remaining, max);
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    apr_size_t cap = r->remaining > 0 ? (apr_size_t)r->remaining : 8192;
+    unsigned char *buf = apr_palloc(r->pool, cap);
+    apr_size_t n = 0;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max + 1) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                              APLOGNO(10902) "chunked request body over ZxMobileMaxRequestSize "
+                              "(%" APR_SIZE_T_FMT ")", max);
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+            apr_size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            unsigned char *nb = apr_palloc(r->pool, ncap);
+            memcpy(nb, buf, n);
+            buf = nb;
+            cap = ncap;
+        }
+        long got = ap_get_client_block(r, (char *)buf + n, cap - n);
+        if (got == 0)
+            break;
+        if (got < 0)
+            return r->status >= 400 ? r->status : HTTP_BAD_REQUEST;
+        n += (apr_size_t)got;
+        if (n > max) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          APLOGNO(10903) "request body over ZxMobileMaxRequestSize (%"
+                          APR_SIZE_T_FMT ")", max);
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+    }
+    *body = buf;
+    *len = n;
+    return OK;
+}
+
+static const char *const passed_headers[] = {
+    "MS-ASProtocolVersion", "X-MS-PolicyKey", "User-Agent", "Content-Type",
+    "Authorization", "MS-ASAcceptMultiPart", NULL
+};
+
+static int zxm_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, ZXM_HANDLER) != 0)
+        return DECLINED;
+    zxm_srv_conf *c = zxm_get_srv_conf(r->server);
+    const zx_server *srv = &c->server;
+    zx_request req;
+    zx_response resp;
+    const char *why = NULL;
+
+    zx_request_init(&req, r->pool);
+    zx_response_init(&resp, r->pool);
+    req.log_ctx = r;
+    req.client_ip = r->useragent_ip;
+    req.method = r->method_number == M_POST      ? ZX_METHOD_POST
+                 : r->method_number == M_OPTIONS ? ZX_METHOD_OPTIONS
+                                                 : ZX_METHOD_OTHER;
+
+    if (req.method == ZX_METHOD_POST) {
+        if (zx_request_parse_query(&req, r->args, &why) < 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10904) "bad query: %s", why);
+            ap_discard_request_body(r);
+            return HTTP_BAD_REQUEST;
+        }
+        for (int i = 0; passed_headers[i]; i++) {
+            if (zx_request_set_header(&req, passed_headers[i],
+                                      apr_table_get(r->headers_in, passed_headers[i]), &why) < 0) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10905) "bad header %s: %s",
+                              passed_headers[i], why);
+                ap_discard_request_body(r);
+                return HTTP_BAD_REQUEST;
+            }
+        }
+        int rv = read_body(r, srv->settings.max_body, &req.body, &req.body_len);
+        if (rv != OK)
+            return rv;
+    }
+    else {
+        zx_request_set_header(&req, "Authorization", apr_table_get(r->headers_in, "Authorization"),
+                              &why);
+        ap_discard_request_body(r);
+    }
+
+    zx_handle(srv, &req, &resp);
+
+    r->status = resp.status;
+    apr_table_overlap(r->headers_out, resp.headers, APR_OVERLAP_TABLES_SET);
+    apr_table_setn(r->headers_out, "Cache-Control", "private");
+    if (resp.content_type && resp.body_len) {
+        ap_set_content_type(r, resp.content_type);
+        ap_set_content_length(r, (apr_off_t)resp.body_len);
+        if (!r->header_only)
+            ap_rwrite(resp.body, (int)resp.body_len, r);
+    }
+    else {
+        ap_set_content_length(r, 0);
+    }
+    return OK;
+}
+
+static void zxm_register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(zxm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(zxm_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(zxm_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_handler(zxm_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA zxmobile_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                  /* per-directory config */
+    NULL,                  /* merge per-directory */
+    zxm_create_srv_conf,   /* per-server config */
+    zxm_merge_srv_conf,    /* merge per-server */
+    zxm_cmds,
+    zxm_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

@@ -1,0 +1,136 @@
+/* mod_zxmobile - the ZxMobile* directives: parsing, defaults and the per-server merge. */
+#include "zxm_config.h"
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <libpq-fe.h>
+
+extern module AP_MODULE_DECLARE_DATA zxmobile_module;
+
+zxm_srv_conf *zxm_get_srv_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &zxmobile_module);
+}
+
+void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    zxm_srv_conf *c = apr_pcalloc(p, sizeof *c);
+    c->enabled = -1;
+    c->endpoint = NULL;
+    c->db_conninfo = NULL;
+    c->sendmail = NULL;
+    c->public_url = NULL;
+    c->versions = 0;
+    c->max_body = -1;
+    zx_server_settings_default(&c->server.settings);
+    return c;
+}
+
+void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const zxm_srv_conf *base = basev, *add = addv;
+    zxm_srv_conf *c = apr_pcalloc(p, sizeof *c);
+    c->enabled = add->enabled != -1 ? add->enabled : base->enabled;
+    c->endpoint = add->endpoint ? add->endpoint : base->endpoint;
+    c->db_conninfo = add->db_conninfo ? add->db_conninfo : base->db_conninfo;
+    c->sendmail = add->sendmail ? add->sendmail : base->sendmail;
+    c->public_url = add->public_url ? add->public_url : base->public_url;
+    c->versions = add->versions ? add->versions : base->versions;
+    c->max_body = add->max_body != -1 ? add->max_body : base->max_body;
+    c->server = add->server;  /* derived: rebuilt by zxm_finalize_srv_conf */
+    return c;
+}
+
+void zxm_finalize_srv_conf(zxm_srv_conf *c)
+{
+    zx_server_settings_default(&c->server.settings);
+    if (c->versions)
+        c->server.settings.versions = c->versions;
+    if (c->max_body > 0)
+        c->server.settings.max_body = (apr_size_t)c->max_body;
+}
+
+static const char *set_enable(cmd_parms *cmd, void *dc, int flag)
+{
+    zxm_get_srv_conf(cmd->server)->enabled = flag;
+    return NULL;
+}
+
+static const char *set_endpoint(cmd_parms *cmd, void *dc, const char *arg)
+{
+    if (arg[0] != '/')
+        return "ZxMobileEndpoint must be an absolute URL path, e.g. /Microsoft-Server-ActiveSync";
+    zxm_get_srv_conf(cmd->server)->endpoint = arg;
+    return NULL;
+}
+
+static const char *set_database(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(arg, &err);
+    if (!opts) {
+        const char *msg = apr_psprintf(cmd->pool, "ZxMobileDatabase: invalid libpq conninfo: %s",
+                                       err ? err : "out of memory");
+        PQfreemem(err);
+        return msg;
+    }
+    PQconninfoFree(opts);
+    zxm_get_srv_conf(cmd->server)->db_conninfo = arg;
+    return NULL;
+}
+
+static const char *set_sendmail(cmd_parms *cmd, void *dc, const char *arg)
+{
+    if (arg[0] != '/')
+        return "ZxMobileSendmail must start with an absolute program path";
+    zxm_get_srv_conf(cmd->server)->sendmail = arg;
+    return NULL;
+}
+
+static const char *set_public_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    if (strncasecmp(arg, "https://", 8) != 0 && strncasecmp(arg, "http://", 7) != 0)
+        return "ZxMobilePublicURL must be an http:// or https:// URL";
+    zxm_get_srv_conf(cmd->server)->public_url = arg;
+    return NULL;
+}
+
+static const char *set_versions(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *bad = NULL;
+    zx_vset set = zx_vset_parse(cmd->pool, arg, &bad);
+    if (!set)
+        return apr_psprintf(cmd->pool,
+                            "ZxMobileProtocolVersions: unknown version \"%s\" (known: 2.5 12.0 "
+                            "12.1 14.0 14.1 16.0 16.1)", bad ? bad : arg);
+    zxm_get_srv_conf(cmd->server)->versions = set;
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_off_t v;
+    char *end;
+    if (apr_strtoff(&v, arg, &end, 10) != APR_SUCCESS || *end || v <= 0)
+        return "ZxMobileMaxRequestSize must be a positive number of bytes";
+    zxm_get_srv_conf(cmd->server)->max_body = v;
+    return NULL;
+}
+
+const command_rec zxm_cmds[] = {
+    AP_INIT_FLAG("ZxMobileEnable", set_enable, NULL, RSRC_CONF,
+                 "On to serve Exchange ActiveSync on this server (default Off)"),
+    AP_INIT_TAKE1("ZxMobileEndpoint", set_endpoint, NULL, RSRC_CONF,
+                  "URL path of the ActiveSync endpoint (default " ZXM_DEFAULT_ENDPOINT ")"),
+    AP_INIT_TAKE1("ZxMobileDatabase", set_database, NULL, RSRC_CONF,
+                  "libpq connection string of the zxmobile database"),
+    AP_INIT_TAKE1("ZxMobileSendmail", set_sendmail, NULL, RSRC_CONF,
+                  "sendmail-compatible command used to send mail"),
+    AP_INIT_TAKE1("ZxMobilePublicURL", set_public_url, NULL, RSRC_CONF,
+                  "public base URL of this server (Autodiscover answers with it)"),
+    AP_INIT_RAW_ARGS("ZxMobileProtocolVersions", set_versions, NULL, RSRC_CONF,
+                     "ActiveSync protocol versions offered (default 2.5 12.0 12.1 14.0 14.1 16.0 16.1)"),
+    AP_INIT_TAKE1("ZxMobileMaxRequestSize", set_max_body, NULL, RSRC_CONF,
+                  "largest request body accepted, in bytes (default 33554432)"),
+    {NULL}
+};

@@ -1,0 +1,31 @@
+/* mod_zxmobile - per-server configuration (the ZxMobile* directives). */
+#ifndef ZXM_CONFIG_H
+#define ZXM_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <zxsync/server.h>
+
+#define ZXM_DEFAULT_ENDPOINT "/Microsoft-Server-ActiveSync"
+
+/* Every field here must be handled in zxm_create_srv_conf and zxm_merge_srv_conf
+ * (t/unit/check_conf_merge.py checks it); fields marked "derived" are built at post_config. */
+typedef struct {
+    int enabled;                 /* ZxMobileEnable; -1 = unset */
+    const char *endpoint;        /* ZxMobileEndpoint */
+    const char *db_conninfo;     /* ZxMobileDatabase */
+    const char *sendmail;        /* ZxMobileSendmail */
+    const char *public_url;      /* ZxMobilePublicURL */
+    zx_vset versions;            /* ZxMobileProtocolVersions; 0 = unset */
+    apr_off_t max_body;          /* ZxMobileMaxRequestSize; -1 = unset */
+    zx_server server;            /* derived */
+} zxm_srv_conf;
+
+extern const command_rec zxm_cmds[];
+void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+/* Fill conf->server from the merged settings (post_config). */
+void zxm_finalize_srv_conf(zxm_srv_conf *conf);
+zxm_srv_conf *zxm_get_srv_conf(const server_rec *s);
+
+#endif
