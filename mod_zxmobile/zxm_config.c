@@ -81,6 +81,8 @@ static const char *set_database(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_sendmail(cmd_parms *cmd, void *dc, const char *arg)
 {
+    while (*arg == ' ' || *arg == '\t')
+        arg++;
     if (arg[0] != '/')
         return "ZxMobileSendmail must start with an absolute program path";
     zxm_get_srv_conf(cmd->server)->sendmail = arg;
@@ -124,8 +126,8 @@ const command_rec zxm_cmds[] = {
                   "URL path of the ActiveSync endpoint (default " ZXM_DEFAULT_ENDPOINT ")"),
     AP_INIT_TAKE1("ZxMobileDatabase", set_database, NULL, RSRC_CONF,
                   "libpq connection string of the zxmobile database"),
-    AP_INIT_TAKE1("ZxMobileSendmail", set_sendmail, NULL, RSRC_CONF,
-                  "sendmail-compatible command used to send mail"),
+    AP_INIT_RAW_ARGS("ZxMobileSendmail", set_sendmail, NULL, RSRC_CONF,
+                     "sendmail-compatible command line used to send mail"),
     AP_INIT_TAKE1("ZxMobilePublicURL", set_public_url, NULL, RSRC_CONF,
                   "public base URL of this server (Autodiscover answers with it)"),
     AP_INIT_RAW_ARGS("ZxMobileProtocolVersions", set_versions, NULL, RSRC_CONF,

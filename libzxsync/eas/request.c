@@ -146,15 +146,13 @@ static int parse_bool01(const char *v)
 /* One place for the parameter names of both forms. */
 typedef enum {
     P_CMD, P_USER, P_DEVICEID, P_DEVICETYPE, P_ATTACHMENTNAME, P_COLLECTIONID,
-    P_COLLECTIONNAME, P_ITEMID, P_LONGID, P_PARENTID, P_OCCURRENCE, P_SAVEINSENT,
-    P_ACCEPTMULTIPART, P_COUNT_
+    P_ITEMID, P_LONGID, P_OCCURRENCE, P_SAVEINSENT, P_ACCEPTMULTIPART, P_COUNT_
 } param_id;
 
 static const char *const param_names[P_COUNT_] = {
     [P_CMD] = "Cmd", [P_USER] = "User", [P_DEVICEID] = "DeviceId",
     [P_DEVICETYPE] = "DeviceType", [P_ATTACHMENTNAME] = "AttachmentName",
-    [P_COLLECTIONID] = "CollectionId", [P_COLLECTIONNAME] = "CollectionName",
-    [P_ITEMID] = "ItemId", [P_LONGID] = "LongId", [P_PARENTID] = "ParentId",
+    [P_COLLECTIONID] = "CollectionId", [P_ITEMID] = "ItemId", [P_LONGID] = "LongId",
     [P_OCCURRENCE] = "Occurrence", [P_SAVEINSENT] = "SaveInSent",
     [P_ACCEPTMULTIPART] = "AcceptMultiPart",
 };
@@ -168,10 +166,8 @@ static const char **param_slot(zx_request *req, param_id id)
     case P_DEVICETYPE: return &req->device_type;
     case P_ATTACHMENTNAME: return &req->attachment_name;
     case P_COLLECTIONID: return &req->collection_id;
-    case P_COLLECTIONNAME: return &req->collection_name;
     case P_ITEMID: return &req->item_id;
     case P_LONGID: return &req->long_id;
-    case P_PARENTID: return &req->parent_id;
     case P_OCCURRENCE: return &req->occurrence;
     default: return NULL;
     }
@@ -231,10 +227,11 @@ static int parse_plain(zx_request *req, char *args, const char **why)
  * + ID, policy key length (1: 0 or 4) + key (little endian), device type length (1) + type,
  * then command parameters: tag (1), length (1), value. */
 
-/* Parameter tags of the base64 form; -1 where the plain form has no twin. */
+/* Parameter tags of the base64 form ([MS-ASHTTP] 2.2.1.1.1.1.3); -1: not defined (2, 5) or
+ * not a plain parameter (7, Options). */
 static const int b64_param_tag[] = {
-    [0] = P_ATTACHMENTNAME, [1] = P_COLLECTIONID, [2] = P_COLLECTIONNAME, [3] = P_ITEMID,
-    [4] = P_LONGID, [5] = P_PARENTID, [6] = P_OCCURRENCE, [7] = -1 /* Options */,
+    [0] = P_ATTACHMENTNAME, [1] = P_COLLECTIONID, [2] = -1, [3] = P_ITEMID,
+    [4] = P_LONGID, [5] = -1, [6] = P_OCCURRENCE, [7] = -1 /* Options */,
     [8] = P_USER,
 };
 #define B64_TAG_OPTIONS 7
@@ -316,7 +313,7 @@ static int parse_base64(zx_request *req, const char *args, const char **why)
             req->save_in_sent = (raw[i] & B64_OPT_SAVEINSENT) ? 1 : 0;
             req->accept_multipart = (raw[i] & B64_OPT_ACCEPTMULTIPART) ? 1 : 0;
         }
-        else if (tag < sizeof b64_param_tag / sizeof b64_param_tag[0]) {
+        else if (tag < sizeof b64_param_tag / sizeof b64_param_tag[0] && b64_param_tag[tag] >= 0) {
             const char *v = apr_pstrmemdup(req->pool, (const char *)raw + i, len);
             if (set_param(req, (param_id)b64_param_tag[tag], v, why) < 0)
                 return -1;

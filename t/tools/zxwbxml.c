@@ -67,8 +67,17 @@ int main(int argc, const char *const *argv)
         hex = 1;
         argi++;
     }
+    if (argi < argc && strcmp(argv[argi], "tables") == 0) {
+        /* one line per tag: page number, page name, namespace, token, tag name */
+        for (unsigned page = 0; zx_wb_page_name(page); page++)
+            for (unsigned tok = 5; tok < 64; tok++)
+                if (zx_wb_tag_name((page << 8) | tok))
+                    printf("%u %s %s 0x%02X %s\n", page, zx_wb_page_name(page),
+                           zx_wb_page_ns(page), tok, zx_wb_tag_name((page << 8) | tok));
+        return 0;
+    }
     if (argi >= argc || (strcmp(argv[argi], "decode") && strcmp(argv[argi], "encode"))) {
-        fprintf(stderr, "usage: zxwbxml [--hex] decode|encode [FILE]\n");
+        fprintf(stderr, "usage: zxwbxml [--hex] decode|encode [FILE] | zxwbxml tables\n");
         return 1;
     }
     int decode = strcmp(argv[argi], "decode") == 0;

@@ -80,10 +80,8 @@ typedef struct zx_request {
     const char *device_type;
     const char *attachment_name;
     const char *collection_id;
-    const char *collection_name;
     const char *item_id;
     const char *long_id;
-    const char *parent_id;
     const char *occurrence;
     int save_in_sent;            /* -1 when absent */
     int accept_multipart;        /* -1 when absent */

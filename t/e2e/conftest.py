@@ -1,0 +1,111 @@
+"""End-to-end test harness: one private PostgreSQL + httpd (the freshly built module) for the
+session, started and torn down here; every test fails if the httpd error log gained a line at
+level error or worse (or a crashed child) that the test did not declare with `expect_log`."""
+
+import os
+import re
+import sys
+import tempfile
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))
+
+import zxinstance  # noqa: E402
+from easclient import EASClient  # noqa: E402
+
+BAD_LOG = re.compile(r"\[(?:[a-z_]+:)?(?:error|crit|alert|emerg)\]|exit signal|Segmentation fault"
+                     r"|AddressSanitizer|double free|child pid \d+ exit")
+
+
+class ErrorLog:
+    """Reads what the error log gained since a mark."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = self._size()
+        self.expected = []
+
+    def _size(self):
+        try:
+            return os.path.getsize(self.path)
+        except OSError:
+            return 0
+
+    def mark(self):
+        self.offset = self._size()
+
+    def new_lines(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            return []
+        return data.decode("utf-8", "replace").splitlines()
+
+    def expect(self, pattern):
+        self.expected.append(re.compile(pattern))
+
+    def contains(self, pattern):
+        rx = re.compile(pattern)
+        return any(rx.search(line) for line in self.new_lines())
+
+    def unexpected(self):
+        out = []
+        for line in self.new_lines():
+            if BAD_LOG.search(line) and not any(rx.search(line) for rx in self.expected):
+                out.append(line)
+        return out
+
+
+@pytest.fixture(scope="session")
+def instance():
+    tmp = tempfile.mkdtemp(prefix="zxmobile-e2e-")
+    inst = zxinstance.Instance(tmp, zxinstance.free_port())
+    try:
+        inst.up()
+        yield inst
+    finally:
+        inst.down()
+
+
+@pytest.fixture(autouse=True)
+def error_log(request):
+    """Fail the test when httpd logged an error it did not expect."""
+    if "instance" not in request.fixturenames:
+        yield None
+        return
+    inst = request.getfixturevalue("instance")
+    log = ErrorLog(inst.error_log)
+    yield log
+    bad = log.unexpected()
+    assert not bad, "unexpected errors in the httpd error log:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def expect_log(error_log):
+    return error_log.expect
+
+
+@pytest.fixture
+def client_factory(instance):
+    made = []
+
+    def make(protocol="14.1", device_id="zxtest0001", device_type="TestDevice",
+             user=zxinstance.DEMO_ACCOUNT, password=zxinstance.DEMO_PASSWORD, url=None, **kw):
+        c = EASClient(url or instance.url, user, password, device_id, device_type,
+                      protocol=protocol, **kw)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def client(client_factory):
+    return client_factory()

@@ -1,0 +1,373 @@
+"""zxmobile private instances: a PostgreSQL cluster and an httpd loading the freshly built
+mod_zxmobile, both under one state directory, both on loopback or unix sockets only.
+
+Used by `t/instance` (README command 1), the end-to-end tests and the benchmarks, so that all
+of them drive an instance the same way.  Standard library only (Debian's python3).
+"""
+
+import glob
+import hashlib
+import os
+import pwd
+import shlex
+import shutil
+import socket
+import subprocess
+import time
+
+SRC_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_BUILD_DIR = os.path.join(SRC_DIR, "_build", "gcc")
+APACHE_MODULES = "/usr/lib/apache2/modules"
+APACHE_BIN = "/usr/sbin/apache2"
+
+DEMO_DOMAIN = "zxmobile.test"
+DEMO_ACCOUNT = "demo@" + DEMO_DOMAIN
+DEMO_PASSWORD = "demo-Passw0rd"
+DB_NAME = "zxmobile"
+DB_USER = "zxmobile"
+
+
+class InstanceError(RuntimeError):
+    pass
+
+
+def _pg_bindir():
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                  key=lambda d: int(d.split("/")[-2]) if d.split("/")[-2].isdigit() else 0)
+    if not dirs:
+        raise InstanceError("PostgreSQL server binaries not found (apt-get install postgresql)")
+    return dirs[-1]
+
+
+def _run(cmd, check=True, env=None, user=None, capture=True, timeout=120):
+    if user:
+        cmd = ["runuser", "-u", user, "--"] + cmd
+    p = subprocess.run(cmd, env=env, timeout=timeout, text=True,
+                       stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.STDOUT if capture else None)
+    if check and p.returncode != 0:
+        raise InstanceError("command failed (%d): %s\n%s" % (p.returncode, " ".join(cmd),
+                                                             p.stdout or ""))
+    return p
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _wait_port(port, host="127.0.0.1", timeout=20.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _traversable_by(user, path):
+    return _run(["test", "-x", path], check=False, user=user).returncode == 0
+
+
+class Instance:
+    """One private instance.  dir holds httpd/ (config, logs, pid) and pg/ (cluster)."""
+
+    def __init__(self, dir, port=8080, build_dir=None, log_level="info"):
+        self.dir = os.path.abspath(dir)
+        self.port = int(port)
+        self.build_dir = os.path.abspath(build_dir or os.environ.get("ZX_BUILDDIR")
+                                         or DEFAULT_BUILD_DIR)
+        self.log_level = log_level
+        self.httpd_dir = os.path.join(self.dir, "httpd")
+        self.conf_path = os.path.join(self.httpd_dir, "httpd.conf")
+        self.extra_dir = os.path.join(self.httpd_dir, "conf.d")
+        self.error_log = os.path.join(self.httpd_dir, "error.log")
+        self.access_log = os.path.join(self.httpd_dir, "access.log")
+        self.pid_file = os.path.join(self.httpd_dir, "httpd.pid")
+        self.pg_root = self._pg_root()
+        self.pg_data = os.path.join(self.pg_root, "data")
+        self.pg_sock = os.path.join(self.pg_root, "sock")
+        self.pg_log = os.path.join(self.pg_root, "postgresql.log")
+
+    # ---- paths ----------------------------------------------------------------------------
+    def _pg_root(self):
+        """PostgreSQL runs as 'postgres': its directory must be reachable by that user.
+        Inside the state directory when possible, else under /var/tmp (named after it)."""
+        marker = os.path.join(self.dir, "pg.location")
+        if os.path.exists(marker):
+            with open(marker) as f:
+                return f.read().strip()
+        return os.path.join(self.dir, "pg")
+
+    @property
+    def zxsuite(self):
+        return os.path.join(self.build_dir, "cli", "zxsuite")
+
+    @property
+    def module(self):
+        return os.path.join(self.build_dir, "mod_zxmobile", ".libs", "mod_zxmobile.so")
+
+    @property
+    def libdir(self):
+        return os.path.join(self.build_dir, "libzxsync", ".libs")
+
+    @property
+    def conninfo(self):
+        return "host=%s dbname=%s user=%s" % (self.pg_sock, DB_NAME, DB_USER)
+
+    def conninfo_for(self, dbname):
+        return "host=%s dbname=%s user=%s" % (self.pg_sock, dbname, DB_USER)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/Microsoft-Server-ActiveSync" % self.port
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def env(self):
+        """The shell lines `t/instance up` prints."""
+        return {
+            "ZX_URL": self.url,
+            "ZXMOBILE_DB": self.conninfo,
+            "ZX_ACCOUNT": DEMO_ACCOUNT,
+            "ZX_PASSWORD": DEMO_PASSWORD,
+            "ZXSUITE": self.zxsuite,
+            "ZX_STATE_DIR": self.dir,
+            "ZX_ERROR_LOG": self.error_log,
+        }
+
+    # ---- PostgreSQL ----------------------------------------------------------------------------
+    def pg_running(self):
+        pid = _read_pid(os.path.join(self.pg_data, "postmaster.pid"))
+        return pid is not None and _alive(pid)
+
+    def _choose_pg_root(self):
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        if not _traversable_by("postgres", self.dir):
+            digest = hashlib.sha1(self.dir.encode()).hexdigest()[:12]
+            root = "/var/tmp/zxmobile-pg-" + digest
+            with open(os.path.join(self.dir, "pg.location"), "w") as f:
+                f.write(root + "\n")
+            self.pg_root = root
+            self.pg_data = os.path.join(root, "data")
+            self.pg_sock = os.path.join(root, "sock")
+            self.pg_log = os.path.join(root, "postgresql.log")
+
+    def pg_up(self):
+        self._choose_pg_root()
+        bindir = _pg_bindir()
+        pg = pwd.getpwnam("postgres")
+        for d in (self.pg_root, self.pg_sock):
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, pg.pw_uid, pg.pw_gid)
+            os.chmod(d, 0o755)
+        if not os.path.exists(os.path.join(self.pg_data, "PG_VERSION")):
+            _run([os.path.join(bindir, "initdb"), "-D", self.pg_data, "-U", "postgres",
+                  "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
+                 user="postgres")
+        if not self.pg_running():
+            opts = ("-c listen_addresses='' -k %s -c unix_socket_permissions=0777 "
+                    "-c max_connections=300 -c fsync=off -c synchronous_commit=off "
+                    "-c full_page_writes=off" % self.pg_sock)
+            _run([os.path.join(bindir, "pg_ctl"), "-D", self.pg_data, "-l", self.pg_log,
+                  "-o", opts, "-w", "-t", "60", "start"], user="postgres")
+        self._psql("postgres", "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') "
+                               "THEN CREATE ROLE %s LOGIN CREATEDB; END IF; END$$" % (DB_USER, DB_USER))
+        self.create_database(DB_NAME)
+
+    def _psql(self, dbname, sql, user="postgres"):
+        return _run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", self.pg_sock, "-U", user,
+                     "-d", dbname, "-At", "-c", sql]).stdout
+
+    def psql(self, sql, dbname=DB_NAME):
+        """Run SQL as the application role; returns stdout (unaligned, tuples only)."""
+        return self._psql(dbname, sql, user=DB_USER)
+
+    def create_database(self, name):
+        exists = self._psql("postgres", "SELECT 1 FROM pg_database WHERE datname = '%s'" % name)
+        if not exists.strip():
+            _run(["createdb", "-h", self.pg_sock, "-U", "postgres", "-O", DB_USER, name])
+
+    def drop_database(self, name):
+        _run(["dropdb", "-h", self.pg_sock, "-U", "postgres", "--if-exists", "--force", name])
+
+    def pg_down(self):
+        if self.pg_running():
+            _run([os.path.join(_pg_bindir(), "pg_ctl"), "-D", self.pg_data, "-m", "fast", "-w",
+                  "stop"], user="postgres")
+
+    # ---- zxsuite ------------------------------------------------------------------------------
+    def zxsuite_run(self, *args, check=True, db=None):
+        env = dict(os.environ)
+        env["ZXMOBILE_DB"] = db or self.conninfo
+        env["ZXMOBILE_SQLDIR"] = os.path.join(SRC_DIR, "sql")
+        p = subprocess.run([self.zxsuite] + list(args), env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        if check and p.returncode != 0:
+            raise InstanceError("zxsuite %s failed (%d): %s%s" % (" ".join(args), p.returncode,
+                                                                  p.stdout, p.stderr))
+        return p
+
+    def provision_demo(self):
+        self.zxsuite_run("db", "migrate")
+        if self.zxsuite_run("prov", "getAccount", DEMO_ACCOUNT, check=False).returncode == 0:
+            return
+        p = self.zxsuite_run("prov", "createDomain", DEMO_DOMAIN, check=False)
+        if p.returncode != 0 and "already exists" not in p.stderr:
+            raise InstanceError("cannot create the demo domain: %s" % p.stderr)
+        self.zxsuite_run("prov", "createAccount", DEMO_ACCOUNT, DEMO_PASSWORD,
+                         "displayName", "Demo User", "zimbraFeatureMobileSyncEnabled", "TRUE")
+
+    # ---- httpd ---------------------------------------------------------------------------------
+    def write_httpd_conf(self, extra=""):
+        for d in (self.httpd_dir, self.extra_dir, os.path.join(self.httpd_dir, "run"),
+                  os.path.join(self.httpd_dir, "htdocs")):
+            os.makedirs(d, exist_ok=True)
+        conf = HTTPD_CONF.format(
+            root=self.httpd_dir, port=self.port, modules=APACHE_MODULES, module=self.module,
+            pid=self.pid_file, error_log=self.error_log, access_log=self.access_log,
+            conninfo=self.conninfo, log_level=self.log_level, extra_dir=self.extra_dir,
+            public_url=self.base_url, extra=extra)
+        with open(self.conf_path, "w") as f:
+            f.write(conf)
+
+    def httpd_env(self):
+        env = dict(os.environ)
+        env["LD_LIBRARY_PATH"] = self.libdir
+        return env
+
+    def httpd_pid(self):
+        pid = _read_pid(self.pid_file)
+        return pid if pid and _alive(pid) else None
+
+    def httpd_up(self):
+        if not os.path.exists(self.module):
+            raise InstanceError("module not built: %s (run the build first)" % self.module)
+        if self.httpd_pid():
+            return
+        self.write_httpd_conf()
+        self.httpd_ctl("start")
+        if not _wait_port(self.port):
+            raise InstanceError("httpd did not open port %d; see %s" % (self.port, self.error_log))
+        end = time.time() + 10
+        while not self.httpd_pid() and time.time() < end:
+            time.sleep(0.05)
+
+    def httpd_ctl(self, action):
+        p = _run([APACHE_BIN, "-f", self.conf_path, "-k", action], check=False,
+                 env=self.httpd_env())
+        if p.returncode != 0:
+            raise InstanceError("apache2 -k %s failed: %s" % (action, p.stdout))
+        return p
+
+    def httpd_configtest(self, conf_path=None):
+        """apache2 -t on a config; returns (ok, output)."""
+        p = _run([APACHE_BIN, "-t", "-f", conf_path or self.conf_path], check=False,
+                 env=self.httpd_env())
+        return p.returncode == 0, p.stdout
+
+    def httpd_down(self, timeout=20):
+        pid = self.httpd_pid()
+        if not pid:
+            return
+        self.httpd_ctl("stop")
+        end = time.time() + timeout
+        while _alive(pid) and time.time() < end:
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, 9)
+
+    def reload(self):
+        """Graceful restart after a config change (new module code is not reloaded)."""
+        self.httpd_ctl("graceful")
+        time.sleep(0.5)
+
+    # ---- whole instance -----------------------------------------------------------------------
+    def up(self):
+        os.makedirs(self.dir, exist_ok=True)
+        self.pg_up()
+        self.provision_demo()
+        self.httpd_up()
+        return self
+
+    def down(self):
+        self.httpd_down()
+        self.pg_down()
+
+    def status(self):
+        return {"httpd": self.httpd_pid(), "postgresql": self.pg_running(),
+                "url": self.url, "dir": self.dir}
+
+
+HTTPD_CONF = """\
+# Generated by t/harness/zxinstance.py: a private httpd for zxmobile (loopback only).
+ServerRoot "{root}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile "{pid}"
+DefaultRuntimeDir "{root}/run"
+Mutex file:{root}/run default
+ErrorLog "{error_log}"
+LogLevel warn zxmobile:{log_level}
+LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" zx
+CustomLog "{access_log}" zx
+
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule zxmobile_module {module}
+
+User www-data
+Group www-data
+
+# Event MPM sized for this 2-core machine (see README, "Sizing httpd").
+StartServers 2
+ServerLimit 16
+ThreadsPerChild 64
+MaxRequestWorkers 1024
+ThreadStackSize 262144
+MaxConnectionsPerChild 0
+KeepAlive On
+KeepAliveTimeout 60
+MaxKeepAliveRequests 0
+Timeout 3600
+
+<Directory />
+    Require all denied
+    AllowOverride None
+</Directory>
+DocumentRoot "{root}/htdocs"
+<Directory "{root}/htdocs">
+    Require all granted
+</Directory>
+
+ZxMobileEnable On
+ZxMobileDatabase "{conninfo}"
+ZxMobileSendmail /usr/sbin/sendmail -t -i
+ZxMobilePublicURL {public_url}
+{extra}
+IncludeOptional "{extra_dir}/*.conf"
+"""
