@@ -197,8 +197,16 @@ static int content_type_is(const char *ct, const char *want)
 /* Body: Content-Type and WBXML decoding ([MS-ASHTTP] 2.2.1.1.2.3, [MS-ASCMD] 2.2.2). */
 static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_response *resp)
 {
-    if (req->body_len == 0)
-        return ZX_NEXT;     /* empty Sync/Ping and others: the command decides */
+    if (req->body_len == 0) {
+        /* [MS-ASHTTP] 2.2.1.1.3: only GetAttachment, Sync and Ping may come without a body
+         * (empty Sync and Ping reuse the cached request); MS-ASCMD status 101 otherwise. */
+        if (req->cmd == ZX_CMD_SYNC || req->cmd == ZX_CMD_PING || req->cmd == ZX_CMD_GETATTACHMENT)
+            return ZX_NEXT;
+        zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
+                         apr_psprintf(req->pool, ZXLOGNO(00018) "%s request without a body",
+                                      req->cmd_name));
+        return ZX_DONE;
+    }
     if (req->body_len > srv->settings.max_body) {
         zx_respond_http(req, resp, 413, ZX_LOG_WARNING,
                         ZXLOGNO(00012) "request body larger than ZxMobileMaxRequestSize");

@@ -55,7 +55,7 @@ static const char *const errstr[ZX_WBXML_ERR_COUNT_] = {
     [ZX_WBXML_ETOKEN] = "unknown tag token on the current code page",
     [ZX_WBXML_EATTR] = "attributes are not allowed",
     [ZX_WBXML_EUNSUPPORTED] = "global token not used by ActiveSync (literal, extension, PI, entity)",
-    [ZX_WBXML_ESTRTBL] = "bad string table reference",
+    [ZX_WBXML_ESTRTBL] = "string tables are not used by ActiveSync",
     [ZX_WBXML_EDEPTH] = "elements nested deeper than the limit",
     [ZX_WBXML_ESTRUCT] = "malformed document structure",
     [ZX_WBXML_EUTF8] = "text is not valid UTF-8",
@@ -178,7 +178,6 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
     unsigned depth = 0;
     unsigned page = 0;
     uint32_t v, strtbl_len = 0;
-    const unsigned char *strtbl = NULL;
 
     *root_out = NULL;
 #define FAIL(code) do { st = (code); goto fail; } while (0)
@@ -193,20 +192,17 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
     if (*r.p < 0x01 || *r.p > 0x03)
         FAIL(ZX_WBXML_EVERSION);
     r.p++;
+    /* [MS-ASWBXML] 2.1.3: ActiveSync does not use string tables, entities, processing
+     * instructions or attributes.  A public id given as a string-table index (0) and a
+     * non-empty string table are therefore refused. */
     TRY(read_mbint(&r, &v));
-    int publicid_ref = (v == 0);
-    uint32_t publicid_idx = 0;
-    if (publicid_ref)
-        TRY(read_mbint(&r, &publicid_idx));
+    if (v == 0)
+        FAIL(ZX_WBXML_ESTRTBL);
     TRY(read_mbint(&r, &v));
     if (v != WB_CHARSET_UTF8)
         FAIL(ZX_WBXML_ECHARSET);
     TRY(read_mbint(&r, &strtbl_len));
-    if (strtbl_len > (apr_size_t)(r.end - r.p))
-        FAIL(ZX_WBXML_ETRUNC);
-    strtbl = r.p;
-    r.p += strtbl_len;
-    if (publicid_ref && publicid_idx >= strtbl_len)
+    if (strtbl_len != 0)
         FAIL(ZX_WBXML_ESTRTBL);
 
     stack = apr_palloc(p, sizeof(*stack) * max_depth);
@@ -252,25 +248,9 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
             r.p = nul + 1;
             break;
         }
-        case WB_STR_T: {
-            if (depth == 0) {
-                r.p = tokpos;
-                FAIL(ZX_WBXML_ESTRUCT);
-            }
-            TRY(read_mbint(&r, &v));
-            if (v >= strtbl_len)
-                FAIL(ZX_WBXML_ESTRTBL);
-            const unsigned char *nul = memchr(strtbl + v, 0, strtbl_len - v);
-            if (!nul)
-                FAIL(ZX_WBXML_ESTRTBL);
-            if (!utf8_valid(strtbl + v, (apr_size_t)(nul - (strtbl + v))))
-                FAIL(ZX_WBXML_EUTF8);
-            zx_wb_node *t = node_alloc(p, ZX_WB_TEXT);
-            t->data = (const char *)(strtbl + v);
-            t->len = (apr_size_t)(nul - (strtbl + v));
-            zx_wb_append(stack[depth - 1], t);
-            break;
-        }
+        case WB_STR_T:      /* string table reference: no string tables in ActiveSync */
+            r.p = tokpos;
+            FAIL(ZX_WBXML_ESTRTBL);
         case WB_OPAQUE: {
             if (depth == 0) {
                 r.p = tokpos;

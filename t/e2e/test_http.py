@@ -266,6 +266,21 @@ def test_mime_body_for_sendmail_before_14(client_factory):
 def test_empty_body_is_passed_to_the_command(client_factory):
     # Empty Sync and Ping are legal requests (MS-ASCMD); the command decides.
     assert status_of(client_factory(protocol="14.1").post("Sync", None), "Sync") == "137"
+    assert status_of(client_factory(protocol="14.1").post("Ping", None), "Ping") == "137"
+
+
+@pytest.mark.parametrize("cmd", ["FolderSync", "Provision", "Settings", "ItemOperations"])
+def test_empty_body_refused_for_other_commands(client_factory, error_log, cmd):
+    # MS-ASHTTP 2.2.1.1.3: only GetAttachment, Sync and Ping may have no body.
+    assert status_of(client_factory(protocol="16.1").post(cmd, None), cmd) == "101"
+    assert client_factory(protocol="12.1").post(cmd, None).status == 400
+    assert error_log.contains("ZX00018: %s request without a body" % cmd)
+
+
+def test_string_tables_are_refused(client_factory):
+    # MS-ASWBXML 2.1.3: string tables are not used; a STR_T reference is malformed WBXML.
+    doc = b"\x03\x01\x6a\x03abc\x00\x00\x07\x56\x52\x83\x00\x01\x01"
+    assert status_of(client_factory(protocol="14.1").post("FolderSync", doc), "FolderSync") == "102"
 
 
 def test_body_over_the_limit_413(instance, client_factory):

@@ -1,5 +1,7 @@
 /* zxmobile - WBXML codec ([MS-ASWBXML], WBXML 1.3) and the ActiveSync code pages.
  *
+ * As [MS-ASWBXML] 2.1.3 says, only tags, code pages, inline strings and opaque data are
+ * used: string tables, entities, processing instructions and attributes are refused.
  * A decoded document is a tree of zx_wb_node allocated from an APR pool.  Text and opaque
  * content point into the decoded buffer (zero copy), so the buffer must outlive the tree.
  * Tags are 16-bit values (code page << 8 | token) with symbolic names generated from the
@@ -68,7 +70,7 @@ typedef enum {
     ZX_WBXML_ETOKEN,      /* tag token unknown on the current code page */
     ZX_WBXML_EATTR,       /* attributes (EAS uses none) */
     ZX_WBXML_EUNSUPPORTED,/* LITERAL*, EXT*, PI, ENTITY: not used by ActiveSync */
-    ZX_WBXML_ESTRTBL,     /* bad string table or STR_T reference */
+    ZX_WBXML_ESTRTBL,     /* string table, STR_T or string-table public id (unused in EAS) */
     ZX_WBXML_EDEPTH,      /* nesting deeper than the limit */
     ZX_WBXML_ESTRUCT,     /* content outside the root, END without element, stray data */
     ZX_WBXML_EUTF8,       /* text is not valid UTF-8 */
