@@ -209,6 +209,8 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
 
     while (r.p < r.end) {
         const unsigned char *tokpos = r.p;
+        if (root && depth == 0)
+            FAIL(ZX_WBXML_ESTRUCT);     /* nothing may follow the root element */
         unsigned char b = *r.p++;
         switch (b) {
         case WB_SWITCH_PAGE:
@@ -611,6 +613,31 @@ static int xml_blank(const xmlChar *s)
     return 1;
 }
 
+/* Base64 text without XML white space, if it is strict base64 (alphabet, '=' padding only
+ * at the end, length a multiple of 4); NULL otherwise. */
+static const char *strict_base64(apr_pool_t *p, const char *in)
+{
+    size_t n = strlen(in), k = 0, pad = 0;
+    char *out = apr_palloc(p, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        char ch = in[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+            continue;
+        if (ch == '=') {
+            pad++;
+        }
+        else if (pad || !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                           (ch >= '0' && ch <= '9') || ch == '+' || ch == '/')) {
+            return NULL;
+        }
+        out[k++] = ch;
+    }
+    out[k] = '\0';
+    if (k % 4 || pad > 2)
+        return NULL;
+    return out;
+}
+
 static zx_wb_node *xml_elem(apr_pool_t *p, xmlNode *x, unsigned depth, const char **err)
 {
     if (depth > ZX_WBXML_DEFAULT_MAX_DEPTH) {
@@ -649,9 +676,15 @@ static zx_wb_node *xml_elem(apr_pool_t *p, xmlNode *x, unsigned depth, const cha
                 continue;
             const char *txt = apr_pstrdup(p, (const char *)c->content);
             if (is_opaque) {
+                const char *clean = strict_base64(p, txt);
+                if (!clean) {
+                    *err = apr_psprintf(p, "<%s opaque=\"base64\"> does not hold valid base64",
+                                        (const char *)x->name);
+                    return NULL;
+                }
                 zx_wb_node *t = node_alloc(p, ZX_WB_OPAQUE);
-                char *dec = apr_palloc(p, (apr_size_t)apr_base64_decode_len(txt) + 1);
-                t->len = (apr_size_t)apr_base64_decode(dec, txt);
+                char *dec = apr_palloc(p, (apr_size_t)apr_base64_decode_len(clean) + 1);
+                t->len = (apr_size_t)apr_base64_decode(dec, clean);
                 t->data = dec;
                 zx_wb_append(e, t);
             }
