@@ -181,10 +181,12 @@ static int set_param(zx_request *req, param_id id, const char *value, const char
             *why = apr_psprintf(req->pool, "invalid %s value \"%s\"", param_names[id], value);
             return -1;
         }
-        if (id == P_SAVEINSENT)
-            req->save_in_sent = b;
-        else
-            req->accept_multipart = b;
+        int *slot = id == P_SAVEINSENT ? &req->save_in_sent : &req->accept_multipart;
+        if (*slot != -1) {
+            *why = apr_psprintf(req->pool, "query parameter %s given twice", param_names[id]);
+            return -1;
+        }
+        *slot = b;
         return 0;
     }
     const char **slot = param_slot(req, id);
@@ -201,7 +203,8 @@ static int parse_plain(zx_request *req, char *args, const char **why)
     char *state = NULL;
     for (char *pair = apr_strtok(args, "&", &state); pair; pair = apr_strtok(NULL, "&", &state)) {
         char *eq = strchr(pair, '=');
-        char *value = eq ? eq + 1 : (char *)"";
+        /* no '=': the value is empty - the pair's own NUL, inside the pool copy */
+        char *value = eq ? eq + 1 : pair + strlen(pair);
         if (eq)
             *eq = '\0';
         if (url_unescape(pair) < 0 || url_unescape(value) < 0) {
@@ -267,6 +270,8 @@ static int parse_base64(zx_request *req, const char *args, const char **why)
     req->base64_query = 1;
     req->proto = raw[i++];
     req->proto_str = zx_version_str(req->proto);
+    if (!req->proto_str)                /* unknown: keep the number for the error message */
+        req->proto_str = apr_psprintf(req->pool, "%u", req->proto);
     int code = raw[i++];
     req->cmd = zx_command_by_code(code);
     req->cmd_name = req->cmd == ZX_CMD_UNKNOWN ? apr_psprintf(req->pool, "#%d", code)
@@ -444,8 +449,8 @@ int zx_request_set_header(zx_request *req, const char *name, const char *value, 
     if (!value)
         return 0;
     if (strcasecmp(name, "MS-ASProtocolVersion") == 0) {
-        if (req->base64_query && req->proto_str)
-            return 0;   /* the query's version byte wins */
+        if (req->base64_query)
+            return 0;   /* the query's version byte wins, even an unknown one */
         req->proto_str = value;
         req->proto = zx_version_parse(value);
     }

@@ -21,7 +21,8 @@ import urllib.parse
 import pytest
 
 from easclient import Node, encode, decode
-from easclient.client import base64_query_bytes, encode_base64_query
+from easclient.client import base64_query_bytes, basic_auth_header, encode_base64_query
+import zxinstance
 
 ALL_VERSIONS = "2.5,12.0,12.1,14.0,14.1,16.0,16.1"
 ALL_COMMANDS = ("Sync,SendMail,SmartForward,SmartReply,GetAttachment,FolderSync,FolderCreate,"
@@ -30,10 +31,14 @@ ALL_COMMANDS = ("Sync,SendMail,SmartForward,SmartReply,GetAttachment,FolderSync,
 FOLDERSYNC0 = '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>'
 
 
-def raw_request(instance, method, target, headers=None, body=None):
+def raw_request(instance, method, target, headers=None, body=None, auth=True):
     conn = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=30)
+    headers = dict(headers or {})
+    if auth:
+        headers.setdefault("Authorization", basic_auth_header(zxinstance.DEMO_ACCOUNT,
+                                                              zxinstance.DEMO_PASSWORD))
     try:
-        conn.request(method, target, body=body, headers=headers or {})
+        conn.request(method, target, body=body, headers=headers)
         r = conn.getresponse()
         return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
     finally:
@@ -167,6 +172,27 @@ def test_unknown_command_501(client, error_log):
     r = client.post("FrobnicateItems", None)
     assert r.status == 501
     assert error_log.contains(r'ZX00004: unknown command "FrobnicateItems"')
+
+
+@pytest.mark.parametrize("query", [
+    "Cmd", "Cmd&User&DeviceId&DeviceType", "Cmd=FolderSync&User&DeviceId=d1&DeviceType=t",
+    "&&&", "=", "Cmd=FolderSync&SaveInSent", "Cmd=FolderSync&User=a%00b&DeviceId=d1&DeviceType=t",
+    "Cmd=FolderSync&User=a&DeviceId=d1&DeviceType=t&SaveInSent=T&SaveInSent=F",
+])
+def test_odd_plain_queries_are_refused_not_crashing(client, query):
+    r = client.post("FolderSync", FOLDERSYNC0, raw_query=query,
+                    extra_headers={"MS-ASProtocolVersion": "14.1"})
+    assert r.status in (400, 403, 501)
+    assert client.options()[0] == 200
+
+
+def test_base64_unknown_version_byte(client, error_log):
+    raw = bytearray(base64_query_bytes("FolderSync", "dev1", "iPhone", protocol="14.1"))
+    raw[0] = 99
+    q = urllib.parse.quote(base64.b64encode(bytes(raw)).decode(), safe="")
+    r = client.post("FolderSync", FOLDERSYNC0, raw_query=q, extra_headers={"MS-ASProtocolVersion": "14.1"})
+    assert r.status == 400
+    assert error_log.contains('ZX00007: protocol version "99" not supported')
 
 
 def test_missing_user(client):
