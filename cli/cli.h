@@ -60,5 +60,8 @@ int cli_check_options(cli *c, int argc, const char **argv, int first,
 
 extern const command cli_db_commands[];
 extern const command cli_prov_commands[];
+extern const command cli_auth_commands[];
+extern const command cli_config_commands[];
+extern const command cli_mobile_commands[];
 
 #endif

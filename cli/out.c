@@ -139,5 +139,5 @@ ov *ov_bool(apr_pool_t *p, int b)
 
 ov *ov_int(apr_pool_t *p, long long v)
 {
-    return ov_raw(p, apr_psprintf(p, "%lld", v));
+    return ov_raw(p, apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)v));
 }

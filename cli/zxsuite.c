@@ -20,6 +20,9 @@
 static const command *const tables[] = {
     cli_db_commands,
     cli_prov_commands,
+    cli_auth_commands,
+    cli_config_commands,
+    cli_mobile_commands,
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

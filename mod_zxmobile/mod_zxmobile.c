@@ -6,11 +6,15 @@
  */
 #include "zxm_config.h"
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <zxsync/auth.h>
+#include <zxsync/config.h>
+#include <zxsync/dbpool.h>
 #include <zxsync/eas.h>
 #include <zxsync/log.h>
 #include <zxsync/server.h>
@@ -57,6 +61,33 @@ static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                          "the endpoint cannot reach its database");
     }
     return OK;
+}
+
+/* After fork: one connection pool per database and one verification cache per child,
+ * shared by the virtual hosts. */
+static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_hash_t *pools = apr_hash_make(pchild);
+    zx_auth_cache *cache = zx_auth_cache_create(pchild, 8192);
+    const char *server_name = zx_config_server_name(pchild);
+    if (!cache)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     APLOGNO(10906) "cannot create the authentication cache: every request "
+                     "will verify its password");
+    for (server_rec *vs = s; vs; vs = vs->next) {
+        zxm_srv_conf *c = zxm_get_srv_conf(vs);
+        if (c->enabled != 1 || !c->db_conninfo)
+            continue;
+        int max = c->db_max_conns > 0 ? c->db_max_conns : ZXM_DEFAULT_DB_MAX_CONNS;
+        zx_dbpool *dp = apr_hash_get(pools, c->db_conninfo, APR_HASH_KEY_STRING);
+        if (!dp) {
+            dp = zx_dbpool_create(pchild, c->db_conninfo, (unsigned)max, 5000);
+            apr_hash_set(pools, c->db_conninfo, APR_HASH_KEY_STRING, dp);
+        }
+        c->server.dbpool = dp;
+        c->server.auth_cache = cache;
+        c->server.server_name = server_name;
+    }
 }
 
 static int endpoint_matches(const zxm_srv_conf *c, const char *uri)
@@ -205,6 +236,7 @@ static int zxm_handler(request_rec *r)
 static void zxm_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(zxm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(zxm_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(zxm_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(zxm_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(zxm_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <http_log.h>
 #include <libpq-fe.h>
+#include <stdlib.h>
 
 extern module AP_MODULE_DECLARE_DATA zxmobile_module;
 
@@ -22,6 +23,7 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->public_url = NULL;
     c->versions = 0;
     c->max_body = -1;
+    c->db_max_conns = -1;
     zx_server_settings_default(&c->server.settings);
     return c;
 }
@@ -37,6 +39,7 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->public_url = add->public_url ? add->public_url : base->public_url;
     c->versions = add->versions ? add->versions : base->versions;
     c->max_body = add->max_body != -1 ? add->max_body : base->max_body;
+    c->db_max_conns = add->db_max_conns != -1 ? add->db_max_conns : base->db_max_conns;
     c->server = add->server;  /* derived: rebuilt by zxm_finalize_srv_conf */
     return c;
 }
@@ -119,6 +122,16 @@ static const char *set_max_body(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_db_max_conns(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 1 || v > 10000)
+        return "ZxMobileDatabaseMaxConnections must be a number from 1 to 10000";
+    zxm_get_srv_conf(cmd->server)->db_max_conns = (int)v;
+    return NULL;
+}
+
 const command_rec zxm_cmds[] = {
     AP_INIT_FLAG("ZxMobileEnable", set_enable, NULL, RSRC_CONF,
                  "On to serve Exchange ActiveSync on this server (default Off)"),
@@ -132,7 +145,9 @@ const command_rec zxm_cmds[] = {
                   "public base URL of this server (Autodiscover answers with it)"),
     AP_INIT_RAW_ARGS("ZxMobileProtocolVersions", set_versions, NULL, RSRC_CONF,
                      "ActiveSync protocol versions offered (default 2.5 12.0 12.1 14.0 14.1 16.0 16.1)"),
+    AP_INIT_TAKE1("ZxMobileDatabaseMaxConnections", set_db_max_conns, NULL, RSRC_CONF,
+                  "most database connections one httpd child opens (default 16)"),
     AP_INIT_TAKE1("ZxMobileMaxRequestSize", set_max_body, NULL, RSRC_CONF,
                   "largest request body accepted, in bytes (default 33554432)"),
-    {NULL}
+    {NULL, {NULL}, NULL, 0, RAW_ARGS, NULL}
 };

@@ -7,6 +7,7 @@
 #include <zxsync/server.h>
 
 #define ZXM_DEFAULT_ENDPOINT "/Microsoft-Server-ActiveSync"
+#define ZXM_DEFAULT_DB_MAX_CONNS 16
 
 /* Every field here must be handled in zxm_create_srv_conf and zxm_merge_srv_conf
  * (t/unit/check_conf_merge.py checks it); fields marked "derived" are built at post_config. */
@@ -18,6 +19,7 @@ typedef struct {
     const char *public_url;      /* ZxMobilePublicURL */
     zx_vset versions;            /* ZxMobileProtocolVersions; 0 = unset */
     apr_off_t max_body;          /* ZxMobileMaxRequestSize; -1 = unset */
+    int db_max_conns;            /* ZxMobileDatabaseMaxConnections; -1 = unset */
     zx_server server;            /* derived */
 } zxm_srv_conf;
 

@@ -3,11 +3,13 @@
 #include <zxsync/log.h>
 
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct zx_db {
     PGconn *conn;
-    apr_pool_t *pool;
+    apr_pool_t *pool;       /* owns the connection */
+    apr_pool_t *msg_pool;   /* error messages are allocated here */
     char sqlstate[6];
 };
 
@@ -32,6 +34,7 @@ zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
 {
     zx_db *db = apr_pcalloc(p, sizeof *db);
     db->pool = p;
+    db->msg_pool = p;
     db->conn = PQconnectdb(conninfo ? conninfo : "");
     apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
@@ -44,6 +47,11 @@ zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
     }
     PQsetNoticeReceiver(db->conn, notice_sink, NULL);
     return db;
+}
+
+void zx_db_set_pool(zx_db *db, apr_pool_t *p)
+{
+    db->msg_pool = p;
 }
 
 PGconn *zx_db_conn(zx_db *db)
@@ -68,7 +76,7 @@ PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const 
     if (state)
         apr_cpystrn(db->sqlstate, state, sizeof db->sqlstate);
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    *err = apr_psprintf(db->pool, "%s%s%s", state ? state : "", state ? ": " : "",
+    *err = apr_psprintf(db->msg_pool, "%s%s%s", state ? state : "", state ? ": " : "",
                         msg ? msg : PQerrorMessage(db->conn));
     PQclear(res);
     return NULL;
@@ -81,5 +89,38 @@ int zx_db_run(zx_db *db, const char *sql, int nparams, const char *const *params
     if (!res)
         return -1;
     PQclear(res);
+    return 0;
+}
+
+long zx_db_affected(zx_db *db, const char *sql, int nparams, const char *const *params,
+                    const char **err)
+{
+    PGresult *res = zx_db_exec(db, sql, nparams, params, err);
+    if (!res)
+        return -1;
+    long n = atol(PQcmdTuples(res));
+    PQclear(res);
+    return n;
+}
+
+int zx_db_tx_begin(zx_db *db, int *own, const char **err)
+{
+    *own = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+    return *own ? zx_db_run(db, "BEGIN", 0, NULL, err) : 0;
+}
+
+int zx_db_tx_end(zx_db *db, int own, int rc, const char **err)
+{
+    const char *e2;
+    if (!own)
+        return rc;
+    if (rc < 0) {
+        zx_db_run(db, "ROLLBACK", 0, NULL, &e2);
+        return rc;
+    }
+    if (zx_db_run(db, "COMMIT", 0, NULL, err) < 0) {
+        zx_db_run(db, "ROLLBACK", 0, NULL, &e2);
+        return -1;
+    }
     return 0;
 }

@@ -1,10 +1,16 @@
-/* zxmobile - directory operations (domains, COS, accounts). */
+/* zxmobile - directory operations (domains, COS, accounts).  The attributes of the registry
+ * live in the configuration store (config.c); the account columns (display name, status,
+ * COS, password) in the accounts table. */
+#include <zxsync/config.h>
 #include <zxsync/directory.h>
 #include <zxsync/password.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int zx_domain_name_valid(const char *name)
 {
@@ -77,116 +83,452 @@ int zx_dir_create_domain(apr_pool_t *p, zx_db *db, const char *name, const char 
     return 0;
 }
 
-static int bool_attr(const char *v)
+int zx_cos_name_valid(const char *name)
 {
-    return strcasecmp(v, "TRUE") == 0 || strcasecmp(v, "FALSE") == 0;
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+            return 0;
+    }
+    return 1;
 }
 
-/* The account attributes known so far: where each is stored and how it is checked. */
-typedef enum { A_DISPLAYNAME, A_STATUS, A_COS, A_MOBILESYNC, A_UNKNOWN } attr_kind;
+static const char *lower(apr_pool_t *p, const char *s)
+{
+    char *l = apr_pstrdup(p, s ? s : "");
+    for (char *c = l; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return l;
+}
 
-static attr_kind attr_lookup(const char *name)
+
+/* ---- attribute lists (zmprov "attr value" pairs) ------------------------------------------- */
+
+/* Account columns that zmprov shows as attributes. */
+typedef enum { COL_NONE, COL_DISPLAYNAME, COL_STATUS, COL_COS } column_kind;
+
+typedef struct {
+    const zx_attr_def *def;     /* registry attribute, NULL for a column */
+    column_kind column;
+    zx_config_op op;
+    const char *value;          /* normalised; NULL = unset the column */
+} attr_mod;
+
+static column_kind column_lookup(const char *name)
 {
     if (strcasecmp(name, "displayName") == 0)
-        return A_DISPLAYNAME;
+        return COL_DISPLAYNAME;
     if (strcasecmp(name, "zimbraAccountStatus") == 0)
-        return A_STATUS;
+        return COL_STATUS;
     if (strcasecmp(name, "zimbraCOSId") == 0)
-        return A_COS;
-    if (strcasecmp(name, "zimbraFeatureMobileSyncEnabled") == 0)
-        return A_MOBILESYNC;
-    return A_UNKNOWN;
+        return COL_COS;
+    return COL_NONE;
 }
+
+static int text_ok(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Check every pair before anything is written.  level: where registry attributes go. */
+static int parse_attrs(apr_pool_t *p, zx_level level, const apr_array_header_t *attrs,
+                       apr_array_header_t **out, const char **err)
+{
+    int n = attrs ? attrs->nelts : 0;
+    *out = apr_array_make(p, n / 2 + 1, sizeof(attr_mod));
+    if (n % 2) {
+        *err = "attributes must come in name value pairs";
+        return -1;
+    }
+    for (int i = 0; i < n; i += 2) {
+        const char *name = APR_ARRAY_IDX(attrs, i, const char *);
+        const char *value = APR_ARRAY_IDX(attrs, i + 1, const char *);
+        zx_config_op op = ZX_CONFIG_REPLACE;
+        if (name[0] == '+' || name[0] == '-') {
+            op = name[0] == '+' ? ZX_CONFIG_ADD : ZX_CONFIG_REMOVE;
+            name++;
+        }
+        attr_mod m = {NULL, COL_NONE, op, value};
+        if (level == ZX_LEVEL_ACCOUNT)
+            m.column = column_lookup(name);
+        if (m.column != COL_NONE) {
+            if (op != ZX_CONFIG_REPLACE) {
+                *err = apr_psprintf(p, "%s is single-valued: +/- apply only to multi-valued "
+                                       "attributes", name);
+                return -1;
+            }
+            if (m.column == COL_STATUS) {
+                const char *v = lower(p, value);
+                if (strcmp(v, "active") && strcmp(v, "locked") && strcmp(v, "closed")) {
+                    *err = apr_psprintf(p, "invalid zimbraAccountStatus \"%s\" (active, locked, "
+                                           "closed)", value);
+                    return -1;
+                }
+                m.value = v;
+            }
+            else if (m.column == COL_DISPLAYNAME) {
+                if (!text_ok(value) || strlen(value) > 256) {
+                    *err = "invalid displayName: at most 256 bytes, no control characters";
+                    return -1;
+                }
+                m.value = *value ? value : NULL;
+            }
+            else {
+                m.value = *value ? value : NULL;
+            }
+            for (int k = 0; k < (*out)->nelts; k++)
+                if (APR_ARRAY_IDX(*out, k, attr_mod).column == m.column) {
+                    *err = apr_psprintf(p, "attribute %s given more than once", name);
+                    return -1;
+                }
+            APR_ARRAY_PUSH(*out, attr_mod) = m;
+            continue;
+        }
+        if (strcasecmp(name, "userPassword") == 0) {
+            *err = "userPassword is not an attribute here: use setPassword, or the password "
+                   "argument of createAccount";
+            return -1;
+        }
+        m.def = zx_attr_find(name);
+        if (!m.def) {
+            *err = apr_psprintf(p, "unknown attribute \"%s\"", name);
+            return -1;
+        }
+        if (zx_attr_check_level(p, m.def, level, err) < 0)
+            return -1;
+        if (op != ZX_CONFIG_REPLACE && !m.def->multi) {
+            *err = apr_psprintf(p, "attribute %s is single-valued: +/- apply only to "
+                                   "multi-valued attributes", m.def->name);
+            return -1;
+        }
+        if (op == ZX_CONFIG_REPLACE && *value == '\0') {
+            m.op = ZX_CONFIG_UNSET;           /* zmprov: an empty value removes it */
+            m.value = NULL;
+        }
+        else if (zx_attr_validate(p, m.def, value, &m.value, err) < 0) {
+            return -1;
+        }
+        /* the same attribute again: more values of a multi-valued one, else an error */
+        int merged = 0;
+        for (int k = 0; k < (*out)->nelts; k++) {
+            attr_mod *o = &APR_ARRAY_IDX(*out, k, attr_mod);
+            if (o->def != m.def)
+                continue;
+            if (m.def->multi && o->op == ZX_CONFIG_REPLACE && m.op == ZX_CONFIG_REPLACE) {
+                o->value = apr_pstrcat(p, o->value, "\n", m.value, NULL);
+                merged = 1;
+            }
+            else if (!m.def->multi) {
+                *err = apr_psprintf(p, "attribute %s given more than once", m.def->name);
+                return -1;
+            }
+        }
+        if (!merged)
+            APR_ARRAY_PUSH(*out, attr_mod) = m;
+    }
+    return 0;
+}
+
+/* Write the registry attributes of mods at level/key (inside the caller's transaction). */
+static int apply_config(apr_pool_t *p, zx_db *db, zx_level level, const char *key,
+                        const apr_array_header_t *mods, const char **err)
+{
+    for (int i = 0; i < mods->nelts; i++) {
+        const attr_mod *m = &APR_ARRAY_IDX(mods, i, attr_mod);
+        if (m->def && zx_config_write(p, db, level, key, m->def->name, m->op, m->value, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const attr_mod *find_column(const apr_array_header_t *mods, column_kind c)
+{
+    for (int i = 0; i < mods->nelts; i++)
+        if (APR_ARRAY_IDX(mods, i, attr_mod).column == c)
+            return &APR_ARRAY_IDX(mods, i, attr_mod);
+    return NULL;
+}
+
+/* Registry values stored at one level for the owners in res column 0 ... -> attrs tables. */
+static void add_values(apr_pool_t *p, apr_table_t *t, const char *stored_name, const char *value)
+{
+    const zx_attr_def *a = zx_attr_find(stored_name);
+    const char *name = a ? a->name : apr_pstrdup(p, stored_name);
+    if (a && a->multi) {
+        char *s = apr_pstrdup(p, value), *last;
+        for (char *v = apr_strtok(s, "\n", &last); v; v = apr_strtok(NULL, "\n", &last))
+            apr_table_add(t, name, v);
+    }
+    else {
+        apr_table_add(t, name, value);
+    }
+}
+
+/* Sorted by attribute name: values of level for target keys; fills hash key -> table. */
+static int load_values(apr_pool_t *p, zx_db *db, zx_level level, const char *key,
+                       apr_hash_t *tables, const char **err)
+{
+    const char *params[] = {zx_level_name(level), key};
+    PGresult *res = zx_db_exec(db, "SELECT target, name, value FROM config_values "
+                                   " WHERE level = $1 AND ($2::text IS NULL OR target = $2) "
+                                   " ORDER BY name", 2, params, err);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        apr_table_t *t = apr_hash_get(tables, PQgetvalue(res, i, 0), APR_HASH_KEY_STRING);
+        if (t)
+            add_values(p, t, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* ---- domains -------------------------------------------------------------------------------- */
+
+#define OWNER_COLUMNS \
+    "x.id, x.name, to_char(x.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+
+static zx_domain *row_owner(apr_pool_t *p, PGresult *res, int i)
+{
+    zx_domain *d = apr_pcalloc(p, sizeof *d);
+    d->id = apr_pstrdup(p, PQgetvalue(res, i, 0));
+    d->name = apr_pstrdup(p, PQgetvalue(res, i, 1));
+    d->created_at = apr_pstrdup(p, PQgetvalue(res, i, 2));
+    d->accounts = atoi(PQgetvalue(res, i, 3));
+    d->attrs = apr_table_make(p, 4);
+    return d;
+}
+
+/* Domains or COS: one (name given) or all (name NULL). */
+static int owners_get(apr_pool_t *p, zx_db *db, zx_level level, const char *name,
+                      apr_array_header_t **out, const char **err)
+{
+    const char *sql = level == ZX_LEVEL_DOMAIN
+        ? "SELECT " OWNER_COLUMNS "(SELECT count(*) FROM accounts a WHERE a.domain_id = x.id) "
+          "  FROM domains x WHERE $1::text IS NULL OR x.name = lower($1) ORDER BY x.name"
+        : "SELECT " OWNER_COLUMNS "(SELECT count(*) FROM accounts a WHERE a.cos_id = x.id) "
+          "  FROM cos x WHERE $1::text IS NULL OR x.name = lower($1) OR x.id::text = $1 "
+          " ORDER BY x.name = lower($1) DESC, x.name";
+    const char *params[] = {name};
+    PGresult *res = zx_db_exec(db, sql, 1, params, err);
+    if (!res)
+        return -1;
+    int n = name ? (PQntuples(res) > 0) : PQntuples(res);
+    *out = apr_array_make(p, n + 1, sizeof(zx_domain *));
+    apr_hash_t *tables = apr_hash_make(p);
+    for (int i = 0; i < n; i++) {
+        zx_domain *d = row_owner(p, res, i);
+        APR_ARRAY_PUSH(*out, zx_domain *) = d;
+        apr_hash_set(tables, d->id, APR_HASH_KEY_STRING, d->attrs);
+    }
+    PQclear(res);
+    if (n == 0)
+        return 0;
+    return load_values(p, db, level, name ? APR_ARRAY_IDX(*out, 0, zx_domain *)->id : NULL,
+                       tables, err);
+}
+
+static int owner_get(apr_pool_t *p, zx_db *db, zx_level level, const char *name,
+                     zx_domain **out, const char **err)
+{
+    apr_array_header_t *list;
+    if (owners_get(p, db, level, name ? name : "", &list, err) < 0)
+        return -1;
+    if (list->nelts == 0)
+        return 0;
+    *out = APR_ARRAY_IDX(list, 0, zx_domain *);
+    return 1;
+}
+
+int zx_dir_get_domain(apr_pool_t *p, zx_db *db, const char *name, zx_domain **out,
+                      const char **err)
+{
+    return owner_get(p, db, ZX_LEVEL_DOMAIN, name, out, err);
+}
+
+int zx_dir_list_domains(apr_pool_t *p, zx_db *db, apr_array_header_t **out, const char **err)
+{
+    return owners_get(p, db, ZX_LEVEL_DOMAIN, NULL, out, err);
+}
+
+/* Modify the registry attributes of a domain or COS. */
+static int owner_modify(apr_pool_t *p, zx_db *db, zx_level level, const char *name,
+                        const apr_array_header_t *attrs, const char **err)
+{
+    apr_array_header_t *mods;
+    if (parse_attrs(p, level, attrs, &mods, err) < 0)
+        return -1;
+    if (mods->nelts == 0) {
+        *err = "nothing to modify: give attr value pairs";
+        return -1;
+    }
+    const char *key;
+    int rc = zx_config_target_key(p, db, level, name, &key, err);
+    if (rc != 1)
+        return -1;
+    int own;
+    if (zx_db_tx_begin(db, &own, err) < 0)
+        return -1;
+    return zx_db_tx_end(db, own, apply_config(p, db, level, key, mods, err), err);
+}
+
+int zx_dir_modify_domain(apr_pool_t *p, zx_db *db, const char *name,
+                         const apr_array_header_t *attrs, const char **err)
+{
+    return owner_modify(p, db, ZX_LEVEL_DOMAIN, name, attrs, err);
+}
+
+int zx_dir_delete_domain(apr_pool_t *p, zx_db *db, const char *name, const char **err)
+{
+    zx_domain *d;
+    int rc = zx_dir_get_domain(p, db, name, &d, err);
+    if (rc <= 0) {
+        if (rc == 0)
+            *err = apr_psprintf(p, "no such domain: %s", name);
+        return -1;
+    }
+    if (d->accounts > 0) {
+        *err = apr_psprintf(p, "domain %s has %d account%s: delete them first", d->name,
+                            d->accounts, d->accounts == 1 ? "" : "s");
+        return -1;
+    }
+    const char *params[] = {d->id};
+    if (zx_db_run(db, "DELETE FROM domains WHERE id = $1", 1, params, err) < 0) {
+        if (strcmp(zx_db_sqlstate(db), "23503") == 0)
+            *err = apr_psprintf(p, "domain %s still has accounts", d->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- classes of service ---------------------------------------------------------------------- */
+
+int zx_dir_create_cos(apr_pool_t *p, zx_db *db, const char *name,
+                      const apr_array_header_t *attrs, zx_cos **out, const char **err)
+{
+    const char *lname = lower(p, name);
+    if (!zx_cos_name_valid(lname) || strspn(lname, "0123456789") == strlen(lname)) {
+        *err = apr_psprintf(p, "invalid COS name \"%s\" (letters, digits, '.', '_', '-'; at "
+                               "most 64; not only digits)", name ? name : "");
+        return -1;
+    }
+    apr_array_header_t *mods;
+    if (parse_attrs(p, ZX_LEVEL_COS, attrs, &mods, err) < 0)
+        return -1;
+    int own;
+    if (zx_db_tx_begin(db, &own, err) < 0)
+        return -1;
+    const char *params[] = {lname};
+    PGresult *res = zx_db_exec(db, "INSERT INTO cos (name) VALUES ($1) RETURNING id", 1, params,
+                               err);
+    if (!res) {
+        if (strcmp(zx_db_sqlstate(db), "23505") == 0)
+            *err = apr_psprintf(p, "COS %s already exists", lname);
+        return zx_db_tx_end(db, own, -1, err);
+    }
+    const char *id = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (zx_db_tx_end(db, own, apply_config(p, db, ZX_LEVEL_COS, id, mods, err), err) < 0)
+        return -1;
+    if (out && zx_dir_get_cos(p, db, id, out, err) != 1)
+        return -1;
+    return 0;
+}
+
+int zx_dir_get_cos(apr_pool_t *p, zx_db *db, const char *name, zx_cos **out, const char **err)
+{
+    return owner_get(p, db, ZX_LEVEL_COS, name, out, err);
+}
+
+int zx_dir_list_cos(apr_pool_t *p, zx_db *db, apr_array_header_t **out, const char **err)
+{
+    return owners_get(p, db, ZX_LEVEL_COS, NULL, out, err);
+}
+
+int zx_dir_modify_cos(apr_pool_t *p, zx_db *db, const char *name,
+                      const apr_array_header_t *attrs, const char **err)
+{
+    return owner_modify(p, db, ZX_LEVEL_COS, name, attrs, err);
+}
+
+int zx_dir_delete_cos(apr_pool_t *p, zx_db *db, const char *name, const char **err)
+{
+    zx_cos *c;
+    int rc = zx_dir_get_cos(p, db, name, &c, err);
+    if (rc <= 0) {
+        if (rc == 0)
+            *err = apr_psprintf(p, "no such COS: %s", name);
+        return -1;
+    }
+    if (strcmp(c->name, "default") == 0) {
+        *err = "the default COS cannot be deleted";
+        return -1;
+    }
+    if (c->accounts > 0) {
+        *err = apr_psprintf(p, "COS %s has %d account%s: move them first (zimbraCOSId)",
+                            c->name, c->accounts, c->accounts == 1 ? "" : "s");
+        return -1;
+    }
+    const char *params[] = {c->id};
+    return zx_db_run(db, "DELETE FROM cos WHERE id = $1", 1, params, err);
+}
+
+/* ---- accounts ------------------------------------------------------------------------------- */
 
 int zx_dir_create_account(apr_pool_t *p, zx_db *db, const char *name, const char *password,
                           const apr_array_header_t *attrs, zx_account **out, const char **err)
 {
-    const char *local, *domain, *e2;
+    const char *local, *domain;
     const char *norm = zx_account_name_normalize(p, name, &local, &domain);
     if (!norm) {
         *err = apr_psprintf(p, "invalid account name \"%s\" (expected user@domain)", name);
         return -1;
     }
-    const char *display = NULL, *status = "active", *cos = "default", *mobilesync = NULL;
-    int nattrs = attrs ? attrs->nelts : 0;
-    if (nattrs % 2) {
-        *err = "attributes must come in name value pairs";
+    apr_array_header_t *mods;
+    if (parse_attrs(p, ZX_LEVEL_ACCOUNT, attrs, &mods, err) < 0)
         return -1;
-    }
-    for (int i = 0; i < nattrs; i += 2) {
-        const char *an = APR_ARRAY_IDX(attrs, i, const char *);
-        const char *av = APR_ARRAY_IDX(attrs, i + 1, const char *);
-        switch (attr_lookup(an)) {
-        case A_DISPLAYNAME:
-            display = av;
-            break;
-        case A_STATUS:
-            if (strcmp(av, "active") && strcmp(av, "locked") && strcmp(av, "closed")) {
-                *err = apr_psprintf(p, "invalid zimbraAccountStatus \"%s\" (active, locked, closed)", av);
-                return -1;
-            }
-            status = av;
-            break;
-        case A_COS:
-            cos = av;
-            break;
-        case A_MOBILESYNC:
-            if (!bool_attr(av)) {
-                *err = apr_psprintf(p, "zimbraFeatureMobileSyncEnabled must be TRUE or FALSE, not \"%s\"", av);
-                return -1;
-            }
-            mobilesync = strcasecmp(av, "TRUE") == 0 ? "TRUE" : "FALSE";
-            break;
-        default:
-            *err = apr_psprintf(p, "unknown attribute \"%s\"", an);
-            return -1;
-        }
-    }
+    const attr_mod *m;
+    const char *display = (m = find_column(mods, COL_DISPLAYNAME)) ? m->value : NULL;
+    const char *status = (m = find_column(mods, COL_STATUS)) ? m->value : "active";
+    const char *cos = (m = find_column(mods, COL_COS)) ? m->value : "default";
     const char *hash = NULL;
     if (password && *password && zx_password_hash(p, password, NULL, &hash, err) < 0)
         return -1;
 
-    if (zx_db_run(db, "BEGIN", 0, NULL, err) < 0)
+    int own;
+    if (zx_db_tx_begin(db, &own, err) < 0)
         return -1;
-    const char *params[] = {local, domain, display, status, cos, hash};
+    const char *cos_id = NULL;
+    if (cos && zx_config_target_key(p, db, ZX_LEVEL_COS, cos, &cos_id, err) != 1)
+        return zx_db_tx_end(db, own, -1, err);
+    const char *params[] = {local, domain, display, status, cos_id, hash};
     PGresult *res = zx_db_exec(
         db,
         "INSERT INTO accounts (local_part, domain_id, display_name, status, cos_id, "
         "                      password_hash, password_changed_at) "
-        "SELECT $1, d.id, $3, $4, c.id, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END "
-        "  FROM domains d LEFT JOIN cos c ON c.name = lower($5) "
-        " WHERE d.name = $2 "
-        "RETURNING id, (SELECT count(*) FROM cos WHERE name = lower($5))",
+        "SELECT $1, d.id, $3, $4, $5::bigint, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END "
+        "  FROM domains d WHERE d.name = $2 "
+        "RETURNING id",
         6, params, err);
     if (!res) {
         if (strcmp(zx_db_sqlstate(db), "23505") == 0)
             *err = apr_psprintf(p, "account %s already exists", norm);
-        zx_db_run(db, "ROLLBACK", 0, NULL, &e2);
-        return -1;
+        return zx_db_tx_end(db, own, -1, err);
     }
     if (PQntuples(res) == 0) {
         PQclear(res);
         *err = apr_psprintf(p, "no such domain: %s", domain);
-        zx_db_run(db, "ROLLBACK", 0, NULL, &e2);
-        return -1;
+        return zx_db_tx_end(db, own, -1, err);
     }
     const char *id = apr_pstrdup(p, PQgetvalue(res, 0, 0));
-    int cos_found = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
     PQclear(res);
-    if (!cos_found) {
-        *err = apr_psprintf(p, "no such COS: %s", cos);
-        zx_db_run(db, "ROLLBACK", 0, NULL, &e2);
-        return -1;
-    }
-    if (mobilesync) {
-        const char *ap[] = {id, "zimbraFeatureMobileSyncEnabled", mobilesync};
-        if (zx_db_run(db, "INSERT INTO account_attrs (account_id, name, value) VALUES ($1, $2, $3)",
-                      3, ap, err) < 0) {
-            zx_db_run(db, "ROLLBACK", 0, NULL, &e2);
-            return -1;
-        }
-    }
-    if (zx_db_run(db, "COMMIT", 0, NULL, err) < 0)
+    if (zx_db_tx_end(db, own, apply_config(p, db, ZX_LEVEL_ACCOUNT, id, mods, err), err) < 0)
         return -1;
     if (out && zx_dir_get_account(p, db, norm, out, err) != 1)
         return -1;
@@ -195,7 +537,8 @@ int zx_dir_create_account(apr_pool_t *p, zx_db *db, const char *name, const char
 
 #define ACCOUNT_SELECT \
     "SELECT a.id, a.uuid, a.local_part || '@' || d.name, a.display_name, a.status, c.name, " \
-    "       to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') " \
+    "       to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
+    "       a.cos_id, a.domain_id " \
     "  FROM accounts a JOIN domains d ON d.id = a.domain_id LEFT JOIN cos c ON c.id = a.cos_id "
 
 static zx_account *row_account(apr_pool_t *p, PGresult *res, int i)
@@ -208,6 +551,8 @@ static zx_account *row_account(apr_pool_t *p, PGresult *res, int i)
     a->status = apr_pstrdup(p, PQgetvalue(res, i, 4));
     a->cos = PQgetisnull(res, i, 5) ? NULL : apr_pstrdup(p, PQgetvalue(res, i, 5));
     a->created_at = apr_pstrdup(p, PQgetvalue(res, i, 6));
+    a->cos_id = PQgetisnull(res, i, 7) ? NULL : apr_pstrdup(p, PQgetvalue(res, i, 7));
+    a->domain_id = apr_pstrdup(p, PQgetvalue(res, i, 8));
     a->attrs = apr_table_make(p, 4);
     return a;
 }
@@ -229,14 +574,10 @@ int zx_dir_get_account(apr_pool_t *p, zx_db *db, const char *name, zx_account **
     }
     zx_account *a = row_account(p, res, 0);
     PQclear(res);
-    const char *ap[] = {a->id};
-    res = zx_db_exec(db, "SELECT name, value FROM account_attrs WHERE account_id = $1 "
-                         "ORDER BY name, value", 1, ap, err);
-    if (!res)
+    apr_hash_t *tables = apr_hash_make(p);
+    apr_hash_set(tables, a->id, APR_HASH_KEY_STRING, a->attrs);
+    if (load_values(p, db, ZX_LEVEL_ACCOUNT, a->id, tables, err) < 0)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++)
-        apr_table_add(a->attrs, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-    PQclear(res);
     *out = a;
     return 1;
 }
@@ -244,6 +585,15 @@ int zx_dir_get_account(apr_pool_t *p, zx_db *db, const char *name, zx_account **
 int zx_dir_list_accounts(apr_pool_t *p, zx_db *db, const char *domain,
                          apr_array_header_t **out, const char **err)
 {
+    if (domain) {
+        zx_domain *d;
+        int rc = zx_dir_get_domain(p, db, domain, &d, err);
+        if (rc <= 0) {
+            if (rc == 0)
+                *err = apr_psprintf(p, "no such domain: %s", domain);
+            return -1;
+        }
+    }
     const char *params[] = {domain};
     PGresult *res = zx_db_exec(db, ACCOUNT_SELECT " WHERE $1::text IS NULL OR d.name = lower($1) "
                                                   "ORDER BY d.name, a.local_part",
@@ -251,8 +601,60 @@ int zx_dir_list_accounts(apr_pool_t *p, zx_db *db, const char *domain,
     if (!res)
         return -1;
     *out = apr_array_make(p, PQntuples(res) + 1, sizeof(zx_account *));
-    for (int i = 0; i < PQntuples(res); i++)
-        APR_ARRAY_PUSH(*out, zx_account *) = row_account(p, res, i);
+    apr_hash_t *tables = apr_hash_make(p);
+    for (int i = 0; i < PQntuples(res); i++) {
+        zx_account *a = row_account(p, res, i);
+        APR_ARRAY_PUSH(*out, zx_account *) = a;
+        apr_hash_set(tables, a->id, APR_HASH_KEY_STRING, a->attrs);
+    }
     PQclear(res);
-    return 0;
+    return (*out)->nelts ? load_values(p, db, ZX_LEVEL_ACCOUNT, NULL, tables, err) : 0;
+}
+
+int zx_dir_modify_account(apr_pool_t *p, zx_db *db, const char *name,
+                          const apr_array_header_t *attrs, const char **err)
+{
+    apr_array_header_t *mods;
+    if (parse_attrs(p, ZX_LEVEL_ACCOUNT, attrs, &mods, err) < 0)
+        return -1;
+    if (mods->nelts == 0) {
+        *err = "nothing to modify: give attr value pairs";
+        return -1;
+    }
+    const char *id;
+    int rc = zx_config_target_key(p, db, ZX_LEVEL_ACCOUNT, name, &id, err);
+    if (rc != 1)
+        return -1;
+    int own;
+    if (zx_db_tx_begin(db, &own, err) < 0)
+        return -1;
+    const attr_mod *disp = find_column(mods, COL_DISPLAYNAME);
+    const attr_mod *status = find_column(mods, COL_STATUS);
+    const attr_mod *cos = find_column(mods, COL_COS);
+    const char *cos_id = NULL;
+    if (cos && cos->value && zx_config_target_key(p, db, ZX_LEVEL_COS, cos->value, &cos_id,
+                                                  err) != 1)
+        return zx_db_tx_end(db, own, -1, err);
+    const char *params[] = {id, disp ? "t" : "f", disp ? disp->value : NULL,
+                            status ? status->value : NULL, cos ? "t" : "f", cos_id};
+    rc = zx_db_run(db,
+                   "UPDATE accounts SET "
+                   "  display_name = CASE WHEN $2::boolean THEN $3 ELSE display_name END, "
+                   "  status = COALESCE($4, status), "
+                   "  cos_id = CASE WHEN $5::boolean THEN $6::bigint ELSE cos_id END, "
+                   "  modified_at = now() "
+                   " WHERE id = $1::bigint",
+                   6, params, err);
+    if (rc == 0)
+        rc = apply_config(p, db, ZX_LEVEL_ACCOUNT, id, mods, err);
+    return zx_db_tx_end(db, own, rc, err);
+}
+
+int zx_dir_delete_account(apr_pool_t *p, zx_db *db, const char *name, const char **err)
+{
+    const char *id;
+    if (zx_config_target_key(p, db, ZX_LEVEL_ACCOUNT, name, &id, err) != 1)
+        return -1;
+    const char *params[] = {id};
+    return zx_db_run(db, "DELETE FROM accounts WHERE id = $1::bigint", 1, params, err);
 }

@@ -78,23 +78,83 @@ void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_res
 
 /* ---- stages --------------------------------------------------------------------------- */
 
-/* OPTIONS ([MS-ASHTTP] 2.2.3, 3.2.5.2): versions and commands.  Other methods: 501. */
+/* Only POST and OPTIONS exist ([MS-ASHTTP] 2.1): 501 for the others. */
 static zx_stage_result stage_method(const zx_server *srv, zx_request *req, zx_response *resp)
 {
-    if (req->method == ZX_METHOD_POST)
+    if (req->method == ZX_METHOD_POST || req->method == ZX_METHOD_OPTIONS)
         return ZX_NEXT;
-    if (req->method == ZX_METHOD_OPTIONS) {
-        zx_respond_http(req, resp, 200, ZX_LOG_DEBUG, NULL);
-        apr_table_setn(resp->headers, "Allow", "OPTIONS,POST");
-        apr_table_setn(resp->headers, "Public", "OPTIONS,POST");
-        apr_table_setn(resp->headers, "MS-Server-ActiveSync", ZX_SERVER_ACTIVESYNC_VERSION);
-        zx_add_protocol_headers(srv, req, resp);
-        return ZX_DONE;
-    }
     zx_respond_http(req, resp, 501, ZX_LOG_INFO,
                     ZXLOGNO(00002) "method not supported by the ActiveSync endpoint");
     apr_table_setn(resp->headers, "Allow", "OPTIONS,POST");
     return ZX_DONE;
+}
+
+/* Authentication (spec 2) and account enablement (spec 1.1).  Every request, OPTIONS too,
+ * carries credentials ([MS-ASHTTP] 2.2.1.1.2.2). */
+static zx_stage_result stage_auth(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    apr_pool_t *p = req->pool;
+    const char *err = NULL;
+    if (!req->auth_user) {
+        zx_respond_http(req, resp, 401, ZX_LOG_DEBUG, NULL);
+        apr_table_setn(resp->headers, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
+        return ZX_DONE;
+    }
+    zx_authenticator *auth = srv->authenticate ? srv->authenticate : zx_authenticate_db;
+    zx_auth_result r = auth(srv, req, &err);
+    switch (r) {
+    case ZX_AUTH_OK:
+        return ZX_NEXT;
+    case ZX_AUTH_BAD_CREDENTIALS:
+    case ZX_AUTH_THROTTLED:
+        zx_respond_http(req, resp, 401, ZX_LOG_NOTICE,
+                        apr_psprintf(p, ZXLOGNO(00019) "authentication of \"%s\" failed: %s",
+                                     req->auth_user, zx_auth_result_str(r)));
+        apr_table_setn(resp->headers, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
+        return ZX_DONE;
+    case ZX_AUTH_LOCKED:
+    case ZX_AUTH_CLOSED:
+    case ZX_AUTH_NOT_ENABLED:
+        /* [MS-ASHTTP] 2.2.2.1.1: 403, "the user is not enabled for ActiveSync" */
+        zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
+                        apr_psprintf(p, ZXLOGNO(00020) "account %s refused: %s", req->account.name,
+                                     r == ZX_AUTH_NOT_ENABLED ? "zimbraFeatureMobileSyncEnabled is FALSE"
+                                                              : zx_auth_result_str(r)));
+        return ZX_DONE;
+    default:
+        /* the directory cannot be reached: the client retries later ([MS-ASHTTP] 3.1.5.2.3) */
+        zx_respond_http(req, resp, 503, ZX_LOG_ERR,
+                        apr_psprintf(p, ZXLOGNO(00021) "cannot authenticate: %s",
+                                     err ? err : "internal error"));
+        apr_table_setn(resp->headers, "Retry-After", "30");
+        return ZX_DONE;
+    }
+}
+
+/* OPTIONS ([MS-ASHTTP] 2.2.3, 3.2.5.2): versions and commands. */
+static zx_stage_result stage_options(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    if (req->method != ZX_METHOD_OPTIONS)
+        return ZX_NEXT;
+    zx_respond_http(req, resp, 200, ZX_LOG_DEBUG, NULL);
+    apr_table_setn(resp->headers, "Allow", "OPTIONS,POST");
+    apr_table_setn(resp->headers, "Public", "OPTIONS,POST");
+    apr_table_setn(resp->headers, "MS-Server-ActiveSync", ZX_SERVER_ACTIVESYNC_VERSION);
+    zx_add_protocol_headers(srv, req, resp);
+    return ZX_DONE;
+}
+
+/* The User parameter names the authenticated account: "user", "DOMAIN\\user" or
+ * "user@domain" (the local part, and the domain when given, must match). */
+static int user_matches(apr_pool_t *p, const char *user, const char *account)
+{
+    const char *bs = strrchr(user, '\\');
+    if (bs)
+        user = bs + 1;
+    const char *at = strchr(account, '@');
+    if (strchr(user, '@'))
+        return strcasecmp(user, account) == 0;
+    return strlen(user) == (size_t)(at - account) && strncasecmp(user, account, (size_t)(at - account)) == 0;
 }
 
 /* DeviceId: 1*32(ALPHA / DIGIT) ([MS-ASHTTP] 2.2.1.1.1.2.3). */
@@ -138,6 +198,12 @@ static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_res
     if (!req->base64_query && !vchars(req->user, 256)) {
         zx_respond_http(req, resp, 400, ZX_LOG_INFO,
                         ZXLOGNO(00005) "query has no valid User parameter");
+        return ZX_DONE;
+    }
+    if (req->user && req->authenticated && !user_matches(p, req->user, req->account.name)) {
+        zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
+                        apr_psprintf(p, ZXLOGNO(00022) "User=%s does not match the authenticated "
+                                     "account %s", req->user, req->account.name));
         return ZX_DONE;
     }
     if (!req->proto_str || !*req->proto_str) {
@@ -262,6 +328,8 @@ static zx_stage_result stage_command(const zx_server *srv, zx_request *req, zx_r
 
 static zx_stage *const pipeline[] = {
     stage_method,
+    stage_auth,
+    stage_options,
     stage_query,
     stage_body,
     stage_command,

@@ -16,6 +16,9 @@ typedef struct zx_db zx_db;
  * connection is closed when pool p is cleared.  On failure returns NULL and *err. */
 zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err);
 PGconn *zx_db_conn(zx_db *db);
+/* Pool that error messages of later calls are allocated from (default: the connection's);
+ * the connection pool points it at the request pool while a request holds the connection. */
+void zx_db_set_pool(zx_db *db, apr_pool_t *p);
 
 /* Run one parameterised statement; returns the result (caller PQclear()s it) or NULL with
  * *err set (SQLSTATE and message).  Results other than COMMAND_OK/TUPLES_OK are errors. */
@@ -24,6 +27,14 @@ PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const 
 /* The same for statements without result rows; returns 0 or -1 and *err. */
 int zx_db_run(zx_db *db, const char *sql, int nparams, const char *const *params,
               const char **err);
+/* Run a statement; returns how many rows it affected, or -1 and *err. */
+long zx_db_affected(zx_db *db, const char *sql, int nparams, const char *const *params,
+                    const char **err);
+/* Transactions that nest in a caller's: zx_db_tx_begin opens one only when the connection is
+ * idle (*own says so); zx_db_tx_end commits (rc >= 0) or rolls back (rc < 0) only what it
+ * opened, and returns rc (or -1 when the commit fails). */
+int zx_db_tx_begin(zx_db *db, int *own, const char **err);
+int zx_db_tx_end(zx_db *db, int own, int rc, const char **err);
 /* SQLSTATE of the last error ("" if none). */
 const char *zx_db_sqlstate(zx_db *db);
 

@@ -1,4 +1,14 @@
-/* zxmobile - the directory: domains, classes of service, accounts. */
+/* zxmobile - the directory: domains, classes of service, accounts.
+ *
+ * Names are case-insensitive (stored lower-case).  Attributes come as name/value pairs in
+ * zmprov's style: the columns displayName, zimbraAccountStatus (active|locked|closed) and
+ * zimbraCOSId (a COS name or id) of an account, and every attribute of the registry
+ * (zxsync/attrs.def, through zxsync/config.h) that the level allows.  In modify functions a
+ * name prefixed "+" adds a value to a multi-valued attribute and "-" removes one, an empty
+ * value removes the attribute, and a multi-valued attribute given several times gets all the
+ * values.  Every value is checked before anything is written, and the whole change is one
+ * transaction.  Passwords are not attributes here: see zxsync/auth.h.
+ */
 #ifndef ZXSYNC_DIRECTORY_H
 #define ZXSYNC_DIRECTORY_H
 
@@ -12,26 +22,59 @@ typedef struct {
     const char *name;          /* local@domain */
     const char *display_name;  /* may be NULL */
     const char *status;        /* active | locked | closed */
-    const char *cos;           /* COS name, may be NULL */
+    const char *cos;           /* COS name, may be NULL (then the "default" COS applies) */
     const char *created_at;
-    apr_table_t *attrs;        /* other attributes (name -> value, multi-valued) */
+    apr_table_t *attrs;        /* registry attributes set on the account (canonical name ->
+                                * value; a multi-valued one has one entry per value) */
+    const char *cos_id;        /* may be NULL */
+    const char *domain_id;
 } zx_account;
+
+typedef struct {
+    const char *id;
+    const char *name;
+    const char *created_at;
+    int accounts;              /* accounts in it */
+    apr_table_t *attrs;        /* registry attributes set at this level, as zx_account's */
+} zx_cos, zx_domain;
 
 /* Normalise "User@Example.COM" -> "user@example.com"; NULL when not a valid address.
  * local and domain (optional) receive the parts. */
 const char *zx_account_name_normalize(apr_pool_t *p, const char *name, const char **local,
                                       const char **domain);
 int zx_domain_name_valid(const char *name);
+int zx_cos_name_valid(const char *name);
 
+/* Domains.  get: 1 found, 0 not found, -1 error.  delete refuses a domain with accounts. */
 int zx_dir_create_domain(apr_pool_t *p, zx_db *db, const char *name, const char **err);
-/* attrs: name/value pairs (displayName, zimbraAccountStatus, zimbraCOSId,
- * zimbraFeatureMobileSyncEnabled).  password may be NULL (no password). */
+int zx_dir_get_domain(apr_pool_t *p, zx_db *db, const char *name, zx_domain **out,
+                      const char **err);
+int zx_dir_list_domains(apr_pool_t *p, zx_db *db, apr_array_header_t **out,
+                        const char **err);   /* out: zx_domain * */
+int zx_dir_modify_domain(apr_pool_t *p, zx_db *db, const char *name,
+                         const apr_array_header_t *attrs, const char **err);
+int zx_dir_delete_domain(apr_pool_t *p, zx_db *db, const char *name, const char **err);
+
+/* Classes of service (by name or numeric id).  delete refuses "default" and a COS in use. */
+int zx_dir_create_cos(apr_pool_t *p, zx_db *db, const char *name,
+                      const apr_array_header_t *attrs, zx_cos **out, const char **err);
+int zx_dir_get_cos(apr_pool_t *p, zx_db *db, const char *name, zx_cos **out,
+                   const char **err);
+int zx_dir_list_cos(apr_pool_t *p, zx_db *db, apr_array_header_t **out,
+                    const char **err);   /* out: zx_cos * */
+int zx_dir_modify_cos(apr_pool_t *p, zx_db *db, const char *name,
+                      const apr_array_header_t *attrs, const char **err);
+int zx_dir_delete_cos(apr_pool_t *p, zx_db *db, const char *name, const char **err);
+
+/* Accounts.  password may be NULL (no password).  get: 1 found, 0 not found, -1 error. */
 int zx_dir_create_account(apr_pool_t *p, zx_db *db, const char *name, const char *password,
                           const apr_array_header_t *attrs, zx_account **out, const char **err);
-/* Returns 1 found, 0 not found, -1 error. */
 int zx_dir_get_account(apr_pool_t *p, zx_db *db, const char *name, zx_account **out,
                        const char **err);
 int zx_dir_list_accounts(apr_pool_t *p, zx_db *db, const char *domain,
                          apr_array_header_t **out, const char **err);   /* out: zx_account * */
+int zx_dir_modify_account(apr_pool_t *p, zx_db *db, const char *name,
+                          const apr_array_header_t *attrs, const char **err);
+int zx_dir_delete_account(apr_pool_t *p, zx_db *db, const char *name, const char **err);
 
 #endif

@@ -12,6 +12,8 @@
 #include <apr_tables.h>
 #include <stdint.h>
 
+#include <zxsync/auth.h>
+#include <zxsync/db.h>
 #include <zxsync/log.h>
 #include <zxsync/wbxml.h>
 
@@ -102,6 +104,11 @@ typedef struct zx_request {
     const unsigned char *body;
     apr_size_t body_len;
     zx_wb_node *doc;             /* decoded body (set by the pipeline) */
+
+    /* set by the pipeline */
+    zx_db *db;                   /* this request's connection (zx_request_db) */
+    int authenticated;
+    zx_auth_account account;     /* who it is, once authenticated */
 } zx_request;
 
 typedef struct zx_response {

@@ -7,6 +7,8 @@
 #ifndef ZXSYNC_SERVER_H
 #define ZXSYNC_SERVER_H
 
+#include <zxsync/auth.h>
+#include <zxsync/dbpool.h>
 #include <zxsync/eas.h>
 
 /* [MS-ASHTTP] 2.2.2.1.2.5: implementation-specific version string. */
@@ -22,9 +24,24 @@ typedef struct {
 
 void zx_server_settings_default(zx_server_settings *s);
 
+struct zx_server;
+/* Decides who the request is (fills req->account, sets req->authenticated) and whether that
+ * account may use ActiveSync.  The default, zx_authenticate_db, checks the directory. */
+typedef zx_auth_result zx_authenticator(const struct zx_server *srv, zx_request *req,
+                                        const char **err);
+zx_auth_result zx_authenticate_db(const struct zx_server *srv, zx_request *req,
+                                  const char **err);
+
 typedef struct zx_server {
     zx_server_settings settings;
+    zx_dbpool *dbpool;           /* this process's connections (created after fork) */
+    zx_auth_cache *auth_cache;   /* this process's verification cache, NULL = none */
+    const char *server_name;     /* this node, for server-level settings */
+    zx_authenticator *authenticate;   /* NULL = zx_authenticate_db */
 } zx_server;
+
+/* The request's database connection, taken from srv->dbpool on first use. */
+zx_db *zx_request_db(const zx_server *srv, zx_request *req, const char **err);
 
 /* EAS common status codes used by the pipeline ([MS-ASCMD] 2.2.2). */
 typedef enum {

@@ -1,0 +1,24 @@
+/* zxmobile - a pool of PostgreSQL connections shared by the threads of one process (one per
+ * httpd child, created in child_init, never before fork).  A request takes a connection for
+ * its lifetime; the pool's cleanup on the request pool gives it back. */
+#ifndef ZXSYNC_DBPOOL_H
+#define ZXSYNC_DBPOOL_H
+
+#include <apr_pools.h>
+#include <zxsync/db.h>
+
+typedef struct zx_dbpool zx_dbpool;
+
+/* max: most connections open at once; wait_ms: how long acquire waits for a free one. */
+zx_dbpool *zx_dbpool_create(apr_pool_t *p, const char *conninfo, unsigned max, unsigned wait_ms);
+/* Take a connection until req_pool is cleared.  NULL and *err when the database cannot be
+ * reached or every connection stays busy for wait_ms. */
+zx_db *zx_dbpool_acquire(zx_dbpool *pool, apr_pool_t *req_pool, const char **err);
+
+typedef struct {
+    unsigned open, idle, max;
+    unsigned long acquired, connects, failures, timeouts;
+} zx_dbpool_stats;
+void zx_dbpool_stats_get(zx_dbpool *pool, zx_dbpool_stats *st);
+
+#endif
