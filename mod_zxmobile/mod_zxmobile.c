@@ -70,6 +70,7 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
     apr_hash_t *pools = apr_hash_make(pchild);
     zx_auth_cache *cache = zx_auth_cache_create(pchild, 8192);
     const char *server_name = zx_config_server_name(pchild);
+    zx_service_gate *gate = zx_service_gate_create(pchild);
     if (!cache)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      APLOGNO(10906) "cannot create the authentication cache: every request "
@@ -87,6 +88,7 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
         c->server.dbpool = dp;
         c->server.auth_cache = cache;
         c->server.server_name = server_name;
+        c->server.service_gate = gate;
     }
 }
 

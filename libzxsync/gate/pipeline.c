@@ -89,6 +89,26 @@ static zx_stage_result stage_method(const zx_server *srv, zx_request *req, zx_re
     return ZX_DONE;
 }
 
+/* The service stopped by an admin (zxsuite mobile doStopService activesync|module): 503 with
+ * Retry-After, as for a server that cannot take requests ([MS-ASHTTP] 3.1.5.2.3). */
+static zx_stage_result stage_service(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    const char *err = NULL;
+    int running = zx_service_gate_check(srv, req, "activesync", &err);
+    if (running == 1)
+        return ZX_NEXT;
+    if (running == 0)
+        zx_respond_http(req, resp, 503, ZX_LOG_INFO,
+                        ZXLOGNO(00023) "the activesync service is stopped (zxsuite mobile "
+                        "doStartService activesync)");
+    else
+        zx_respond_http(req, resp, 503, ZX_LOG_ERR,
+                        apr_psprintf(req->pool, ZXLOGNO(00024) "cannot read the service state: %s",
+                                     err ? err : "internal error"));
+    apr_table_setn(resp->headers, "Retry-After", "60");
+    return ZX_DONE;
+}
+
 /* Authentication (spec 2) and account enablement (spec 1.1).  Every request, OPTIONS too,
  * carries credentials ([MS-ASHTTP] 2.2.1.1.2.2). */
 static zx_stage_result stage_auth(const zx_server *srv, zx_request *req, zx_response *resp)
@@ -328,6 +348,7 @@ static zx_stage_result stage_command(const zx_server *srv, zx_request *req, zx_r
 
 static zx_stage *const pipeline[] = {
     stage_method,
+    stage_service,
     stage_auth,
     stage_options,
     stage_query,

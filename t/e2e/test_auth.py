@@ -303,3 +303,33 @@ def test_imported_hashes(instance, account, scheme):
     assert ok(client(instance, account, "Acct-Pw-1")) == 401
     p = zx(instance, "prov", "modifyAccount", account, "userPassword", "{CRYPT}not-a-hash", check=False)
     assert p.returncode != 0
+
+
+@pytest.mark.parametrize("service", ["activesync", "module"])
+def test_stopped_service_answers_503(instance, service, error_log):
+    c = client(instance, zxinstance.DEMO_ACCOUNT, zxinstance.DEMO_PASSWORD)
+    assert ok(c) == 200
+    zx(instance, "mobile", "doStopService", service)
+    try:
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            r = client(instance, zxinstance.DEMO_ACCOUNT, zxinstance.DEMO_PASSWORD).post("FolderSync", FOLDERSYNC0)
+            if r.status == 503:
+                break
+            time.sleep(0.2)
+        assert r.status == 503
+        assert r.headers["Retry-After"] == "60"
+        assert error_log.contains("ZX00023: the activesync service is stopped")
+        # every child sees it within the recheck interval (2 s)
+        time.sleep(2.1)
+        for _ in range(10):
+            assert client(instance, zxinstance.DEMO_ACCOUNT, zxinstance.DEMO_PASSWORD).post(
+                "FolderSync", FOLDERSYNC0).status == 503
+    finally:
+        zx(instance, "mobile", "doStartService", service)
+    if service == "module":
+        # starting the module does not restart a child service someone stopped; here all run
+        assert "running" in zx(instance, "mobile", "getServices").stdout
+    time.sleep(2.1)
+    for _ in range(10):
+        assert ok(client(instance, zxinstance.DEMO_ACCOUNT, zxinstance.DEMO_PASSWORD)) == 200

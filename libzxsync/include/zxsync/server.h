@@ -32,13 +32,22 @@ typedef zx_auth_result zx_authenticator(const struct zx_server *srv, zx_request 
 zx_auth_result zx_authenticate_db(const struct zx_server *srv, zx_request *req,
                                   const char **err);
 
+/* Per-process view of the services' state (spec 14), re-read every few seconds. */
+typedef struct zx_service_gate zx_service_gate;
+zx_service_gate *zx_service_gate_create(apr_pool_t *p);
+
 typedef struct zx_server {
     zx_server_settings settings;
     zx_dbpool *dbpool;           /* this process's connections (created after fork) */
     zx_auth_cache *auth_cache;   /* this process's verification cache, NULL = none */
     const char *server_name;     /* this node, for server-level settings */
     zx_authenticator *authenticate;   /* NULL = zx_authenticate_db */
+    zx_service_gate *service_gate;    /* NULL = no service state to consult */
 } zx_server;
+
+/* 1 when service (e.g. "activesync") runs, 0 when an admin stopped it, -1 on error. */
+int zx_service_gate_check(const zx_server *srv, zx_request *req, const char *service,
+                          const char **err);
 
 /* The request's database connection, taken from srv->dbpool on first use. */
 zx_db *zx_request_db(const zx_server *srv, zx_request *req, const char **err);
