@@ -51,6 +51,8 @@ void zxm_finalize_srv_conf(zxm_srv_conf *c)
         c->server.settings.versions = c->versions;
     if (c->max_body > 0)
         c->server.settings.max_body = (apr_size_t)c->max_body;
+    c->server.settings.sendmail = c->sendmail;
+    c->server.settings.public_url = c->public_url;
 }
 
 static const char *set_enable(cmd_parms *cmd, void *dc, int flag)

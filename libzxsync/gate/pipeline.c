@@ -8,6 +8,8 @@
 #include <zxsync/server.h>
 #include <zxsync/log.h>
 
+#include "../eas/handlers.h"
+
 #include <apr_strings.h>
 #include <ctype.h>
 #include <string.h>
@@ -20,6 +22,8 @@ void zx_server_settings_default(zx_server_settings *s)
     s->versions = ZX_VSET_ALL;
     s->max_body = ZX_DEFAULT_MAX_BODY;
     s->max_wbxml_depth = ZX_WBXML_DEFAULT_MAX_DEPTH;
+    s->sendmail = NULL;
+    s->public_url = NULL;
 }
 
 /* ---- responses ------------------------------------------------------------------------ */
@@ -340,6 +344,11 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
 /* Commands: one handler per command (later issues fill the table in eas/). */
 static zx_stage_result stage_command(const zx_server *srv, zx_request *req, zx_response *resp)
 {
+    zx_command_handler *handler = zx_command_handler_get(req->cmd);
+    if (handler) {
+        handler(srv, req, resp);
+        return ZX_DONE;
+    }
     zx_respond_error(req, resp, ZX_EAS_COMMAND_NOT_SUPPORTED, 501, ZX_LOG_INFO,
                      apr_psprintf(req->pool, ZXLOGNO(00017) "command %s is not implemented",
                                   req->cmd_name));

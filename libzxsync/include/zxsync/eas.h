@@ -109,6 +109,7 @@ typedef struct zx_request {
     zx_db *db;                   /* this request's connection (zx_request_db) */
     int authenticated;
     zx_auth_account account;     /* who it is, once authenticated */
+    const char *device_row;      /* the (account, DeviceId) device record's id, once registered */
 } zx_request;
 
 typedef struct zx_response {

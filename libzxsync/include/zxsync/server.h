@@ -18,6 +18,8 @@ typedef struct {
     zx_vset versions;          /* protocol versions offered and accepted */
     apr_size_t max_body;       /* largest request body accepted, bytes */
     unsigned max_wbxml_depth;  /* WBXML nesting limit */
+    const char *sendmail;      /* ZxMobileSendmail command line, NULL = none configured */
+    const char *public_url;    /* ZxMobilePublicURL, NULL = unknown */
 } zx_server_settings;
 
 #define ZX_DEFAULT_MAX_BODY (32u * 1024u * 1024u)

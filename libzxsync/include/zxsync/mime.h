@@ -1,0 +1,56 @@
+/* zxmobile - reading RFC 5322 / MIME messages (GMime 3): the fields ActiveSync shows, bodies
+ * converted to UTF-8, attachments.  Malformed messages still yield what can be parsed. */
+#ifndef ZXSYNC_MIME_H
+#define ZXSYNC_MIME_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+typedef struct {
+    const char *name;           /* file name (decoded, UTF-8), may be NULL */
+    const char *content_type;   /* "image/png" */
+    const char *content_id;     /* without <>, may be NULL */
+    const char *content_location;
+    int is_inline;              /* Content-Disposition inline, or referenced by cid in HTML */
+    apr_size_t size;            /* decoded size, bytes */
+    int part;                   /* index in the message's leaf parts (stable for one message) */
+} zx_mime_attachment;
+
+typedef struct {
+    /* headers, decoded to UTF-8 (RFC 2047), addresses as RFC 5322 strings */
+    const char *subject;
+    const char *from;
+    const char *sender;
+    const char *to;
+    const char *cc;
+    const char *bcc;
+    const char *reply_to;
+    const char *message_id;     /* without <> */
+    const char *in_reply_to;
+    const char *references;
+    const char *thread_topic;
+    apr_time_t date;            /* 0 when missing or unparsable */
+    int importance;             /* 0 low, 1 normal, 2 high (Importance / X-Priority) */
+    const char *message_class;  /* IPM.Note, IPM.Note.SMIME, IPM.Note.SMIME.MultipartSigned,
+                                   IPM.Schedule.Meeting.Request ... */
+    const char *content_class;  /* urn:content-classes:message */
+    /* bodies, UTF-8; NULL when the message has no such part */
+    const char *text_plain;
+    const char *text_html;
+    int native_body_type;       /* 1 plain, 2 HTML, 3 RTF (MS-ASAIRS NativeBodyType) */
+    apr_array_header_t *attachments;   /* zx_mime_attachment */
+    int malformed;              /* parsing needed repairs */
+} zx_mime_message;
+
+/* Parse len bytes.  Never fails on bad input (a message with no headers is still a message);
+ * returns -1 and *err only on internal errors. */
+int zx_mime_parse(apr_pool_t *p, const char *data, apr_size_t len, zx_mime_message **out,
+                  const char **err);
+/* Decoded content of attachment number `part` of the message. */
+int zx_mime_attachment_data(apr_pool_t *p, const char *data, apr_size_t len, int part,
+                            const char **content, apr_size_t *content_len, const char **err);
+/* Plain text from HTML (for a client that asks for plain text of an HTML-only message). */
+const char *zx_mime_html_to_text(apr_pool_t *p, const char *html);
+
+#endif
