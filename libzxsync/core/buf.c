@@ -72,19 +72,17 @@ void zx_buf_printf(zx_buf *b, const char *fmt, ...)
 
 void zx_buf_xml_escape(zx_buf *b, const char *s, apr_size_t len)
 {
+    /* copy runs of plain bytes; a table says which bytes need an entity */
+    static const unsigned char special[256] = {['&'] = 1, ['<'] = 2, ['>'] = 3, ['"'] = 4,
+                                               ['\''] = 5};
+    static const char *const rep[] = {NULL, "&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
     apr_size_t start = 0;
     for (apr_size_t i = 0; i < len; i++) {
-        const char *rep;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&apos;"; break;
-        default: continue;
-        }
+        unsigned char k = special[(unsigned char)s[i]];
+        if (!k)
+            continue;
         zx_buf_append(b, s + start, i - start);
-        zx_buf_puts(b, rep);
+        zx_buf_puts(b, rep[k]);
         start = i + 1;
     }
     zx_buf_append(b, s + start, len - start);

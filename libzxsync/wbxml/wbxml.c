@@ -76,14 +76,17 @@ static int utf8_valid(const unsigned char *s, apr_size_t n)
 {
     apr_size_t i = 0;
     while (i < n) {
-        /* ASCII fast path, 8 bytes at a time */
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ULL)
+        /* ASCII fast path, 16 bytes at a time, then straight to the first high byte */
+        while (i + 16 <= n) {
+            uint64_t a, b;
+            memcpy(&a, s + i, 8);
+            memcpy(&b, s + i + 8, 8);
+            if ((a | b) & 0x8080808080808080ULL)
                 break;
-            i += 8;
+            i += 16;
         }
+        while (i < n && s[i] < 0x80)
+            i++;
         if (i >= n)
             break;
         unsigned char c = s[i];
@@ -370,8 +373,9 @@ static zx_wbxml_status enc_node(writer *w, const zx_wb_node *n, unsigned depth)
         return ZX_WBXML_EENCODE;
     switch (n->kind) {
     case ZX_WB_TEXT:
-        if (memchr(n->data, 0, n->len))
-            return ZX_WBXML_EENCODE;     /* STR_I cannot carry a NUL: use opaque */
+        /* STR_I cannot carry a NUL (use opaque); checked once, in the sizing pass */
+        if (!w->out && memchr(n->data, 0, n->len))
+            return ZX_WBXML_EENCODE;
         w_byte(w, WB_STR_I);
         w_bytes(w, n->data, n->len);
         w_byte(w, 0);
@@ -388,7 +392,7 @@ static zx_wbxml_status enc_node(writer *w, const zx_wb_node *n, unsigned depth)
     default:
         return ZX_WBXML_EENCODE;
     }
-    if (!zx_wb_tag_known(n->tag))
+    if (!w->out && !zx_wb_tag_known(n->tag))
         return ZX_WBXML_EENCODE;
     unsigned page = ZX_WB_PAGE(n->tag);
     if (page != w->page) {
@@ -556,9 +560,13 @@ static void xml_node(zx_buf *b, apr_pool_t *p, const zx_wb_node *n, unsigned par
     if (pretty)
         for (unsigned i = 0; i < depth; i++)
             zx_buf_puts(b, "  ");
-    zx_buf_printf(b, "<%s", name ? name : "Unknown");
-    if (page != parent_page || depth == 0)
-        zx_buf_printf(b, " xmlns=\"%s\"", zx_wb_page_ns(page));
+    zx_buf_putc(b, '<');
+    zx_buf_puts(b, name ? name : "Unknown");
+    if (page != parent_page || depth == 0) {
+        zx_buf_puts(b, " xmlns=\"");
+        zx_buf_puts(b, zx_wb_page_ns(page));
+        zx_buf_putc(b, '"');
+    }
     if (has_opaque && !has_elements)
         zx_buf_puts(b, " opaque=\"base64\"");
     if (!n->first) {
@@ -591,7 +599,9 @@ static void xml_node(zx_buf *b, apr_pool_t *p, const zx_wb_node *n, unsigned par
     if (has_elements && pretty)
         for (unsigned i = 0; i < depth; i++)
             zx_buf_puts(b, "  ");
-    zx_buf_printf(b, "</%s>", name ? name : "Unknown");
+    zx_buf_puts(b, "</");
+    zx_buf_puts(b, name ? name : "Unknown");
+    zx_buf_putc(b, '>');
     if (pretty)
         zx_buf_putc(b, '\n');
 }
