@@ -37,6 +37,7 @@ typedef struct {
     const char *sql_dir;
     int json;
     zx_db *db;
+    int exit_code;            /* set by a command that fails with a specific status (sysexits) */
 } cli;
 
 typedef int cmd_fn(cli *c, int argc, const char **argv, ov **out, const char **err);
@@ -63,5 +64,6 @@ extern const command cli_prov_commands[];
 extern const command cli_auth_commands[];
 extern const command cli_config_commands[];
 extern const command cli_mobile_commands[];
+extern const command cli_mailbox_commands[];
 
 #endif

@@ -23,6 +23,7 @@ static const command *const tables[] = {
     cli_auth_commands,
     cli_config_commands,
     cli_mobile_commands,
+    cli_mailbox_commands,
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
@@ -80,7 +81,7 @@ static int fail(cli *c, const char *msg)
         printf("}\n");
     }
     fprintf(stderr, "zxsuite: error: %s\n", msg);
-    return 1;
+    return c->exit_code ? c->exit_code : 1;
 }
 
 int main(int argc, const char *const *argv)

@@ -67,7 +67,15 @@ const char *zx_db_sqlstate(zx_db *db)
 PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const *params,
                      const char **err)
 {
-    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    return zx_db_exec_ex(db, sql, nparams, params, NULL, NULL, 0, err);
+}
+
+PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,
+                        const int *lengths, const int *formats, int result_format,
+                        const char **err)
+{
+    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats,
+                                 result_format);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     db->sqlstate[0] = '\0';
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)

@@ -3,7 +3,19 @@
 #include "handlers.h"
 
 static zx_command_handler *const handlers[ZX_CMD_COUNT_] = {
-    [ZX_CMD_SYNC] = NULL,
+    [ZX_CMD_SYNC] = zx_cmd_sync,
+    [ZX_CMD_FOLDERSYNC] = zx_cmd_foldersync,
+    [ZX_CMD_FOLDERCREATE] = zx_cmd_foldercreate,
+    [ZX_CMD_FOLDERUPDATE] = zx_cmd_folderupdate,
+    [ZX_CMD_FOLDERDELETE] = zx_cmd_folderdelete,
+    [ZX_CMD_GETITEMESTIMATE] = zx_cmd_getitemestimate,
+    [ZX_CMD_SETTINGS] = zx_cmd_settings,
+    [ZX_CMD_SENDMAIL] = zx_cmd_sendmail,
+    [ZX_CMD_SMARTREPLY] = zx_cmd_smartreply,
+    [ZX_CMD_SMARTFORWARD] = zx_cmd_smartforward,
+    [ZX_CMD_MOVEITEMS] = zx_cmd_moveitems,
+    [ZX_CMD_GETATTACHMENT] = zx_cmd_getattachment,
+    [ZX_CMD_ITEMOPERATIONS] = zx_cmd_itemoperations,
 };
 
 zx_command_handler *zx_command_handler_get(zx_cmd cmd)

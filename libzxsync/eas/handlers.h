@@ -11,6 +11,16 @@
  * element, and the device is registered (req->device_row). */
 typedef void zx_command_handler(const zx_server *srv, zx_request *req, zx_response *resp);
 
+/* eas/cmd_sendmail.c, cmd_settings.c, cmd_moveitems.c, cmd_getattachment.c,
+ * cmd_itemoperations.c */
+zx_command_handler zx_cmd_sendmail, zx_cmd_smartreply, zx_cmd_smartforward;
+zx_command_handler zx_cmd_settings, zx_cmd_moveitems, zx_cmd_getattachment,
+    zx_cmd_itemoperations;
+
+/* eas/cmd_sync.c, cmd_foldersync.c, cmd_folder.c, cmd_getitemestimate.c */
+zx_command_handler zx_cmd_sync, zx_cmd_foldersync, zx_cmd_foldercreate, zx_cmd_folderupdate,
+    zx_cmd_folderdelete, zx_cmd_getitemestimate;
+
 /* NULL when the command is not implemented. */
 zx_command_handler *zx_command_handler_get(zx_cmd cmd);
 

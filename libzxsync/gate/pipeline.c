@@ -5,6 +5,7 @@
  * (authentication, DoS filter, device registry, ABQ, provisioning, account logger) insert
  * theirs into the same table.
  */
+#include <zxsync/device.h>
 #include <zxsync/server.h>
 #include <zxsync/log.h>
 
@@ -355,12 +356,29 @@ static zx_stage_result stage_command(const zx_server *srv, zx_request *req, zx_r
     return ZX_DONE;
 }
 
+/* Device registry (gate/device.c): the (account, DeviceId) record, req->device_row.  A host
+ * without a database (the unit tests' stub authenticator) has no registry. */
+static zx_stage_result stage_device(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    const char *err = NULL;
+    if (!srv->dbpool && !req->db)
+        return ZX_NEXT;
+    if (zx_device_register(srv, req, &err) == 0)
+        return ZX_NEXT;
+    zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
+                     apr_psprintf(req->pool, ZXLOGNO(00400) "cannot register the device: %s",
+                                  err ? err : "internal error"));
+    apr_table_setn(resp->headers, "Retry-After", "30");
+    return ZX_DONE;
+}
+
 static zx_stage *const pipeline[] = {
     stage_method,
     stage_service,
     stage_auth,
     stage_options,
     stage_query,
+    stage_device,
     stage_body,
     stage_command,
 };

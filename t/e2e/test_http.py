@@ -8,7 +8,7 @@ Status rules under test (MS-ASHTTP 2.2.2.1.1, MS-ASCMD 2.2.2):
   wrong Content-Type                            -> 14.0+: Status 101; older: 400
   undecodable WBXML                             -> 14.0+: Status 102; older: 400
   wrong root element                            -> 14.0+: Status 103; older: 400
-  command not implemented (yet)                 -> 14.0+: Status 137; older: 501
+  command not implemented (yet, e.g. ValidateCert) -> 14.0+: Status 137; older: 501
   command not in the requested version          -> 14.0+: Status 138; older: 400
   body over ZxMobileMaxRequestSize              -> 413
 """
@@ -29,6 +29,10 @@ ALL_COMMANDS = ("Sync,SendMail,SmartForward,SmartReply,GetAttachment,FolderSync,
                 "FolderDelete,FolderUpdate,MoveItems,GetItemEstimate,MeetingResponse,Search,"
                 "Settings,Ping,ItemOperations,Provision,ResolveRecipients,ValidateCert,Find")
 FOLDERSYNC0 = '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>'
+# a command that is not implemented yet (the probe of "the request reached the command stage")
+UNIMPLEMENTED = "ValidateCert"
+VALIDATECERT = ('<ValidateCert xmlns="ValidateCert:"><Certificates><Certificate>eA==</Certificate>'
+                '</Certificates></ValidateCert>')
 
 
 def raw_request(instance, method, target, headers=None, body=None, auth=True):
@@ -93,16 +97,16 @@ def test_get_is_not_implemented(instance):
 @pytest.mark.parametrize("version", ["14.0", "14.1", "16.0", "16.1"])
 def test_unimplemented_command_status_137_from_14(client_factory, error_log, b64, version):
     c = client_factory(protocol=version, use_base64_query=b64)
-    r = c.post("FolderSync", FOLDERSYNC0)
+    r = c.post(UNIMPLEMENTED, VALIDATECERT)
     assert r.headers["Content-Type"] == "application/vnd.ms-sync.wbxml"
-    assert status_of(r, "FolderSync") == "137"
-    assert error_log.contains(r"ZX00017: command FolderSync is not implemented")
+    assert status_of(r, UNIMPLEMENTED) == "137"
+    assert error_log.contains(r"ZX00017: command ValidateCert is not implemented")
 
 
 @pytest.mark.parametrize("b64", [False, True], ids=["plain", "base64"])
 def test_unimplemented_command_501_before_14(client_factory, b64):
     c = client_factory(protocol="12.1", use_base64_query=b64)
-    r = c.post("FolderSync", FOLDERSYNC0)
+    r = c.post(UNIMPLEMENTED, VALIDATECERT)
     assert r.status == 501
     assert r.body == b""
 
@@ -110,7 +114,7 @@ def test_unimplemented_command_501_before_14(client_factory, b64):
 @pytest.mark.parametrize("version", ["2.5", "12.0"])
 def test_old_versions_plain_query(client_factory, version):
     c = client_factory(protocol=version)
-    assert c.post("FolderSync", FOLDERSYNC0).status == 501
+    assert c.post(UNIMPLEMENTED, VALIDATECERT).status == 501
 
 
 def test_base64_and_plain_forms_give_the_same_answer(client_factory):
@@ -126,13 +130,14 @@ def test_published_base64_query_example(client):
     # MS-ASHTTP 2.2.1.1.1: "jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25l" = Cmd=Sync, DeviceId
     # v140Device, DeviceType SmartPhone, protocol 14.0 (no User parameter: optional there).
     r = client.post("Sync", None, raw_query="jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25l")
-    assert status_of(r, "Sync") == "137"
+    # it reached Sync: an empty Sync with no earlier full request is status 13 (MS-ASCMD)
+    assert status_of(r, "Sync") == "13"
 
 
 def test_base64_query_percent_encoded_and_not(client_factory):
     for quote in (True, False):
         c = client_factory(protocol="16.1", use_base64_query=True, quote_base64=quote)
-        assert status_of(c.post("FolderSync", FOLDERSYNC0), "FolderSync") == "137"
+        assert status_of(c.post(UNIMPLEMENTED, VALIDATECERT), UNIMPLEMENTED) == "137"
 
 
 def test_base64_query_malformed(client, error_log):
@@ -157,7 +162,8 @@ def test_base64_query_with_policy_key_and_parameters(client_factory):
     r = c.post("SmartReply", '<SmartReply xmlns="ComposeMail:"><ClientId>1</ClientId>'
                '<SaveInSentItems/><Mime>x</Mime></SmartReply>',
                params={"ItemId": "5:1", "CollectionId": "5", "SaveInSent": True}, policy_key=1234567890)
-    assert status_of(r, "SmartReply") == "137"
+    # the request reached SmartReply, which refuses a 14.1 request without Source (103)
+    assert status_of(r, "SmartReply") == "103"
 
 
 # ---- parameter and version errors ---------------------------------------------------------------
@@ -211,7 +217,7 @@ def test_bad_device_id(client_factory, device_id):
 
 def test_device_id_of_32_chars_is_fine(client_factory):
     c = client_factory(protocol="14.1", device_id="A1" * 16)
-    assert status_of(c.post("FolderSync", FOLDERSYNC0), "FolderSync") == "137"
+    assert status_of(c.post("FolderSync", FOLDERSYNC0), "FolderSync") == "1"
 
 
 def test_missing_device_type(client_factory):
@@ -239,8 +245,9 @@ def test_command_not_in_version(client_factory):
         "Find", '<Find xmlns="Find:"><SearchId>1</SearchId></Find>'), "Find") == "138"
     assert client_factory(protocol="14.1").post(
         "GetAttachment", None, params={"AttachmentName": "1:1"}).status == 400
+    # (at 12.1 the command runs: no such attachment is HTTP 500, MS-ASCMD 2.2.1.7)
     assert client_factory(protocol="12.1").post(
-        "GetAttachment", None, params={"AttachmentName": "1:1"}).status == 501
+        "GetAttachment", None, params={"AttachmentName": "1:1"}).status == 500
 
 
 def test_bad_policy_key_header(client):
@@ -257,7 +264,7 @@ def test_wrong_content_type(client_factory):
     assert client_factory(protocol="12.1").post("FolderSync", body, content_type="text/plain").status == 400
     # the short form is allowed from 12.1 on
     r = client_factory(protocol="14.1").post("FolderSync", body, content_type="application/vnd.ms-sync")
-    assert status_of(r, "FolderSync") == "137"
+    assert status_of(r, "FolderSync") == "1"
 
 
 @pytest.mark.parametrize("body", [
@@ -281,17 +288,21 @@ def test_wrong_root_element(client_factory):
     assert status_of(r, "FolderSync") == "103"
 
 
-def test_mime_body_for_sendmail_before_14(client_factory):
+def test_mime_body_for_sendmail_before_14(client_factory, error_log):
     c = client_factory(protocol="12.1")
-    mime = b"From: a@b.c\r\nTo: d@e.f\r\nSubject: hi\r\n\r\nhello\r\n"
+    # no recipient, so that SendMail itself answers (400) without sending anything
+    mime = b"From: a@b.c\r\nSubject: hi\r\n\r\nhello\r\n"
     assert c.post("SendMail", mime, content_type="message/rfc822",
-                  params={"SaveInSent": "T"}).status == 501
+                  params={"SaveInSent": "T"}).status == 400
+    assert error_log.contains("ZX00719: the message has no recipient")
     assert c.post("SendMail", mime, content_type="application/vnd.ms-sync.wbxml").status == 400
+    assert error_log.contains("ZX00013: MIME body expected")
 
 
 def test_empty_body_is_passed_to_the_command(client_factory):
-    # Empty Sync and Ping are legal requests (MS-ASCMD); the command decides.
-    assert status_of(client_factory(protocol="14.1").post("Sync", None), "Sync") == "137"
+    # Empty Sync and Ping are legal requests (MS-ASCMD); the command decides: an empty Sync
+    # without an earlier full request is status 13.
+    assert status_of(client_factory(protocol="14.1").post("Sync", None), "Sync") == "13"
     assert status_of(client_factory(protocol="14.1").post("Ping", None), "Ping") == "137"
 
 
@@ -337,5 +348,5 @@ def test_server_survives_a_burst_of_hostile_requests(instance, client_factory):
 
 def test_keepalive_connection_reused(client):
     for _ in range(20):
-        assert status_of(client.post("FolderSync", FOLDERSYNC0), "FolderSync") == "137"
+        assert status_of(client.post("FolderSync", FOLDERSYNC0), "FolderSync") == "1"
     assert client.requests_sent >= 20

@@ -1079,10 +1079,13 @@ static void assert_http(const zx_response *resp, int status)
     ck_assert_ptr_nonnull(resp->reason);
 }
 
-#define Q_FS "Cmd=FolderSync&User=alice&DeviceId=ABC123&DeviceType=iPhone"
+/* A request that reaches the command stage of a server without a database: a command that is
+ * not implemented yet (ValidateCert), answered with status 137 / HTTP 501. */
+#define Q_FS "Cmd=ValidateCert&User=alice&DeviceId=ABC123&DeviceType=iPhone"
 
+/* <ValidateCert><Certificates><Certificate>x</Certificate></Certificates></ValidateCert> */
 static const unsigned char folder_sync_body[] = {
-    0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52, 0x03, '0', 0x00, 0x01, 0x01};
+    0x03, 0x01, 0x6A, 0x00, 0x00, 0x0B, 0x45, 0x46, 0x47, 0x03, 'x', 0x00, 0x01, 0x01, 0x01};
 
 START_TEST(test_handle_options)
 {
@@ -1190,17 +1193,17 @@ START_TEST(test_handle_auth)
     static const char *const same[] = {"alice", "ALICE", "EXAMPLE%5Calice", "alice%40example.com",
                                        "Alice%40Example.com"};
     for (unsigned i = 0; i < sizeof same / sizeof same[0]; i++) {
-        req_plain(&req, apr_pstrcat(g_pool, "Cmd=FolderSync&DeviceId=D1&DeviceType=T&User=",
+        req_plain(&req, apr_pstrcat(g_pool, "Cmd=ValidateCert&DeviceId=D1&DeviceType=T&User=",
                                     same[i], NULL), "14.1");
         set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body,
                  sizeof folder_sync_body);
         handle(&req, &resp);
-        assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 137);
+        assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
     }
     static const char *const other[] = {"bob", "alic", "alicex", "alice%40other.com",
                                         "EXAMPLE%5Cbob", "bob%40example.com"};
     for (unsigned i = 0; i < sizeof other / sizeof other[0]; i++) {
-        req_plain(&req, apr_pstrcat(g_pool, "Cmd=FolderSync&DeviceId=D1&DeviceType=T&User=",
+        req_plain(&req, apr_pstrcat(g_pool, "Cmd=ValidateCert&DeviceId=D1&DeviceType=T&User=",
                                     other[i], NULL), "14.1");
         set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body,
                  sizeof folder_sync_body);
@@ -1244,7 +1247,7 @@ START_TEST(test_handle_query_errors)
     /* User: missing, empty, with a blank, too long */
     static const char *const users[] = {"", "&User=", "&User=a+b", "&User=a%01"};
     for (unsigned i = 0; i < sizeof users / sizeof users[0]; i++) {
-        req_plain(&req, apr_pstrcat(g_pool, "Cmd=FolderSync&DeviceId=ABC123&DeviceType=iPhone",
+        req_plain(&req, apr_pstrcat(g_pool, "Cmd=ValidateCert&DeviceId=ABC123&DeviceType=iPhone",
                                     users[i], NULL), "14.1");
         handle(&req, &resp);
         assert_http(&resp, 400);
@@ -1262,7 +1265,7 @@ START_TEST(test_handle_query_errors)
     req.user = longuser;
     set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body, sizeof folder_sync_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 137);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
 
     /* protocol version: missing, unknown, not offered */
     req_plain(&req, Q_FS, NULL);
@@ -1298,7 +1301,7 @@ START_TEST(test_handle_query_errors)
     handle(&req, &resp);
     assert_http(&resp, 400);
     ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00008"));
-    ck_assert_int_eq(parse_raw(&req, RAW(121, 0x09, 0x09, 0x04, 0x01, 'D', 0x00, 0x01, 'T'),
+    ck_assert_int_eq(parse_raw(&req, RAW(121, 22, 0x09, 0x04, 0x01, 'D', 0x00, 0x01, 'T'),
                                &why), 0);
     req.method = ZX_METHOD_POST;
     with_credentials(&req);
@@ -1317,7 +1320,7 @@ START_TEST(test_handle_device_errors)
         "&DeviceId=abc-123", "&DeviceId=abc_123", "&DeviceId=abc.123", "&DeviceId=a+b",
         "&DeviceId=", "", "&DeviceId=%C3%A9"};
     for (unsigned i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
-        const char *q = apr_pstrcat(g_pool, "Cmd=FolderSync&User=alice&DeviceType=iPhone",
+        const char *q = apr_pstrcat(g_pool, "Cmd=ValidateCert&User=alice&DeviceType=iPhone",
                                     bad_ids[i], NULL);
         req_plain(&req, q, "12.1");
         handle(&req, &resp);
@@ -1328,24 +1331,24 @@ START_TEST(test_handle_device_errors)
         set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body,
                  sizeof folder_sync_body);
         handle(&req, &resp);
-        assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 108);
+        assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 108);
         ck_assert_ptr_nonnull(resp.reason);
     }
     /* the exact bytes of that answer */
-    req_plain(&req, "Cmd=FolderSync&User=alice&DeviceType=iPhone&DeviceId=abc-123", "14.1");
+    req_plain(&req, "Cmd=ValidateCert&User=alice&DeviceType=iPhone&DeviceId=abc-123", "14.1");
     handle(&req, &resp);
-    static const unsigned char want108[] = {0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x4C,
+    static const unsigned char want108[] = {0x03, 0x01, 0x6A, 0x00, 0x00, 0x0B, 0x45, 0x4A,
                                             0x03, '1', '0', '8', 0x00, 0x01, 0x01};
     ck_assert_uint_eq(resp.body_len, sizeof want108);
     ck_assert_mem_eq(resp.body, want108, sizeof want108);
     ck_assert_ptr_nonnull(strstr(g_log_last, "-> 200"));
 
     /* 32 letters and digits are fine */
-    req_plain(&req, "Cmd=FolderSync&User=alice&DeviceType=iPhone"
+    req_plain(&req, "Cmd=ValidateCert&User=alice&DeviceType=iPhone"
                     "&DeviceId=ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", "14.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body, sizeof folder_sync_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 137);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
 
     /* DeviceType: missing, blank inside, too long */
     char longtype[80];
@@ -1384,7 +1387,9 @@ START_TEST(test_handle_command_versions)
     req_plain(&req, "Cmd=GetAttachment&User=a&DeviceId=D1&DeviceType=T&AttachmentName=x",
               "12.1");
     handle(&req, &resp);
-    assert_http(&resp, 501);   /* exists in 12.1: reaches the (unimplemented) command */
+    /* exists in 12.1: reaches the command, for which "x" names no attachment (HTTP 500) */
+    assert_http(&resp, 500);
+    ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00763"));
     /* Find only in 16.1 */
     req_plain(&req, "Cmd=Find&User=a&DeviceId=D1&DeviceType=T", "16.0");
     handle(&req, &resp);
@@ -1407,14 +1412,14 @@ START_TEST(test_handle_body)
     static const unsigned char garbage[] = {0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52};
     static const unsigned char sync_body[] = {0x03, 0x01, 0x6A, 0x00, 0x45, 0x01};
 
-    /* a valid FolderSync: 14.1 answers with the command's status 137, 12.1 with HTTP 501 */
+    /* a valid ValidateCert: 14.1 answers with the command's status 137, 12.1 with HTTP 501 */
     req_plain(&req, Q_FS, "14.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body, sizeof folder_sync_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 137);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
     ck_assert_ptr_nonnull(req.doc);
-    ck_assert_uint_eq(req.doc->tag, ZX_FolderHierarchy_FolderSync);
-    ck_assert_str_eq(zx_wb_child_text(g_pool, req.doc, ZX_FolderHierarchy_SyncKey), "0");
+    ck_assert_uint_eq(req.doc->tag, ZX_ValidateCert_ValidateCert);
+    ck_assert_ptr_nonnull(zx_wb_child(req.doc, ZX_ValidateCert_Certificates));
     req_plain(&req, Q_FS, "12.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body, sizeof folder_sync_body);
     handle(&req, &resp);
@@ -1428,7 +1433,7 @@ START_TEST(test_handle_body)
         req_plain(&req, Q_FS, "14.1");
         set_body(&req, bad_ct[i], folder_sync_body, sizeof folder_sync_body);
         handle(&req, &resp);
-        assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 101);
+        assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 101);
         req_plain(&req, Q_FS, "12.1");
         set_body(&req, bad_ct[i], folder_sync_body, sizeof folder_sync_body);
         handle(&req, &resp);
@@ -1443,7 +1448,7 @@ START_TEST(test_handle_body)
         req_plain(&req, Q_FS, "14.1");
         set_body(&req, good_ct[i], folder_sync_body, sizeof folder_sync_body);
         handle(&req, &resp);
-        assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 137);
+        assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
     }
     /* plain application/vnd.ms-sync only from 12.1 on */
     req_plain(&req, Q_FS, "12.0");
@@ -1455,7 +1460,7 @@ START_TEST(test_handle_body)
     req_plain(&req, Q_FS, "14.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", garbage, sizeof garbage);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 102);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 102);
     ck_assert_ptr_nonnull(strstr(resp.reason, "truncated"));
     req_plain(&req, Q_FS, "12.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", garbage, sizeof garbage);
@@ -1467,14 +1472,14 @@ START_TEST(test_handle_body)
     req_plain(&req, Q_FS, "14.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body, sizeof folder_sync_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 102);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 102);
     g_srv.settings.max_wbxml_depth = ZX_WBXML_DEFAULT_MAX_DEPTH;
 
     /* wrong root element: 103 / 400 */
     req_plain(&req, Q_FS, "14.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", sync_body, sizeof sync_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 103);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 103);
     ck_assert_ptr_nonnull(strstr(resp.reason, "AirSync:Sync"));
     req_plain(&req, Q_FS, "12.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", sync_body, sizeof sync_body);
@@ -1485,7 +1490,8 @@ START_TEST(test_handle_body)
     req_plain(&req, "Cmd=Sync&User=a&DeviceId=D1&DeviceType=T", "16.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", sync_body, sizeof sync_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_AirSync_Sync, 137);
+    /* the Sync command runs: without a database it asks to retry later (111) */
+    assert_eas_status(&resp, ZX_AirSync_Sync, 111);
 
     /* larger than the server accepts: 413 */
     g_srv.settings.max_body = sizeof folder_sync_body - 1;
@@ -1497,16 +1503,16 @@ START_TEST(test_handle_body)
     req_plain(&req, Q_FS, "14.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", folder_sync_body, sizeof folder_sync_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 137);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
     g_srv.settings.max_body = ZX_DEFAULT_MAX_BODY;
 
     /* empty body: allowed for Sync and Ping, 101 for the others */
     req_plain(&req, "Cmd=Sync&User=a&DeviceId=D1&DeviceType=T", "14.1");
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_AirSync_Sync, 137);
+    assert_eas_status(&resp, ZX_AirSync_Sync, 111);     /* the command ran (no database) */
     req_plain(&req, Q_FS, "14.1");
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_FolderHierarchy_FolderSync, 101);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 101);
     req_plain(&req, Q_FS, "12.1");
     handle(&req, &resp);
     assert_http(&resp, 400);
@@ -1532,14 +1538,15 @@ START_TEST(test_handle_mime_body)
         req_plain(&req, q, "12.1");
         set_body(&req, "message/rfc822", (const unsigned char *)mime, sizeof mime - 1);
         handle(&req, &resp);
-        assert_http(&resp, 501);
-        ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00017"));
+        /* it reaches the command, which has no ZxMobileSendmail here: HTTP 500 */
+        assert_http(&resp, 500);
+        ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00711"));
         ck_assert_ptr_null(req.doc);
         req_plain(&req, q, "2.5");
         set_body(&req, "Message/RFC822; charset=utf-8", (const unsigned char *)mime,
                  sizeof mime - 1);
         handle(&req, &resp);
-        assert_http(&resp, 501);
+        assert_http(&resp, 500);
         /* anything else is refused */
         req_plain(&req, q, "12.1");
         set_body(&req, "application/vnd.ms-sync.wbxml", (const unsigned char *)mime,
@@ -1556,7 +1563,8 @@ START_TEST(test_handle_mime_body)
     req_plain(&req, "Cmd=SendMail&User=a&DeviceId=D1&DeviceType=T", "14.1");
     set_body(&req, "application/vnd.ms-sync.wbxml", sendmail_body, sizeof sendmail_body);
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_ComposeMail_SendMail, 137);
+    /* MailSubmissionFailed: no ZxMobileSendmail configured */
+    assert_eas_status(&resp, ZX_ComposeMail_SendMail, 120);
     ck_assert_str_eq(zx_wb_child_text(g_pool, req.doc, ZX_ComposeMail_ClientId), "c1");
 }
 END_TEST
@@ -1571,8 +1579,8 @@ START_TEST(test_handle_base64_example)
     const char *why;
     ck_assert_int_eq(zx_request_set_header(&req, "MS-ASProtocolVersion", "2.5", &why), 0);
     handle(&req, &resp);
-    /* protocol 14.0 from the query, empty Sync: reaches the command stage */
-    assert_eas_status(&resp, ZX_AirSync_Sync, 137);
+    /* protocol 14.0 from the query, empty Sync: reaches the command (no database: 111) */
+    assert_eas_status(&resp, ZX_AirSync_Sync, 111);
     ck_assert_ptr_nonnull(strstr(g_log_last, "DeviceId=v140Device"));
 }
 END_TEST

@@ -24,6 +24,11 @@ void zx_db_set_pool(zx_db *db, apr_pool_t *p);
  * *err set (SQLSTATE and message).  Results other than COMMAND_OK/TUPLES_OK are errors. */
 PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const *params,
                      const char **err);
+/* zx_db_exec with binary parameters (formats[i] = 1: params[i] is lengths[i] raw bytes, e.g. a
+ * bytea) and/or binary results (result_format 1).  lengths/formats may be NULL (all text). */
+PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,
+                        const int *lengths, const int *formats, int result_format,
+                        const char **err);
 /* The same for statements without result rows; returns 0 or -1 and *err. */
 int zx_db_run(zx_db *db, const char *sql, int nparams, const char *const *params,
               const char **err);

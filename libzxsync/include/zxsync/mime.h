@@ -43,6 +43,10 @@ typedef struct {
     int malformed;              /* parsing needed repairs */
 } zx_mime_message;
 
+/* Initialise GMime for this process (once, thread-safe).  zx_mime_parse calls it; other code
+ * that uses GMime directly (composing replies and forwards) calls it first. */
+void zx_mime_init(void);
+
 /* Parse len bytes.  Never fails on bad input (a message with no headers is still a message);
  * returns -1 and *err only on internal errors. */
 int zx_mime_parse(apr_pool_t *p, const char *data, apr_size_t len, zx_mime_message **out,

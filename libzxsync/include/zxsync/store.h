@@ -1,12 +1,24 @@
 /* zxmobile - the mail store: folders and items of one account, behind a provider interface
  * (mod_dav style) so that another backend can be added later.  The PostgreSQL provider is
- * zx_store_pg.
+ * zx_store_pg (libzxsync/store/pg_store.c, schema sql/004_mailstore.sql).
  *
  * Change tracking: every change of a folder's items advances that folder's modification
- * sequence (modseq); deletions leave tombstones (deleted = 1) until every device has seen
- * them.  Folder changes advance the account's hierarchy sequence likewise.  A writer holds
- * the folder's row lock while it takes the next modseq, so modseq order is commit order and a
- * reader that has seen "everything up to N" never misses a change numbered below N.
+ * sequence (modseq); each changed item gets a modseq of its own, so modseqs are unique within a
+ * folder.  Deletions leave tombstones (deleted = 1) until every device has seen them.  Folder
+ * changes advance the account's hierarchy sequence likewise.  A writer holds the folder's row
+ * lock while it takes the next modseq, so modseq order is commit order and a reader that has
+ * seen "everything up to N" never misses a change numbered below N.
+ *
+ * Results: every operation returns ZX_STORE_OK (0), ZX_STORE_ERROR (-1, database or internal
+ * error, *err says what) or one of the positive zx_store_result codes below (*out, if any, is
+ * then NULL).  "Not found" covers items and folders of other accounts and deleted ones.
+ * Operations that change something run in one transaction - nested in the caller's when one
+ * is open on the connection (zx_db_tx_begin) - and NOTIFY the channel "zx_mailbox" with the
+ * account id as payload, delivered when that transaction commits.
+ *
+ * Ids are decimal text.  A device is the row id (text) of the devices table (zx_request
+ * device_row); NULL means the server (delivery, an admin command).  A change made by a device
+ * is not sent back to that device by Sync.
  */
 #ifndef ZXSYNC_STORE_H
 #define ZXSYNC_STORE_H
@@ -39,6 +51,16 @@ typedef enum {
     ZX_FOLDER_RI_CACHE = 19
 } zx_folder_type;
 
+typedef enum {
+    ZX_STORE_ERROR = -1,         /* database or internal error (*err) */
+    ZX_STORE_OK = 0,
+    ZX_STORE_NOT_FOUND = 1,      /* no such (live) item or folder in this account */
+    ZX_STORE_EXISTS = 2,         /* a sibling folder already has that name */
+    ZX_STORE_SYSTEM = 3,         /* a standard folder cannot be renamed, moved or deleted */
+    ZX_STORE_PARENT_NOT_FOUND = 4,
+    ZX_STORE_INVALID = 5         /* invalid argument: name, type, a move into its own subtree */
+} zx_store_result;
+
 typedef struct {
     const char *id;             /* server id: decimal text */
     const char *parent_id;      /* "0" at the top */
@@ -50,9 +72,11 @@ typedef struct {
     long long changed_seq;      /* hierarchy sequence of its last change */
     int deleted;                /* tombstone */
     long long modseq;           /* last item modseq of the folder */
+    const char *created_by;     /* device that created it, NULL = server */
+    const char *changed_by;     /* device that made its last change, NULL = server */
 } zx_folder;
 
-/* Follow-up flag (MS-ASEMAIL Flag) */
+/* Follow-up flag (MS-ASEMAIL Flag); times are 0 when not set */
 typedef struct {
     int status;                 /* 0 cleared, 1 complete, 2 active */
     const char *flag_type;      /* "for Follow Up" */
@@ -63,6 +87,8 @@ typedef struct {
     apr_time_t ordinal_date;
     const char *sub_ordinal_date;
 } zx_flag;
+
+typedef struct zx_item_content zx_item_content;
 
 typedef struct {
     const char *id;             /* item id: decimal text, unique per account */
@@ -95,7 +121,32 @@ typedef struct {
     const char *content_class;
     int native_body_type;
     int has_attachments;
+    /* additions */
+    long long created_modseq;   /* folder modseq when the item was created */
+    const char *created_by;     /* device that created it (a move by a device), NULL = server */
+    const unsigned char *conversation_id;   /* 16 bytes, NULL when unknown */
+    const zx_item_content *content;         /* filled by item_contents, else NULL */
 } zx_item;
+
+/* What ActiveSync shows of a message, extracted at delivery (see zx_mime_parse). */
+struct zx_item_content {
+    const char *text_plain;     /* UTF-8 text (converted from the HTML for HTML-only mail) */
+    apr_size_t plain_size;      /* full size in bytes (text_plain may be cut, see below) */
+    const char *text_html;      /* UTF-8 HTML, NULL when the message has none */
+    apr_size_t html_size;
+    const char *preview;        /* up to 255 characters of text on one line */
+    const char *mime;           /* the RFC 5322 bytes when asked for, else NULL */
+    apr_size_t mime_len;        /* bytes in mime */
+    apr_size_t mime_size;       /* full size */
+    apr_array_header_t *attachments;   /* zx_mime_attachment (zxsync/mime.h) */
+};
+
+/* How much of each body form item_contents loads: a byte count, or -1 for everything; 0 = not
+ * at all.  Texts are cut on a UTF-8 character boundary at or after the count (callers cut them
+ * to the exact size they need). */
+typedef struct {
+    long long plain, html, mime;
+} zx_content_want;
 
 /* Fields a client may change on an item (Sync Change); a NULL pointer / -1 = unchanged. */
 typedef struct {
@@ -105,6 +156,46 @@ typedef struct {
     int answered, forwarded, last_verb;     /* -1 unchanged */
 } zx_item_changes;
 
+/* Where a device is in a folder (the sync engine keeps one per SyncKey):
+ *   modseq       the device has every change numbered up to it;
+ *   enumerating  the initial enumeration of the folder runs: the live items created up to
+ *                `modseq` are listed newest first, after (cursor_received, cursor_id)
+ *                (cursor_id NULL: from the newest); later changes follow as changes;
+ *   aged         the items before (aged_received, aged_id) have left the device's FilterType
+ *                window and were removed from it (SoftDelete); aged_id NULL: none yet. */
+typedef struct {
+    long long modseq;
+    int enumerating;
+    apr_time_t cursor_received;
+    const char *cursor_id;
+    apr_time_t aged_received;
+    const char *aged_id;
+} zx_sync_pos;
+
+/* The synchronisation state of a device for one folder: the position each SyncKey stands for
+ * (the current key and the previous one, which a client that lost a response sends again). */
+typedef struct {
+    long long key;              /* 0 = none */
+    zx_sync_pos pos;
+} zx_sync_key;
+
+typedef struct {
+    const char *folder_id;      /* in: the collection */
+    zx_folder *folder;          /* out: the live folder, NULL when there is none */
+    int exists;                 /* out: the device has a state for it */
+    zx_sync_key cur, prev;
+    int filter_type;            /* FilterType the state was built with */
+    const char *options;        /* WBXML of the collection's last Options element, NULL = none */
+    apr_size_t options_len;
+} zx_sync_state;
+
+/* The folder-hierarchy (FolderSync) state of a device. */
+typedef struct {
+    int exists;
+    long long key, hier_seq;    /* current key and the hierarchy sequence it stands for */
+    long long prev_key, prev_hier_seq;   /* prev_key 0 = none */
+} zx_folder_state;
+
 typedef struct zx_store zx_store;
 
 /* The provider: one implementation of every operation, all on one account. */
@@ -113,21 +204,26 @@ typedef struct {
     /* create the standard folders if the account has none (idempotent) */
     int (*ensure_mailbox)(zx_store *st, const char **err);
     /* folders changed after hierarchy sequence `since` (0 = all live folders), tombstones of
-     * folders deleted after it; *now = the current hierarchy sequence */
+     * folders deleted after it, in change order; *now = the current hierarchy sequence.
+     * Creates the standard folders on first use. */
     int (*folders)(zx_store *st, long long since, apr_array_header_t **out, long long *now,
-                   const char **err);
+                   const char **err);      /* zx_folder * */
     int (*folder_get)(zx_store *st, const char *id, zx_folder **out, const char **err);
+    /* the standard folder of a type (ZX_FOLDER_USER_MAIL: Junk E-Mail) */
     int (*folder_by_type)(zx_store *st, int type, zx_folder **out, const char **err);
+    /* create/rename-or-move/delete on behalf of device (NULL = server).  parent_id "0" or NULL
+     * = top level; folder_update: NULL parent_id or name = unchanged.  Deleting a folder
+     * deletes its subfolders and their items. */
     int (*folder_create)(zx_store *st, const char *parent_id, const char *name, int type,
-                         zx_folder **out, const char **err);
+                         const char *device, zx_folder **out, const char **err);
     int (*folder_update)(zx_store *st, const char *id, const char *parent_id,
-                         const char *name, const char **err);
-    int (*folder_delete)(zx_store *st, const char *id, const char **err);
-    /* items of folder with modseq > since, oldest change first, at most limit (+1 to tell
-     * whether more remain: *more); received_after > 0 skips older live items (FilterType) */
+                         const char *name, const char *device, const char **err);
+    int (*folder_delete)(zx_store *st, const char *id, const char *device, const char **err);
+    /* items of folder with modseq > since (tombstones too), oldest change first, at most limit
+     * (*more says whether more remain); received_after > 0 skips older live items */
     int (*changes)(zx_store *st, const char *folder_id, long long since,
                    apr_time_t received_after, int limit, apr_array_header_t **out, int *more,
-                   const char **err);
+                   const char **err);      /* zx_item * */
     int (*count_changes)(zx_store *st, const char *folder_id, long long since,
                          apr_time_t received_after, long long *count, const char **err);
     int (*item_get)(zx_store *st, const char *id, zx_item **out, const char **err);
@@ -136,6 +232,9 @@ typedef struct {
     /* apply client changes; device = row id of the device making them (NULL = server) */
     int (*item_update)(zx_store *st, const char *id, const zx_item_changes *ch,
                        const char *device, const char **err);
+    /* the item gets a new id in dst (made by device: it already knows the new id);
+     * ZX_STORE_NOT_FOUND: no such item, ZX_STORE_PARENT_NOT_FOUND: no such destination,
+     * ZX_STORE_INVALID: the item is in dst already */
     int (*item_move)(zx_store *st, const char *id, const char *dst_folder_id,
                      const char *device, const char **new_id, const char **err);
     int (*item_delete)(zx_store *st, const char *id, const char *device, const char **err);
@@ -144,6 +243,54 @@ typedef struct {
     /* store a message (RFC 5322) in folder; read = initial \Seen */
     int (*deliver)(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
                    int read, zx_item **out, const char **err);
+
+    /* ---- additions ---------------------------------------------------------------------- */
+    /* deliver with a received time (0 = now), e.g. for imports */
+    int (*deliver_at)(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
+                      int read, apr_time_t received, zx_item **out, const char **err);
+    /* a folder by id, or by path of names from the top ("Inbox/Projects"), case-insensitive */
+    int (*folder_find)(zx_store *st, const char *id_or_path, zx_folder **out, const char **err);
+    /* initial enumeration from pos (enumerating): up to limit live items created up to
+     * pos->modseq and received at or after received_after (0 = all), newest first */
+    int (*enumerate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                     apr_time_t received_after, int limit, apr_array_header_t **out,
+                     const char **err);    /* zx_item * */
+    /* load the content of items (zx_item *) for rendering: one round trip for all of them */
+    int (*item_contents)(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
+                         const char **err);
+    /* Sync Delete with DeletesAsMoves: the item goes to dst; its removal from the source is the
+     * device's change, its arrival in dst a server change (the device is told about it) */
+    int (*item_trash)(zx_store *st, const char *id, const char *dst_folder_id,
+                      const char *device, const char **err);
+    /* how many changes a device at pos would receive (GetItemEstimate) */
+    int (*estimate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                    apr_time_t received_after, const char *device, long long *count,
+                    const char **err);
+    /* items the device at pos holds that left its FilterType window: live items created up to
+     * pos->modseq, from (aged_received, aged_id) on and received before `before`, oldest first,
+     * at most limit */
+    int (*aged)(zx_store *st, const char *folder_id, const zx_sync_pos *pos, apr_time_t before,
+                int limit, apr_array_header_t **out, const char **err);   /* zx_item * */
+    /* drop the folder's tombstones that every device state has passed */
+    int (*purge_tombstones)(zx_store *st, const char *folder_id, const char **err);
+
+    /* ---- synchronisation states of a device (the sync engine of eas/ keeps them here) ----- */
+    /* the folders and the states of n collections, one round trip */
+    int (*sync_states_get)(zx_store *st, const char *device, zx_sync_state *states, int n,
+                           const char **err);
+    /* write a state if its current key is still expect_key (0: the device has none yet);
+     * ZX_STORE_EXISTS when another request changed it first */
+    int (*sync_state_put)(zx_store *st, const char *device, const zx_sync_state *s,
+                          long long expect_key, const char **err);
+    int (*folder_state_get)(zx_store *st, const char *device, zx_folder_state *out,
+                            const char **err);
+    int (*folder_state_put)(zx_store *st, const char *device, const zx_folder_state *s,
+                            long long expect_key, const char **err);
+    /* the collections of the device's last Sync request (for empty and partial requests) */
+    int (*sync_cache_get)(zx_store *st, const char *device, const char **data, apr_size_t *len,
+                          const char **err);
+    int (*sync_cache_put)(zx_store *st, const char *device, const char *data, apr_size_t len,
+                          const char **err);
 } zx_store_provider;
 
 struct zx_store {
@@ -158,5 +305,10 @@ extern const zx_store_provider zx_store_pg;
 
 /* A store on account_id over db, allocations from p. */
 zx_store *zx_store_open(apr_pool_t *p, zx_db *db, const char *account_id);
+
+/* "Inbox", "Drafts", ... for the standard folder types, NULL for others. */
+const char *zx_store_standard_name(int type);
+/* The item class of a folder type ("Email", "Calendar", ...). */
+const char *zx_store_type_class(int type);
 
 #endif

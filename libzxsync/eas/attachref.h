@@ -1,0 +1,23 @@
+/* zxmobile - attachments by FileReference ("<item id>:<part>", sql/004_mailstore.sql), shared
+ * by GetAttachment (eas/cmd_getattachment.c, where it is defined) and ItemOperations Fetch. */
+#ifndef ZX_EAS_ATTACHREF_H
+#define ZX_EAS_ATTACHREF_H
+
+#include <zxsync/store.h>
+
+typedef struct {
+    const char *data;           /* decoded bytes */
+    apr_size_t len;
+    const char *content_type;   /* "image/png" */
+    const char *name;           /* file name, may be NULL */
+} zx_attachment_data;
+
+/* Split "<item id>:<part>"; -1 when malformed. */
+int zx_attachment_ref_parse(apr_pool_t *p, const char *ref, const char **item_id, int *part);
+
+/* 0 found (*out filled), 1 no such attachment of this account (malformed reference, unknown
+ * or deleted item, a part that is not one of the item's attachments), -1 error (*err). */
+int zx_attachment_fetch(apr_pool_t *p, zx_store *st, const char *file_reference,
+                        zx_attachment_data *out, const char **err);
+
+#endif

@@ -1,0 +1,536 @@
+/* zxmobile - ItemOperations ([MS-ASCMD] 2.2.1.10).
+ *
+ * Operations, answered in the order of the request inside <Response>:
+ *   Fetch                mailbox items (airsync:CollectionId + airsync:ServerId, or
+ *                        search:LongId) rendered as a Sync would (email renderer, Options:
+ *                        BodyPreference, BodyPartPreference, MIMESupport), and attachments
+ *                        (airsyncbase:FileReference "<item>:<part>") with Options/Range "m-n"
+ *                        and Total; Store must be "Mailbox" (document libraries: status 9).
+ *   EmptyFolderContents  empties a folder, its subfolders too with Options/DeleteSubFolders.
+ *   Move (14.0+)         moves a conversation (ConversationId) to DstFldId; Options/MoveAlways
+ *                        is required ([MS-ASCON] 2.2.2.8, status 155).
+ * Binary content is inline (base64 text in Data) unless the client accepts multipart
+ * (MS-ASAcceptMultiPart: T or the AcceptMultiPart flag of the base64 query): then the body
+ * is a MultiPartResponse ([MS-ASCMD] 2.2.1.10.1.1) whose part 0 is the WBXML and whose later
+ * parts hold the data, referred to by Part elements.
+ * Status values: [MS-ASCMD] 2.2.3.177.8 (1 success, 2 protocol error, 3 server error,
+ * 6 object not found, 8 invalid byte range, 9 unknown store, 11 data too large, 15 invalid
+ * attachment, 16 access denied, 155 MoveAlways missing, 156 destination not a mail folder);
+ * [MS-ASCON] 2.2.2.10 for Move (6 not found, 105 invalid destination).
+ */
+#include "handlers.h"
+#include "attachref.h"
+#include "email.h"
+
+#include <zxsync/log.h>
+#include <zxsync/store.h>
+
+#include <apr_base64.h>
+#include <apr_strings.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#define ST_SUCCESS 1
+#define ST_PROTOCOL_ERROR 2
+#define ST_SERVER_ERROR 3
+#define ST_NOT_FOUND 6
+#define ST_BAD_RANGE 8
+#define ST_UNKNOWN_STORE 9
+#define ST_TOO_LARGE 11
+#define ST_BAD_ATTACHMENT 15
+#define ST_ACCESS_DENIED 16
+#define ST_INVALID_COMBINATION 105
+#define ST_MOVEALWAYS_MISSING 155
+#define ST_DESTINATION_NOT_MAIL 156
+
+/* Largest byte range one Fetch returns (status 11 beyond). */
+#define MAX_RANGE (16u * 1024u * 1024u)
+
+typedef struct {
+    const zx_server *srv;
+    zx_request *req;
+    zx_db *db;
+    zx_store *st;
+    int multipart;
+    apr_array_header_t *blobs;     /* zx_email_blob: parts 1..n of a multipart response */
+    const char *err;
+    int failed;                    /* a database error: the whole request fails */
+} iop_ctx;
+
+/* Text of a child, or NULL; sets *dup when the element appears more than once. */
+static const char *child_text_once(apr_pool_t *p, const zx_wb_node *n, unsigned tag, int *dup)
+{
+    const zx_wb_node *c = zx_wb_child(n, tag);
+    if (c && zx_wb_next(c, tag))
+        *dup = 1;
+    return c ? zx_wb_text(p, c) : NULL;
+}
+
+/* Options/Range "m-n" (zero-indexed, inclusive). */
+static int parse_range(const char *s, apr_uint64_t *from, apr_uint64_t *to)
+{
+    if (!s || !*s)
+        return -1;
+    apr_uint64_t a = 0, b = 0;
+    const char *c = s;
+    if (*c < '0' || *c > '9')
+        return -1;
+    for (; *c >= '0' && *c <= '9'; c++) {
+        if (a > UINT32_MAX)
+            return -1;
+        a = a * 10 + (apr_uint64_t)(*c - '0');
+    }
+    if (*c++ != '-' || *c < '0' || *c > '9')
+        return -1;
+    for (; *c >= '0' && *c <= '9'; c++) {
+        if (b > UINT32_MAX)
+            return -1;
+        b = b * 10 + (apr_uint64_t)(*c - '0');
+    }
+    if (*c || a > b)
+        return -1;
+    *from = a;
+    *to = b;
+    return 0;
+}
+
+/* Text content for an element made earlier (a Status that comes first but is known last). */
+static void put_text(apr_pool_t *p, zx_wb_node *e, const char *s)
+{
+    zx_wb_node *t = apr_pcalloc(p, sizeof *t);
+    t->kind = ZX_WB_TEXT;
+    t->data = s;
+    t->len = strlen(s);
+    zx_wb_append(e, t);
+}
+
+/* Binary content: base64 text in Data, or a Part of the multipart response. */
+static void put_data(iop_ctx *c, zx_wb_node *parent, const char *data, apr_size_t len)
+{
+    apr_pool_t *p = c->req->pool;
+    if (c->multipart) {
+        zx_email_blob *b = apr_array_push(c->blobs);
+        b->data = data;
+        b->len = len;
+        zx_wb_add_textf(p, parent, ZX_ItemOperations_Part, "%d", c->blobs->nelts);
+        return;
+    }
+    char *b64 = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)len));
+    apr_base64_encode(b64, data, (int)len);
+    zx_wb_add_text(p, parent, ZX_ItemOperations_Data, b64);
+}
+
+/* ---- validation: what makes the whole request a protocol error (status 2) ---------------- */
+
+static int fetch_valid(apr_pool_t *p, const zx_wb_node *f, zx_version v)
+{
+    int dup = 0;
+    const char *store = child_text_once(p, f, ZX_ItemOperations_Store, &dup);
+    const char *fref = child_text_once(p, f, ZX_AirSyncBase_FileReference, &dup);
+    const char *coll = child_text_once(p, f, ZX_AirSync_CollectionId, &dup);
+    const char *sid = child_text_once(p, f, ZX_AirSync_ServerId, &dup);
+    const char *lid = child_text_once(p, f, ZX_Search_LongId, &dup);
+    const char *link = child_text_once(p, f, ZX_DocumentLibrary_LinkId, &dup);
+    /* [MS-ASCMD] 2.2.3.8: only one FileReference per Fetch (status 2); one of each id */
+    if (dup || !store)
+        return 0;
+    int kinds = (fref != NULL) + (sid != NULL || coll != NULL) + (lid != NULL) + (link != NULL);
+    if (kinds != 1 || (sid && !coll) || (coll && !sid && !fref))
+        return 0;
+    const zx_wb_node *opt = zx_wb_child(f, ZX_ItemOperations_Options);
+    if (opt) {
+        const zx_wb_node *r = zx_wb_child(opt, ZX_ItemOperations_Range);
+        apr_uint64_t a, b;
+        if (r && parse_range(zx_wb_text(p, r), &a, &b) < 0)
+            return 0;
+        /* [MS-ASCMD] 2.2.3.125.3: an invalid option is status 2 */
+        zx_email_render_opts ro;
+        if (zx_email_render_opts_from_wbxml(p, opt, v, &ro) < 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int request_valid(const zx_request *req)
+{
+    apr_pool_t *p = req->pool;
+    int ops = 0;
+    for (const zx_wb_node *n = req->doc->first; n; n = n->next) {
+        if (n->kind != ZX_WB_ELEMENT)
+            continue;
+        ops++;
+        switch (n->tag) {
+        case ZX_ItemOperations_Fetch:
+            if (!fetch_valid(p, n, req->proto))
+                return 0;
+            break;
+        case ZX_ItemOperations_EmptyFolderContents:
+            if (!zx_wb_child_text(p, n, ZX_AirSync_CollectionId))
+                return 0;
+            break;
+        case ZX_ItemOperations_Move:
+            if (req->proto < ZX_V140 || !zx_wb_child(n, ZX_ItemOperations_ConversationId) ||
+                !zx_wb_child_text(p, n, ZX_ItemOperations_DstFldId))
+                return 0;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return ops > 0;
+}
+
+/* ---- Fetch ------------------------------------------------------------------------------------ */
+
+static int fetch_attachment(iop_ctx *c, const zx_wb_node *f, const char *ref, zx_wb_node *out)
+{
+    apr_pool_t *p = c->req->pool;
+    zx_attachment_data att;
+    int rc = zx_attachment_fetch(p, c->st, ref, &att, &c->err);
+    if (rc < 0) {
+        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00770) "ItemOperations Fetch %s: %s", ref,
+               c->err);
+        return ST_SERVER_ERROR;
+    }
+    if (rc > 0)
+        return ST_BAD_ATTACHMENT;
+    const zx_wb_node *opt = zx_wb_child(f, ZX_ItemOperations_Options);
+    const char *range = opt ? zx_wb_child_text(p, opt, ZX_ItemOperations_Range) : NULL;
+    const char *data = att.data;
+    apr_size_t len = att.len;
+    apr_uint64_t from = 0, to = 0;
+    if (range) {
+        parse_range(range, &from, &to);
+        /* [MS-ASCMD] 2.2.3.177.8: 8 the byte range is invalid or too large, 11 the
+         * requested data size is too large */
+        if (from >= att.len)
+            return ST_BAD_RANGE;
+        if (to >= att.len)
+            to = att.len - 1;
+        if (to - from + 1 > MAX_RANGE)
+            return ST_TOO_LARGE;
+        data = att.data + from;
+        len = (apr_size_t)(to - from + 1);
+    }
+    else if (att.len > MAX_RANGE && !c->multipart)
+        return ST_TOO_LARGE;
+    zx_wb_node *props = zx_wb_add(p, out, ZX_ItemOperations_Properties);
+    zx_wb_add_text(p, props, ZX_AirSyncBase_ContentType, att.content_type);
+    if (range) {
+        zx_wb_add_textf(p, props, ZX_ItemOperations_Range, "%" APR_UINT64_T_FMT "-%"
+                        APR_UINT64_T_FMT, from, to);
+        zx_wb_add_textf(p, props, ZX_ItemOperations_Total, "%" APR_SIZE_T_FMT, att.len);
+    }
+    put_data(c, props, data, len);
+    return ST_SUCCESS;
+}
+
+static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const char *id,
+                      zx_wb_node *out, zx_wb_node *fetch)
+{
+    apr_pool_t *p = c->req->pool;
+    zx_item *item = NULL;
+    int rc = c->st->provider->item_get(c->st, id, &item, &c->err);
+    if (rc < 0) {
+        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00771) "ItemOperations Fetch of item %s: %s",
+               id, c->err);
+        return ST_SERVER_ERROR;
+    }
+    if (rc != ZX_STORE_OK || (coll && strcmp(coll, item->folder_id) != 0))
+        return ST_NOT_FOUND;
+    const zx_wb_node *opt = zx_wb_child(f, ZX_ItemOperations_Options);
+    zx_email_render_opts ro;
+    zx_email_render_opts_from_wbxml(p, opt, c->req->proto, &ro);
+    ro.multipart = c->multipart;
+    zx_wb_node *props = zx_wb_new(p, ZX_ItemOperations_Properties);
+    if (zx_email_render(p, c->st, item, &ro, props, &c->blobs, &c->err) < 0) {
+        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00772) "ItemOperations Fetch of item %s: %s",
+               id, c->err);
+        return ST_SERVER_ERROR;
+    }
+    zx_wb_add_text(p, fetch, ZX_AirSync_Class, item->item_class ? item->item_class : "Email");
+    zx_wb_append(out, props);
+    return ST_SUCCESS;
+}
+
+static void op_fetch(iop_ctx *c, const zx_wb_node *f, zx_wb_node *resp)
+{
+    apr_pool_t *p = c->req->pool;
+    zx_wb_node *fetch = zx_wb_add(p, resp, ZX_ItemOperations_Fetch);
+    zx_wb_node *status = zx_wb_add(p, fetch, ZX_ItemOperations_Status);
+    const char *store = zx_wb_child_text(p, f, ZX_ItemOperations_Store);
+    const char *fref = zx_wb_child_text(p, f, ZX_AirSyncBase_FileReference);
+    const char *coll = zx_wb_child_text(p, f, ZX_AirSync_CollectionId);
+    const char *sid = zx_wb_child_text(p, f, ZX_AirSync_ServerId);
+    const char *lid = zx_wb_child_text(p, f, ZX_Search_LongId);
+    const char *link = zx_wb_child_text(p, f, ZX_DocumentLibrary_LinkId);
+    /* the ids are echoed; the content follows in Class and Properties */
+    if (fref)
+        zx_wb_add_text(p, fetch, ZX_AirSyncBase_FileReference, fref);
+    else if (sid) {
+        zx_wb_add_text(p, fetch, ZX_AirSync_CollectionId, coll);
+        zx_wb_add_text(p, fetch, ZX_AirSync_ServerId, sid);
+    }
+    else if (lid)
+        zx_wb_add_text(p, fetch, ZX_Search_LongId, lid);
+    else if (link)
+        zx_wb_add_text(p, fetch, ZX_DocumentLibrary_LinkId, link);
+    int st;
+    /* [MS-ASCMD] 2.2.3.178.2 Store: "Mailbox"; document libraries are not offered */
+    if (strcasecmp(store, "Mailbox") != 0 || link)
+        st = ST_UNKNOWN_STORE;
+    else if (fref)
+        st = fetch_attachment(c, f, fref, fetch);
+    else
+        st = fetch_item(c, f, sid ? coll : NULL, sid ? sid : lid, fetch, fetch);
+    put_text(p, status, apr_itoa(p, st));
+}
+
+/* ---- EmptyFolderContents ---------------------------------------------------------------------- */
+
+static void op_empty(iop_ctx *c, const zx_wb_node *e, zx_wb_node *resp)
+{
+    apr_pool_t *p = c->req->pool;
+    const char *coll = zx_wb_child_text(p, e, ZX_AirSync_CollectionId);
+    const zx_wb_node *opt = zx_wb_child(e, ZX_ItemOperations_Options);
+    int subfolders = opt && zx_wb_child(opt, ZX_ItemOperations_DeleteSubFolders) != NULL;
+    zx_folder *f = NULL;
+    int st = ST_SUCCESS;
+    int rc = c->st->provider->folder_get(c->st, coll, &f, &c->err);
+    if (rc < 0)
+        st = ST_SERVER_ERROR;
+    else if (rc != ZX_STORE_OK)
+        /* the recipient information cache cannot be emptied ([MS-ASCMD] 2.2.1.10) */
+        st = strcasecmp(coll, "RI") == 0 ? ST_ACCESS_DENIED : ST_NOT_FOUND;
+    else if (f->type == ZX_FOLDER_RI_CACHE)
+        st = ST_ACCESS_DENIED;
+    else {
+        /* the server's change: every device, the asking one too, gets the Deletes */
+        rc = c->st->provider->folder_empty(c->st, f->id, subfolders, NULL, &c->err);
+        if (rc < 0)
+            st = ST_SERVER_ERROR;
+        else if (rc != ZX_STORE_OK)
+            st = ST_NOT_FOUND;
+    }
+    if (st == ST_SERVER_ERROR)
+        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00773) "ItemOperations EmptyFolderContents "
+               "of folder %s: %s", coll, c->err);
+    zx_wb_node *out = zx_wb_add(p, resp, ZX_ItemOperations_EmptyFolderContents);
+    zx_wb_add_textf(p, out, ZX_ItemOperations_Status, "%d", st);
+    zx_wb_add_text(p, out, ZX_AirSync_CollectionId, coll);
+}
+
+/* ---- Move (a conversation) -------------------------------------------------------------------- */
+
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* The 16 bytes of a ConversationId sent as opaque data, as hex text or as base64 text. */
+static const unsigned char *conversation_bytes(apr_pool_t *p, const zx_wb_node *n)
+{
+    apr_size_t len = 0;
+    const zx_wb_node *only = NULL;
+    for (const zx_wb_node *k = n->first; k; k = k->next)
+        if (k->kind != ZX_WB_ELEMENT) {
+            only = k;
+            len += k->len;
+        }
+    if (!only || only->len != len)
+        return NULL;
+    if (len == 16)
+        return (const unsigned char *)only->data;
+    unsigned char *out = apr_palloc(p, 64);
+    if (len == 32) {
+        for (int i = 0; i < 16; i++) {
+            int hi = hexval(only->data[2 * i]), lo = hexval(only->data[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                return NULL;
+            out[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return out;
+    }
+    if (len == 24 && only->kind == ZX_WB_TEXT &&
+        apr_base64_decode_len(only->data) <= 64 &&
+        apr_base64_decode_binary(out, only->data) == 16)
+        return out;
+    return NULL;
+}
+
+static void op_move(iop_ctx *c, const zx_wb_node *m, zx_wb_node *resp)
+{
+    apr_pool_t *p = c->req->pool;
+    const zx_wb_node *cid_node = zx_wb_child(m, ZX_ItemOperations_ConversationId);
+    const char *dst_id = zx_wb_child_text(p, m, ZX_ItemOperations_DstFldId);
+    const zx_wb_node *opt = zx_wb_child(m, ZX_ItemOperations_Options);
+    const unsigned char *cid = conversation_bytes(p, cid_node);
+    zx_folder *dst = NULL;
+    int st = ST_SUCCESS, moved = 0;
+    if (!opt || !zx_wb_child(opt, ZX_ItemOperations_MoveAlways))
+        st = ST_MOVEALWAYS_MISSING;
+    if (st == ST_SUCCESS) {
+        int rc = c->st->provider->folder_get(c->st, dst_id, &dst, &c->err);
+        if (rc < 0)
+            st = ST_SERVER_ERROR;
+        else if (rc != ZX_STORE_OK)
+            st = ST_NOT_FOUND;
+        else if (dst->type == ZX_FOLDER_RI_CACHE)
+            st = ST_INVALID_COMBINATION;
+        else if (!dst->item_class || strcmp(dst->item_class, "Email") != 0)
+            st = ST_DESTINATION_NOT_MAIL;
+    }
+    if (st == ST_SUCCESS && !cid)
+        st = ST_NOT_FOUND;
+    if (st == ST_SUCCESS) {
+        /* The conversation's mail in every folder but Sent Items and the destination
+         * ([MS-ASCON] 2.2.2.8).  The store has no lookup by conversation: read the ids here. */
+        char hex[33];
+        for (int i = 0; i < 16; i++)
+            apr_snprintf(hex + 2 * i, 3, "%02x", cid[i]);
+        const char *params[3] = {c->req->account.id, hex, dst->id};
+        PGresult *r = zx_db_exec(c->db,
+            "SELECT i.id FROM items i JOIN folders f ON f.id = i.folder_id "
+            "WHERE i.account_id = $1::bigint AND i.conversation_id = decode($2, 'hex') "
+            "AND NOT i.deleted AND i.folder_id <> $3::bigint AND f.item_class = 'Email' "
+            "AND NOT (f.system AND f.type = 5) ORDER BY i.id", 3, params, &c->err);
+        if (!r)
+            st = ST_SERVER_ERROR;
+        for (int i = 0; r && i < PQntuples(r) && st == ST_SUCCESS; i++) {
+            int rc = c->st->provider->item_move(c->st, PQgetvalue(r, i, 0), dst->id, NULL, NULL,
+                                                &c->err);
+            if (rc < 0)
+                st = ST_SERVER_ERROR;
+            else if (rc == ZX_STORE_OK)
+                moved++;
+        }
+        if (r)
+            PQclear(r);
+        if (st == ST_SUCCESS && moved == 0) {
+            /* a conversation this mailbox does not know (or already all there) */
+            const char *cp[2] = {c->req->account.id, hex};
+            PGresult *e = zx_db_exec(c->db, "SELECT 1 FROM items WHERE account_id = $1::bigint "
+                                     "AND conversation_id = decode($2, 'hex') AND NOT deleted "
+                                     "LIMIT 1", 2, cp, &c->err);
+            if (!e)
+                st = ST_SERVER_ERROR;
+            else {
+                if (PQntuples(e) == 0)
+                    st = ST_NOT_FOUND;
+                PQclear(e);
+            }
+        }
+    }
+    if (st == ST_SERVER_ERROR)
+        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00774) "ItemOperations Move to folder %s: %s",
+               dst_id, c->err);
+    zx_wb_node *out = zx_wb_add(p, resp, ZX_ItemOperations_Move);
+    zx_wb_add_textf(p, out, ZX_ItemOperations_Status, "%d", st);
+    /* the ConversationId as the client sent it */
+    zx_wb_node *echo = zx_wb_add(p, out, ZX_ItemOperations_ConversationId);
+    for (const zx_wb_node *k = cid_node->first; k; k = k->next)
+        if (k->kind != ZX_WB_ELEMENT) {
+            zx_wb_node *t = apr_pmemdup(p, k, sizeof *k);
+            zx_wb_append(echo, t);
+        }
+}
+
+/* ---- the command ------------------------------------------------------------------------------ */
+
+static void put_u32le(unsigned char *b, apr_uint32_t v)
+{
+    b[0] = (unsigned char)(v & 0xFF);
+    b[1] = (unsigned char)((v >> 8) & 0xFF);
+    b[2] = (unsigned char)((v >> 16) & 0xFF);
+    b[3] = (unsigned char)((v >> 24) & 0xFF);
+}
+
+/* [MS-ASCMD] 2.2.1.10.1.1: PartsCount, PartMetaData (Offset, Length) each, then the parts;
+ * part 0 is the WBXML.  Integers are 32-bit little-endian. */
+static void respond_multipart(iop_ctx *c, zx_response *resp, const zx_wb_node *root)
+{
+    zx_request *req = c->req;
+    unsigned char *wb;
+    apr_size_t wblen;
+    if (zx_wbxml_encode(req->pool, root, &wb, &wblen) != ZX_WBXML_OK) {
+        zx_respond_http(req, resp, 500, ZX_LOG_ERR,
+                        ZXLOGNO(00775) "ItemOperations: the response cannot be encoded");
+        return;
+    }
+    apr_size_t nparts = 1 + (apr_size_t)c->blobs->nelts;
+    apr_size_t head = 4 + 8 * nparts, total = head + wblen;
+    for (int i = 0; i < c->blobs->nelts; i++)
+        total += APR_ARRAY_IDX(c->blobs, i, zx_email_blob).len;
+    if (total > UINT32_MAX) {
+        zx_respond_http(req, resp, 500, ZX_LOG_ERR,
+                        ZXLOGNO(00776) "ItemOperations: multipart response over 4 GB");
+        return;
+    }
+    unsigned char *body = apr_palloc(req->pool, total);
+    put_u32le(body, (apr_uint32_t)nparts);
+    apr_size_t off = head;
+    put_u32le(body + 4, (apr_uint32_t)off);
+    put_u32le(body + 8, (apr_uint32_t)wblen);
+    memcpy(body + off, wb, wblen);
+    off += wblen;
+    for (int i = 0; i < c->blobs->nelts; i++) {
+        const zx_email_blob *b = &APR_ARRAY_IDX(c->blobs, i, zx_email_blob);
+        put_u32le(body + 4 + 8 * (apr_size_t)(i + 1), (apr_uint32_t)off);
+        put_u32le(body + 8 + 8 * (apr_size_t)(i + 1), (apr_uint32_t)b->len);
+        if (b->len)
+            memcpy(body + off, b->data, b->len);
+        off += b->len;
+    }
+    resp->status = 200;
+    resp->content_type = "application/vnd.ms-sync.multipart";
+    resp->body = body;
+    resp->body_len = total;
+}
+
+void zx_cmd_itemoperations(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    apr_pool_t *p = req->pool;
+    iop_ctx c;
+    memset(&c, 0, sizeof c);
+    c.srv = srv;
+    c.req = req;
+    c.multipart = req->accept_multipart == 1;
+    c.blobs = apr_array_make(p, 2, sizeof(zx_email_blob));
+
+    zx_wb_node *root = zx_wb_new(p, ZX_ItemOperations_ItemOperations);
+    if (!req->doc || !request_valid(req)) {
+        /* [MS-ASCMD] 2.2.3.177.8: 2, protocol violation (global) */
+        zx_wb_add_textf(p, root, ZX_ItemOperations_Status, "%d", ST_PROTOCOL_ERROR);
+        zx_respond_wbxml(req, resp, root);
+        resp->reason = ZXLOGNO(00777) "ItemOperations request does not follow the protocol";
+        resp->reason_level = ZX_LOG_INFO;
+        return;
+    }
+    c.db = zx_request_db(srv, req, &c.err);
+    if (!c.db) {
+        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
+                         apr_psprintf(p, ZXLOGNO(00778) "ItemOperations: %s", c.err));
+        if (resp->status == 503)
+            apr_table_setn(resp->headers, "Retry-After", "30");
+        return;
+    }
+    c.st = zx_store_open(p, c.db, req->account.id);
+    zx_wb_add_textf(p, root, ZX_ItemOperations_Status, "%d", ST_SUCCESS);
+    zx_wb_node *r = zx_wb_add(p, root, ZX_ItemOperations_Response);
+    for (const zx_wb_node *n = req->doc->first; n; n = n->next) {
+        if (n->kind != ZX_WB_ELEMENT)
+            continue;
+        if (n->tag == ZX_ItemOperations_Fetch)
+            op_fetch(&c, n, r);
+        else if (n->tag == ZX_ItemOperations_EmptyFolderContents)
+            op_empty(&c, n, r);
+        else
+            op_move(&c, n, r);
+    }
+    if (c.multipart)
+        respond_multipart(&c, resp, root);
+    else
+        zx_respond_wbxml(req, resp, root);
+}

@@ -1,0 +1,135 @@
+/* zxmobile - MoveItems ([MS-ASCMD] 2.2.1.12).
+ *
+ * <MoveItems><Move><SrcMsgId/><SrcFldId/><DstFldId/></Move>...</MoveItems> is answered with one
+ * <Response><SrcMsgId/><Status/><DstMsgId/></Response> per Move, in order.  Status values
+ * ([MS-ASCMD] 2.2.3.177.10): 1 invalid source folder or item (not in that folder, moved away
+ * already), 2 invalid destination folder, 3 success, 4 source and destination are the same,
+ * 5 the item was already moved by an earlier Move of the same request (one item, one
+ * destination), 7 the item or a folder was locked (retry).  A database failure answers the
+ * whole request with the common status 110 (HTTP 500 before 14.0).
+ *
+ * The moved item gets a new id (DstMsgId).  The move is recorded as the server's, so the next
+ * Sync of both folders tells every device, the moving one too, a Delete and an Add
+ * ([MS-ASCMD] 2.2.1.12: "the client receives Delete and Add operations the next time the
+ * client synchronizes the affected folders").
+ */
+#include "handlers.h"
+
+#include <zxsync/log.h>
+#include <zxsync/store.h>
+
+#include <apr_strings.h>
+#include <string.h>
+
+#define ST_INVALID_SOURCE 1
+#define ST_INVALID_DESTINATION 2
+#define ST_SUCCESS 3
+#define ST_SAME_FOLDER 4
+#define ST_FAILURE 5
+#define ST_LOCKED 7
+
+/* serialization failure, deadlock, lock not available */
+static int is_lock_conflict(zx_db *db)
+{
+    const char *s = zx_db_sqlstate(db);
+    return strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 || strcmp(s, "55P03") == 0;
+}
+
+void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    apr_pool_t *p = req->pool;
+    const char *err = NULL;
+    if (!req->doc) {
+        zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
+                         ZXLOGNO(00750) "MoveItems without a body");
+        return;
+    }
+    /* the request's shape first: every Move has its three ids */
+    for (const zx_wb_node *m = req->doc->first; m; m = m->next) {
+        if (m->kind != ZX_WB_ELEMENT)
+            continue;
+        if (m->tag != ZX_Move_Move || !zx_wb_child_text(p, m, ZX_Move_SrcMsgId) ||
+            !zx_wb_child_text(p, m, ZX_Move_SrcFldId) || !zx_wb_child_text(p, m, ZX_Move_DstFldId)) {
+            zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
+                             ZXLOGNO(00751) "MoveItems: a Move without SrcMsgId, SrcFldId or "
+                             "DstFldId, or an unknown element");
+            return;
+        }
+    }
+    zx_db *db = zx_request_db(srv, req, &err);
+    if (!db) {
+        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
+                         apr_psprintf(p, ZXLOGNO(00752) "MoveItems: %s", err));
+        if (resp->status == 503)
+            apr_table_setn(resp->headers, "Retry-After", "30");
+        return;
+    }
+    zx_store *st = zx_store_open(p, db, req->account.id);
+    zx_wb_node *root = zx_wb_new(p, ZX_Move_MoveItems);
+    apr_array_header_t *moved = apr_array_make(p, 4, sizeof(const char *));
+
+    for (const zx_wb_node *m = req->doc->first; m; m = m->next) {
+        if (m->kind != ZX_WB_ELEMENT)
+            continue;
+        const char *src_msg = zx_wb_child_text(p, m, ZX_Move_SrcMsgId);
+        const char *src_fld = zx_wb_child_text(p, m, ZX_Move_SrcFldId);
+        const char *dst_fld = zx_wb_child_text(p, m, ZX_Move_DstFldId);
+        const char *new_id = NULL;
+        int status = ST_SUCCESS;
+        zx_folder *src = NULL, *dst = NULL;
+        zx_item *item = NULL;
+        int rc;
+
+        for (int i = 0; i < moved->nelts && status == ST_SUCCESS; i++)
+            if (strcmp(APR_ARRAY_IDX(moved, i, const char *), src_msg) == 0)
+                status = ST_FAILURE;
+        if (status == ST_SUCCESS) {
+            if ((rc = st->provider->folder_get(st, src_fld, &src, &err)) < 0)
+                goto failed;
+            if (rc != ZX_STORE_OK)
+                status = ST_INVALID_SOURCE;
+        }
+        if (status == ST_SUCCESS) {
+            if ((rc = st->provider->folder_get(st, dst_fld, &dst, &err)) < 0)
+                goto failed;
+            if (rc != ZX_STORE_OK)
+                status = ST_INVALID_DESTINATION;
+        }
+        if (status == ST_SUCCESS && strcmp(src->id, dst->id) == 0)
+            status = ST_SAME_FOLDER;
+        if (status == ST_SUCCESS) {
+            if ((rc = st->provider->item_get(st, src_msg, &item, &err)) < 0)
+                goto failed;
+            if (rc != ZX_STORE_OK || strcmp(item->folder_id, src->id) != 0)
+                status = ST_INVALID_SOURCE;
+        }
+        if (status == ST_SUCCESS) {
+            rc = st->provider->item_move(st, item->id, dst->id, NULL, &new_id, &err);
+            if (rc < 0 && is_lock_conflict(db)) {
+                zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00753) "MoveItems of item %s: %s",
+                       item->id, err);
+                status = ST_LOCKED;
+            }
+            else if (rc < 0)
+                goto failed;
+            else if (rc == ZX_STORE_NOT_FOUND)
+                status = ST_INVALID_SOURCE;        /* gone meanwhile */
+            else if (rc != ZX_STORE_OK)
+                status = ST_INVALID_DESTINATION;   /* e.g. a folder of another class */
+            else
+                APR_ARRAY_PUSH(moved, const char *) = src_msg;
+        }
+        /* [MS-ASCMD] 2.2.3.153.5: SrcMsgId, Status, DstMsgId (on success) */
+        zx_wb_node *r = zx_wb_add(p, root, ZX_Move_Response);
+        zx_wb_add_text(p, r, ZX_Move_SrcMsgId, src_msg);
+        zx_wb_add_textf(p, r, ZX_Move_Status, "%d", status);
+        if (status == ST_SUCCESS && new_id)
+            zx_wb_add_text(p, r, ZX_Move_DstMsgId, new_id);
+        continue;
+    failed:
+        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR, 500, ZX_LOG_ERR,
+                         apr_psprintf(p, ZXLOGNO(00754) "MoveItems of item %s: %s", src_msg, err));
+        return;
+    }
+    zx_respond_wbxml(req, resp, root);
+}

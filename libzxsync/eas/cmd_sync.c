@@ -1,0 +1,798 @@
+/* zxmobile - Sync ([MS-ASCMD] 2.2.1.21).
+ *
+ * Per collection: check the SyncKey against the device's state (the current key, or the
+ * previous one when a response was lost: the same changes again), apply the client's Change,
+ * Delete and Fetch commands (in one transaction), take the next window of server changes from
+ * the sync engine (eas/syncstate.c), render them (eas/email.c) and store the new state under
+ * a new key.  A collection with nothing to say keeps its key, and a request where no
+ * collection has anything to say gets the empty response of 12.1+ ([MS-ASCMD] 2.2.1.21.2).
+ * The collections of the last request (not their keys, Options or commands) are kept per
+ * device for the empty and partial requests ([MS-ASCMD] 2.2.1.21.1, 2.2.3.131); the Options
+ * of each collection are kept in its state, since a client sends them only when they change
+ * ([MS-ASAIRS] 2.2.2.12).
+ */
+#include "email.h"
+#include "handlers.h"
+#include "syncstate.h"
+
+#include <zxsync/log.h>
+#include <zxsync/store.h>
+
+#include <apr_strings.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* [MS-ASCMD] 2.2.3.177.17 Status (Sync) */
+enum {
+    SYNC_OK = 1,
+    SYNC_INVALID_KEY = 3,
+    SYNC_PROTOCOL_ERROR = 4,
+    SYNC_SERVER_ERROR = 5,
+    SYNC_CONVERSION_ERROR = 6,
+    SYNC_CONFLICT = 7,
+    SYNC_NOT_FOUND = 8,
+    SYNC_HIERARCHY_CHANGED = 12,
+    SYNC_INCOMPLETE = 13,
+    SYNC_BAD_WAIT = 14,
+    SYNC_TOO_MANY_COLLECTIONS = 15
+};
+
+#define MAX_COLLECTIONS 300        /* [MS-ASCMD] 2.2.3.31.2: more gets status 15 */
+
+typedef struct {
+    const char *id;             /* CollectionId */
+    const char *key;            /* SyncKey as sent; NULL: cached collection (current key) */
+    int get_changes;            /* -1 absent */
+    int deletes_as_moves;       /* -1 absent */
+    int window;                 /* -1 absent */
+    int conversation_mode;      /* -1 absent */
+    int conflict;               /* -1 absent */
+    const zx_wb_node *options;  /* the collection's Options (its own class), NULL = absent */
+    const zx_wb_node *commands;
+} coll_req;
+
+typedef struct {
+    const zx_server *srv;
+    zx_request *req;
+    apr_pool_t *p;
+    zx_store *st;
+    const char *device;
+    zx_version v;
+    apr_array_header_t *colls;  /* coll_req */
+    int window;                 /* Sync-level WindowSize, -1 absent */
+    int wait;                   /* minutes, -1 absent */
+    int heartbeat;              /* seconds, -1 absent */
+    int budget;                 /* changes left under the Sync-level WindowSize, -1 none */
+    int client_commands;        /* some collection had client commands */
+    const char *err;
+} sync_ctx;
+
+/* ---- the request ----------------------------------------------------------------------------- */
+
+static int parse_number(const char *s, long long max, long long *out)
+{
+    if (!s || !*s || strlen(s) > 10)
+        return -1;
+    long long v = 0;
+    for (const char *c = s; *c; c++) {
+        if (!isdigit((unsigned char)*c))
+            return -1;
+        v = v * 10 + (*c - '0');
+    }
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* boolean element: empty = 1 */
+static int parse_flag(apr_pool_t *p, const zx_wb_node *n, int *out)
+{
+    const char *s = zx_wb_text(p, n);
+    if (!s || !*s) {
+        *out = 1;
+        return 0;
+    }
+    if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
+        return -1;
+    *out = s[0] == '1';
+    return 0;
+}
+
+static int parse_collection(sync_ctx *c, const zx_wb_node *n, coll_req *cr, const char **why)
+{
+    apr_pool_t *p = c->p;
+    memset(cr, 0, sizeof *cr);
+    cr->get_changes = cr->deletes_as_moves = cr->window = cr->conversation_mode = -1;
+    cr->conflict = -1;
+    long long v;
+    for (const zx_wb_node *e = n->first; e; e = e->next) {
+        if (e->kind != ZX_WB_ELEMENT)
+            continue;
+        switch (e->tag) {
+        case ZX_AirSync_SyncKey:
+            cr->key = zx_wb_text(p, e);
+            if (!cr->key) {
+                *why = "empty SyncKey";
+                return -1;
+            }
+            break;
+        case ZX_AirSync_CollectionId:
+            cr->id = zx_wb_text(p, e);
+            break;
+        case ZX_AirSync_DeletesAsMoves:
+            if (parse_flag(p, e, &cr->deletes_as_moves) < 0) {
+                *why = "invalid DeletesAsMoves";
+                return -1;
+            }
+            break;
+        case ZX_AirSync_GetChanges:
+            if (parse_flag(p, e, &cr->get_changes) < 0) {
+                *why = "invalid GetChanges";
+                return -1;
+            }
+            break;
+        case ZX_AirSync_ConversationMode:
+            if (parse_flag(p, e, &cr->conversation_mode) < 0) {
+                *why = "invalid ConversationMode";
+                return -1;
+            }
+            break;
+        case ZX_AirSync_WindowSize:
+            if (parse_number(zx_wb_text(p, e), 4294967295LL, &v) < 0) {
+                *why = "invalid WindowSize";
+                return -1;
+            }
+            cr->window = v == 0 || v > ZX_SYNC_MAX_WINDOW ? ZX_SYNC_MAX_WINDOW : (int)v;
+            break;
+        case ZX_AirSync_Options: {
+            /* 14.0+: up to two Options, one per class (e.g. Email and SMS); ours is the one
+             * without a Class or for a class this server keeps */
+            const char *cls = zx_wb_child_text(p, e, ZX_AirSync_Class);
+            if (!cr->options && (!cls || strcmp(cls, "SMS") != 0))
+                cr->options = e;
+            break;
+        }
+        case ZX_AirSync_Commands:
+            cr->commands = e;
+            break;
+        default:
+            break;              /* Class (12.1), Supported: nothing to do for e-mail */
+        }
+    }
+    if (!cr->id) {
+        *why = "Collection without CollectionId";
+        return -1;
+    }
+    if (!cr->key) {
+        *why = "Collection without SyncKey";
+        return -1;
+    }
+    return 0;
+}
+
+static coll_req *find_coll(apr_array_header_t *colls, const char *id)
+{
+    for (int i = 0; i < colls->nelts; i++) {
+        coll_req *cr = &APR_ARRAY_IDX(colls, i, coll_req);
+        if (strcmp(cr->id, id) == 0)
+            return cr;
+    }
+    return NULL;
+}
+
+/* Sync-level elements and the collections of a request or of the cache (cached: their keys
+ * are the current ones). */
+static int parse_request(sync_ctx *c, const zx_wb_node *root, int cached, const char **why)
+{
+    apr_pool_t *p = c->p;
+    long long v;
+    for (const zx_wb_node *e = root->first; e; e = e->next) {
+        if (e->kind != ZX_WB_ELEMENT)
+            continue;
+        if (e->tag == ZX_AirSync_Collections) {
+            for (const zx_wb_node *n = zx_wb_child(e, ZX_AirSync_Collection); n;
+                 n = zx_wb_next(n, ZX_AirSync_Collection)) {
+                coll_req cr;
+                if (cached) {
+                    const char *ignored;
+                    if (parse_collection(c, n, &cr, &ignored) < 0)
+                        continue;
+                    cr.key = NULL;
+                    cr.commands = NULL;
+                    cr.options = NULL;
+                }
+                else if (parse_collection(c, n, &cr, why) < 0)
+                    return -1;
+                if (find_coll(c->colls, cr.id)) {
+                    if (!cached) {
+                        *why = apr_psprintf(p, "collection %s twice", cr.id);
+                        return -1;
+                    }
+                    continue;
+                }
+                APR_ARRAY_PUSH(c->colls, coll_req) = cr;
+            }
+        }
+        else if (e->tag == ZX_AirSync_WindowSize && (!cached || c->window < 0)) {
+            if (parse_number(zx_wb_text(p, e), 4294967295LL, &v) < 0) {
+                *why = "invalid WindowSize";
+                return -1;
+            }
+            c->window = v == 0 || v > ZX_SYNC_MAX_WINDOW ? ZX_SYNC_MAX_WINDOW : (int)v;
+        }
+        else if (e->tag == ZX_AirSync_Wait && (!cached || (c->wait < 0 && c->heartbeat < 0))) {
+            if (parse_number(zx_wb_text(p, e), 1000000, &v) < 0) {
+                *why = "invalid Wait";
+                return -1;
+            }
+            c->wait = (int)v;
+        }
+        else if (e->tag == ZX_AirSync_HeartbeatInterval &&
+                 (!cached || (c->wait < 0 && c->heartbeat < 0))) {
+            if (parse_number(zx_wb_text(p, e), 100000000, &v) < 0) {
+                *why = "invalid HeartbeatInterval";
+                return -1;
+            }
+            c->heartbeat = (int)v;
+        }
+    }
+    return 0;
+}
+
+/* What the cache keeps: the Sync-level settings and, per collection, its id and settings. */
+static const char *cache_encode(sync_ctx *c, apr_size_t *len)
+{
+    apr_pool_t *p = c->p;
+    zx_wb_node *root = zx_wb_new(p, ZX_AirSync_Sync);
+    zx_wb_node *colls = zx_wb_add(p, root, ZX_AirSync_Collections);
+    for (int i = 0; i < c->colls->nelts; i++) {
+        coll_req *cr = &APR_ARRAY_IDX(c->colls, i, coll_req);
+        zx_wb_node *n = zx_wb_add(p, colls, ZX_AirSync_Collection);
+        zx_wb_add_text(p, n, ZX_AirSync_SyncKey, "0");  /* placeholder: keys come from states */
+        zx_wb_add_text(p, n, ZX_AirSync_CollectionId, cr->id);
+        if (cr->deletes_as_moves >= 0)
+            zx_wb_add_textf(p, n, ZX_AirSync_DeletesAsMoves, "%d", cr->deletes_as_moves);
+        if (cr->get_changes >= 0)
+            zx_wb_add_textf(p, n, ZX_AirSync_GetChanges, "%d", cr->get_changes);
+        if (cr->window >= 0)
+            zx_wb_add_textf(p, n, ZX_AirSync_WindowSize, "%d", cr->window);
+        if (cr->conversation_mode >= 0)
+            zx_wb_add_textf(p, n, ZX_AirSync_ConversationMode, "%d", cr->conversation_mode);
+    }
+    if (c->window >= 0)
+        zx_wb_add_textf(p, root, ZX_AirSync_WindowSize, "%d", c->window);
+    if (c->wait >= 0)
+        zx_wb_add_textf(p, root, ZX_AirSync_Wait, "%d", c->wait);
+    if (c->heartbeat >= 0)
+        zx_wb_add_textf(p, root, ZX_AirSync_HeartbeatInterval, "%d", c->heartbeat);
+    unsigned char *out;
+    if (zx_wbxml_encode(p, root, &out, len) != ZX_WBXML_OK)
+        return NULL;
+    return (const char *)out;
+}
+
+static zx_wb_node *decode(apr_pool_t *p, const char *data, apr_size_t len)
+{
+    zx_wb_node *root = NULL;
+    if (!data || zx_wbxml_decode(p, (const unsigned char *)data, len, NULL, &root, NULL) !=
+        ZX_WBXML_OK)
+        return NULL;
+    return root;
+}
+
+/* ---- answers --------------------------------------------------------------------------------- */
+
+static void respond_status(sync_ctx *c, zx_response *resp, int status, const char *limit,
+                           zx_log_level level, const char *reason)
+{
+    zx_wb_node *root = zx_wb_new(c->p, ZX_AirSync_Sync);
+    zx_wb_add_textf(c->p, root, ZX_AirSync_Status, "%d", status);
+    if (limit)
+        zx_wb_add_text(c->p, root, ZX_AirSync_Limit, limit);
+    zx_respond_wbxml(c->req, resp, root);
+    resp->reason = reason;
+    resp->reason_level = level;
+}
+
+static zx_wb_node *coll_status(sync_ctx *c, const char *key, const char *id, int status)
+{
+    zx_wb_node *n = zx_wb_new(c->p, ZX_AirSync_Collection);
+    zx_wb_add_text(c->p, n, ZX_AirSync_SyncKey, key ? key : "0");
+    zx_wb_add_text(c->p, n, ZX_AirSync_CollectionId, id);
+    zx_wb_add_textf(c->p, n, ZX_AirSync_Status, "%d", status);
+    return n;
+}
+
+static void log_error(sync_ctx *c, const char *what)
+{
+    zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00401) "Sync: %s: %s", what,
+           c->err ? c->err : "internal error");
+}
+
+/* ---- client commands --------------------------------------------------------------------------- */
+
+static zx_wb_node *response_op(sync_ctx *c, zx_wb_node **responses, unsigned tag,
+                               const char *server_id, int status)
+{
+    if (!*responses)
+        *responses = zx_wb_new(c->p, ZX_AirSync_Responses);
+    zx_wb_node *n = zx_wb_add(c->p, *responses, tag);
+    if (server_id)
+        zx_wb_add_text(c->p, n, ZX_AirSync_ServerId, server_id);
+    zx_wb_add_textf(c->p, n, ZX_AirSync_Status, "%d", status);
+    return n;
+}
+
+/* 0 done (*responses may have gained elements), -1 database error */
+static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *s,
+                          const zx_sync_key *base, int retry, const zx_email_render_opts *ro,
+                          zx_wb_node **responses, int *applied)
+{
+    apr_pool_t *p = c->p;
+    zx_store *st = c->st;
+    const zx_folder *folder = s->folder;
+    int server_wins = cr->conflict != 0;
+    zx_folder *trash = NULL;
+    for (const zx_wb_node *op = cr->commands->first; op; op = op->next) {
+        if (op->kind != ZX_WB_ELEMENT)
+            continue;
+        const char *sid = zx_wb_child_text(p, op, ZX_AirSync_ServerId);
+        zx_item *item = NULL;
+        int rc;
+        switch (op->tag) {
+        case ZX_AirSync_Add: {
+            /* e-mail is not created by clients here (drafts are not kept): the item is
+             * refused as one the server cannot take ([MS-ASCMD] status 6) */
+            const char *cid = zx_wb_child_text(p, op, ZX_AirSync_ClientId);
+            if (!*responses)
+                *responses = zx_wb_new(p, ZX_AirSync_Responses);
+            zx_wb_node *n = zx_wb_add(p, *responses, ZX_AirSync_Add);
+            zx_wb_add_text(p, n, ZX_AirSync_ClientId, cid ? cid : "");
+            zx_wb_add_textf(p, n, ZX_AirSync_Status, "%d", SYNC_CONVERSION_ERROR);
+            break;
+        }
+        case ZX_AirSync_Change: {
+            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
+                response_op(c, responses, ZX_AirSync_Change, sid ? sid : "", SYNC_NOT_FOUND);
+                break;
+            }
+            zx_item_changes ch;
+            const char *why = NULL;
+            if (zx_email_parse_changes(p, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v,
+                                       &ch, &why) < 0) {
+                zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00402) "Sync Change of %s: %s",
+                       sid, why);
+                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONVERSION_ERROR);
+                break;
+            }
+            /* changed on the server since the client last saw it: the server's version wins
+             * (Conflict 1, the default) and comes back as a Change */
+            int conflict = !base->pos.enumerating && item->modseq > base->pos.modseq &&
+                           !(item->changed_by && strcmp(item->changed_by, c->device) == 0);
+            if (conflict && server_wins) {
+                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONFLICT);
+                break;
+            }
+            /* client wins over a change it has not seen: the merged item goes back to it */
+            rc = st->provider->item_update(st, sid, &ch, conflict ? NULL : c->device, &c->err);
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK)
+                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_NOT_FOUND);
+            else
+                *applied = 1;
+            break;
+        }
+        case ZX_AirSync_Delete: {
+            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
+                /* a retried request deletes what its first run deleted: that is done */
+                if (!retry)
+                    response_op(c, responses, ZX_AirSync_Delete, sid ? sid : "", SYNC_NOT_FOUND);
+                break;
+            }
+            int as_move = cr->deletes_as_moves != 0 && folder->type != ZX_FOLDER_DELETED;
+            if (as_move && !trash) {
+                rc = st->provider->folder_by_type(st, ZX_FOLDER_DELETED, &trash, &c->err);
+                if (rc < 0)
+                    return -1;
+            }
+            if (as_move && trash)
+                rc = st->provider->item_trash(st, sid, trash->id, c->device, &c->err);
+            else
+                rc = st->provider->item_delete(st, sid, c->device, &c->err);
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK)
+                response_op(c, responses, ZX_AirSync_Delete, sid, SYNC_NOT_FOUND);
+            else
+                *applied = 1;
+            break;
+        }
+        case ZX_AirSync_Fetch: {
+            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
+                response_op(c, responses, ZX_AirSync_Fetch, sid ? sid : "", SYNC_NOT_FOUND);
+                break;
+            }
+            zx_wb_node *n = response_op(c, responses, ZX_AirSync_Fetch, sid, SYNC_OK);
+            zx_wb_node *ad = zx_wb_add(p, n, ZX_AirSync_ApplicationData);
+            if (zx_email_render(p, st, item, ro, ad, NULL, &c->err) < 0)
+                return -1;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ---- one collection ------------------------------------------------------------------------------ */
+
+static int same_id(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_pos(const zx_sync_pos *a, const zx_sync_pos *b)
+{
+    if (a->modseq != b->modseq || a->enumerating != b->enumerating ||
+        a->aged_received != b->aged_received || !same_id(a->aged_id, b->aged_id))
+        return 0;
+    if (!a->enumerating)
+        return 1;
+    if (!a->cursor_id || !b->cursor_id)
+        return !a->cursor_id && !b->cursor_id;
+    return a->cursor_received == b->cursor_received && strcmp(a->cursor_id, b->cursor_id) == 0;
+}
+
+static long long next_key(const zx_sync_state *s)
+{
+    long long k = s->cur.key > s->prev.key ? s->cur.key : s->prev.key;
+    return k + 1;
+}
+
+static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, int *quiet)
+{
+    apr_pool_t *p = c->p;
+    zx_store *st = c->st;
+    *quiet = 0;
+    if (!s->folder)
+        return coll_status(c, cr->key, cr->id, SYNC_HIERARCHY_CHANGED);
+    const char *key_text = cr->key;
+    if (!key_text) {
+        if (!s->exists)
+            return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
+        key_text = zx_sync_key_str(p, s->cur.key);
+    }
+    long long key;
+    if (zx_sync_key_parse(key_text, &key) < 0)
+        return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
+
+    /* the options: sent now, or the ones kept with the state */
+    const zx_wb_node *options = cr->options;
+    const char *opt_bytes = s->options;
+    apr_size_t opt_len = s->options_len;
+    int opts_changed = 0;
+    if (options) {
+        unsigned char *enc;
+        apr_size_t enc_len;
+        if (zx_wbxml_encode(p, options, &enc, &enc_len) != ZX_WBXML_OK)
+            return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
+        opts_changed = !opt_bytes || opt_len != enc_len || memcmp(opt_bytes, enc, enc_len) != 0;
+        opt_bytes = (const char *)enc;
+        opt_len = enc_len;
+    }
+    else if (opt_bytes) {
+        options = decode(p, opt_bytes, opt_len);
+    }
+    zx_email_render_opts ro;
+    int filter = 0;
+    if (zx_email_render_opts_from_wbxml(p, options, c->v, &ro) < 0)
+        return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
+    const char *ft = options ? zx_wb_child_text(p, options, ZX_AirSync_FilterType) : NULL;
+    if (ft) {
+        long long f;
+        if (parse_number(ft, 8, &f) < 0 || !zx_sync_filter_valid((int)f))
+            return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
+        filter = (int)f;
+    }
+    /* [MS-ASCMD] 2.2.3.34 Conflict: 0 the client's change wins, 1 (the default) the server's */
+    const char *cf = options ? zx_wb_child_text(p, options, ZX_AirSync_Conflict) : NULL;
+    if (cf) {
+        long long v;
+        if (parse_number(cf, 1, &v) < 0)
+            return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
+        cr->conflict = (int)v;
+    }
+    if (ro.npart > 0 && c->v >= ZX_V141)
+        for (int i = 0; i < ro.npart; i++)
+            if (ro.part[i].type != 2)
+                return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
+
+    zx_sync_state ns = *s;
+    ns.filter_type = filter;
+    ns.options = opt_bytes;
+    ns.options_len = opt_len;
+
+    if (key == 0) {
+        /* a new state: nothing in this response, the items come from the next request */
+        if (cr->commands)
+            return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
+        ns.cur.key = s->exists ? next_key(s) : 1;
+        memset(&ns.cur.pos, 0, sizeof ns.cur.pos);
+        ns.cur.pos.modseq = s->folder->modseq;
+        ns.cur.pos.enumerating = 1;
+        ns.cur.pos.aged_received = zx_sync_filter_cutoff(filter, apr_time_now());
+        ns.cur.pos.aged_id = "0";
+        memset(&ns.prev, 0, sizeof ns.prev);
+        int rc = st->provider->sync_state_put(st, c->device, &ns, s->exists ? s->cur.key : 0,
+                                              &c->err);
+        if (rc < 0) {
+            log_error(c, "cannot store the state");
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        }
+        if (rc != ZX_STORE_OK)
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        return coll_status(c, zx_sync_key_str(p, ns.cur.key), cr->id, SYNC_OK);
+    }
+
+    const zx_sync_key *base;
+    int retry = 0;
+    if (s->exists && key == s->cur.key)
+        base = &s->cur;
+    else if (s->exists && s->prev.key && key == s->prev.key) {
+        base = &s->prev;
+        retry = 1;
+    }
+    else
+        return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
+    /* a wider FilterType needs items the device was never sent: start over */
+    if (s->exists && filter != s->filter_type && zx_sync_filter_wider(s->filter_type, filter))
+        return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
+
+    /* client commands, in one transaction */
+    zx_wb_node *responses = NULL;
+    int applied = 0;
+    if (cr->commands) {
+        c->client_commands = 1;
+        int own;
+        if (zx_db_tx_begin(st->db, &own, &c->err) < 0) {
+            log_error(c, "cannot begin a transaction");
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        }
+        int rc = apply_commands(c, cr, s, base, retry, &ro, &responses, &applied);
+        if (zx_db_tx_end(st->db, own, rc, &c->err) < 0) {
+            log_error(c, "cannot apply the client's changes");
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        }
+        /* the folder moved on with them: read past them in this response already */
+        zx_folder *now = NULL;
+        if (applied && st->provider->folder_get(st, s->folder->id, &now, &c->err) < 0) {
+            log_error(c, "cannot read the folder");
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        }
+        if (now)
+            s->folder = now;
+    }
+
+    /* server changes */
+    int get = cr->get_changes < 0 ? 1 : cr->get_changes;
+    zx_sync_pos to = base->pos;
+    int more = 0;
+    apr_array_header_t *changes = NULL;
+    apr_time_t cutoff = zx_sync_filter_cutoff(filter, apr_time_now());
+    if (get) {
+        int window = cr->window < 0 ? ZX_SYNC_DEFAULT_WINDOW : cr->window;
+        if (c->budget >= 0 && window > c->budget)
+            window = c->budget;
+        if (window <= 0)
+            more = !zx_sync_quiet(s->folder, &base->pos, cutoff);
+        else if (!zx_sync_quiet(s->folder, &base->pos, cutoff)) {
+            if (zx_sync_window(st, s->folder, c->device, &base->pos, cutoff, window, &changes,
+                               &to, &more, &c->err) < 0) {
+                log_error(c, "cannot read the changes");
+                return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+            }
+            if (c->budget >= 0)
+                c->budget -= changes->nelts;
+        }
+    }
+    int nchanges = changes ? changes->nelts : 0;
+
+    /* the new state: a new key when the device gets or gave something; a position that moved
+     * only past changes the device does not get (its own, outside its window) moves under the
+     * same key, which then stands for the same changes as before */
+    int new_key = retry || applied || nchanges > 0;
+    int moved = !same_pos(&to, &base->pos);
+    const char *resp_key = key_text;
+    if (new_key || moved || opts_changed || filter != s->filter_type) {
+        if (new_key) {
+            ns.prev = *base;
+            ns.cur.key = next_key(s);
+            resp_key = zx_sync_key_str(p, ns.cur.key);
+        }
+        ns.cur.pos = to;
+        int rc = st->provider->sync_state_put(st, c->device, &ns, s->cur.key, &c->err);
+        if (rc < 0) {
+            log_error(c, "cannot store the state");
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        }
+        if (rc != ZX_STORE_OK)      /* another request of the device moved the state on */
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        /* the device has acknowledged the previous response: tombstones it passed can go */
+        if (new_key && !retry && st->provider->purge_tombstones(st, s->folder->id, &c->err) < 0)
+            log_error(c, "cannot purge tombstones");
+    }
+
+    /* the response */
+    zx_wb_node *n = zx_wb_new(p, ZX_AirSync_Collection);
+    zx_wb_add_text(p, n, ZX_AirSync_SyncKey, resp_key);
+    zx_wb_add_text(p, n, ZX_AirSync_CollectionId, cr->id);
+    zx_wb_add_text(p, n, ZX_AirSync_Status, "1");
+    if (nchanges > 0) {
+        /* the adds' contents in one round trip */
+        apr_array_header_t *adds = apr_array_make(p, nchanges, sizeof(zx_item *));
+        for (int i = 0; i < nchanges; i++) {
+            zx_sync_change *ch = &APR_ARRAY_IDX(changes, i, zx_sync_change);
+            if (ch->op == ZX_SYNC_ADD)
+                APR_ARRAY_PUSH(adds, zx_item *) = ch->item;
+        }
+        zx_content_want want;
+        zx_email_content_want(&ro, &want);
+        if (adds->nelts && st->provider->item_contents(st, adds, &want, &c->err) < 0) {
+            log_error(c, "cannot read the items");
+            return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+        }
+        zx_wb_node *cmds = zx_wb_add(p, n, ZX_AirSync_Commands);
+        for (int i = 0; i < nchanges; i++) {
+            zx_sync_change *ch = &APR_ARRAY_IDX(changes, i, zx_sync_change);
+            unsigned tag = ch->op == ZX_SYNC_ADD ? ZX_AirSync_Add :
+                           ch->op == ZX_SYNC_CHANGE ? ZX_AirSync_Change :
+                           ch->op == ZX_SYNC_SOFTDELETE ? ZX_AirSync_SoftDelete :
+                           ZX_AirSync_Delete;
+            zx_wb_node *op = zx_wb_add(p, cmds, tag);
+            zx_wb_add_text(p, op, ZX_AirSync_ServerId, ch->item->id);
+            if (ch->op == ZX_SYNC_DELETE || ch->op == ZX_SYNC_SOFTDELETE)
+                continue;
+            zx_wb_node *ad = zx_wb_add(p, op, ZX_AirSync_ApplicationData);
+            if (ch->op == ZX_SYNC_CHANGE)
+                zx_email_render_flags(p, ch->item, c->v, ad);
+            else if (zx_email_render(p, st, ch->item, &ro, ad, NULL, &c->err) < 0) {
+                log_error(c, "cannot render an item");
+                return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+            }
+        }
+    }
+    if (responses)
+        zx_wb_append(n, responses);
+    /* after the commands, as in the example of [MS-ASCMD] 4.5.8 */
+    if (more)
+        zx_wb_add(p, n, ZX_AirSync_MoreAvailable);
+    *quiet = !new_key && !responses && !more;
+    return n;
+}
+
+/* ---- the command ------------------------------------------------------------------------------- */
+
+void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    apr_pool_t *p = req->pool;
+    sync_ctx ctx;
+    sync_ctx *c = &ctx;
+    memset(c, 0, sizeof *c);
+    c->srv = srv;
+    c->req = req;
+    c->p = p;
+    c->v = req->proto;
+    c->window = c->wait = c->heartbeat = -1;
+    c->colls = apr_array_make(p, 8, sizeof(coll_req));
+    const char *err = NULL;
+    zx_db *db = zx_request_db(srv, req, &err);
+    if (!db || !req->device_row) {
+        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
+                         apr_psprintf(p, ZXLOGNO(00403) "Sync without a database: %s",
+                                      err ? err : "no device record"));
+        return;
+    }
+    c->st = zx_store_open(p, db, req->account.id);
+    c->device = req->device_row;
+    const char *why = NULL;
+
+    /* the request: full, partial (merged with the cache) or empty (the cache) */
+    int partial = req->doc && zx_wb_child(req->doc, ZX_AirSync_Partial) != NULL;
+    if (req->doc) {
+        if (parse_request(c, req->doc, 0, &why) < 0) {
+            respond_status(c, resp, SYNC_PROTOCOL_ERROR, NULL, ZX_LOG_INFO,
+                           apr_psprintf(p, ZXLOGNO(00404) "malformed Sync request: %s", why));
+            return;
+        }
+        if (!partial && !zx_wb_child(req->doc, ZX_AirSync_Collections)) {
+            respond_status(c, resp, SYNC_PROTOCOL_ERROR, NULL, ZX_LOG_INFO,
+                           ZXLOGNO(00405) "Sync request with neither Collections nor Partial");
+            return;
+        }
+    }
+    if (!req->doc || partial) {
+        const char *data = NULL;
+        apr_size_t len = 0;
+        int rc = c->st->provider->sync_cache_get(c->st, c->device, &data, &len, &c->err);
+        if (rc < 0) {
+            log_error(c, "cannot read the cached request");
+            respond_status(c, resp, SYNC_SERVER_ERROR, NULL, ZX_LOG_ERR, NULL);
+            return;
+        }
+        zx_wb_node *cached = rc == ZX_STORE_OK ? decode(p, data, len) : NULL;
+        if (!cached) {
+            respond_status(c, resp, SYNC_INCOMPLETE, NULL, ZX_LOG_INFO,
+                           ZXLOGNO(00406) "empty or partial Sync request without a previous "
+                           "full request");
+            return;
+        }
+        parse_request(c, cached, 1, &why);
+    }
+    if (c->colls->nelts > MAX_COLLECTIONS) {
+        respond_status(c, resp, SYNC_TOO_MANY_COLLECTIONS, NULL, ZX_LOG_INFO,
+                       ZXLOGNO(00407) "Sync request with too many collections");
+        return;
+    }
+    if (c->wait >= 0 && c->heartbeat >= 0) {
+        respond_status(c, resp, SYNC_PROTOCOL_ERROR, NULL, ZX_LOG_INFO,
+                       ZXLOGNO(00408) "Sync request with both Wait and HeartbeatInterval");
+        return;
+    }
+    /* [MS-ASCMD] 2.2.3.198 Wait 1-59 minutes, 2.2.3.88.2 HeartbeatInterval 60-3540 s */
+    if (c->wait >= 0 && (c->wait < 1 || c->wait > 59)) {
+        respond_status(c, resp, SYNC_BAD_WAIT, c->wait < 1 ? "1" : "59", ZX_LOG_INFO, NULL);
+        return;
+    }
+    if (c->heartbeat >= 0 && (c->heartbeat < 60 || c->heartbeat > 3540)) {
+        respond_status(c, resp, SYNC_BAD_WAIT, c->heartbeat < 60 ? "60" : "3540", ZX_LOG_INFO,
+                       NULL);
+        return;
+    }
+    if (req->doc) {
+        apr_size_t len = 0;
+        const char *cache = cache_encode(c, &len);
+        if (cache && c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
+            log_error(c, "cannot keep the request");
+    }
+    c->budget = c->window;
+
+    /* the folders and states of every collection, then each collection */
+    int n = c->colls->nelts;
+    zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++)
+        states[i].folder_id = APR_ARRAY_IDX(c->colls, i, coll_req).id;
+    if (c->st->provider->sync_states_get(c->st, c->device, states, n, &c->err) < 0) {
+        log_error(c, "cannot read the states");
+        respond_status(c, resp, SYNC_SERVER_ERROR, NULL, ZX_LOG_ERR, NULL);
+        return;
+    }
+    zx_wb_node *root = zx_wb_new(p, ZX_AirSync_Sync);
+    zx_wb_node *colls = zx_wb_add(p, root, ZX_AirSync_Collections);
+    int all_quiet = 1;
+    for (int i = 0; i < n; i++) {
+        int quiet = 0;
+        zx_wb_node *cn = do_collection(c, &APR_ARRAY_IDX(c->colls, i, coll_req), &states[i],
+                                       &quiet);
+        zx_wb_append(colls, cn);
+        all_quiet &= quiet;
+    }
+    /* [MS-ASCMD] 2.2.1.21.2: nothing to report, no client change: the empty response */
+    if (all_quiet && !c->client_commands && c->v >= ZX_V121) {
+        zx_respond_http(req, resp, 200, ZX_LOG_DEBUG, NULL);
+        return;
+    }
+    zx_respond_wbxml(req, resp, root);
+}

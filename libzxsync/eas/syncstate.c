@@ -1,0 +1,174 @@
+/* zxmobile - the sync engine (eas/syncstate.h). */
+#include "syncstate.h"
+
+#include <apr_strings.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* [MS-ASCMD] 2.2.3.68.2: 0 all, 1 one day, 2 three days, 3 one week, 4 two weeks, 5 one month,
+ * 6 three months, 7 six months, 8 incomplete tasks (no time window) */
+static int filter_days(int filter)
+{
+    static const int days[] = {0, 1, 3, 7, 14, 30, 90, 180, 0};
+    return filter >= 0 && filter <= 8 ? days[filter] : 0;
+}
+
+int zx_sync_filter_valid(int filter)
+{
+    return filter >= 0 && filter <= 8;
+}
+
+apr_time_t zx_sync_filter_cutoff(int filter, apr_time_t now)
+{
+    int d = filter_days(filter);
+    return d ? now - apr_time_from_sec((apr_time_t)d * 86400) : 0;
+}
+
+int zx_sync_filter_wider(int a, int b)
+{
+    int da = filter_days(a), db = filter_days(b);
+    if (da == 0)
+        return 0;           /* nothing is wider than no window */
+    return db == 0 || db > da;
+}
+
+const char *zx_sync_key_str(apr_pool_t *p, long long key)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)key);
+}
+
+int zx_sync_key_parse(const char *s, long long *key)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > 18 || (n > 1 && s[0] == '0'))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+    *key = strtoll(s, NULL, 10);
+    return 0;
+}
+
+static int same(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+zx_sync_op zx_sync_classify(const zx_item *row, long long modseq, const char *device,
+                            apr_time_t cutoff)
+{
+    int has = row->created_modseq <= modseq || same(row->created_by, device);
+    int own = same(row->changed_by, device);
+    if (row->deleted)
+        return has && !own ? ZX_SYNC_DELETE : ZX_SYNC_SKIP;
+    if (cutoff > 0 && row->received < cutoff)
+        return ZX_SYNC_SKIP;
+    if (!has)
+        return ZX_SYNC_ADD;
+    return own ? ZX_SYNC_SKIP : ZX_SYNC_CHANGE;
+}
+
+static int aging_due(const zx_sync_pos *pos, apr_time_t cutoff)
+{
+    return cutoff > 0 && pos->aged_id && cutoff - pos->aged_received >= ZX_SYNC_AGING_STEP;
+}
+
+int zx_sync_quiet(const zx_folder *folder, const zx_sync_pos *pos, apr_time_t cutoff)
+{
+    return !pos->enumerating && folder->modseq <= pos->modseq && !aging_due(pos, cutoff);
+}
+
+static void push(apr_array_header_t *out, zx_sync_op op, zx_item *it)
+{
+    zx_sync_change *c = apr_array_push(out);
+    c->op = op;
+    c->item = it;
+}
+
+int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
+                   const zx_sync_pos *from, apr_time_t cutoff, int window,
+                   apr_array_header_t **changes, zx_sync_pos *to, int *more, const char **err)
+{
+    apr_array_header_t *out = apr_array_make(st->pool, 16, sizeof(zx_sync_change));
+    zx_sync_pos pos = *from;
+    *more = 0;
+    if (window < 1)
+        window = 1;
+    if (pos.enumerating) {
+        /* the initial enumeration: newest first, the items created up to pos.modseq */
+        apr_array_header_t *items;
+        if (st->provider->enumerate(st, folder->id, &pos, cutoff, window + 1, &items, err) < 0)
+            return -1;
+        int take = items->nelts > window ? window : items->nelts;
+        for (int i = 0; i < take; i++)
+            push(out, ZX_SYNC_ADD, APR_ARRAY_IDX(items, i, zx_item *));
+        if (items->nelts > window) {
+            const zx_item *last = APR_ARRAY_IDX(items, take - 1, zx_item *);
+            pos.cursor_received = last->received;
+            pos.cursor_id = last->id;
+            *more = 1;
+            goto done;
+        }
+        /* done: what changed since the enumeration began follows as changes */
+        pos.enumerating = 0;
+        pos.cursor_received = 0;
+        pos.cursor_id = NULL;
+    }
+    int room = window - out->nelts;
+    if (room <= 0) {
+        *more = !zx_sync_quiet(folder, &pos, cutoff);
+        goto done;
+    }
+    if (aging_due(&pos, cutoff)) {
+        /* what the device holds that left its window, oldest first */
+        apr_array_header_t *aged;
+        if (st->provider->aged(st, folder->id, &pos, cutoff, room + 1, &aged, err) < 0)
+            return -1;
+        int take = aged->nelts > room ? room : aged->nelts;
+        for (int i = 0; i < take; i++)
+            push(out, ZX_SYNC_SOFTDELETE, APR_ARRAY_IDX(aged, i, zx_item *));
+        if (aged->nelts > room) {
+            const zx_item *last = APR_ARRAY_IDX(aged, take - 1, zx_item *);
+            pos.aged_received = last->received;
+            pos.aged_id = apr_psprintf(st->pool, "%" APR_INT64_T_FMT,
+                                       (apr_int64_t)strtoll(last->id, NULL, 10) + 1);
+            *more = 1;
+            goto done;
+        }
+        pos.aged_received = cutoff;
+        pos.aged_id = "0";
+        room -= take;
+    }
+    if (folder->modseq <= pos.modseq)
+        goto done;
+    if (room <= 0) {
+        *more = 1;
+        goto done;
+    }
+    apr_array_header_t *rows;
+    int rows_more = 0;
+    long long watermark = pos.modseq;
+    if (st->provider->changes(st, folder->id, watermark, 0, room + ZX_SYNC_SCAN_EXTRA, &rows,
+                              &rows_more, err) < 0)
+        return -1;
+    int i;
+    for (i = 0; i < rows->nelts; i++) {
+        zx_item *row = APR_ARRAY_IDX(rows, i, zx_item *);
+        zx_sync_op op = zx_sync_classify(row, watermark, device, cutoff);
+        if (op != ZX_SYNC_SKIP) {
+            if (out->nelts >= window) {
+                *more = 1;
+                break;
+            }
+            push(out, op, row);
+        }
+        pos.modseq = row->modseq;
+    }
+    if (i == rows->nelts && rows_more)
+        *more = 1;
+done:
+    *changes = out;
+    *to = pos;
+    return 0;
+}

@@ -1,0 +1,121 @@
+"""MoveItems ([MS-ASCMD] 2.2.1.12) at 12.1, 14.1 and 16.1: new ids in the destination, every
+status of 2.2.3.177.10, and a move recorded as the server's (both folders change for every
+device)."""
+
+import uuid
+
+import pytest
+
+from mailtools import (DELETED, INBOX, SENT, VERSIONS, account, client_for, deliver,  # noqa: F401
+                       folder_id, items, simple_message, sql)
+
+MV = 'xmlns="Move:"'
+
+
+def move_request(*moves):
+    return "<MoveItems %s>%s</MoveItems>" % (MV, "".join(
+        "<Move><SrcMsgId>%s</SrcMsgId><SrcFldId>%s</SrcFldId><DstFldId>%s</DstFldId></Move>" % m
+        for m in moves))
+
+
+def responses(r):
+    assert r.status == 200, r
+    assert r.wbxml.name == "MoveItems"
+    return [(x.findtext("SrcMsgId"), int(x.findtext("Status")), x.findtext("DstMsgId"))
+            for x in r.wbxml.findall("Response")]
+
+
+def new_mail(instance, account):
+    subject = "Move me " + uuid.uuid4().hex[:8]
+    deliver(instance, account, simple_message("pat@example.com", account, subject))
+    return items(instance, account, INBOX, subject=subject)[0], subject
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_move_two_items(instance, account, version):
+    a, sa = new_mail(instance, account)
+    b, sb = new_mail(instance, account)
+    inbox, deleted = a["folder_id"], folder_id(instance, account, DELETED)
+    c = client_for(instance, account, version)
+    res = responses(c.post("MoveItems", move_request((a["id"], inbox, deleted),
+                                                     (b["id"], inbox, deleted))))
+    assert [(r[0], r[1]) for r in res] == [(a["id"], 3), (b["id"], 3)]
+    for (src, _, dst), subj in zip(res, (sa, sb)):
+        assert dst and dst != src
+        moved = items(instance, account, DELETED, subject=subj)
+        assert [m["id"] for m in moved] == [dst]
+        assert items(instance, account, INBOX, subject=subj) == []
+    # the source is a tombstone changed by the server, the new item made by the server: the
+    # next Sync of both folders tells every device, this one too ([MS-ASCMD] 2.2.1.12)
+    rows = sql(instance, "SELECT deleted, changed_by IS NULL FROM items WHERE id = %s", a["id"])
+    assert rows == [["t", "t"]]
+    rows = sql(instance, "SELECT created_by IS NULL, changed_by IS NULL FROM items WHERE id = %s",
+               res[0][2])
+    assert rows == [["t", "t"]]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_move_statuses(instance, account, version):
+    a, _ = new_mail(instance, account)
+    inbox, deleted, sent = (a["folder_id"], folder_id(instance, account, DELETED),
+                            folder_id(instance, account, SENT))
+    c = client_for(instance, account, version)
+    res = responses(c.post("MoveItems", move_request(
+        (a["id"], "999999999", deleted),     # 1: unknown source folder
+        ("999999999", inbox, deleted),       # 1: unknown item
+        (a["id"], sent, deleted),            # 1: the item is not in that folder
+        (a["id"], inbox, "999999999"),       # 2: unknown destination
+        (a["id"], inbox, inbox),             # 4: same folder
+        (a["id"], inbox, deleted),           # 3
+        (a["id"], inbox, sent),              # 5: this item was moved by this request already
+    )))
+    assert [r[1] for r in res] == [1, 1, 1, 2, 4, 3, 5]
+    assert [r[2] is not None for r in res] == [False] * 5 + [True, False]
+    assert [r[0] for r in res] == [a["id"], "999999999"] + [a["id"]] * 5
+    # the old id is gone: moving it again is status 1
+    res = responses(c.post("MoveItems", move_request((a["id"], inbox, sent))))
+    assert res[0][1] == 1
+
+
+def test_items_of_another_account_are_not_found(instance, account):
+    from mailtools import new_account
+    other = new_account(instance)
+    a, subject = new_mail(instance, other)
+    c = client_for(instance, account, "14.1")
+    res = responses(c.post("MoveItems", move_request(
+        (a["id"], a["folder_id"], folder_id(instance, account, DELETED)))))
+    assert res[0][1] == 1
+    assert len(items(instance, other, INBOX, subject=subject)) == 1
+
+
+@pytest.mark.parametrize("version,expect", [("12.1", 400), ("14.1", 103), ("16.1", 103)])
+def test_malformed_request(instance, account, version, expect):
+    c = client_for(instance, account, version)
+    r = c.post("MoveItems", "<MoveItems %s><Move><SrcMsgId>1</SrcMsgId><SrcFldId>2</SrcFldId>"
+                            "</Move></MoveItems>" % MV)
+    if version == "12.1":
+        assert r.status == expect
+    else:
+        assert r.status == 200 and r.wbxml.findtext("Status") == str(expect)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_move_is_seen_by_sync(instance, account, version):
+    """[MS-ASCMD] 2.2.1.12: the client receives a Delete and an Add the next time it
+    synchronizes the two folders - the device that moved the item too."""
+    from mailtools import PASSWORD
+    from syncutil import Device, ops
+    a, subject = new_mail(instance, account)
+    inbox, deleted = a["folder_id"], folder_id(instance, account, DELETED)
+    d = Device(instance, account, protocol=version, password=PASSWORD)
+    try:
+        d.foldersync()
+        assert ("Add", a["id"]) in [(o, s) for o, s in
+                                    [(n, c.findtext("ServerId")) for n, c in d.sync_all(inbox)]]
+        d.sync_all(deleted)
+        res = responses(d.c.post("MoveItems", move_request((a["id"], inbox, deleted))))
+        new_id = res[0][2]
+        assert ("Delete", a["id"]) in ops(d.sync(inbox))
+        assert ops(d.sync(deleted)) == [("Add", new_id)]
+    finally:
+        d.close()
