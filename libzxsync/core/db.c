@@ -2,14 +2,22 @@
 #include <zxsync/db.h>
 #include <zxsync/log.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Statements with parameters are prepared once per connection and then executed by name:
+ * the server parses and plans them once instead of on every request.  At most
+ * STMT_CACHE_MAX distinct texts are kept (dynamic SQL beyond that runs unprepared). */
+#define STMT_CACHE_MAX 256
 
 struct zx_db {
     PGconn *conn;
     apr_pool_t *pool;       /* owns the connection */
     apr_pool_t *msg_pool;   /* error messages are allocated here */
+    apr_hash_t *stmts;      /* SQL text -> statement name */
+    unsigned nstmts;
     char sqlstate[6];
 };
 
@@ -35,6 +43,7 @@ zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
     zx_db *db = apr_pcalloc(p, sizeof *db);
     db->pool = p;
     db->msg_pool = p;
+    db->stmts = apr_hash_make(p);
     db->conn = PQconnectdb(conninfo ? conninfo : "");
     apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
@@ -70,12 +79,54 @@ PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const 
     return zx_db_exec_ex(db, sql, nparams, params, NULL, NULL, 0, err);
 }
 
+void zx_db_forget_statements(zx_db *db)
+{
+    /* after a reconnect the server has none of them */
+    db->stmts = apr_hash_make(db->pool);
+    db->nstmts = 0;
+}
+
+/* The name of sql's prepared statement, preparing it first if needed; NULL: run it unprepared
+ * (cache full, or the server refused to prepare it - the unprepared run reports why). */
+static const char *prepared(zx_db *db, const char *sql, int nparams)
+{
+    const char *name = apr_hash_get(db->stmts, sql, APR_HASH_KEY_STRING);
+    if (name || db->nstmts >= STMT_CACHE_MAX)
+        return name;
+    if (PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+        return NULL;
+    char *n = apr_psprintf(db->pool, "zx%u", db->nstmts + 1);
+    PGresult *r = PQprepare(db->conn, n, sql, nparams, NULL);
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok)
+        return NULL;
+    db->nstmts++;
+    apr_hash_set(db->stmts, apr_pstrdup(db->pool, sql), APR_HASH_KEY_STRING, n);
+    return n;
+}
+
 PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,
                         const int *lengths, const int *formats, int result_format,
                         const char **err)
 {
-    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats,
-                                 result_format);
+    const char *name = nparams > 0 ? prepared(db, sql, nparams) : NULL;
+    PGresult *res = name ? PQexecPrepared(db->conn, name, nparams, params, lengths, formats,
+                                          result_format)
+                         : PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats,
+                                        result_format);
+    if (name && res && PQresultStatus(res) == PGRES_FATAL_ERROR) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        /* 26000: the statement is gone (new session); 0A000: "cached plan must not change
+         * result type" after a schema change.  Forget it and run the text once more. */
+        if (state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0) &&
+            PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+            PQclear(res);
+            apr_hash_set(db->stmts, sql, APR_HASH_KEY_STRING, NULL);
+            res = PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats,
+                               result_format);
+        }
+    }
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     db->sqlstate[0] = '\0';
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)

@@ -102,6 +102,7 @@ zx_db *zx_dbpool_acquire(zx_dbpool *dp, apr_pool_t *req_pool, const char **err)
 
     if (c && PQstatus(zx_db_conn(c->db)) != CONNECTION_OK) {
         PQreset(zx_db_conn(c->db));
+        zx_db_forget_statements(c->db);
         if (PQstatus(zx_db_conn(c->db)) != CONNECTION_OK) {
             apr_thread_mutex_lock(dp->mu);
             discard(dp, c);

@@ -29,6 +29,8 @@ PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const 
 PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,
                         const int *lengths, const int *formats, int result_format,
                         const char **err);
+/* After PQreset: the server-side prepared statements of the old session are gone. */
+void zx_db_forget_statements(zx_db *db);
 /* The same for statements without result rows; returns 0 or -1 and *err. */
 int zx_db_run(zx_db *db, const char *sql, int nparams, const char *const *params,
               const char **err);
