@@ -70,22 +70,6 @@ typedef struct {
 
 /* ---- the request ----------------------------------------------------------------------------- */
 
-static int parse_number(const char *s, long long max, long long *out)
-{
-    if (!s || !*s || strlen(s) > 10)
-        return -1;
-    long long v = 0;
-    for (const char *c = s; *c; c++) {
-        if (!isdigit((unsigned char)*c))
-            return -1;
-        v = v * 10 + (*c - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* boolean element: empty = 1 */
 static int parse_flag(apr_pool_t *p, const zx_wb_node *n, int *out)
 {
@@ -140,7 +124,7 @@ static int parse_collection(sync_ctx *c, const zx_wb_node *n, coll_req *cr, cons
             }
             break;
         case ZX_AirSync_WindowSize:
-            if (parse_number(zx_wb_text(p, e), 4294967295LL, &v) < 0) {
+            if (zx_eas_parse_uint(zx_wb_text(p, e), 4294967295LL, &v) < 0) {
                 *why = "invalid WindowSize";
                 return -1;
             }
@@ -216,14 +200,14 @@ static int parse_request(sync_ctx *c, const zx_wb_node *root, int cached, const 
             }
         }
         else if (e->tag == ZX_AirSync_WindowSize && (!cached || c->window < 0)) {
-            if (parse_number(zx_wb_text(p, e), 4294967295LL, &v) < 0) {
+            if (zx_eas_parse_uint(zx_wb_text(p, e), 4294967295LL, &v) < 0) {
                 *why = "invalid WindowSize";
                 return -1;
             }
             c->window = v == 0 || v > ZX_SYNC_MAX_WINDOW ? ZX_SYNC_MAX_WINDOW : (int)v;
         }
         else if (e->tag == ZX_AirSync_Wait && (!cached || (c->wait < 0 && c->heartbeat < 0))) {
-            if (parse_number(zx_wb_text(p, e), 1000000, &v) < 0) {
+            if (zx_eas_parse_uint(zx_wb_text(p, e), 1000000, &v) < 0) {
                 *why = "invalid Wait";
                 return -1;
             }
@@ -231,7 +215,7 @@ static int parse_request(sync_ctx *c, const zx_wb_node *root, int cached, const 
         }
         else if (e->tag == ZX_AirSync_HeartbeatInterval &&
                  (!cached || (c->wait < 0 && c->heartbeat < 0))) {
-            if (parse_number(zx_wb_text(p, e), 100000000, &v) < 0) {
+            if (zx_eas_parse_uint(zx_wb_text(p, e), 100000000, &v) < 0) {
                 *why = "invalid HeartbeatInterval";
                 return -1;
             }
@@ -503,7 +487,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     const char *ft = options ? zx_wb_child_text(p, options, ZX_AirSync_FilterType) : NULL;
     if (ft) {
         long long f;
-        if (parse_number(ft, 8, &f) < 0 || !zx_sync_filter_valid((int)f))
+        if (zx_eas_parse_uint(ft, 8, &f) < 0 || !zx_sync_filter_valid((int)f))
             return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
         filter = (int)f;
     }
@@ -511,7 +495,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     const char *cf = options ? zx_wb_child_text(p, options, ZX_AirSync_Conflict) : NULL;
     if (cf) {
         long long v;
-        if (parse_number(cf, 1, &v) < 0)
+        if (zx_eas_parse_uint(cf, 1, &v) < 0)
             return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
         cr->conflict = (int)v;
     }

@@ -87,7 +87,7 @@ int zx_eas_parse_date(const char *s, apr_time_t *t)
 
 /* ---- options ------------------------------------------------------------------------------- */
 
-static int parse_uint(const char *s, long long max, long long *out)
+int zx_eas_parse_uint(const char *s, long long max, long long *out)
 {
     if (!s || !*s)
         return -1;
@@ -109,12 +109,12 @@ static int parse_pref(apr_pool_t *p, const zx_wb_node *n, zx_body_pref *pref)
     pref->truncation = -1;
     pref->all_or_none = 0;
     pref->preview = 0;
-    if (parse_uint(zx_wb_child_text(p, n, ZX_AirSyncBase_Type), 4, &v) < 0 || v < 1)
+    if (zx_eas_parse_uint(zx_wb_child_text(p, n, ZX_AirSyncBase_Type), 4, &v) < 0 || v < 1)
         return -1;
     pref->type = (int)v;
     const zx_wb_node *c = zx_wb_child(n, ZX_AirSyncBase_TruncationSize);
     if (c) {
-        if (parse_uint(zx_wb_text(p, c), 4294967295LL, &v) < 0)
+        if (zx_eas_parse_uint(zx_wb_text(p, c), 4294967295LL, &v) < 0)
             return -1;
         pref->truncation = v;
     }
@@ -125,7 +125,7 @@ static int parse_pref(apr_pool_t *p, const zx_wb_node *n, zx_body_pref *pref)
         pref->all_or_none = !t || strcmp(t, "1") == 0;
     }
     if ((c = zx_wb_child(n, ZX_AirSyncBase_Preview))) {
-        if (parse_uint(zx_wb_text(p, c), 255, &v) < 0)
+        if (zx_eas_parse_uint(zx_wb_text(p, c), 255, &v) < 0)
             return -1;
         pref->preview = (int)v;
     }
@@ -165,13 +165,13 @@ int zx_email_render_opts_from_wbxml(apr_pool_t *p, const zx_wb_node *options, zx
                 rc = -1;    /* at most one per type */
             break;
         case ZX_AirSync_MIMESupport:
-            if (parse_uint(zx_wb_text(p, c), 2, &n) < 0)
+            if (zx_eas_parse_uint(zx_wb_text(p, c), 2, &n) < 0)
                 rc = -1;
             else
                 o->mime_support = (int)n;
             break;
         case ZX_AirSync_MIMETruncation:
-            if (parse_uint(zx_wb_text(p, c), 8, &n) < 0)
+            if (zx_eas_parse_uint(zx_wb_text(p, c), 8, &n) < 0)
                 rc = -1;
             else
                 o->mime_truncation = mime_truncation_sizes[n];

@@ -75,6 +75,8 @@ int zx_email_parse_changes(apr_pool_t *p, const zx_wb_node *appdata, zx_version 
 const char *zx_eas_date(apr_pool_t *p, apr_time_t t);
 /* Parse that form (also without the milliseconds or the Z, and the compact
  * "20091112T004506Z"); returns 0, or -1 when s is not a date. */
+/* Decimal text of an element (digits only, at most max); -1 when it is not. */
+int zx_eas_parse_uint(const char *s, long long max, long long *out);
 int zx_eas_parse_date(const char *s, apr_time_t *t);
 
 #endif
