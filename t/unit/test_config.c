@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tap_run.h"
+
 static apr_pool_t *g_pool;
 
 static void setup(void)
@@ -199,11 +201,5 @@ static Suite *config_suite(void)
 int main(void)
 {
     apr_initialize();
-    SRunner *sr = srunner_create(config_suite());
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_SILENT);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return zx_run_tap(config_suite());
 }

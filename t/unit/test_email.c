@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap_run.h"
+
 static apr_pool_t *g_pool;
 
 static void setup(void)
@@ -458,11 +460,5 @@ int main(void)
     tcase_add_test(tc, test_classify);
     tcase_add_test(tc, test_filters_and_keys);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return zx_run_tap(s);
 }

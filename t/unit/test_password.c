@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap_run.h"
+
 static apr_pool_t *g_pool;
 
 static void setup(void)
@@ -253,11 +255,5 @@ static Suite *password_suite(void)
 int main(void)
 {
     apr_initialize();
-    SRunner *sr = srunner_create(password_suite());
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_SILENT);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return zx_run_tap(password_suite());
 }

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap_run.h"
+
 static apr_pool_t *g_pool;
 static zx_server g_srv;
 
@@ -1656,11 +1658,5 @@ static Suite *request_suite(void)
 int main(void)
 {
     apr_initialize();
-    SRunner *sr = srunner_create(request_suite());
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_SILENT);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return zx_run_tap(request_suite());
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap_run.h"
+
 #define FAKE ZX_SRCDIR "/t/tools/fake-sendmail"
 
 static apr_pool_t *g_pool;
@@ -157,11 +159,5 @@ int main(void)
     tcase_add_test(tc, test_large_message);
     tcase_add_test(tc, test_failures);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_SILENT);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return zx_run_tap(s);
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap_run.h"
+
 #ifndef ZX_SRCDIR
 #define ZX_SRCDIR "."
 #endif
@@ -1584,11 +1586,5 @@ static Suite *wbxml_suite(void)
 int main(void)
 {
     apr_initialize();
-    SRunner *sr = srunner_create(wbxml_suite());
-    srunner_set_tap(sr, "-");
-    srunner_run_all(sr, CK_SILENT);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return zx_run_tap(wbxml_suite());
 }
