@@ -4,6 +4,7 @@ level error or worse (or a crashed child) that the test did not declare with `ex
 
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -63,6 +64,8 @@ class ErrorLog:
 
 @pytest.fixture(scope="session")
 def instance():
+    """The session's instance; its state directory is removed afterwards unless
+    ZX_KEEP_STATE=1 (then its path is printed, for a look at the logs)."""
     tmp = tempfile.mkdtemp(prefix="zxmobile-e2e-")
     inst = zxinstance.Instance(tmp, zxinstance.free_port())
     try:
@@ -70,6 +73,10 @@ def instance():
         yield inst
     finally:
         inst.down()
+        if os.environ.get("ZX_KEEP_STATE") == "1":
+            print("\nzxmobile e2e state kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
