@@ -573,6 +573,19 @@ static const char *id_list(apr_pool_t *p, PGresult *res)
     return b.data;
 }
 
+/* End of a delete: res (NULL on error) lists the message ids the deleted items referred to;
+ * drop those no item uses any more, then notify waiting devices. */
+static int finish_dropping(zx_store *st, PGresult *res, const char **err)
+{
+    if (!res)
+        return ZX_STORE_ERROR;
+    const char *ids = id_list(st->pool, res);
+    PQclear(res);
+    if (drop_messages(st, ids, err) < 0)
+        return ZX_STORE_ERROR;
+    return notify(st, err);
+}
+
 static int folder_delete_tx(zx_store *st, const char *id, const char *device, const char **err)
 {
     long long seq;
@@ -593,13 +606,7 @@ static int folder_delete_tx(zx_store *st, const char *id, const char *device, co
         "s AS (DELETE FROM sync_states WHERE folder_id IN (SELECT id FROM d)), "
         "i AS (DELETE FROM items WHERE folder_id IN (SELECT id FROM d) RETURNING message_id) "
         "SELECT DISTINCT message_id FROM i WHERE message_id IS NOT NULL", 3, params, err);
-    if (!res)
-        return ZX_STORE_ERROR;
-    const char *ids = id_list(st->pool, res);
-    PQclear(res);
-    if (drop_messages(st, ids, err) < 0)
-        return ZX_STORE_ERROR;
-    return notify(st, err);
+    return finish_dropping(st, res, err);
 }
 
 static int pg_folder_delete(zx_store *st, const char *id, const char *device, const char **err)
@@ -1107,13 +1114,7 @@ static int folder_empty_tx(zx_store *st, const char *folder_id, const char *devi
         "u AS (UPDATE items i SET deleted = true, message_id = NULL, modseq = $3::bigint + live.rn, "
         "      changed_by = $4::bigint FROM live WHERE i.id = live.id) "
         "SELECT DISTINCT message_id FROM live", 4, params, err);
-    if (!res)
-        return ZX_STORE_ERROR;
-    const char *ids = id_list(st->pool, res);
-    PQclear(res);
-    if (drop_messages(st, ids, err) < 0)
-        return ZX_STORE_ERROR;
-    return notify(st, err);
+    return finish_dropping(st, res, err);
 }
 
 static int pg_folder_empty(zx_store *st, const char *folder_id, int include_subfolders,
