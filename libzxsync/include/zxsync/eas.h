@@ -68,6 +68,23 @@ const char *zx_command_list(apr_pool_t *p, zx_vset set);
 /* ---- request and response ------------------------------------------------------------ */
 typedef enum { ZX_METHOD_OTHER = 0, ZX_METHOD_POST, ZX_METHOD_OPTIONS } zx_method;
 
+/* What administrators control on a device record (sql/006), read by the device registry stage
+ * in the same statement that registers the device. */
+typedef enum {
+    ZX_WIPE_NONE = 0,        /* no wipe */
+    ZX_WIPE_REQUESTED = 1,   /* doWipeDevice: sent with the device's next Provision */
+    ZX_WIPE_DONE = 2         /* the device acknowledged the wipe: nothing is served to it */
+} zx_wipe_status;
+
+typedef struct {
+    int is_new;                  /* the record was created by this request */
+    int sync_suspended;          /* doSuspendDeviceSync */
+    zx_wipe_status wipe_status;
+    int wipe_account_only;       /* AccountOnlyRemoteWipe (16.1) instead of RemoteWipe */
+    int has_policy_key;          /* the device acknowledged a policy (policy_key is valid) */
+    uint32_t policy_key;         /* its final policy key */
+} zx_device_ctl;
+
 typedef struct zx_request {
     apr_pool_t *pool;
     void *log_ctx;               /* host context for zx_log (the request_rec) */
@@ -110,6 +127,7 @@ typedef struct zx_request {
     int authenticated;
     zx_auth_account account;     /* who it is, once authenticated */
     const char *device_row;      /* the (account, DeviceId) device record's id, once registered */
+    zx_device_ctl device;        /* that record's control state (valid once device_row is set) */
 } zx_request;
 
 typedef struct zx_response {
