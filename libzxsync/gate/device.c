@@ -7,6 +7,16 @@
 /* Columns of the control state, in this order, from both branches of the statement. */
 #define CTL_COLS "sync_suspended, wipe_status, wipe_account_only, policy_key"
 
+/* The CTL_COLS of row 0 starting at column c. */
+static void read_ctl(const PGresult *res, int c, zx_device_ctl *d)
+{
+    d->sync_suspended = PQgetvalue(res, 0, c)[0] == 't';
+    d->wipe_status = (zx_wipe_status)atoi(PQgetvalue(res, 0, c + 1));
+    d->wipe_account_only = PQgetvalue(res, 0, c + 2)[0] == 't';
+    d->has_policy_key = !PQgetisnull(res, 0, c + 3);
+    d->policy_key = d->has_policy_key ? (uint32_t)strtoul(PQgetvalue(res, 0, c + 3), NULL, 10) : 0;
+}
+
 int zx_device_register(const zx_server *srv, zx_request *req, const char **err)
 {
     zx_db *db = zx_request_db(srv, req, err);
@@ -40,13 +50,28 @@ int zx_device_register(const zx_server *srv, zx_request *req, const char **err)
         return -1;
     }
     req->device_row = apr_pstrdup(req->pool, PQgetvalue(res, 0, 0));
-    zx_device_ctl *d = &req->device;
-    d->sync_suspended = PQgetvalue(res, 0, 1)[0] == 't';
-    d->wipe_status = (zx_wipe_status)atoi(PQgetvalue(res, 0, 2));
-    d->wipe_account_only = PQgetvalue(res, 0, 3)[0] == 't';
-    d->has_policy_key = !PQgetisnull(res, 0, 4);
-    d->policy_key = d->has_policy_key ? (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10) : 0;
-    d->is_new = PQgetvalue(res, 0, 5)[0] == 't';
+    read_ctl(res, 1, &req->device);
+    req->device.is_new = PQgetvalue(res, 0, 5)[0] == 't';
+    PQclear(res);
+    return 0;
+}
+
+int zx_device_reload(const zx_server *srv, zx_request *req, const char **err)
+{
+    zx_db *db = zx_request_db(srv, req, err);
+    if (!db)
+        return -1;
+    const char *params[1] = {req->device_row};
+    PGresult *res = zx_db_exec(db, "SELECT " CTL_COLS " FROM devices WHERE id = $1::bigint",
+                               1, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) < 1) {
+        PQclear(res);
+        *err = "the device record was removed";
+        return -1;
+    }
+    read_ctl(res, 0, &req->device);
     PQclear(res);
     return 0;
 }

@@ -372,6 +372,30 @@ static zx_stage_result stage_device(const zx_server *srv, zx_request *req, zx_re
     return ZX_DONE;
 }
 
+/* The device gates: what an administrator decided about this device (suspension, ABQ,
+ * provisioning and remote wipe).  They run after the registry on every request, and again
+ * when a waiting Ping or Sync is woken (zx_device_gates), so a change made while a device
+ * waits answers it at once.  In this order: suspend, ABQ, provisioning. */
+static zx_stage *const device_gates[] = {
+    NULL
+};
+
+int zx_device_gates(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    for (size_t i = 0; device_gates[i]; i++)
+        if (device_gates[i](srv, req, resp) == ZX_DONE)
+            return 1;
+    return 0;
+}
+
+static zx_stage_result stage_device_gates(const zx_server *srv, zx_request *req,
+                                          zx_response *resp)
+{
+    if (!req->device_row)
+        return ZX_NEXT;
+    return zx_device_gates(srv, req, resp) ? ZX_DONE : ZX_NEXT;
+}
+
 static zx_stage *const pipeline[] = {
     stage_method,
     stage_service,
@@ -379,6 +403,7 @@ static zx_stage *const pipeline[] = {
     stage_options,
     stage_query,
     stage_device,
+    stage_device_gates,
     stage_body,
     stage_command,
 };

@@ -70,6 +70,12 @@ typedef enum {
 /* Run the pipeline.  Always fills resp (status, headers, body, reason); never fails. */
 void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp);
 
+/* Run the device gates (suspension, ABQ, provisioning/wipe) on a registered request, as the
+ * pipeline does after the device registry.  Returns 1 when a gate answered the request (resp
+ * is filled), 0 when the request may go on.  A waiting Ping/Sync calls it after
+ * zx_device_reload() when woken. */
+int zx_device_gates(const zx_server *srv, zx_request *req, zx_response *resp);
+
 /* Answer a request with an error: for protocol 14.0+ and a command with a response element,
  * HTTP 200 and <Command><Status>eas_status</Status></Command>; otherwise legacy_http
  * (the HTTP status MS-ASCMD 2.2.2 maps the status to for 12.1 and earlier). */
