@@ -1473,17 +1473,27 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
     int formats[13] = {0};
     lengths[9] = (int)s->options_len;
     formats[9] = 1;
-    PGresult *res = zx_db_exec_ex(st->db,
-        "INSERT INTO sync_states AS s (device_id, folder_id, sync_key, modseq, cursor, prev_key, "
-        "prev_modseq, prev_cursor, filter_type, options, aged, prev_aged) VALUES ($1::bigint, "
-        "$2::bigint, $3::bigint, $4::bigint, $5, $6::bigint, $7::bigint, $8, $9::smallint, "
-        "$10::bytea, $12, $13) "
-        "ON CONFLICT (device_id, folder_id) DO UPDATE SET sync_key = excluded.sync_key, "
-        "modseq = excluded.modseq, cursor = excluded.cursor, prev_key = excluded.prev_key, "
-        "prev_modseq = excluded.prev_modseq, prev_cursor = excluded.prev_cursor, "
-        "filter_type = excluded.filter_type, options = excluded.options, aged = excluded.aged, "
-        "prev_aged = excluded.prev_aged, updated_at = now() "
-        "WHERE s.sync_key = $11::bigint RETURNING 1", 13, params, lengths, formats, 0, err);
+    /* A new state is inserted only when the device had none (expect_key 0); otherwise only
+     * the row still at expect_key is updated.  So a state dropped while this request was in
+     * flight (doResetDevice, an ABQ status change) stays dropped: ZX_STORE_EXISTS. */
+    PGresult *res = expect_key == 0
+        ? zx_db_exec_ex(st->db,
+            "INSERT INTO sync_states AS s (device_id, folder_id, sync_key, modseq, cursor, "
+            "prev_key, prev_modseq, prev_cursor, filter_type, options, aged, prev_aged) VALUES "
+            "($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5, $6::bigint, $7::bigint, $8, "
+            "$9::smallint, $10::bytea, $12, $13) "
+            "ON CONFLICT (device_id, folder_id) DO UPDATE SET sync_key = excluded.sync_key, "
+            "modseq = excluded.modseq, cursor = excluded.cursor, prev_key = excluded.prev_key, "
+            "prev_modseq = excluded.prev_modseq, prev_cursor = excluded.prev_cursor, "
+            "filter_type = excluded.filter_type, options = excluded.options, "
+            "aged = excluded.aged, prev_aged = excluded.prev_aged, updated_at = now() "
+            "WHERE s.sync_key = $11::bigint RETURNING 1", 13, params, lengths, formats, 0, err)
+        : zx_db_exec_ex(st->db,
+            "UPDATE sync_states SET sync_key = $3::bigint, modseq = $4::bigint, cursor = $5, "
+            "prev_key = $6::bigint, prev_modseq = $7::bigint, prev_cursor = $8, "
+            "filter_type = $9::smallint, options = $10::bytea, aged = $12, prev_aged = $13, "
+            "updated_at = now() WHERE device_id = $1::bigint AND folder_id = $2::bigint AND "
+            "sync_key = $11::bigint RETURNING 1", 13, params, lengths, formats, 0, err);
     if (!res)
         return ZX_STORE_ERROR;
     int ok = PQntuples(res) == 1;
@@ -1523,13 +1533,19 @@ static int pg_folder_state_put(zx_store *st, const char *device, const zx_folder
                              s->prev_key ? lltoa(p, s->prev_key) : NULL,
                              s->prev_key ? lltoa(p, s->prev_hier_seq) : NULL,
                              lltoa(p, expect_key)};
-    PGresult *res = zx_db_exec(st->db,
-        "INSERT INTO folder_states AS s (device_id, sync_key, hier_seq, prev_key, prev_hier_seq) "
-        "VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::bigint) "
-        "ON CONFLICT (device_id) DO UPDATE SET sync_key = excluded.sync_key, "
-        "hier_seq = excluded.hier_seq, prev_key = excluded.prev_key, "
-        "prev_hier_seq = excluded.prev_hier_seq, updated_at = now() "
-        "WHERE s.sync_key = $6::bigint RETURNING 1", 6, params, err);
+    /* as pg_sync_state_put: insert only a first state, otherwise update the expected one */
+    PGresult *res = expect_key == 0
+        ? zx_db_exec(st->db,
+            "INSERT INTO folder_states AS s (device_id, sync_key, hier_seq, prev_key, "
+            "prev_hier_seq) VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::bigint) "
+            "ON CONFLICT (device_id) DO UPDATE SET sync_key = excluded.sync_key, "
+            "hier_seq = excluded.hier_seq, prev_key = excluded.prev_key, "
+            "prev_hier_seq = excluded.prev_hier_seq, updated_at = now() "
+            "WHERE s.sync_key = $6::bigint RETURNING 1", 6, params, err)
+        : zx_db_exec(st->db,
+            "UPDATE folder_states SET sync_key = $2::bigint, hier_seq = $3::bigint, "
+            "prev_key = $4::bigint, prev_hier_seq = $5::bigint, updated_at = now() "
+            "WHERE device_id = $1::bigint AND sync_key = $6::bigint RETURNING 1", 6, params, err);
     if (!res)
         return ZX_STORE_ERROR;
     int ok = PQntuples(res) == 1;
