@@ -64,6 +64,12 @@ extern const command cli_prov_commands[];
 extern const command cli_auth_commands[];
 extern const command cli_config_commands[];
 extern const command cli_mobile_commands[];
+extern const command cli_abq_commands[];
+extern const command cli_easfilter_commands[];
+extern const command cli_core_commands[];
+extern const command cli_acctlog_commands[];
+extern const command cli_device_commands[];
+extern const command cli_mdm_commands[];
 extern const command cli_mailbox_commands[];
 
 #endif

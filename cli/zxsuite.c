@@ -23,6 +23,12 @@ static const command *const tables[] = {
     cli_auth_commands,
     cli_config_commands,
     cli_mobile_commands,
+    cli_abq_commands,
+    cli_easfilter_commands,
+    cli_core_commands,
+    cli_acctlog_commands,
+    cli_device_commands,
+    cli_mdm_commands,
     cli_mailbox_commands,
 };
 #define NTABLES (sizeof tables / sizeof tables[0])

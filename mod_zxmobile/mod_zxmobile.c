@@ -12,16 +12,27 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <zxsync/acctlog.h>
 #include <zxsync/auth.h>
+#include <zxsync/autodiscover.h>
 #include <zxsync/config.h>
 #include <zxsync/dbpool.h>
+#include <zxsync/dos.h>
+#include <zxsync/easfilter.h>
 #include <zxsync/eas.h>
 #include <zxsync/log.h>
+#include <zxsync/notify.h>
 #include <zxsync/server.h>
+#include <apr_portable.h>
+#include <apr_shm.h>
+#include <util_mutex.h>
+#include <ap_mpm.h>
+#include <mpm_common.h>
 
 APLOG_USE_MODULE(zxmobile);
 
 #define ZXM_HANDLER "zxmobile-activesync"
+#define ZXM_AD_HANDLER "zxmobile-autodiscover"
 
 /* ---- logging bridge ------------------------------------------------------------------- */
 
@@ -45,6 +56,47 @@ static void zxm_log_print(void *baton, void *ctx, zx_log_level level, const char
         ap_log_error_(file, line, APLOG_MODULE_INDEX, (int)level, 0, log_server, "%s", msg);
 }
 
+/* ---- anti-DoS filter: one shared memory region and lock for all children ---------------- */
+
+#define ZXM_DOS_MUTEX "zxmobile-dos"
+static apr_shm_t *zxm_dos_shm;
+static apr_global_mutex_t *zxm_dos_mutex;
+
+static int zxm_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return ap_mutex_register(pconf, ZXM_DOS_MUTEX, NULL, APR_LOCK_DEFAULT, 0) == APR_SUCCESS
+               ? OK : 500;
+}
+
+/* In the parent, before the children fork (post_config): the anti-DoS state must be shared
+ * by every child so that the limit holds whichever child serves a request.  Recreated on
+ * each (graceful) restart: a restart frees the jails. */
+static void zxm_dos_init(apr_pool_t *pconf, server_rec *s)
+{
+    int any = 0;
+    for (server_rec *vs = s; vs; vs = vs->next)
+        if (zxm_get_srv_conf(vs)->enabled == 1)
+            any = 1;
+    zxm_dos_shm = NULL;
+    zxm_dos_mutex = NULL;
+    if (!any)
+        return;
+    apr_size_t size = zx_dos_region_size(ZX_DOS_DEFAULT_SLOTS, ZX_DOS_DEFAULT_RING);
+    apr_status_t rv = apr_shm_create(&zxm_dos_shm, size, NULL, pconf);
+    if (rv == APR_SUCCESS)
+        rv = zx_dos_region_init(apr_shm_baseaddr_get(zxm_dos_shm), size, ZX_DOS_DEFAULT_SLOTS,
+                                ZX_DOS_DEFAULT_RING) == 0 ? APR_SUCCESS : APR_EINVAL;
+    if (rv == APR_SUCCESS)
+        rv = ap_global_mutex_create(&zxm_dos_mutex, NULL, ZXM_DOS_MUTEX, NULL, s, pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     APLOGNO(10950) "cannot create the anti-DoS filter's shared memory (%"
+                     APR_SIZE_T_FMT " bytes) or lock: the filter is off", size);
+        zxm_dos_shm = NULL;
+        zxm_dos_mutex = NULL;
+    }
+}
+
 /* ---- hooks ---------------------------------------------------------------------------- */
 
 static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -60,7 +112,63 @@ static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                          APLOGNO(10900) "ZxMobileEnable On without ZxMobileDatabase: "
                          "the endpoint cannot reach its database");
     }
+    zxm_dos_init(pconf, s);
     return OK;
+}
+
+/* ---- waiting requests (Ping): one notification hub per database and child ------------- */
+
+static apr_hash_t *zxm_hubs;     /* conninfo -> zx_notify_hub, in the child */
+
+static void zxm_hub_start(apr_pool_t *pchild, server_rec *s, const char *conninfo)
+{
+    const char *err = NULL;
+    if (!zxm_hubs)
+        zxm_hubs = apr_hash_make(pchild);
+    zx_notify_hub *hub = zx_notify_hub_create(pchild, conninfo);
+    if (!hub || zx_notify_hub_start(hub, &err) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     APLOGNO(10910) "cannot start the notification listener (%s): Ping "
+                     "answers without waiting", hub ? err : "no eventfd");
+        return;
+    }
+    apr_hash_set(zxm_hubs, conninfo, APR_HASH_KEY_STRING, hub);
+    /* keep some worker threads of this child free for the requests of its connections:
+     * waiting requests beyond ThreadsPerChild minus 1/32 (at least 4) end early */
+    int threads = 0;
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) == APR_SUCCESS && threads > 8) {
+        int reserve = threads / 32 > 4 ? threads / 32 : 4;
+        zx_notify_hub_set_max(hub, (unsigned)(threads - reserve));
+    }
+}
+
+static zx_notify_hub *zxm_hub_for(const char *conninfo)
+{
+    return zxm_hubs ? apr_hash_get(zxm_hubs, conninfo, APR_HASH_KEY_STRING) : NULL;
+}
+
+/* The child stops (graceful restart, or stop): every waiting Ping answers at once, so no
+ * child lingers for a whole heartbeat. */
+static void zxm_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    if (!zxm_hubs)
+        return;
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, zxm_hubs); hi; hi = apr_hash_next(hi)) {
+        void *v;
+        apr_hash_this(hi, NULL, NULL, &v);
+        zx_notify_hub_stop(v);
+    }
+}
+
+/* The client's socket, for hang-up detection while a request waits (HTTP/1 only: an HTTP/2
+ * stream shares its connection). */
+static int zxm_client_fd(request_rec *r)
+{
+    apr_socket_t *sock = r->connection->master ? NULL : ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+    if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS)
+        return -1;
+    return (int)fd;
 }
 
 /* After fork: one connection pool per database and one verification cache per child,
@@ -71,6 +179,21 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
     zx_auth_cache *cache = zx_auth_cache_create(pchild, 8192);
     const char *server_name = zx_config_server_name(pchild);
     zx_service_gate *gate = zx_service_gate_create(pchild);
+    zx_acctlog_cache *acctlog = zx_acctlog_cache_create(pchild);
+    zx_easfilter_cache *easfilters = zx_easfilter_cache_create(pchild);
+    zx_dos *dos = NULL;
+    if (zxm_dos_mutex) {
+        apr_status_t rv = apr_global_mutex_child_init(
+            &zxm_dos_mutex, apr_global_mutex_lockfile(zxm_dos_mutex), pchild);
+        dos = rv == APR_SUCCESS
+                  ? zx_dos_create(pchild, apr_shm_baseaddr_get(zxm_dos_shm), zxm_dos_mutex)
+                  : NULL;
+        if (!dos)
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                         APLOGNO(10951) "cannot attach the anti-DoS filter's lock: the filter "
+                         "is off in this child");
+    }
+    zx_autodiscover_init();
     if (!cache)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      APLOGNO(10906) "cannot create the authentication cache: every request "
@@ -84,11 +207,16 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
         if (!dp) {
             dp = zx_dbpool_create(pchild, c->db_conninfo, (unsigned)max, 5000);
             apr_hash_set(pools, c->db_conninfo, APR_HASH_KEY_STRING, dp);
+            zxm_hub_start(pchild, s, c->db_conninfo);
         }
         c->server.dbpool = dp;
+        c->server.notify = zxm_hub_for(c->db_conninfo);
         c->server.auth_cache = cache;
         c->server.server_name = server_name;
         c->server.service_gate = gate;
+        c->server.acctlog = acctlog;
+        c->server.dos = dos;
+        c->server.easfilters = easfilters;
     }
 }
 
@@ -101,10 +229,16 @@ static int endpoint_matches(const zxm_srv_conf *c, const char *uri)
     return uri[n] == '\0' || (uri[n] == '/' && uri[n + 1] == '\0');
 }
 
-/* Claim the endpoint URL: no file-system mapping, our handler. */
+/* Claim the endpoint URL: no file-system mapping, our handler.  Also the Autodiscover URLs
+ * (/autodiscover/autodiscover.xml and .json, any case; spec 16). */
 static int zxm_translate_name(request_rec *r)
 {
     const zxm_srv_conf *c = zxm_get_srv_conf(r->server);
+    if (c->enabled == 1 && r->uri && zx_autodiscover_path(r->uri, NULL) != ZX_AD_NONE) {
+        r->handler = ZXM_AD_HANDLER;
+        r->filename = apr_pstrdup(r->pool, ZXM_AD_HANDLER ":");
+        return OK;
+    }
     if (c->enabled != 1 || !r->uri || !endpoint_matches(c, r->uri))
         return DECLINED;
     r->handler = ZXM_HANDLER;
@@ -114,7 +248,8 @@ static int zxm_translate_name(request_rec *r)
 
 static int zxm_map_to_storage(request_rec *r)
 {
-    if (r->handler && strcmp(r->handler, ZXM_HANDLER) == 0)
+    if (r->handler && (strcmp(r->handler, ZXM_HANDLER) == 0 ||
+                       strcmp(r->handler, ZXM_AD_HANDLER) == 0))
         return OK;   /* nothing on disk to walk */
     return DECLINED;
 }
@@ -189,6 +324,7 @@ static int zxm_handler(request_rec *r)
     zx_response_init(&resp, r->pool);
     req.log_ctx = r;
     req.client_ip = r->useragent_ip;
+    req.client_fd = zxm_client_fd(r);
     req.method = r->method_number == M_POST      ? ZX_METHOD_POST
                  : r->method_number == M_OPTIONS ? ZX_METHOD_OPTIONS
                                                  : ZX_METHOD_OTHER;
@@ -215,10 +351,76 @@ static int zxm_handler(request_rec *r)
     else {
         zx_request_set_header(&req, "Authorization", apr_table_get(r->headers_in, "Authorization"),
                               &why);
+        /* OPTIONS: the EAS filters match the User-Agent; the anti-DoS filter counts per
+         * DeviceId when the query names one (a bad query does not matter to OPTIONS) */
+        zx_request_set_header(&req, "User-Agent", apr_table_get(r->headers_in, "User-Agent"),
+                              &why);
+        if (r->args)
+            zx_request_parse_query(&req, r->args, &why);
         ap_discard_request_body(r);
     }
 
     zx_handle(srv, &req, &resp);
+
+    r->status = resp.status;
+    /* [MS-ASHTTP] 2.2.2.1.1: httpd has no reason phrase for Microsoft's 449 (it would send 500) */
+    if (resp.status == 449)
+        r->status_line = "449 Retry after sending a PROVISION command";
+    apr_table_overlap(r->headers_out, resp.headers, APR_OVERLAP_TABLES_SET);
+    apr_table_setn(r->headers_out, "Cache-Control", "private");
+    if (resp.content_type && resp.body_len) {
+        ap_set_content_type(r, resp.content_type);
+        ap_set_content_length(r, (apr_off_t)resp.body_len);
+        if (!r->header_only)
+            ap_rwrite(resp.body, (int)resp.body_len, r);
+    }
+    else {
+        ap_set_content_length(r, 0);
+    }
+    return OK;
+}
+
+/* Autodiscover (libzxsync/autodiscover): the XML form (POST) and the v2 JSON form (GET). */
+static int zxm_autodiscover_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, ZXM_AD_HANDLER) != 0)
+        return DECLINED;
+    zxm_srv_conf *c = zxm_get_srv_conf(r->server);
+    zx_request req;
+    zx_response resp;
+    zx_autodiscover_ctx ctx = {ap_construct_url(r->pool, "", r),
+                               c->endpoint ? c->endpoint : ZXM_DEFAULT_ENDPOINT, r->args, NULL};
+    const char *why = NULL;
+    zx_ad_kind kind = zx_autodiscover_path(r->uri, &ctx.path_rest);
+    if (kind == ZX_AD_NONE)
+        kind = ZX_AD_XML;   /* SetHandler zxmobile-autodiscover on another path: the XML form */
+
+    zx_request_init(&req, r->pool);
+    zx_response_init(&resp, r->pool);
+    req.log_ctx = r;
+    req.client_ip = r->useragent_ip;
+    req.method = r->method_number == M_POST ? ZX_METHOD_POST
+                 : r->method_number == M_GET ? ZX_METHOD_GET
+                                             : ZX_METHOD_OTHER;
+    if (zx_request_set_header(&req, "Authorization", apr_table_get(r->headers_in, "Authorization"),
+                              &why) < 0 ||
+        zx_request_set_header(&req, "Content-Type", apr_table_get(r->headers_in, "Content-Type"),
+                              &why) < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10930) "Autodiscover: bad header: %s",
+                      why);
+        ap_discard_request_body(r);
+        return HTTP_BAD_REQUEST;
+    }
+    if (req.method == ZX_METHOD_POST) {
+        int rv = read_body(r, ZX_AD_MAX_BODY, &req.body, &req.body_len);
+        if (rv != OK)
+            return rv;
+    }
+    else {
+        ap_discard_request_body(r);
+    }
+
+    zx_autodiscover(&c->server, &req, kind, &ctx, &resp);
 
     r->status = resp.status;
     apr_table_overlap(r->headers_out, resp.headers, APR_OVERLAP_TABLES_SET);
@@ -237,11 +439,14 @@ static int zxm_handler(request_rec *r)
 
 static void zxm_register_hooks(apr_pool_t *p)
 {
+    ap_hook_pre_config(zxm_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(zxm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zxm_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(zxm_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(zxm_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(zxm_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(zxm_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(zxm_autodiscover_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA zxmobile_module = {

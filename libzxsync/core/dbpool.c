@@ -29,6 +29,12 @@ typedef struct {
     pooled *conn;
 } lease;
 
+/* The request pool's note of its lease of db (zx_dbpool_release finds it there). */
+static const char *lease_key(apr_pool_t *req_pool, zx_db *db)
+{
+    return apr_psprintf(req_pool, "zx_dbpool_lease:%pp", (void *)db);
+}
+
 zx_dbpool *zx_dbpool_create(apr_pool_t *p, const char *conninfo, unsigned max, unsigned wait_ms)
 {
     zx_dbpool *dp = apr_pcalloc(p, sizeof *dp);
@@ -141,7 +147,19 @@ zx_db *zx_dbpool_acquire(zx_dbpool *dp, apr_pool_t *req_pool, const char **err)
     l->pool = dp;
     l->conn = c;
     apr_pool_cleanup_register(req_pool, l, release, apr_pool_cleanup_null);
+    apr_pool_userdata_setn(l, lease_key(req_pool, c->db), NULL, req_pool);
     return c->db;
+}
+
+void zx_dbpool_release(apr_pool_t *req_pool, zx_db *db)
+{
+    const char *key = lease_key(req_pool, db);
+    void *l = NULL;
+    apr_pool_userdata_get(&l, key, req_pool);
+    if (!l)
+        return;
+    apr_pool_userdata_setn(NULL, key, NULL, req_pool);
+    apr_pool_cleanup_run(req_pool, l, release);
 }
 
 void zx_dbpool_stats_get(zx_dbpool *dp, zx_dbpool_stats *st)

@@ -5,6 +5,7 @@
 #include "handlers.h"
 #include "syncstate.h"
 
+#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -97,7 +98,7 @@ void zx_cmd_foldersync(const zx_server *srv, zx_request *req, zx_response *resp)
                                     err ? err : "no device record"));
         return;
     }
-    zx_store *st = zx_store_open(p, db, req->account.id);
+    zx_store *st = zx_abq_store(p, db, req);
     const char *device = req->device_row;
     zx_folder_state fs;
     if (st->provider->folder_state_get(st, device, &fs, &err) < 0)

@@ -5,6 +5,7 @@
 #include "handlers.h"
 #include "syncstate.h"
 
+#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -68,7 +69,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
                                       err ? err : "no device record"));
         return;
     }
-    zx_store *st = zx_store_open(p, db, req->account.id);
+    zx_store *st = zx_abq_store(p, db, req);
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)n);
     const char **keys = apr_pcalloc(p, sizeof(char *) * (apr_size_t)n);
     int *filters = apr_pcalloc(p, sizeof(int) * (apr_size_t)n);

@@ -14,7 +14,9 @@
 #include "email.h"
 #include "handlers.h"
 #include "syncstate.h"
+#include "wait.h"
 
+#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -65,6 +67,7 @@ typedef struct {
     int heartbeat;              /* seconds, -1 absent */
     int budget;                 /* changes left under the Sync-level WindowSize, -1 none */
     int client_commands;        /* some collection had client commands */
+    int waited;                 /* the hanging Sync waited once already */
     const char *err;
 } sync_ctx;
 
@@ -667,6 +670,76 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     return n;
 }
 
+/* ---- the hanging Sync ([MS-ASCMD] 2.2.3.198 Wait, 2.2.3.88.2 HeartbeatInterval) ---------------- */
+
+/* Would a collection of the request get something now (or report a vanished folder)? */
+static int sync_wait_check(void *baton, zx_request *req, const char **err)
+{
+    sync_ctx *c = baton;
+    apr_pool_t *p;
+    apr_pool_create(&p, req->pool);
+    zx_store *st = zx_abq_store(p, req->db, req);
+    int n = c->colls->nelts, rc = 0;
+    zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)(n ? n : 1));
+    for (int i = 0; i < n; i++)
+        states[i].folder_id = APR_ARRAY_IDX(c->colls, i, coll_req).id;
+    if (st->provider->sync_states_get(st, c->device, states, n, err) < 0)
+        rc = -1;
+    apr_time_t now = apr_time_now();
+    for (int i = 0; rc == 0 && i < n; i++) {
+        zx_sync_state *s = &states[i];
+        if (!s->folder) {
+            rc = 1;
+            break;
+        }
+        apr_time_t cutoff = zx_sync_filter_cutoff(s->filter_type, now);
+        if (!s->exists || zx_sync_quiet(s->folder, &s->cur.pos, cutoff))
+            continue;
+        long long count = 0;
+        if (st->provider->estimate(st, s->folder->id, &s->cur.pos, cutoff, c->device, &count,
+                                   err) < 0)
+            rc = -1;
+        else if (count > 0)
+            rc = 1;
+    }
+    if (rc < 0 && *err)
+        *err = apr_pstrdup(req->pool, *err);
+    apr_pool_destroy(p);
+    return rc;
+}
+
+/* Wait for changes: 1 when resp is answered (a device gate), 0 when changes came (run the
+ * collections again), -1 when the wait ended without any (the empty response). */
+static int sync_wait(sync_ctx *c, zx_response *resp, const zx_push_settings *ps)
+{
+    zx_request *req = c->req;
+    const char *err = NULL;
+    long long wait_id = 0;
+    if (zx_wait_claim(c->srv, req, &wait_id, &err) < 0) {
+        log_error(c, "cannot wait");
+        return -1;
+    }
+    int seconds = c->heartbeat > 0 ? c->heartbeat : c->wait * 60;
+    zx_waited w = zx_eas_wait(c->srv, req, resp, "Sync", wait_id, seconds, ps, sync_wait_check,
+                              c, &err);
+    if (w == ZX_WAITED_GATED)
+        return 1;
+    if (w == ZX_WAITED_READY) {
+        c->st = zx_abq_store(c->p, req->db, req);
+        return 0;
+    }
+    if (w == ZX_WAITED_HANGUP)
+        zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(01030) "Sync: the client hung up; its wait ended");
+    else if (w == ZX_WAITED_SUPERSEDED)
+        zx_log(req->log_ctx, ZX_LOG_INFO,
+               ZXLOGNO(01031) "Sync superseded by a newer Ping or Sync of the device");
+    else if (w == ZX_WAITED_ERROR) {
+        c->err = err;
+        log_error(c, "cannot check the collections");
+    }
+    return -1;
+}
+
 /* ---- the command ------------------------------------------------------------------------------- */
 
 void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
@@ -689,7 +762,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
                                       err ? err : "no device record"));
         return;
     }
-    c->st = zx_store_open(p, db, req->account.id);
+    c->st = zx_abq_store(p, db, req);
     c->device = req->device_row;
     const char *why = NULL;
 
@@ -740,9 +813,15 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         respond_status(c, resp, SYNC_BAD_WAIT, c->wait < 1 ? "1" : "59", ZX_LOG_INFO, NULL);
         return;
     }
-    if (c->heartbeat >= 0 && (c->heartbeat < 60 || c->heartbeat > 3540)) {
-        respond_status(c, resp, SYNC_BAD_WAIT, c->heartbeat < 60 ? "60" : "3540", ZX_LOG_INFO,
-                       NULL);
+    /* the heartbeat bounds of Ping (ZxMobile_MinPingHeartbeat, ZxMobile_MaxPingHeartbeat) */
+    zx_push_settings ps = {1, 10, 3540, 60};
+    if (c->wait >= 0 || c->heartbeat >= 0)
+        zx_push_settings_load(srv, req, &ps);
+    if (c->heartbeat >= 0 && (c->heartbeat < ps.min_heartbeat || c->heartbeat > ps.max_heartbeat)) {
+        respond_status(c, resp, SYNC_BAD_WAIT,
+                       apr_itoa(p, c->heartbeat < ps.min_heartbeat ? ps.min_heartbeat
+                                                                    : ps.max_heartbeat),
+                       ZX_LOG_INFO, NULL);
         return;
     }
     if (req->doc) {
@@ -751,7 +830,11 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         if (cache && c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
             log_error(c, "cannot keep the request");
     }
+again:
     c->budget = c->window;
+    /* an account logger's window_size caps the whole response (spec 10) */
+    if (req->window_cap > 0 && (c->budget < 0 || c->budget > req->window_cap))
+        c->budget = req->window_cap;
 
     /* the folders and states of every collection, then each collection */
     int n = c->colls->nelts;
@@ -775,6 +858,15 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
     }
     /* [MS-ASCMD] 2.2.1.21.2: nothing to report, no client change: the empty response */
     if (all_quiet && !c->client_commands && c->v >= ZX_V121) {
+        /* the hanging Sync: wait for changes, then answer them like a new request */
+        if ((c->wait > 0 || c->heartbeat > 0) && !c->waited) {
+            c->waited = 1;
+            int w = sync_wait(c, resp, &ps);
+            if (w > 0)
+                return;
+            if (w == 0)
+                goto again;
+        }
         zx_respond_http(req, resp, 200, ZX_LOG_DEBUG, NULL);
         return;
     }

@@ -16,6 +16,8 @@ static zx_command_handler *const handlers[ZX_CMD_COUNT_] = {
     [ZX_CMD_MOVEITEMS] = zx_cmd_moveitems,
     [ZX_CMD_GETATTACHMENT] = zx_cmd_getattachment,
     [ZX_CMD_ITEMOPERATIONS] = zx_cmd_itemoperations,
+    [ZX_CMD_PING] = zx_cmd_ping,
+    [ZX_CMD_PROVISION] = zx_cmd_provision,
 };
 
 zx_command_handler *zx_command_handler_get(zx_cmd cmd)

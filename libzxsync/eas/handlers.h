@@ -21,6 +21,12 @@ zx_command_handler zx_cmd_settings, zx_cmd_moveitems, zx_cmd_getattachment,
 zx_command_handler zx_cmd_sync, zx_cmd_foldersync, zx_cmd_foldercreate, zx_cmd_folderupdate,
     zx_cmd_folderdelete, zx_cmd_getitemestimate;
 
+/* eas/cmd_ping.c */
+zx_command_handler zx_cmd_ping;
+
+/* eas/cmd_provision.c */
+zx_command_handler zx_cmd_provision;
+
 /* NULL when the command is not implemented. */
 zx_command_handler *zx_command_handler_get(zx_cmd cmd);
 

@@ -86,6 +86,7 @@ void zx_request_init(zx_request *req, apr_pool_t *p)
     req->cmd = ZX_CMD_UNKNOWN;
     req->save_in_sent = -1;
     req->accept_multipart = -1;
+    req->client_fd = -1;
 }
 
 void zx_response_init(zx_response *resp, apr_pool_t *p)

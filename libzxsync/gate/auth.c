@@ -37,3 +37,45 @@ zx_auth_result zx_authenticate_db(const zx_server *srv, zx_request *req, const c
         return ZX_AUTH_ERROR;
     return enabled ? ZX_AUTH_OK : ZX_AUTH_NOT_ENABLED;
 }
+
+/* Authentication (spec 2) and account enablement (spec 1.1) as every endpoint answers them:
+ * the EAS pipeline's stage and Autodiscover share it. */
+int zx_authenticate_request(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    apr_pool_t *p = req->pool;
+    const char *err = NULL;
+    if (!req->auth_user) {
+        zx_respond_http(req, resp, 401, ZX_LOG_DEBUG, NULL);
+        apr_table_setn(resp->headers, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
+        return 1;
+    }
+    zx_authenticator *auth = srv->authenticate ? srv->authenticate : zx_authenticate_db;
+    zx_auth_result r = auth(srv, req, &err);
+    switch (r) {
+    case ZX_AUTH_OK:
+        return 0;
+    case ZX_AUTH_BAD_CREDENTIALS:
+    case ZX_AUTH_THROTTLED:
+        zx_respond_http(req, resp, 401, ZX_LOG_NOTICE,
+                        apr_psprintf(p, ZXLOGNO(00019) "authentication of \"%s\" failed: %s",
+                                     req->auth_user, zx_auth_result_str(r)));
+        apr_table_setn(resp->headers, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
+        return 1;
+    case ZX_AUTH_LOCKED:
+    case ZX_AUTH_CLOSED:
+    case ZX_AUTH_NOT_ENABLED:
+        /* [MS-ASHTTP] 2.2.2.1.1: 403, "the user is not enabled for ActiveSync" */
+        zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
+                        apr_psprintf(p, ZXLOGNO(00020) "account %s refused: %s", req->account.name,
+                                     r == ZX_AUTH_NOT_ENABLED ? "zimbraFeatureMobileSyncEnabled is FALSE"
+                                                              : zx_auth_result_str(r)));
+        return 1;
+    default:
+        /* the directory cannot be reached: the client retries later ([MS-ASHTTP] 3.1.5.2.3) */
+        zx_respond_http(req, resp, 503, ZX_LOG_ERR,
+                        apr_psprintf(p, ZXLOGNO(00021) "cannot authenticate: %s",
+                                     err ? err : "internal error"));
+        apr_table_setn(resp->headers, "Retry-After", "30");
+        return 1;
+    }
+}

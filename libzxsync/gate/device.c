@@ -66,10 +66,9 @@ int zx_device_reload(const zx_server *srv, zx_request *req, const char **err)
                                1, params, err);
     if (!res)
         return -1;
-    if (PQntuples(res) < 1) {
+    if (PQntuples(res) < 1) {      /* doRemoveDevice */
         PQclear(res);
-        *err = "the device record was removed";
-        return -1;
+        return 1;
     }
     read_ctl(res, 0, &req->device);
     PQclear(res);

@@ -5,11 +5,17 @@
  * (authentication, DoS filter, device registry, ABQ, provisioning, account logger) insert
  * theirs into the same table.
  */
+#include <zxsync/abq.h>
+#include <zxsync/acctlog.h>
 #include <zxsync/device.h>
+#include <zxsync/dos.h>
+#include <zxsync/easfilter.h>
 #include <zxsync/server.h>
 #include <zxsync/log.h>
 
 #include "../eas/handlers.h"
+#include "suspend.h"
+#include "provision.h"
 
 #include <apr_strings.h>
 #include <ctype.h>
@@ -75,10 +81,10 @@ void zx_respond_error(const zx_request *req, zx_response *resp, zx_eas_status ea
 
 void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_response *resp)
 {
-    apr_table_setn(resp->headers, "MS-ASProtocolVersions",
-                   zx_vset_str(req->pool, srv->settings.versions));
-    apr_table_setn(resp->headers, "MS-ASProtocolCommands",
-                   zx_command_list(req->pool, srv->settings.versions));
+    /* the versions of this client (EAS filters), else the server's */
+    zx_vset versions = req->versions_set ? req->versions : srv->settings.versions;
+    apr_table_setn(resp->headers, "MS-ASProtocolVersions", zx_vset_str(req->pool, versions));
+    apr_table_setn(resp->headers, "MS-ASProtocolCommands", zx_command_list(req->pool, versions));
 }
 
 /* ---- stages --------------------------------------------------------------------------- */
@@ -114,46 +120,68 @@ static zx_stage_result stage_service(const zx_server *srv, zx_request *req, zx_r
     return ZX_DONE;
 }
 
-/* Authentication (spec 2) and account enablement (spec 1.1).  Every request, OPTIONS too,
- * carries credentials ([MS-ASHTTP] 2.2.1.1.2.2). */
+/* Authentication (spec 2) and account enablement (spec 1.1): zx_authenticate_request
+ * (gate/auth.c, shared with Autodiscover).  Every request, OPTIONS too, carries credentials
+ * ([MS-ASHTTP] 2.2.1.1.2.2). */
 static zx_stage_result stage_auth(const zx_server *srv, zx_request *req, zx_response *resp)
 {
-    apr_pool_t *p = req->pool;
+    return zx_authenticate_request(srv, req, resp) ? ZX_DONE : ZX_NEXT;
+}
+
+/* The anti-DoS filter (gate/dos.c, spec 5): a device/account over mobileAntiDosServiceMaxRequests
+ * requests within mobileAntiDosServiceTimeWindow ms is jailed.  A jailed request gets 503 with
+ * Retry-After = the jail's remaining seconds, rounded up ([MS-ASHTTP] 3.1.5.2.3: the client
+ * retries after that).  The jailing itself is recorded and mailed to the administrators. */
+static zx_stage_result stage_dos(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    zx_dos_outcome o;
     const char *err = NULL;
-    if (!req->auth_user) {
-        zx_respond_http(req, resp, 401, ZX_LOG_DEBUG, NULL);
-        apr_table_setn(resp->headers, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
-        return ZX_DONE;
-    }
-    zx_authenticator *auth = srv->authenticate ? srv->authenticate : zx_authenticate_db;
-    zx_auth_result r = auth(srv, req, &err);
-    switch (r) {
-    case ZX_AUTH_OK:
+    if (!srv->dos)
         return ZX_NEXT;
-    case ZX_AUTH_BAD_CREDENTIALS:
-    case ZX_AUTH_THROTTLED:
-        zx_respond_http(req, resp, 401, ZX_LOG_NOTICE,
-                        apr_psprintf(p, ZXLOGNO(00019) "authentication of \"%s\" failed: %s",
-                                     req->auth_user, zx_auth_result_str(r)));
-        apr_table_setn(resp->headers, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
-        return ZX_DONE;
-    case ZX_AUTH_LOCKED:
-    case ZX_AUTH_CLOSED:
-    case ZX_AUTH_NOT_ENABLED:
-        /* [MS-ASHTTP] 2.2.2.1.1: 403, "the user is not enabled for ActiveSync" */
-        zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
-                        apr_psprintf(p, ZXLOGNO(00020) "account %s refused: %s", req->account.name,
-                                     r == ZX_AUTH_NOT_ENABLED ? "zimbraFeatureMobileSyncEnabled is FALSE"
-                                                              : zx_auth_result_str(r)));
-        return ZX_DONE;
-    default:
-        /* the directory cannot be reached: the client retries later ([MS-ASHTTP] 3.1.5.2.3) */
+    if (zx_dos_check(srv, req, &o, &err) < 0) {
+        zx_log(req->log_ctx, ZX_LOG_WARNING,
+               ZXLOGNO(01506) "anti-DoS filter skipped for this request: %s", err);
+        return ZX_NEXT;
+    }
+    if (o.verdict != ZX_DOS_JAILED && o.verdict != ZX_DOS_NEW_JAIL)
+        return ZX_NEXT;
+    long long secs = (o.remaining_ms + 999) / 1000;
+    if (o.verdict == ZX_DOS_NEW_JAIL) {
+        zx_respond_http(req, resp, 503, ZX_LOG_NOTICE,
+                        apr_psprintf(req->pool, ZXLOGNO(01507) "anti-DoS filter: %s jailed for "
+                                     "%" APR_INT64_T_FMT " s: over %" APR_INT64_T_FMT " requests "
+                                     "within %" APR_INT64_T_FMT " ms", req->account.name,
+                                     (apr_int64_t)secs, (apr_int64_t)o.limits.max_requests,
+                                     (apr_int64_t)o.limits.window_ms));
+        zx_dos_report_jail(srv, req, &o);
+    }
+    else {
+        zx_respond_http(req, resp, 503, ZX_LOG_INFO,
+                        apr_psprintf(req->pool, ZXLOGNO(01508) "anti-DoS filter: %s is jailed "
+                                     "for %" APR_INT64_T_FMT " more s", req->account.name,
+                                     (apr_int64_t)secs));
+    }
+    apr_table_setn(resp->headers, "Retry-After",
+                   apr_psprintf(req->pool, "%" APR_INT64_T_FMT, (apr_int64_t)(secs > 0 ? secs : 1)));
+    return ZX_DONE;
+}
+
+/* EAS filters (gate/easfilter.c, spec 9): the versions this client is offered (OPTIONS) and
+ * may use (stage_query), from the User-Agent and the account. */
+static zx_stage_result stage_easfilter(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    const char *err = NULL;
+    zx_vset v;
+    if (zx_easfilter_versions(srv, req, &v, &err) < 0) {
         zx_respond_http(req, resp, 503, ZX_LOG_ERR,
-                        apr_psprintf(p, ZXLOGNO(00021) "cannot authenticate: %s",
+                        apr_psprintf(req->pool, ZXLOGNO(01509) "cannot read the EAS filters: %s",
                                      err ? err : "internal error"));
         apr_table_setn(resp->headers, "Retry-After", "30");
         return ZX_DONE;
     }
+    req->versions = v;
+    req->versions_set = 1;
+    return ZX_NEXT;
 }
 
 /* OPTIONS ([MS-ASHTTP] 2.2.3, 3.2.5.2): versions and commands. */
@@ -237,7 +265,8 @@ static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_res
         zx_add_protocol_headers(srv, req, resp);
         return ZX_DONE;
     }
-    if (!req->proto || !(zx_vset_of(req->proto) & srv->settings.versions)) {
+    if (!req->proto || !(zx_vset_of(req->proto) &
+                         (req->versions_set ? req->versions : srv->settings.versions))) {
         zx_respond_http(req, resp, 400, ZX_LOG_INFO,
                         apr_psprintf(p, ZXLOGNO(00007) "protocol version \"%s\" not supported",
                                      req->proto_str));
@@ -376,7 +405,25 @@ static zx_stage_result stage_device(const zx_server *srv, zx_request *req, zx_re
  * provisioning and remote wipe).  They run after the registry on every request, and again
  * when a waiting Ping or Sync is woken (zx_device_gates), so a change made while a device
  * waits answers it at once.  In this order: suspend, ABQ, provisioning. */
+static zx_stage_result stage_suspend(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    return zx_gate_suspend(srv, req, resp) ? ZX_DONE : ZX_NEXT;     /* gate/suspend.c */
+}
+
+static zx_stage_result stage_abq(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    return zx_abq_gate(srv, req, resp) ? ZX_DONE : ZX_NEXT;         /* abq/abq.c */
+}
+
+static zx_stage_result stage_provision(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    return zx_gate_provision(srv, req, resp) ? ZX_DONE : ZX_NEXT;   /* gate/provision.c */
+}
+
 static zx_stage *const device_gates[] = {
+    stage_suspend,
+    stage_abq,
+    stage_provision,
     NULL
 };
 
@@ -396,20 +443,32 @@ static zx_stage_result stage_device_gates(const zx_server *srv, zx_request *req,
     return zx_device_gates(srv, req, resp) ? ZX_DONE : ZX_NEXT;
 }
 
+/* The account logger's window_size (gate/acctlog.c): the Sync command caps its windows at
+ * req->window_cap.  The exchange itself is written after the stages, in zx_handle. */
+static zx_stage_result stage_acctlog(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    req->window_cap = zx_acctlog_window_cap(srv, req);
+    return ZX_NEXT;
+}
+
 static zx_stage *const pipeline[] = {
     stage_method,
     stage_service,
     stage_auth,
+    stage_dos,
+    stage_easfilter,
     stage_options,
     stage_query,
     stage_device,
     stage_device_gates,
     stage_body,
+    stage_acctlog,
     stage_command,
 };
 
 void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp)
 {
+    apr_time_t start = apr_time_now();
     for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++)
         if (pipeline[i](srv, req, resp) == ZX_DONE)
             break;
@@ -417,4 +476,5 @@ void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_log(req->log_ctx, resp->reason_level, "%s (Cmd=%s User=%s DeviceId=%s -> %d)",
                resp->reason, req->cmd_name ? req->cmd_name : "-", req->user ? req->user : "-",
                req->device_id ? req->device_id : "-", resp->status);
+    zx_acctlog_record(srv, req, resp, start);    /* step 9: the account logger */
 }

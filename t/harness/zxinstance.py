@@ -80,6 +80,21 @@ def _wait_port(port, host="127.0.0.1", timeout=20.0):
     return False
 
 
+def _raise_nofile(want=65536):
+    """httpd's children inherit this process's file limit: each waiting Ping holds its socket
+    and an eventfd, so 1024 (the usual soft limit) is far too few."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+            return
+        except (ValueError, OSError):
+            want = hard
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,9 +108,10 @@ def _traversable_by(user, path):
 class Instance:
     """One private instance.  dir holds httpd/ (config, logs, pid) and pg/ (cluster)."""
 
-    def __init__(self, dir, port=8080, build_dir=None, log_level="info"):
+    def __init__(self, dir, port=8080, build_dir=None, log_level="info", tls_port=None):
         self.dir = os.path.abspath(dir)
         self.port = int(port)
+        self.tls_port = int(tls_port) if tls_port else self._default_tls_port()
         self.build_dir = os.path.abspath(build_dir or os.environ.get("ZX_BUILDDIR")
                                          or DEFAULT_BUILD_DIR)
         self.log_level = log_level
@@ -111,6 +127,15 @@ class Instance:
         self.pg_log = os.path.join(self.pg_root, "postgresql.log")
 
     # ---- paths ----------------------------------------------------------------------------
+    def _default_tls_port(self):
+        """The TLS port: the one this state directory used before, else 8443 next to 8080,
+        else a free one."""
+        try:
+            with open(os.path.join(self.dir, "tls_port")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return 8443 if self.port == 8080 else free_port()
+
     def _pg_root(self):
         """PostgreSQL runs as 'postgres': its directory must be reachable by that user.
         Inside the state directory when possible, else under /var/tmp (named after it)."""
@@ -147,6 +172,23 @@ class Instance:
     def base_url(self):
         return "http://127.0.0.1:%d" % self.port
 
+    @property
+    def tls_base_url(self):
+        return "https://127.0.0.1:%d" % self.tls_port
+
+    @property
+    def tls_url(self):
+        return self.tls_base_url + "/Microsoft-Server-ActiveSync"
+
+    @property
+    def tls_cert(self):
+        """The self-signed certificate of the TLS port (PEM): what clients verify against."""
+        return os.path.join(self.httpd_dir, "tls", "cert.pem")
+
+    @property
+    def tls_key(self):
+        return os.path.join(self.httpd_dir, "tls", "key.pem")
+
     def env(self):
         """The shell lines `t/instance up` prints."""
         return {
@@ -157,6 +199,8 @@ class Instance:
             "ZXSUITE": self.zxsuite,
             "ZX_STATE_DIR": self.dir,
             "ZX_ERROR_LOG": self.error_log,
+            "ZX_TLS_URL": self.tls_url,
+            "ZX_TLS_CERT": self.tls_cert,
         }
 
     # ---- PostgreSQL ----------------------------------------------------------------------------
@@ -243,17 +287,41 @@ class Instance:
                          "displayName", "Demo User", "zimbraFeatureMobileSyncEnabled", "TRUE")
 
     # ---- httpd ---------------------------------------------------------------------------------
+    def ensure_tls_cert(self):
+        """A self-signed certificate (and key) for 127.0.0.1 and localhost, made once with
+        openssl and kept in the state directory."""
+        if os.path.exists(self.tls_cert) and os.path.exists(self.tls_key):
+            return
+        tls_dir = os.path.dirname(self.tls_cert)
+        os.makedirs(tls_dir, exist_ok=True)
+        os.chmod(tls_dir, 0o700)
+        if shutil.which("openssl") is None:
+            raise InstanceError("openssl not found (apt-get install openssl)")
+        _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+              "-nodes", "-days", "3650", "-subj", "/O=zxmobile test instance/CN=127.0.0.1",
+              "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:autodiscover.%s" % DEMO_DOMAIN,
+              "-addext", "basicConstraints=critical,CA:FALSE",
+              "-addext", "keyUsage=critical,digitalSignature",
+              "-addext", "extendedKeyUsage=serverAuth",
+              "-keyout", self.tls_key, "-out", self.tls_cert])
+        os.chmod(self.tls_key, 0o600)
+
     def write_httpd_conf(self, extra=""):
         for d in (self.httpd_dir, self.extra_dir, os.path.join(self.httpd_dir, "run"),
                   os.path.join(self.httpd_dir, "htdocs")):
             os.makedirs(d, exist_ok=True)
+        self.ensure_tls_cert()
         conf = HTTPD_CONF.format(
             root=self.httpd_dir, port=self.port, modules=APACHE_MODULES, module=self.module,
             pid=self.pid_file, error_log=self.error_log, access_log=self.access_log,
             conninfo=self.conninfo, log_level=self.log_level, extra_dir=self.extra_dir,
-            public_url=self.base_url, extra=extra)
+            public_url=self.base_url, extra=extra,
+            tls=TLS_CONF.format(root=self.httpd_dir, modules=APACHE_MODULES, tls_port=self.tls_port,
+                                cert=self.tls_cert, key=self.tls_key))
         with open(self.conf_path, "w") as f:
             f.write(conf)
+        with open(os.path.join(self.dir, "tls_port"), "w") as f:
+            f.write("%d\n" % self.tls_port)
 
     def httpd_env(self):
         env = dict(os.environ)
@@ -271,13 +339,15 @@ class Instance:
             return
         self.write_httpd_conf()
         self.httpd_ctl("start")
-        if not _wait_port(self.port):
-            raise InstanceError("httpd did not open port %d; see %s" % (self.port, self.error_log))
+        if not _wait_port(self.port) or not _wait_port(self.tls_port):
+            raise InstanceError("httpd did not open ports %d and %d; see %s"
+                                % (self.port, self.tls_port, self.error_log))
         end = time.time() + 10
         while not self.httpd_pid() and time.time() < end:
             time.sleep(0.05)
 
     def httpd_ctl(self, action):
+        _raise_nofile()
         p = _run([APACHE_BIN, "-f", self.conf_path, "-k", action], check=False,
                  env=self.httpd_env())
         if p.returncode != 0:
@@ -343,12 +413,18 @@ LoadModule zxmobile_module {module}
 User www-data
 Group www-data
 
-# Event MPM sized for this 2-core machine (see README, "Sizing httpd").
+# Event MPM sized for push on this 2-core machine (see README, "Sizing httpd"): a waiting
+# Ping holds one worker thread (blocked in poll, no database connection, small stack), so
+# MaxRequestWorkers bounds the devices that can wait at once: here 12 x 1024.
 StartServers 2
-ServerLimit 16
-ThreadsPerChild 64
-MaxRequestWorkers 1024
+ServerLimit 12
+ThreadLimit 1024
+ThreadsPerChild 1024
+MaxRequestWorkers 12288
+MinSpareThreads 512
+MaxSpareThreads 2560
 ThreadStackSize 262144
+MaxMemFree 32
 MaxConnectionsPerChild 0
 KeepAlive On
 KeepAliveTimeout 60
@@ -368,6 +444,23 @@ ZxMobileEnable On
 ZxMobileDatabase "{conninfo}"
 ZxMobileSendmail /usr/sbin/sendmail -t -i
 ZxMobilePublicURL {public_url}
+{tls}
 {extra}
 IncludeOptional "{extra_dir}/*.conf"
+"""
+
+# The TLS port (mod_ssl, README "TLS"): the same endpoints, with the instance's self-signed
+# certificate.  Its virtual host inherits the ZxMobile* directives and announces its own URL.
+TLS_CONF = """\
+LoadModule socache_shmcb_module {modules}/mod_socache_shmcb.so
+LoadModule ssl_module {modules}/mod_ssl.so
+Listen 127.0.0.1:{tls_port} https
+SSLSessionCache "shmcb:{root}/run/ssl_scache(512000)"
+<VirtualHost 127.0.0.1:{tls_port}>
+    ServerName 127.0.0.1
+    SSLEngine on
+    SSLCertificateFile "{cert}"
+    SSLCertificateKeyFile "{key}"
+    ZxMobilePublicURL https://127.0.0.1:{tls_port}
+</VirtualHost>
 """

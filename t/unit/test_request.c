@@ -1372,7 +1372,10 @@ START_TEST(test_handle_device_errors)
     req_plain(&req, apr_pstrcat(g_pool, "Cmd=Ping&User=alice&DeviceId=D1&DeviceType=", longtype,
                                 NULL), "14.1");
     handle(&req, &resp);
-    assert_eas_status(&resp, ZX_Ping_Ping, 137);   /* empty Ping reaches the command stage */
+    /* the empty Ping reaches the Ping handler, which has no database here: status 8 */
+    assert_eas_status(&resp, ZX_Ping_Ping, 8);
+    ck_assert_ptr_nonnull(resp.reason);
+    ck_assert_ptr_nonnull(strstr(resp.reason, "ZX010"));
 }
 END_TEST
 

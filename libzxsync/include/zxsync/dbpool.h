@@ -14,6 +14,9 @@ zx_dbpool *zx_dbpool_create(apr_pool_t *p, const char *conninfo, unsigned max, u
 /* Take a connection until req_pool is cleared.  NULL and *err when the database cannot be
  * reached or every connection stays busy for wait_ms. */
 zx_db *zx_dbpool_acquire(zx_dbpool *pool, apr_pool_t *req_pool, const char **err);
+/* Give a connection taken for req_pool back before req_pool is cleared (a request that waits,
+ * e.g. a Ping, holds none meanwhile).  db must not be used afterwards. */
+void zx_dbpool_release(apr_pool_t *req_pool, zx_db *db);
 
 typedef struct {
     unsigned open, idle, max;

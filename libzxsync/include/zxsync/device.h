@@ -12,7 +12,8 @@
 int zx_device_register(const zx_server *srv, zx_request *req, const char **err);
 
 /* Re-read the control state (req->device) of the request's registered device, e.g. when a
- * waiting Ping is woken.  Returns 0, or -1 and *err. */
+ * waiting Ping is woken.  Returns 0, 1 when the record was removed meanwhile (doRemoveDevice:
+ * the device starts over), or -1 and *err. */
 int zx_device_reload(const zx_server *srv, zx_request *req, const char **err);
 
 #endif

@@ -66,7 +66,7 @@ int zx_command_in_version(zx_cmd cmd, zx_version v);
 const char *zx_command_list(apr_pool_t *p, zx_vset set);
 
 /* ---- request and response ------------------------------------------------------------ */
-typedef enum { ZX_METHOD_OTHER = 0, ZX_METHOD_POST, ZX_METHOD_OPTIONS } zx_method;
+typedef enum { ZX_METHOD_OTHER = 0, ZX_METHOD_POST, ZX_METHOD_OPTIONS, ZX_METHOD_GET } zx_method;
 
 /* What administrators control on a device record (sql/006), read by the device registry stage
  * in the same statement that registers the device. */
@@ -128,6 +128,17 @@ typedef struct zx_request {
     zx_auth_account account;     /* who it is, once authenticated */
     const char *device_row;      /* the (account, DeviceId) device record's id, once registered */
     zx_device_ctl device;        /* that record's control state (valid once device_row is set) */
+    zx_vset versions;            /* versions offered to and accepted from this client, decided
+                                    by the EAS filters (gate/easfilter.c); valid when
+                                    versions_set, else the server's */
+    int versions_set;
+    int client_fd;               /* the client's socket, polled for a hang-up while a Ping
+                                    waits; -1 = unknown (zx_request_init) */
+    int window_cap;              /* the account logger's window_size: caps every Sync
+                                    WindowSize (0 = none; gate/acctlog.c) */
+    int abq_held;                /* ABQ holds the device back (zxsync/abq.h): 0 = no, else
+                                    ZX_ABQ_QUARANTINED or ZX_ABQ_BLOCKED; it sees the dummy
+                                    mailbox (zx_abq_store) */
 } zx_request;
 
 typedef struct zx_response {

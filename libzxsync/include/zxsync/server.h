@@ -45,6 +45,13 @@ typedef struct zx_server {
     const char *server_name;     /* this node, for server-level settings */
     zx_authenticator *authenticate;   /* NULL = zx_authenticate_db */
     zx_service_gate *service_gate;    /* NULL = no service state to consult */
+    struct zx_dos *dos;               /* the anti-DoS filter's shared state (zxsync/dos.h),
+                                         NULL = no filter */
+    struct zx_easfilter_cache *easfilters; /* this process's EAS filters (zxsync/easfilter.h),
+                                              NULL = the server's versions for everyone */
+    struct zx_notify_hub *notify;     /* this process's waiters (Ping), NULL = cannot wait */
+    struct zx_acctlog_cache *acctlog; /* this process's account loggers (zxsync/acctlog.h),
+                                         NULL = none consulted */
 } zx_server;
 
 /* 1 when service (e.g. "activesync") runs, 0 when an admin stopped it, -1 on error. */
@@ -64,8 +71,22 @@ typedef enum {
     ZX_EAS_SERVER_ERROR = 110,
     ZX_EAS_SERVER_ERROR_RETRY = 111,
     ZX_EAS_COMMAND_NOT_SUPPORTED = 137,
-    ZX_EAS_VERSION_NOT_SUPPORTED = 138
+    ZX_EAS_VERSION_NOT_SUPPORTED = 138,
+    /* provisioning ([MS-ASCMD] 2.2.2, [MS-ASPROV] 3.1.5.2; 14.0+, HTTP 449 before) */
+    ZX_EAS_DEVICE_NOT_FULLY_PROVISIONABLE = 139,
+    ZX_EAS_REMOTE_WIPE_REQUESTED = 140,
+    ZX_EAS_LEGACY_DEVICE_ON_STRICT_POLICY = 141,
+    ZX_EAS_DEVICE_NOT_PROVISIONED = 142,
+    ZX_EAS_POLICY_REFRESH = 143,
+    ZX_EAS_INVALID_POLICY_KEY = 144,
+    ZX_EAS_EXTERNALLY_MANAGED_DEVICES_NOT_ALLOWED = 145
 } zx_eas_status;
+
+/* Authentication (spec 2) and account enablement (spec 1.1) of a request, as every endpoint
+ * answers them (the pipeline's stage, Autodiscover): 0 when the request may go on
+ * (req->account is set), 1 when resp holds the refusal (401 with WWW-Authenticate, 403, or 503
+ * with Retry-After) and its reason. */
+int zx_authenticate_request(const struct zx_server *srv, zx_request *req, zx_response *resp);
 
 /* Run the pipeline.  Always fills resp (status, headers, body, reason); never fails. */
 void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp);

@@ -597,3 +597,37 @@ class EASClient:
         target = self.path + ("?" + query if query else "")
         return self.request("POST", target, body=bytes(body) if body is not None else None,
                             headers=headers)
+
+    def provision(self, device_information=None, ack_status=1,
+                  policy_type="MS-EAS-Provisioning-WBXML"):
+        """Both phases of [MS-ASPROV] 3.1.5.1: the initial request (with
+        settings:DeviceInformation/Set when ``device_information``, a dict of
+        element name -> text, is given) sent with policy key 0, then the
+        acknowledgement of the temporary key with ``ack_status``.  Sets
+        ``policy_key`` to the final key when the server grants one.  Returns
+        (initial response, acknowledgement response or None when the initial
+        response carries no temporary key)."""
+        from xml.sax.saxutils import escape
+        info = ""
+        if device_information:
+            info = "<settings:DeviceInformation><settings:Set>%s</settings:Set>" \
+                   "</settings:DeviceInformation>" % "".join(
+                       "<settings:%s>%s</settings:%s>" % (k, escape(str(v)), k)
+                       for k, v in device_information.items())
+        head = '<Provision xmlns="Provision:" xmlns:settings="Settings:">'
+        first = self.post("Provision", "%s%s<Policies><Policy><PolicyType>%s</PolicyType>"
+                          "</Policy></Policies></Provision>" % (head, info, policy_type),
+                          policy_key=0)
+        doc = first.wbxml
+        temp = doc.findtext("Policies/Policy/PolicyKey") if doc is not None else None
+        if not temp:
+            return first, None
+        ack = self.post("Provision", "%s<Policies><Policy><PolicyType>%s</PolicyType>"
+                        "<PolicyKey>%s</PolicyKey><Status>%d</Status></Policy></Policies>"
+                        "</Provision>" % (head, policy_type, temp, ack_status),
+                        policy_key=temp)
+        doc = ack.wbxml
+        final = doc.findtext("Policies/Policy/PolicyKey") if doc is not None else None
+        if final and doc.findtext("Status") == "1":
+            self.policy_key = int(final)
+        return first, ack
