@@ -69,13 +69,19 @@ class DosInstance(zxinstance.Instance):
         with open(self.conf_path, "w") as f:
             f.write("\n".join(out) + "\n")
 
-    def served(self):
-        """(pid, status) of every request so far, in order."""
-        try:
-            with open(self.pid_log) as f:
-                return [(int(l.split()[0]), int(l.split()[1])) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
+    def served(self, at_least=0, timeout=5.0):
+        """(pid, status) of every request so far, in order.  httpd writes the access log line
+        after the response has gone, so wait (up to timeout) for at least that many lines."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with open(self.pid_log) as f:
+                    out = [(int(l.split()[0]), int(l.split()[1])) for l in f if l.strip()]
+            except FileNotFoundError:
+                out = []
+            if len(out) >= at_least or time.time() > deadline:
+                return out
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +172,7 @@ def test_jail_across_two_children_notification_and_reset(dos):
         for i in range(MAX_REQUESTS):
             r = (a if i % 2 == 0 else b).post("FolderSync", FOLDERSYNC0)
             assert r.status == 200, (i, r)
-        served = dos.served()[first_log:]
+        served = dos.served(first_log + MAX_REQUESTS)[first_log:]
         assert [s for _, s in served] == [200] * MAX_REQUESTS
         pids = [p for p, _ in served]
         assert len(set(pids)) == 2, pids                       # two children served them
@@ -185,7 +191,8 @@ def test_jail_across_two_children_notification_and_reset(dos):
         r = b.request("OPTIONS", "%s?User=%s&DeviceId=%s&DeviceType=TestPhone"
                       % (b.path, dos.account, dev), headers=b._common_headers())
         assert r.status == 503 and "Retry-After" in r.headers
-        assert [s for _, s in dos.served()[first_log:]][-3:] == [503, 503, 503]
+        assert [s for _, s in dos.served(first_log + MAX_REQUESTS + 3)[first_log:]][-3:] == \
+            [503, 503, 503]
 
         # one server notification and one mail to both admins for this jailing
         ns = [n for n in notifications(dos) if n["device_id"] == dev]
@@ -223,7 +230,12 @@ def test_jail_across_two_children_notification_and_reset(dos):
         r = wait_until_free(a)
         assert r.status == 200
         assert b.post("FolderSync", FOLDERSYNC0).status == 200
-        free = [(p, s) for p, s in dos.served()[mark:] if s == 200]
+        deadline = time.time() + 5
+        while True:     # (the access log line follows the response)
+            free = [(p, s) for p, s in dos.served()[mark:] if s == 200]
+            if len(free) >= 2 or time.time() > deadline:
+                break
+            time.sleep(0.05)
         assert len({p for p, _ in free}) == 2, free   # both children let it through
         for i in range(MAX_REQUESTS - 2):             # counting restarted at the reset
             assert (a if i % 2 == 0 else b).post("FolderSync", FOLDERSYNC0).status == 200, i
