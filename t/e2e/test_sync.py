@@ -476,9 +476,8 @@ def test_body_preferences(instance, account, devs, version):
     assert data.findtext("DateReceived").endswith("Z")
 
 
+@pytest.mark.parametrize("version", ["14.1", "16.1"])   # BodyPartPreference is 14.1+
 def test_body_part_preference_other_than_html_is_refused(instance, account, devs, version):
-    if version < "14.1":
-        pytest.skip("BodyPartPreference is 14.1+")
     d = devs()
     opts = ('<Options><BodyPartPreference xmlns="AirSyncBase:"><Type>1</Type>'
             '</BodyPartPreference></Options>')
