@@ -305,6 +305,27 @@ static int read_body(request_rec *r, apr_size_t max, const unsigned char **body,
     return OK;
 }
 
+/* Write a library response: status, headers, body. */
+static int write_response(request_rec *r, const zx_response *resp)
+{
+    r->status = resp->status;
+    /* [MS-ASHTTP] 2.2.2.1.1: httpd has no reason phrase for Microsoft's 449 (it would send 500) */
+    if (resp->status == 449)
+        r->status_line = "449 Retry after sending a PROVISION command";
+    apr_table_overlap(r->headers_out, resp->headers, APR_OVERLAP_TABLES_SET);
+    apr_table_setn(r->headers_out, "Cache-Control", "private");
+    if (resp->content_type && resp->body_len) {
+        ap_set_content_type(r, resp->content_type);
+        ap_set_content_length(r, (apr_off_t)resp->body_len);
+        if (!r->header_only)
+            ap_rwrite(resp->body, (int)resp->body_len, r);
+    }
+    else {
+        ap_set_content_length(r, 0);
+    }
+    return OK;
+}
+
 static const char *const passed_headers[] = {
     "MS-ASProtocolVersion", "X-MS-PolicyKey", "User-Agent", "Content-Type",
     "Authorization", "MS-ASAcceptMultiPart", NULL
@@ -362,22 +383,7 @@ static int zxm_handler(request_rec *r)
 
     zx_handle(srv, &req, &resp);
 
-    r->status = resp.status;
-    /* [MS-ASHTTP] 2.2.2.1.1: httpd has no reason phrase for Microsoft's 449 (it would send 500) */
-    if (resp.status == 449)
-        r->status_line = "449 Retry after sending a PROVISION command";
-    apr_table_overlap(r->headers_out, resp.headers, APR_OVERLAP_TABLES_SET);
-    apr_table_setn(r->headers_out, "Cache-Control", "private");
-    if (resp.content_type && resp.body_len) {
-        ap_set_content_type(r, resp.content_type);
-        ap_set_content_length(r, (apr_off_t)resp.body_len);
-        if (!r->header_only)
-            ap_rwrite(resp.body, (int)resp.body_len, r);
-    }
-    else {
-        ap_set_content_length(r, 0);
-    }
-    return OK;
+    return write_response(r, &resp);
 }
 
 /* Autodiscover (libzxsync/autodiscover): the XML form (POST) and the v2 JSON form (GET). */
@@ -422,19 +428,7 @@ static int zxm_autodiscover_handler(request_rec *r)
 
     zx_autodiscover(&c->server, &req, kind, &ctx, &resp);
 
-    r->status = resp.status;
-    apr_table_overlap(r->headers_out, resp.headers, APR_OVERLAP_TABLES_SET);
-    apr_table_setn(r->headers_out, "Cache-Control", "private");
-    if (resp.content_type && resp.body_len) {
-        ap_set_content_type(r, resp.content_type);
-        ap_set_content_length(r, (apr_off_t)resp.body_len);
-        if (!r->header_only)
-            ap_rwrite(resp.body, (int)resp.body_len, r);
-    }
-    else {
-        ap_set_content_length(r, 0);
-    }
-    return OK;
+    return write_response(r, &resp);
 }
 
 static void zxm_register_hooks(apr_pool_t *p)
