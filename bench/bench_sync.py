@@ -8,6 +8,10 @@
     keep-alive, loopback), each connection repeating a request whose answer is "no change".
 
   bench/bench_sync.py [--messages 10000] [--window 100] [--seconds 10] [--skip-load]
+                      [--keep DIR] [--statements]
+
+(b) also prints the server CPU per request; --statements instead prints the statements
+PostgreSQL executes for one warm no-change Sync and FolderSync (the database round trips).
 
 Prints figures; not part of the test suite.  Needs wrk for (b).
 """
@@ -182,16 +186,65 @@ def wrk_run(inst, devices, which, conns, seconds, protocol="14.1"):
         f.write("local i = 0\n")
         f.write("request = function()\n  i = i % #reqs + 1\n  return reqs[i]\nend\n")
     threads = min(2, conns)
+    pids = server_pids(inst)
+    cpu0 = cpu_seconds(pids)
     p = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency",
                         "-s", script, "http://127.0.0.1:%d" % inst.port],
                        capture_output=True, text=True, check=True)
     if p.stderr.strip():
         sys.exit("wrk: %s" % p.stderr.strip())
+    cpu = cpu_seconds(pids) - cpu0
     out = p.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+(\S+)", out).group(1)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, p99, int(bad.group(1)) if bad else 0
+    nreq = int(re.search(r"(\d+) requests in", out).group(1))
+    # server (httpd + PostgreSQL) CPU per request: less sensitive than req/s to what else
+    # runs on the machine
+    return rps, p99, int(bad.group(1)) if bad else 0, 1000.0 * cpu / max(nreq, 1)
+
+
+def statements(inst, devices, which, protocol="14.1"):
+    """The statements PostgreSQL executes for one warm no-change request (its log with
+    log_min_duration_statement = 0): a request's database round trips."""
+    import http.client
+    q, fs, sy = devices[0]
+    cmd, body = ("FolderSync", fs) if which == "FolderSync" else ("Sync", sy)
+    headers = {"Authorization": "Basic " + base64.b64encode(("%s:%s" % (ACCOUNT, PASSWORD)).encode()).decode(),
+               "MS-ASProtocolVersion": protocol, "Content-Type": "application/vnd.ms-sync.wbxml",
+               "User-Agent": "wrk"}
+    inst._psql(zxinstance.DB_NAME, "ALTER SYSTEM SET log_min_duration_statement = 0")
+    inst._psql(zxinstance.DB_NAME, "SELECT pg_reload_conf()")
+    time.sleep(0.3)
+
+    def logged(mark):
+        time.sleep(0.2)
+        with open(inst.pg_log, errors="replace") as f:
+            f.seek(mark)
+            lines = f.read().splitlines()
+        out = []
+        for l in lines:
+            m = re.search(r"(?:execute [^:]*|statement): (.*)$", l)
+            if m and "ALTER SYSTEM" not in l and "pg_reload_conf" not in l:
+                out.append(re.sub(r"\s+", " ", m.group(1)))
+        return out
+
+    best = None
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", inst.port)
+        for i in range(6):
+            # the fewest of the warm requests: the others also refresh a 2-second cache
+            mark = os.path.getsize(inst.pg_log)
+            conn.request("POST", q % cmd, body=bytes(body), headers=headers)
+            r = conn.getresponse()
+            r.read()
+            out = logged(mark)
+            if i >= 2 and (best is None or len(out) < len(best)):
+                best = out
+    finally:
+        inst._psql(zxinstance.DB_NAME, "ALTER SYSTEM RESET log_min_duration_statement")
+        inst._psql(zxinstance.DB_NAME, "SELECT pg_reload_conf()")
+    return r.status, best
 
 
 def main():
@@ -201,6 +254,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--keep", help="state directory to use and keep")
+    ap.add_argument("--statements", action="store_true",
+                    help="print the statements of one no-change Sync and FolderSync, then stop")
     a = ap.parse_args()
     d = a.keep or tempfile.mkdtemp(prefix="zxbench-sync-")
     inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn")
@@ -237,15 +292,23 @@ def main():
                 subprocess.run([inst.zxsuite, "mailbox", "deliver", ACCOUNT, "Quiet"], input=msg,
                                text=True, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, ZXMOBILE_DB=inst.conninfo))
         devices = prepare_devices(inst, 16)
+        if a.statements:
+            for which in ("Sync", "FolderSync"):
+                status, stmts = statements(inst, devices, which)
+                print("no-change %s (HTTP %d): %d statements" % (which, status, len(stmts)))
+                for st in stmts:
+                    print("    " + st[:110])
+            return
         print("(b) no-change requests/s (wrk, keep-alive, loopback, 16 devices, %d s each; the load"
               " client shares the 2 cores):" % a.seconds)
         for which in ("Sync", "FolderSync"):
             for conns in (1, 16, 64):
                 wrk_run(inst, devices, which, conns, 2)          # warm-up
-                rps, p99, bad = wrk_run(inst, devices, which, conns, a.seconds)
+                rps, p99, bad, cpu_ms = wrk_run(inst, devices, which, conns, a.seconds)
                 if bad:
                     sys.exit("%d answers were not 2xx: the figures would be wrong" % bad)
-                print("    %-10s c=%-3d %8.0f req/s   p99 %-8s non-2xx %d" % (which, conns, rps, p99, bad))
+                print("    %-10s c=%-3d %8.0f req/s   p99 %-8s non-2xx %d   server CPU %.3f ms/req"
+                      % (which, conns, rps, p99, bad, cpu_ms))
     finally:
         if not a.keep:
             inst.down()

@@ -356,35 +356,20 @@ typedef struct {
     long long since_last;       /* ms since the last notification, -1 never */
 } gate_ctx;
 
+/* ZX_ABQ_CTX_COLS (abq.h) on their own: $1 DeviceId, $2 account, $3 COS, $4 device row,
+ * $5 domain. */
 static const char *const CTX_SQL =
-    "SELECT (SELECT bool_and(running) FROM services WHERE name IN ('module', 'abq')), "
-    "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "
-    "     AND name = 'abq_enabled_at_startup'), "
-    "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "
-    "     AND name = 'abqmode'), "
-    "  COALESCE((SELECT value FROM config_values WHERE level = 'account' AND target = $2 "
-    "              AND name = 'abqmode'), "
-    "           (SELECT value FROM config_values WHERE level = 'cos' AND name = 'abqmode' "
-    "              AND target = COALESCE($3, (SELECT id::text FROM cos WHERE name = 'default')))), "
-    "  (SELECT status FROM abq_devices WHERE lower(device_id) = lower($1) "
-    "     AND account_id = $2::bigint), "
-    "  (SELECT status FROM abq_devices WHERE lower(device_id) = lower($1) "
-    "     AND account_id IS NULL), "
-    "  (SELECT abq_status FROM devices WHERE id = $4::bigint), "
-    "  (SELECT string_agg(r.status || ' ' || r.regex, E'\\n' "
-    "                     ORDER BY r.ord, r.domain_id IS NULL, r.regex) "
-    "     FROM abq_rules r WHERE r.domain_id IS NULL OR r.domain_id = $5::bigint), "
-    "  s.imported_at IS NULL, "
-    "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "
-    "     AND name = 'abqnotificationsinterval'), "
-    "  EXISTS (SELECT 1 FROM devices WHERE abq_status = 'Q' AND NOT abq_notified), "
-    "  floor(extract(epoch FROM now() - s.last_notification) * 1000)::bigint "
-    "FROM abq_state s WHERE s.id = 1";
+    "SELECT " ZX_ABQ_CTX_COLS("$1", "$2", "$2::bigint", "$3",
+                              "(SELECT abq_status FROM devices WHERE id = $4::bigint)",
+                              "$5::bigint")
+    " FROM abq_state s WHERE s.id = 1";
 
 static const char *col(const PGresult *r, int c)
 {
     return PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c);
 }
+
+static void parse_ctx(apr_pool_t *p, const PGresult *res, int c0, gate_ctx *g);
 
 static int load_ctx(apr_pool_t *p, zx_db *db, const zx_request *req, gate_ctx *g,
                     const char **err)
@@ -399,18 +384,26 @@ static int load_ctx(apr_pool_t *p, zx_db *db, const zx_request *req, gate_ctx *g
         *err = "the abq_state row is missing (zxsuite db migrate)";
         return -1;
     }
-    const char *startup = col(res, 1), *gmode = col(res, 2), *mode = col(res, 3);
-    int svc = col(res, 0) && col(res, 0)[0] == 't';
+    parse_ctx(p, res, 0, g);
+    PQclear(res);
+    return 0;
+}
+
+/* The ZX_ABQ_CTX_COLS of row 0 from column c0 on. */
+static void parse_ctx(apr_pool_t *p, const PGresult *res, int c0, gate_ctx *g)
+{
+    const char *startup = col(res, c0 + 1), *gmode = col(res, c0 + 2), *mode = col(res, c0 + 3);
+    int svc = col(res, c0 + 0) && col(res, c0 + 0)[0] == 't';
     int startup_on = !startup || strcasecmp(startup, "TRUE") == 0;
     zx_abq_mode global = zx_abq_mode_parse(gmode);
     g->running = svc && startup_on && global != ZX_ABQ_DISABLED;
     g->mode = mode ? zx_abq_mode_parse(mode) : global;
-    g->pair = zx_abq_status_parse(col(res, 4));
-    g->device = zx_abq_status_parse(col(res, 5));
-    g->served = col(res, 6) ? col(res, 6)[0] : 'A';
+    g->pair = zx_abq_status_parse(col(res, c0 + 4));
+    g->device = zx_abq_status_parse(col(res, c0 + 5));
+    g->served = col(res, c0 + 6) ? col(res, c0 + 6)[0] : 'A';
     g->rules = apr_array_make(p, 4, sizeof(zx_abq_rule));
-    if (col(res, 7)) {
-        char *last, *text = apr_pstrdup(p, col(res, 7));
+    if (col(res, c0 + 7)) {
+        char *last, *text = apr_pstrdup(p, col(res, c0 + 7));
         for (char *line = apr_strtok(text, "\n", &last); line;
              line = apr_strtok(NULL, "\n", &last)) {
             char *sp = strchr(line, ' ');
@@ -424,12 +417,20 @@ static int load_ctx(apr_pool_t *p, zx_db *db, const zx_request *req, gate_ctx *g
             r->order = g->rules->nelts;
         }
     }
-    g->need_import = col(res, 8) && col(res, 8)[0] == 't';
-    g->interval = col(res, 9) ? atoll(col(res, 9)) : 0;
-    g->pending = col(res, 10) && col(res, 10)[0] == 't';
-    g->since_last = col(res, 11) ? atoll(col(res, 11)) : -1;
-    PQclear(res);
-    return 0;
+    g->need_import = col(res, c0 + 8) && col(res, c0 + 8)[0] == 't';
+    g->interval = col(res, c0 + 9) ? atoll(col(res, c0 + 9)) : 0;
+    g->pending = col(res, c0 + 10) && col(res, c0 + 10)[0] == 't';
+    g->since_last = col(res, c0 + 11) ? atoll(col(res, c0 + 11)) : -1;
+}
+
+void zx_abq_ctx_keep(zx_request *req, const PGresult *res, int c0)
+{
+    req->abq_ctx = NULL;
+    if (PQntuples(res) < 1 || PQgetisnull(res, 0, c0 + ZX_ABQ_CTX_NCOLS))  /* no abq_state */
+        return;
+    gate_ctx *g = apr_palloc(req->pool, sizeof *g);
+    parse_ctx(req->pool, res, c0, g);
+    req->abq_ctx = g;
 }
 
 /* The devices known before the service first ran become Allowed (spec 11.1), once: the node
@@ -534,7 +535,12 @@ int zx_abq_gate(const zx_server *srv, zx_request *req, zx_response *resp)
         return 0;
     zx_db *db = zx_request_db(srv, req, &err);
     gate_ctx g;
-    if (!db || load_ctx(p, db, req, &g, &err) < 0) {
+    /* read along with the device record (zx_abq_ctx_keep), else now */
+    const gate_ctx *kept = req->abq_ctx;
+    req->abq_ctx = NULL;
+    if (kept && db)
+        g = *kept;
+    else if (!db || load_ctx(p, db, req, &g, &err) < 0) {
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(01402) "ABQ: cannot read the device's status: %s",
                                       err ? err : "internal error"));

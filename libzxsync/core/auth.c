@@ -465,6 +465,16 @@ static int record_failure(apr_pool_t *p, zx_db *db, const zx_config_scope *scope
     return started;
 }
 
+/* The account query of zx_auth_check, with extra columns (each starting with ", "). */
+#define ACCOUNT_SQL(extra)                                                                    \
+    "SELECT a.id, a.status, a.auth_version, a.password_hash, a.cos_id, a.domain_id, "        \
+    "       EXISTS (SELECT 1 FROM credentials c WHERE c.account_id = a.id AND c.enabled "    \
+    "                  AND $3 = ANY (c.services)), "                                           \
+    "       COALESCE(f.locked_until > now(), false), f.account_id IS NOT NULL" extra          \
+    "  FROM accounts a JOIN domains d ON d.id = a.domain_id "                                 \
+    "  LEFT JOIN auth_failures f ON f.account_id = a.id "                                     \
+    " WHERE a.local_part = $1 AND d.name = $2"
+
 zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const char *password,
                              const char *service, zx_auth_opts *opts, zx_auth_account *acct,
                              const char **err)
@@ -496,18 +506,24 @@ zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const 
     const char *local, *domain;
     zx_account_name_normalize(p, name, &local, &domain);
 
-    /* One query: the account, whether it has credentials for this service, its throttle. */
-    const char *params[] = {local, domain, service};
-    PGresult *res = zx_db_exec(
-        db,
-        "SELECT a.id, a.status, a.auth_version, a.password_hash, a.cos_id, a.domain_id, "
-        "       EXISTS (SELECT 1 FROM credentials c WHERE c.account_id = a.id AND c.enabled "
-        "                  AND $3 = ANY (c.services)), "
-        "       COALESCE(f.locked_until > now(), false), f.account_id IS NOT NULL "
-        "  FROM accounts a JOIN domains d ON d.id = a.domain_id "
-        "  LEFT JOIN auth_failures f ON f.account_id = a.id "
-        " WHERE a.local_part = $1 AND d.name = $2",
-        3, params, err);
+    /* One query: the account, whether it has credentials for this service, its throttle, and
+     * the configuration values the caller asked for (opts->resolve). */
+    int nresolve = 0;
+    while (opts->resolve && opts->resolve[nresolve] && nresolve < ZX_AUTH_RESOLVE_MAX)
+        nresolve++;
+    const char *params[3 + 2 * ZX_AUTH_RESOLVE_MAX] = {local, domain, service};
+    const char *extra = "";
+    for (int i = 0; i < nresolve; i++) {
+        const char *col = zx_config_resolve_subquery(
+            p, opts->resolve[i], "a.id::text", "a.cos_id::text", "a.domain_id::text",
+            apr_psprintf(p, "$%d", 4 + 2 * i), apr_psprintf(p, "$%d::text", 5 + 2 * i), err);
+        if (!col || zx_config_resolve_params(p, opts->resolve[i], opts->resolve_server,
+                                             params + 3 + 2 * i, err) < 0)
+            return ZX_AUTH_ERROR;
+        extra = apr_pstrcat(p, extra, ", ", col, NULL);
+    }
+    PGresult *res = zx_db_exec(db, apr_psprintf(p, ACCOUNT_SQL("%s"), extra), 3 + 2 * nresolve,
+                               params, err);
     if (!res)
         return ZX_AUTH_ERROR;
     if (PQntuples(res) == 0) {
@@ -525,6 +541,9 @@ zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const 
     int has_service_creds = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
     int throttled = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
     int has_failures = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
+    for (int i = 0; i < nresolve; i++)
+        opts->resolved[i] = PQgetisnull(res, 0, 9 + i) ? zx_config_default(opts->resolve[i])
+                                                       : apr_pstrdup(p, PQgetvalue(res, 0, 9 + i));
     PQclear(res);
     long long account_id_n = atoll(acct->id);
     zx_config_scope scope = {acct->id, acct->cos_id, acct->domain_id, opts->server};

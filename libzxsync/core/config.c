@@ -391,6 +391,63 @@ static const zx_attr_def *need_attr(apr_pool_t *p, const char *name, const char 
     return a;
 }
 
+/* zx_config_resolve's statement: the columns, the name, the account, COS, cos_default
+ * (boolean: use the "default" COS), domain and server targets and global (boolean). */
+#define RESOLVE_FMT                                                                          \
+    "SELECT %s FROM config_values "                                                          \
+    " WHERE name = %s AND ("                                                                 \
+    "       (level = 'account' AND target = %s)"                                             \
+    "    OR (level = 'cos' AND target = COALESCE(%s, CASE WHEN %s THEN "                     \
+    "            (SELECT id::text FROM cos WHERE name = 'default') END))"                    \
+    "    OR (level = 'domain' AND target = %s)"                                              \
+    "    OR (level = 'server' AND target = %s)"                                              \
+    "    OR (level = 'global' AND target = '' AND %s))"                                      \
+    " ORDER BY CASE level WHEN 'account' THEN 1 WHEN 'cos' THEN 2 WHEN 'domain' THEN 3 "     \
+    "                     WHEN 'server' THEN 4 ELSE 5 END"                                   \
+    " LIMIT 1"
+
+const char *zx_config_resolve_subquery(apr_pool_t *p, const char *name, const char *account,
+                                       const char *cos, const char *domain,
+                                       const char *name_param, const char *server_param,
+                                       const char **err)
+{
+    const zx_attr_def *a = need_attr(p, name, err);
+    if (!a)
+        return NULL;
+    unsigned m = a->levels;
+    int has_cos = (m & ZX_LEVEL_COS) != 0;
+    return apr_pstrcat(p, "(",
+                       apr_psprintf(p, RESOLVE_FMT, "value", name_param,
+                                    (m & ZX_LEVEL_ACCOUNT) ? account : "NULL::text",
+                                    has_cos ? cos : "NULL::text",
+                                    has_cos ? apr_pstrcat(p, "(", cos, ") IS NULL", NULL) : "false",
+                                    (m & ZX_LEVEL_DOMAIN) ? domain : "NULL::text",
+                                    server_param, (m & ZX_LEVEL_GLOBAL) ? "true" : "false"),
+                       ")", NULL);
+}
+
+int zx_config_resolve_params(apr_pool_t *p, const char *name, const char *server,
+                             const char *params[2], const char **err)
+{
+    const zx_attr_def *a = need_attr(p, name, err);
+    if (!a)
+        return -1;
+    params[0] = lower(p, a->name);
+    params[1] = (a->levels & ZX_LEVEL_SERVER) && server ? lower(p, server) : NULL;
+    return 0;
+}
+
+const char *zx_config_default(const char *name)
+{
+    const zx_attr_def *a = zx_attr_find(name);
+    return a && a->def ? a->def : "";
+}
+
+int zx_config_is_true(const char *v)
+{
+    return v && (strcasecmp(v, "TRUE") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0);
+}
+
 /* The hot path: one statement, the most specific level wins.  A scope with an account but no
  * COS falls back to the "default" COS, as accounts without a COS are in it. */
 int zx_config_resolve(apr_pool_t *p, zx_db *db, const zx_config_scope *scope, const char *name,
@@ -412,17 +469,8 @@ int zx_config_resolve(apr_pool_t *p, zx_db *db, const zx_config_scope *scope, co
     };
     PGresult *res = zx_db_exec(
         db,
-        "SELECT level, value FROM config_values "
-        " WHERE name = $1 AND ("
-        "       (level = 'account' AND target = $2)"
-        "    OR (level = 'cos' AND target = COALESCE($3, CASE WHEN $7::boolean THEN "
-        "            (SELECT id::text FROM cos WHERE name = 'default') END))"
-        "    OR (level = 'domain' AND target = $4)"
-        "    OR (level = 'server' AND target = $5)"
-        "    OR (level = 'global' AND target = '' AND $6::boolean))"
-        " ORDER BY CASE level WHEN 'account' THEN 1 WHEN 'cos' THEN 2 WHEN 'domain' THEN 3 "
-        "                     WHEN 'server' THEN 4 ELSE 5 END"
-        " LIMIT 1",
+        apr_psprintf(p, RESOLVE_FMT, "level, value", "$1", "$2", "$3", "$7::boolean", "$4", "$5",
+                     "$6::boolean"),
         7, params, err);
     if (!res)
         return -1;
@@ -446,7 +494,7 @@ int zx_config_resolve_bool(apr_pool_t *p, zx_db *db, const zx_config_scope *scop
     const char *v;
     if (zx_config_resolve(p, db, scope, name, &v, NULL, err) < 0)
         return -1;
-    *out = strcasecmp(v, "TRUE") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0;
+    *out = zx_config_is_true(v);
     return 0;
 }
 

@@ -22,6 +22,7 @@
 
 #include <apr_strings.h>
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,21 @@ static int parse_request(sync_ctx *c, const zx_wb_node *root, int cached, const 
         }
     }
     return 0;
+}
+
+/* Is this the request the device record already keeps (its md5, read when the device was
+ * registered: gate/device.c)?  Then there is nothing to write. */
+static int cache_kept(const zx_request *req, const char *data, apr_size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    if (!req->device.sync_cache_md5 ||
+        !EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) || mdlen != 16)
+        return 0;
+    for (unsigned i = 0; i < mdlen; i++)
+        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return strcmp(hex, req->device.sync_cache_md5) == 0;
 }
 
 /* What the cache keeps: the Sync-level settings and, per collection, its id and settings. */
@@ -827,7 +843,8 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
     if (req->doc) {
         apr_size_t len = 0;
         const char *cache = cache_encode(c, &len);
-        if (cache && c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
+        if (cache && !cache_kept(req, cache, len) &&
+            c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
             log_error(c, "cannot keep the request");
     }
 again:

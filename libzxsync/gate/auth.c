@@ -23,18 +23,22 @@ zx_auth_result zx_authenticate_db(const zx_server *srv, zx_request *req, const c
     zx_db *db = zx_request_db(srv, req, err);
     if (!db)
         return ZX_AUTH_ERROR;
-    zx_auth_opts opts = {srv->auth_cache, NULL, srv->server_name, 0};
+    /* The enablement (and the MDM switch the provisioning gate needs) come with the account:
+     * one round trip.  The server level of ZxMobile_DeviceManagementEnabled is the one the
+     * provisioning gate uses (gate/provision.c). */
+    static const char *const resolve[] = {"zimbraFeatureMobileSyncEnabled",
+                                          "ZxMobile_DeviceManagementEnabled", NULL};
+    const char *resolved[2] = {NULL, NULL};
+    zx_auth_opts opts = {srv->auth_cache, NULL, srv->server_name, 0, resolve,
+                         srv->server_name ? srv->server_name : zx_config_server_name(req->pool),
+                         resolved};
     zx_auth_result r = zx_auth_check(req->pool, db, req->auth_user, req->auth_password, "eas",
                                      &opts, &req->account, err);
     if (r != ZX_AUTH_OK)
         return r;
     req->authenticated = 1;
-    zx_config_scope scope = {req->account.id, req->account.cos_id, req->account.domain_id,
-                             srv->server_name};
-    int enabled = 0;
-    if (zx_config_resolve_bool(req->pool, db, &scope, "zimbraFeatureMobileSyncEnabled",
-                               &enabled, err) < 0)
-        return ZX_AUTH_ERROR;
+    int enabled = zx_config_is_true(resolved[0]);
+    req->mdm_off = !zx_config_is_true(resolved[1]);
     return enabled ? ZX_AUTH_OK : ZX_AUTH_NOT_ENABLED;
 }
 

@@ -54,6 +54,10 @@ int zx_gate_provision(const zx_server *srv, zx_request *req, zx_response *resp)
                                 : "remote wipe requested");
     }
 
+    /* MDM off (read with the account, gate/auth.c): no policy applies */
+    if (req->mdm_off)
+        return 0;
+
     const char *err = NULL;
     zx_db *db = zx_request_db(srv, req, &err);
     zx_config_scope scope = request_scope(srv, req);

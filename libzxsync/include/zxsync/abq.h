@@ -144,6 +144,41 @@ struct zx_response;
  * the request goes on. */
 int zx_abq_gate(const struct zx_server *srv, zx_request *req, struct zx_response *resp);
 
+/* What the gate reads, as ZX_ABQ_CTX_NCOLS columns of a statement over "abq_state s" (the row
+ * id = 1): the device registry reads them along with the device record (gate/device.c), so
+ * the gate costs no round trip of its own.  Arguments are SQL expressions: the DeviceId (text),
+ * the account id as text and as bigint, the account's COS id (text, NULL: the default COS),
+ * the device's abq_status and the account's domain id (bigint). */
+#define ZX_ABQ_CTX_COLS(dev, acct_text, acct_bigint, cos, served, domain)                     \
+    "(SELECT bool_and(running) FROM services WHERE name IN ('module', 'abq')), "             \
+    "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "             \
+    "     AND name = 'abq_enabled_at_startup'), "                                            \
+    "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "             \
+    "     AND name = 'abqmode'), "                                                           \
+    "  COALESCE((SELECT value FROM config_values WHERE level = 'account' "                   \
+    "              AND target = " acct_text " AND name = 'abqmode'), "                       \
+    "           (SELECT value FROM config_values WHERE level = 'cos' AND name = 'abqmode' "  \
+    "              AND target = COALESCE(" cos ", "                                          \
+    "                                    (SELECT id::text FROM cos WHERE name = 'default')))), " \
+    "  (SELECT status FROM abq_devices WHERE lower(device_id) = lower(" dev ") "             \
+    "     AND account_id = " acct_bigint "), "                                               \
+    "  (SELECT status FROM abq_devices WHERE lower(device_id) = lower(" dev ") "             \
+    "     AND account_id IS NULL), "                                                         \
+    "  " served ", "                                                                         \
+    "  (SELECT string_agg(r.status || ' ' || r.regex, E'\\n' "                               \
+    "                     ORDER BY r.ord, r.domain_id IS NULL, r.regex) "                    \
+    "     FROM abq_rules r WHERE r.domain_id IS NULL OR r.domain_id = " domain "), "         \
+    "  s.imported_at IS NULL, "                                                              \
+    "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "             \
+    "     AND name = 'abqnotificationsinterval'), "                                          \
+    "  EXISTS (SELECT 1 FROM devices WHERE abq_status = 'Q' AND NOT abq_notified), "         \
+    "  floor(extract(epoch FROM now() - s.last_notification) * 1000)::bigint"
+#define ZX_ABQ_CTX_NCOLS 12
+/* Keep the ZX_ABQ_CTX_COLS of row 0 starting at column c0 for this request's gate; column
+ * c0 + ZX_ABQ_CTX_NCOLS is NULL when there was no abq_state row (the gate then reads and
+ * reports it itself).  zx_device_reload forgets them. */
+void zx_abq_ctx_keep(zx_request *req, const PGresult *res, int c0);
+
 /* The store a request works on: the dummy mailbox when req->abq_held, else the account's
  * (zx_store_open).  FolderSync, Sync and GetItemEstimate open their store with it. */
 zx_store *zx_abq_store(apr_pool_t *p, zx_db *db, const zx_request *req);

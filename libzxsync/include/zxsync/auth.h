@@ -95,7 +95,15 @@ typedef struct {
     const char *default_domain; /* for bare user names; NULL: resolve zimbraDefaultDomainName */
     const char *server;         /* this node, for server-level settings */
     int skipped_hash;           /* out: the cache answered (no password hash computed) */
+    /* Configuration attributes resolved for the account in the same statement as the account
+     * itself (zx_config_resolve's precedence): NULL, or up to ZX_AUTH_RESOLVE_MAX names,
+     * NULL-terminated; resolve_server is the server they are resolved for.  resolved[i]
+     * receives each effective value (the default when unset) once the account is found. */
+    const char *const *resolve;
+    const char *resolve_server;
+    const char **resolved;
 } zx_auth_opts;
+#define ZX_AUTH_RESOLVE_MAX 2
 
 /* Check login/password for service ("eas", "imap", ...): EAS uses the mobile-password rule,
  * other services accept the account password and credentials listing that service.

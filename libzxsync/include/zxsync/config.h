@@ -75,6 +75,24 @@ int zx_config_resolve_bool(apr_pool_t *p, zx_db *db, const zx_config_scope *scop
 int zx_config_resolve_int(apr_pool_t *p, zx_db *db, const zx_config_scope *scope,
                           const char *name, long long *out, const char **err);
 
+/* zx_config_resolve's statement as a scalar subquery ("(SELECT value FROM config_values ...)")
+ * for a statement that resolves an attribute along with other data, such as the account
+ * itself: account, cos and domain are SQL expressions of the ids (as text) in that statement,
+ * name_param and server_param its parameters that take zx_config_resolve_params' values.  The
+ * levels the attribute does not allow are left out of the text, so that a prepared statement
+ * can keep one plan.  No row: the attribute's default (zx_config_default).  NULL (*err) for an
+ * unknown attribute. */
+const char *zx_config_resolve_subquery(apr_pool_t *p, const char *name, const char *account,
+                                       const char *cos, const char *domain,
+                                       const char *name_param, const char *server_param,
+                                       const char **err);
+/* The parameters of that subquery: the lower-case name, and the lower-case server when the
+ * attribute allows the server level (else NULL). */
+int zx_config_resolve_params(apr_pool_t *p, const char *name, const char *server,
+                             const char *params[2], const char **err);
+const char *zx_config_default(const char *name);     /* built-in default, "" if none */
+int zx_config_is_true(const char *v);                /* TRUE, 1, yes (case-insensitive) */
+
 /* Set/unset/get a value at one level.  target names the server, domain, COS or account
  * (ignored for global).  Refuses unknown attributes, levels the attribute does not allow,
  * unknown targets and invalid values, with a clear *err. */

@@ -83,6 +83,8 @@ typedef struct {
     int wipe_account_only;       /* AccountOnlyRemoteWipe (16.1) instead of RemoteWipe */
     int has_policy_key;          /* the device acknowledged a policy (policy_key is valid) */
     uint32_t policy_key;         /* its final policy key */
+    const char *sync_cache_md5;  /* md5 (hex) of the cached Sync request when registered, NULL
+                                    if none: Sync skips rewriting the same request */
 } zx_device_ctl;
 
 typedef struct zx_request {
@@ -139,6 +141,11 @@ typedef struct zx_request {
     int abq_held;                /* ABQ holds the device back (zxsync/abq.h): 0 = no, else
                                     ZX_ABQ_QUARANTINED or ZX_ABQ_BLOCKED; it sees the dummy
                                     mailbox (zx_abq_store) */
+    int mdm_off;                 /* ZxMobile_DeviceManagementEnabled was FALSE when the account
+                                    was read (gate/auth.c): the provisioning gate needs no
+                                    policy; 0 = not known (zx_device_reload clears it) */
+    const void *abq_ctx;         /* what the ABQ gate reads, read along with the device record
+                                    (zx_abq_ctx_keep); NULL: the gate reads it */
 } zx_request;
 
 typedef struct zx_response {
