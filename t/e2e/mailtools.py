@@ -29,6 +29,26 @@ def zx(instance, *args, check=True):
     return instance.zxsuite_run(*args, check=check)
 
 
+def zxj(instance, *args):
+    """A zxsuite command with --json that must succeed: its response."""
+    p = instance.zxsuite_run("--json", *args, check=False)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["ok"] is True
+    return out["response"]
+
+
+def zx_fails(instance, *args):
+    """A zxsuite command that must fail in both output modes: its message (stderr)."""
+    p = instance.zxsuite_run(*args, check=False)
+    assert p.returncode != 0, p.stdout
+    pj = instance.zxsuite_run("--json", *args, check=False)
+    assert pj.returncode != 0
+    out = json.loads(pj.stdout)
+    assert out["ok"] is False and out["error"]
+    return p.stderr
+
+
 def new_account(instance, display_name="Mail Tester"):
     """A fresh account with mobile sync enabled, in a fresh domain; returns its name."""
     dom = "m%s.test" % uuid.uuid4().hex[:10]

@@ -8,34 +8,14 @@ its errors and audit rows.
 MDM needs the global ZxMobile_DeviceManagementEnabled: the `mdm` fixture sets it and restores
 it; everything else is set on this module's own accounts and COS."""
 
-import json
 import uuid
 
 import pytest
 
-from mailtools import account_id, client_for, new_account, sql, zx  # noqa: F401
+from mailtools import account_id, client_for, new_account, sql, zx, zx_fails, zxj  # noqa: F401
 
 POLICY_TYPE = "MS-EAS-Provisioning-WBXML"
 GLOBAL_SWITCH = "ZxMobile_DeviceManagementEnabled"
-
-
-def zxj(instance, *args):
-    p = instance.zxsuite_run("--json", *args, check=False)
-    assert p.returncode == 0, p.stderr
-    out = json.loads(p.stdout)
-    assert out["ok"] is True
-    return out["response"]
-
-
-def zx_fails(instance, *args):
-    """Fails in both output modes; returns the message."""
-    p = instance.zxsuite_run(*args, check=False)
-    assert p.returncode != 0, p.stdout
-    pj = instance.zxsuite_run("--json", *args, check=False)
-    assert pj.returncode != 0
-    out = json.loads(pj.stdout)
-    assert out["ok"] is False and out["error"]
-    return p.stderr
 
 
 @pytest.fixture

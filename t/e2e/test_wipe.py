@@ -6,35 +6,16 @@ which it is served nothing but the directive, a failed wipe, doCancelWipeDevice,
 answered at once, the audit rows, and the CLI's errors.  MDM stays off: a wipe does not need
 it (one test turns it on to show the wipe wins over the policy key)."""
 
-import json
 import threading
 import time
 
 import pytest
 
-from mailtools import account_id, client_for, new_account, sql, zx  # noqa: F401
+from mailtools import account_id, client_for, new_account, sql, zx, zx_fails, zxj  # noqa: F401
 from syncutil import Device
 from syncutil import new_account as new_sync_account
 
 PROV = '<Provision xmlns="Provision:">%s</Provision>'
-
-
-def zxj(instance, *args):
-    p = instance.zxsuite_run("--json", *args, check=False)
-    assert p.returncode == 0, p.stderr
-    out = json.loads(p.stdout)
-    assert out["ok"] is True
-    return out["response"]
-
-
-def zx_fails(instance, *args):
-    p = instance.zxsuite_run(*args, check=False)
-    assert p.returncode != 0, p.stdout
-    pj = instance.zxsuite_run("--json", *args, check=False)
-    assert pj.returncode != 0
-    out = json.loads(pj.stdout)
-    assert out["ok"] is False and out["error"]
-    return p.stderr
 
 
 def probe(c, **kw):
