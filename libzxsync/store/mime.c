@@ -803,6 +803,28 @@ static void walk_related(pctx *c, GMimeMultipart *mp, int depth)
     }
 }
 
+/* An unnamed inline text/plain part after the body (a mailing list footer, a signature added
+ * by a relay) belongs to the text, as mail programs show it: it is appended to the body -
+ * to the HTML one as <pre>, before its </body> when it has one - instead of becoming an
+ * attachment without a name. */
+static void append_trailer(pctx *c, GMimeObject *o)
+{
+    const char *t = text_of(c, o, 0);
+    if (c->m->text_plain)
+        c->m->text_plain = apr_pstrcat(c->p, c->m->text_plain, "\r\n", t, NULL);
+    if (c->m->text_html) {
+        gchar *esc = g_markup_escape_text(t, -1);
+        const char *h = c->m->text_html, *end = NULL;
+        for (const char *q = h; (q = strchr(q, '<')) != NULL; q++)
+            if (strncasecmp(q, "</body", 6) == 0)
+                end = q;
+        size_t head = end ? (size_t)(end - h) : strlen(h);
+        c->m->text_html = apr_pstrcat(c->p, apr_pstrmemdup(c->p, h, head), "<pre>", esc,
+                                      "</pre>", h + head, NULL);
+        g_free(esc);
+    }
+}
+
 static void walk(pctx *c, GMimeObject *o, int depth)
 {
     if (depth >= ZX_MIME_MAX_DEPTH) {
@@ -862,6 +884,11 @@ static void walk(pctx *c, GMimeObject *o, int depth)
                 (!GMIME_IS_MULTIPART(o) && is_type(o, "multipart", "*"));
     if (is_type(o, "multipart", "*"))
         c->malformed = 1;   /* a multipart the parser could not split */
+    if (!attachment && c->body_done && is_type(o, "text", "plain") &&
+        (c->m->text_plain || c->m->text_html)) {
+        append_trailer(c, o);
+        return;
+    }
     if (!attachment && !c->body_done && ((html && (c->accept & ACCEPT_HTML)) ||
                                           (plain && (c->accept & ACCEPT_PLAIN)))) {
         if (html ? !c->m->text_html : !c->m->text_plain) {

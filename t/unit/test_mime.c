@@ -600,17 +600,31 @@ START_TEST(test_multipart_edge_cases)
     ck_assert_int_eq(m->malformed, 1);
     ck_assert_ptr_nonnull(m->text_plain);
     ck_assert_ptr_nonnull(strstr(m->text_plain, "some text"));
-    /* mixed: the first text is the body, later text parts are attachments */
+    /* mixed: the first text is the body; a later unnamed text/plain part (a mailing list
+     * footer) is appended to it, a named one stays an attachment */
     m = parse_str("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\none\n"
                   "--b\nContent-Type: image/gif\nContent-Disposition: inline\n\nGIF89a\n"
-                  "--b\nContent-Type: text/plain\n\nfooter\n--b--\n");
-    ck_assert_str_eq(m->text_plain, "one");
+                  "--b\nContent-Type: text/plain\n\nfooter\n"
+                  "--b\nContent-Type: text/plain; name=notes.txt\n\nnotes\n--b--\n");
+    ck_assert_str_eq(m->text_plain, "one\r\nfooter");
     ck_assert_int_eq(m->attachments->nelts, 2);
     ck_assert_int_eq(att(m, 0)->is_inline, 1);      /* Content-Disposition: inline */
     ck_assert_int_eq(att(m, 0)->part, 1);
     ck_assert_ptr_null(att(m, 0)->name);
     ck_assert_str_eq(att(m, 1)->content_type, "text/plain");
-    ck_assert_int_eq(att(m, 1)->part, 2);
+    ck_assert_str_eq(att(m, 1)->name, "notes.txt");
+    ck_assert_int_eq(att(m, 1)->part, 3);
+    /* after an alternative body the footer goes to both texts, in the HTML one escaped and
+     * before </body> */
+    m = parse_str("Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                  "Content-Type: multipart/alternative; boundary=a\n\n"
+                  "--a\nContent-Type: text/plain\n\nhello\n"
+                  "--a\nContent-Type: text/html\n\n<html><body><p>hello</p></body></html>\n--a--\n"
+                  "--b\nContent-Type: text/plain\n\n-- \nlist <list@example.org>\n--b--\n");
+    ck_assert_str_eq(m->text_plain, "hello\r\n-- \nlist <list@example.org>");
+    ck_assert_str_eq(m->text_html, "<html><body><p>hello</p><pre>-- \nlist &lt;list@example.org&gt;"
+                                   "</pre></body></html>");
+    ck_assert_int_eq(m->attachments->nelts, 0);
     /* a text part sent as an attachment is not the body */
     m = parse_str("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n"
                   "Content-Disposition: attachment; filename=a.txt\n\nfile\n--b\n"
