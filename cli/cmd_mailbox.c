@@ -756,6 +756,9 @@ static int cmd_import(cli *c, int argc, const char **argv, ov **out, const char 
     }
     if (rc < 0)
         return -1;
+    if (im.imported > 0 && t.st->provider->bulk_loaded &&
+        t.st->provider->bulk_loaded(t.st, err) < 0)
+        return -1;
     const char *summary = apr_psprintf(c->pool, "imported %d of %d message%s into %s of %s%s",
                                        im.imported, im.total, im.total == 1 ? "" : "s",
                                        t.folder->name, t.account,

@@ -481,6 +481,7 @@ static const zx_store_provider dummy_provider = {
     d_folder_state_put,
     d_sync_cache_get,
     d_sync_cache_put,
+    NULL,
 };
 
 zx_store *zx_abq_store(apr_pool_t *p, zx_db *db, const zx_request *req)

@@ -291,6 +291,10 @@ typedef struct {
                           const char **err);
     int (*sync_cache_put)(zx_store *st, const char *device, const char *data, apr_size_t len,
                           const char **err);
+    /* after a bulk load (zxsuite mailbox import): bring up to date what the backend plans its
+     * queries with, so the first Sync of the new items already walks them in index order
+     * (pg: ANALYZE); NULL = nothing to do */
+    int (*bulk_loaded)(zx_store *st, const char **err);
 } zx_store_provider;
 
 struct zx_store {
