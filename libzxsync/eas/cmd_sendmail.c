@@ -508,7 +508,84 @@ static void add_to_mixed(GMimeMessage *m, GMimeObject *o, int first)
     g_object_unref(mp);
 }
 
-/* Put the original's text (and, for a forward, its attachments) into the client's message. */
+/* Parts of the original with a Content-ID its HTML refers to ("cid:..."): the inline images
+ * the HTML copied into a reply or forward shows (RFC 2392). */
+static void find_cid_parts(GMimeObject *o, const char *html, apr_array_header_t *out)
+{
+    if (GMIME_IS_MULTIPART(o)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(o);
+        for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+            find_cid_parts(g_mime_multipart_get_part(mp, i), html, out);
+        return;
+    }
+    const char *id = GMIME_IS_PART(o) && !GMIME_IS_TEXT_PART(o) ? g_mime_object_get_content_id(o)
+                                                                 : NULL;
+    if (!id || !*id)
+        return;
+    size_t n = strlen(id);
+    for (const char *h = find_ci(html, "cid:"); h; h = find_ci(h + 4, "cid:"))
+        if (strncasecmp(h + 4, id, n) == 0 && !(apr_isalnum(h[4 + n]) ||
+                                                 strchr("@.-_$%", h[4 + n]))) {
+            APR_ARRAY_PUSH(out, GMimeObject *) = o;
+            return;
+        }
+}
+
+/* The multipart that holds part (NULL when part is the top or not found); *index its place. */
+static GMimeMultipart *parent_of(GMimeObject *top, GMimeObject *part, int *index)
+{
+    if (!GMIME_IS_MULTIPART(top))
+        return NULL;
+    GMimeMultipart *mp = GMIME_MULTIPART(top);
+    for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+        GMimeObject *c = g_mime_multipart_get_part(mp, i);
+        if (c == part) {
+            *index = i;
+            return mp;
+        }
+        GMimeMultipart *in = parent_of(c, part, index);
+        if (in)
+            return in;
+    }
+    return NULL;
+}
+
+/* Give the HTML part the images it refers to: into its multipart/related, made when it has
+ * none (RFC 2387, type text/html). */
+static void relate_images(GMimeMessage *m, GMimeTextPart *html, apr_array_header_t *images)
+{
+    if (images->nelts == 0)
+        return;
+    GMimeObject *top = g_mime_message_get_mime_part(m);
+    int index = 0;
+    GMimeMultipart *parent = parent_of(top, GMIME_OBJECT(html), &index);
+    GMimeMultipart *related;
+    if (parent && g_mime_content_type_is_type(g_mime_object_get_content_type(GMIME_OBJECT(parent)),
+                                              "multipart", "related")) {
+        related = parent;
+    }
+    else {
+        related = g_mime_multipart_new_with_subtype("related");
+        g_mime_object_set_content_type_parameter(GMIME_OBJECT(related), "type", "text/html");
+        g_object_ref(html);
+        if (parent) {
+            GMimeObject *old = g_mime_multipart_replace(parent, index, GMIME_OBJECT(related));
+            if (old)
+                g_object_unref(old);
+        }
+        else
+            g_mime_message_set_mime_part(m, GMIME_OBJECT(related));
+        g_mime_multipart_add(related, GMIME_OBJECT(html));
+        g_object_unref(html);
+        g_object_unref(related);        /* the message (or parent) holds it */
+    }
+    for (int i = 0; i < images->nelts; i++)
+        g_mime_multipart_add(related, APR_ARRAY_IDX(images, i, GMimeObject *));
+}
+
+/* Put the original's text (and, for a forward, its attachments) into the client's message;
+ * when the original's HTML goes into the message's HTML body, so do the inline images it
+ * shows. */
 static void merge_original(apr_pool_t *p, GMimeMessage *m, const char *orig, apr_size_t orig_len,
                            const zx_mime_message *om, int forward)
 {
@@ -530,12 +607,21 @@ static void merge_original(apr_pool_t *p, GMimeMessage *m, const char *orig, apr
             add_to_mixed(m, GMIME_OBJECT(tp), 1);
         g_object_unref(tp);
     }
+    int with_images = html && om->text_html && find_ci(om->text_html, "cid:");
+    if (!forward && !with_images)
+        return;
+    GMimeMessage *om_g = gm_parse(p, orig, orig_len);
+    GMimeObject *otop = om_g ? g_mime_message_get_mime_part(om_g) : NULL;
+    if (!otop)
+        return;
+    if (with_images) {
+        apr_array_header_t *images = apr_array_make(p, 4, sizeof(GMimeObject *));
+        find_cid_parts(otop, om->text_html, images);
+        relate_images(m, html, images);
+    }
     if (forward) {
-        GMimeMessage *om_g = gm_parse(p, orig, orig_len);
-        GMimeObject *otop = om_g ? g_mime_message_get_mime_part(om_g) : NULL;
         apr_array_header_t *atts = apr_array_make(p, 4, sizeof(GMimeObject *));
-        if (otop)
-            find_attachments(otop, atts);
+        find_attachments(otop, atts);
         for (int i = 0; i < atts->nelts; i++)
             add_to_mixed(m, APR_ARRAY_IDX(atts, i, GMimeObject *), 0);
     }

@@ -274,6 +274,50 @@ def test_smartforward(instance, account, sendmail, version):
     assert items(instance, account, SENT, subject=subject) == []     # not asked to save
 
 
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
+                         "hKmMIQAAAABJRU5ErkJggg==")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("cmd", ["SmartForward", "SmartReply"])
+def test_inline_images_of_the_original_go_with_its_html(instance, account, sendmail, version, cmd):
+    """The original's HTML shows an image by cid: (multipart/related); the HTML copied into the
+    reply or forward shows it too: the image goes into the new message's multipart/related
+    with its Content-ID (RFC 2387, RFC 2392)."""
+    osubj = "Pictured " + uuid.uuid4().hex[:8]
+    raw = ("From: Olga Orig <olga@example.com>\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/related; boundary=\"rel\"; type=\"text/html\"\r\n\r\n"
+           "--rel\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+           "<html><body><p>Our logo:</p><img src=\"cid:logo.png@olga\"></body></html>\r\n"
+           "--rel\r\nContent-Type: image/png\r\nContent-ID: <logo.png@olga>\r\n"
+           "Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+           "--rel\r\nContent-Type: image/png\r\nContent-ID: <unused@olga>\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--rel--\r\n"
+           % (account, osubj, b64(PIXEL), b64(PIXEL)))
+    deliver(instance, account, raw.encode())
+    orig = items(instance, account, INBOX, subject=osubj)[0]
+    c = client_for(instance, account, version)
+    subject = "%s: %s" % ("FW" if cmd == "SmartForward" else "RE", osubj)
+    mime = ("From: %s\r\nTo: fred@example.org\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n"
+            "--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLook at this.\r\n"
+            "--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            "<html><body><p>Look at this.</p></body></html>\r\n--alt--\r\n"
+            % (account, subject)).encode()
+    assert_ok(compose(c, cmd, mime, source={"ItemId": orig["id"]}))
+    msg = parse(sendmail.sent()[0]["stdin"])
+    html = msg.get_body(preferencelist=("html",))
+    assert "Look at this." in html.get_content() and 'src="cid:logo.png@olga"' in html.get_content()
+    related = [p for p in msg.walk() if p.get_content_type() == "multipart/related"]
+    assert len(related) == 1
+    inner = list(related[0].iter_parts())
+    assert inner[0].get_content_type() == "text/html"
+    images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert [p["Content-ID"] for p in images] == ["<logo.png@olga>"]     # only the one shown
+    assert images[0] in inner and images[0].get_content() == PIXEL
+    assert "Look at this." in text_of(msg)
+
+
 @pytest.mark.parametrize("cmd", ["SmartForward", "SmartReply"])
 def test_replace_mime(instance, account, sendmail, cmd):
     orig, osubj = original(instance, account, with_attachment=True)
