@@ -116,3 +116,22 @@ def client_factory(instance):
 @pytest.fixture
 def client(client_factory):
     return client_factory()
+
+
+@pytest.fixture
+def device_factory(instance):
+    """make(account, version="14.1", foldersync=True, **kw): a syncutil.Device of the account
+    (its FolderSync done), closed after the test."""
+    from syncutil import Device
+    made = []
+
+    def make(account, version="14.1", foldersync=True, **kw):
+        d = Device(instance, account, protocol=version, **kw)
+        if foldersync:
+            d.foldersync()
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.close()

@@ -25,19 +25,9 @@ def account(instance):
 
 
 @pytest.fixture
-def devices(instance, account):
-    made = []
-
-    def make(version="14.1", foldersync=True, **kw):
-        d = Device(instance, account, protocol=version, **kw)
-        if foldersync:
-            d.foldersync()
-        made.append(d)
-        return d
-
-    yield make
-    for d in made:
-        d.close()
+def devices(device_factory, account):
+    return lambda version="14.1", foldersync=True, **kw: device_factory(account, version,
+                                                                         foldersync, **kw)
 
 
 def zxj(instance, *args):

@@ -22,18 +22,8 @@ def version(request):
 
 
 @pytest.fixture
-def devs(instance, account, version):
-    made = []
-
-    def make(**kw):
-        d = Device(instance, account, protocol=version, **kw)
-        d.foldersync()
-        made.append(d)
-        return d
-
-    yield make
-    for d in made:
-        d.close()
+def devs(device_factory, account, version):
+    return lambda **kw: device_factory(account, version, **kw)
 
 
 def read_change(sid, read=1):
