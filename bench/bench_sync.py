@@ -8,7 +8,7 @@
     keep-alive, loopback), each connection repeating a request whose answer is "no change".
 
   bench/bench_sync.py [--messages 10000] [--window 100] [--seconds 10] [--skip-load]
-                      [--keep DIR] [--statements]
+                      [--keep DIR] [--statements] [--explain] [--answer-cache on|off]
 
 (b) also prints the server CPU per request; --statements instead prints the statements
 PostgreSQL executes for one warm no-change Sync and FolderSync (the database round trips).
@@ -187,13 +187,15 @@ def wrk_run(inst, devices, which, conns, seconds, protocol="14.1"):
         f.write("request = function()\n  i = i % #reqs + 1\n  return reqs[i]\nend\n")
     threads = min(2, conns)
     pids = server_pids(inst)
-    cpu0 = cpu_seconds(pids)
+    pg = [x for x in pids if "postgres" in open("/proc/%d/cmdline" % x).read()]
+    cpu0, pg0 = cpu_seconds(pids), cpu_seconds(pg)
     p = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency",
                         "-s", script, "http://127.0.0.1:%d" % inst.port],
                        capture_output=True, text=True, check=True)
     if p.stderr.strip():
         sys.exit("wrk: %s" % p.stderr.strip())
     cpu = cpu_seconds(pids) - cpu0
+    pgcpu = cpu_seconds(pg) - pg0
     out = p.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+(\S+)", out).group(1)
@@ -201,7 +203,8 @@ def wrk_run(inst, devices, which, conns, seconds, protocol="14.1"):
     nreq = int(re.search(r"(\d+) requests in", out).group(1))
     # server (httpd + PostgreSQL) CPU per request: less sensitive than req/s to what else
     # runs on the machine
-    return rps, p99, int(bad.group(1)) if bad else 0, 1000.0 * cpu / max(nreq, 1)
+    return (rps, p99, int(bad.group(1)) if bad else 0, 1000.0 * cpu / max(nreq, 1),
+            1000.0 * pgcpu / max(nreq, 1))
 
 
 def statements(inst, devices, which, protocol="14.1"):
@@ -247,6 +250,80 @@ def statements(inst, devices, which, protocol="14.1"):
     return r.status, best
 
 
+def explain(inst, window):
+    """The plans of the statements of Sync round trips (auto_explain with ANALYZE: actual rows
+    per plan node): an initial window of `window` items, an incremental Sync after one delivery,
+    and a no-change Sync computed without the answer cache.  Shows that a round trip touches a
+    bounded number of rows per returned item: index range scans with LIMIT, no scan of the
+    folder."""
+    settings = {"session_preload_libraries": "'auto_explain'",
+                "auto_explain.log_min_duration": "0", "auto_explain.log_analyze": "on",
+                "auto_explain.log_timing": "off", "auto_explain.log_nested_statements": "on"}
+    for k, v in settings.items():
+        inst._psql(zxinstance.DB_NAME, "ALTER SYSTEM SET %s = %s" % (k, v))
+        # the auto_explain.* names exist once a new session has loaded the library
+        inst._psql(zxinstance.DB_NAME, "SELECT pg_reload_conf()")
+    inst.reload()               # new httpd children, new connections: auto_explain loaded
+
+    def plans(label, fn):
+        time.sleep(0.3)
+        mark = os.path.getsize(inst.pg_log)
+        out = fn()
+        time.sleep(0.5)
+        with open(inst.pg_log, errors="replace") as f:
+            f.seek(mark)
+            text = f.read()
+        print("%s: %s" % (label, out))
+        for block in text.split("LOG:  duration:")[1:]:
+            lines = block.splitlines()
+            q = next((l for l in lines if "Query Text:" in l), "")
+            q = re.sub(r"\s+", " ", q.split("Query Text:", 1)[-1]).strip()
+            if not q or q.startswith(("ALTER", "SELECT pg_reload_conf", "LISTEN", "SET ")):
+                continue
+            nodes = [l.rstrip() for l in lines[1:] if "(actual rows=" in l or "(never executed)" in l]
+            scans = [re.sub(r"\s+", " ", l).strip() for l in nodes
+                     if re.search(r"Scan|Limit|Insert|Update|Delete|Sort|Aggregate", l)]
+            print("  %s" % q[:150])
+            for l in scans[:14]:
+                print("      %s" % l[:150])
+        print()
+
+    c = EASClient(inst.url, ACCOUNT, PASSWORD, "explaindev", "Bench", protocol="14.1")
+    r = c.post("FolderSync", '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>')
+    inbox = [a.findtext("ServerId") for a in r.wbxml.findall("Changes/Add") if a.findtext("Type") == "2"][0]
+    body = ('<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>%s</SyncKey>'
+            '<CollectionId>%s</CollectionId>%s</Collection></Collections></Sync>')
+    opts = ('<WindowSize>%d</WindowSize><Options><FilterType>0</FilterType>'
+            '<BodyPreference xmlns="AirSyncBase:"><Type>1</Type><TruncationSize>5120</TruncationSize>'
+            '</BodyPreference></Options>' % window)
+    key = c.post("Sync", body % ("0", inbox, "")).wbxml.findtext("Collections/Collection/SyncKey")
+    state = {"key": key}
+
+    def sync():
+        r = c.post("Sync", body % (state["key"], inbox, opts))
+        if not r.body:
+            return "empty response"
+        coll = r.wbxml.find("Collections/Collection")
+        state["key"] = coll.findtext("SyncKey")
+        return "%d items, MoreAvailable %s" % (len(coll.findall("Commands/Add")),
+                                                coll.find("MoreAvailable") is not None)
+    try:
+        plans("initial window (WindowSize %d)" % window, sync)
+        # to the end of the initial sync, then one new message
+        while "MoreAvailable True" in sync():
+            pass
+        subprocess.run([inst.zxsuite, "mailbox", "deliver", ACCOUNT], check=True,
+                       input="From: a@example.org\nTo: %s\nSubject: new\n\nnew\n" % ACCOUNT,
+                       text=True, stdout=subprocess.DEVNULL,
+                       env=dict(os.environ, ZXMOBILE_DB=inst.conninfo))
+        plans("incremental Sync after one delivery", sync)
+        plans("no-change Sync (first time: computed)", sync)
+    finally:
+        for k in settings:
+            inst._psql(zxinstance.DB_NAME, "ALTER SYSTEM RESET %s" % k)
+        inst._psql(zxinstance.DB_NAME, "SELECT pg_reload_conf()")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=10000)
@@ -256,9 +333,16 @@ def main():
     ap.add_argument("--keep", help="state directory to use and keep")
     ap.add_argument("--statements", action="store_true",
                     help="print the statements of one no-change Sync and FolderSync, then stop")
+    ap.add_argument("--explain", action="store_true",
+                    help="print the plans (EXPLAIN ANALYZE) of the statements of Sync round trips")
+    ap.add_argument("--answer-cache", choices=("on", "off"), default="on",
+                    help="ZxMobileAnswerCache of the bench instance (default on, as deployed)")
     a = ap.parse_args()
     d = a.keep or tempfile.mkdtemp(prefix="zxbench-sync-")
     inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn")
+    os.makedirs(inst.extra_dir, exist_ok=True)
+    with open(os.path.join(inst.extra_dir, "bench-answer-cache.conf"), "w") as f:
+        f.write("ZxMobileAnswerCache %s\n" % ("On" if a.answer_cache == "on" else "Off"))
     inst.up()
     try:
         zx = inst.zxsuite_run
@@ -273,6 +357,9 @@ def main():
                 a.messages, os.path.getsize(mbox) / 1e6, time.time() - t0))
         print("machine: %d cores, %s" % (os.cpu_count(), open("/proc/cpuinfo").read().split(
             "model name")[1].split(":")[1].split("\n")[0].strip()))
+        if a.explain:
+            explain(inst, a.window)
+            return
         items, rounds, wall, cpu, c, inbox, key = initial_sync(inst, a.window)
         print("(a) initial sync, WindowSize %d, 14.1, plain bodies truncated at 5 KB:" % a.window)
         print("    %d items in %d round trips, %.2f s wall, server CPU %.2f s = %.3f ms per item"
@@ -300,15 +387,15 @@ def main():
                     print("    " + st[:110])
             return
         print("(b) no-change requests/s (wrk, keep-alive, loopback, 16 devices, %d s each; the load"
-              " client shares the 2 cores):" % a.seconds)
+              " client shares the 2 cores; ZxMobileAnswerCache %s):" % (a.seconds, a.answer_cache))
         for which in ("Sync", "FolderSync"):
             for conns in (1, 16, 64):
                 wrk_run(inst, devices, which, conns, 2)          # warm-up
-                rps, p99, bad, cpu_ms = wrk_run(inst, devices, which, conns, a.seconds)
+                rps, p99, bad, cpu_ms, pg_ms = wrk_run(inst, devices, which, conns, a.seconds)
                 if bad:
                     sys.exit("%d answers were not 2xx: the figures would be wrong" % bad)
                 print("    %-10s c=%-3d %8.0f req/s   p99 %-8s non-2xx %d   server CPU %.3f ms/req"
-                      % (which, conns, rps, p99, bad, cpu_ms))
+                      " (PostgreSQL %.3f)" % (which, conns, rps, p99, bad, cpu_ms, pg_ms))
     finally:
         if not a.keep:
             inst.down()

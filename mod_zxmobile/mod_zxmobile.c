@@ -13,6 +13,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <zxsync/acctlog.h>
+#include <zxsync/answer.h>
 #include <zxsync/auth.h>
 #include <zxsync/autodiscover.h>
 #include <zxsync/config.h>
@@ -119,13 +120,33 @@ static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 /* ---- waiting requests (Ping): one notification hub per database and child ------------- */
 
 static apr_hash_t *zxm_hubs;     /* conninfo -> zx_notify_hub, in the child */
+static apr_hash_t *zxm_answers;  /* conninfo -> zx_answer_cache, told by that hub */
+
+static void answers_changed(void *baton, const char *account_id)
+{
+    zx_answer_cache_changed(baton, account_id);
+}
+
+static void answers_connected(void *baton, int up)
+{
+    zx_answer_cache_connected(baton, up);
+}
 
 static void zxm_hub_start(apr_pool_t *pchild, server_rec *s, const char *conninfo)
 {
     const char *err = NULL;
-    if (!zxm_hubs)
+    if (!zxm_hubs) {
         zxm_hubs = apr_hash_make(pchild);
+        zxm_answers = apr_hash_make(pchild);
+    }
     zx_notify_hub *hub = zx_notify_hub_create(pchild, conninfo);
+    /* the answer cache lives on the hub's notifications: no hub, no cache */
+    zx_answer_cache *answers = hub ? zx_answer_cache_create(pchild, 0) : NULL;
+    if (answers) {
+        zx_notify_observer o = {answers_changed, answers_connected, answers};
+        zx_notify_hub_observe(hub, &o);
+        apr_hash_set(zxm_answers, conninfo, APR_HASH_KEY_STRING, answers);
+    }
     if (!hub || zx_notify_hub_start(hub, &err) < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      APLOGNO(10910) "cannot start the notification listener (%s): Ping "
@@ -211,6 +232,9 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
         }
         c->server.dbpool = dp;
         c->server.notify = zxm_hub_for(c->db_conninfo);
+        c->server.answers = c->answer_cache != 0 && zxm_answers
+                                ? apr_hash_get(zxm_answers, c->db_conninfo, APR_HASH_KEY_STRING)
+                                : NULL;
         c->server.auth_cache = cache;
         c->server.server_name = server_name;
         c->server.service_gate = gate;
@@ -382,6 +406,8 @@ static int zxm_handler(request_rec *r)
     }
 
     zx_handle(srv, &req, &resp);
+    if (req.answered_from_cache)        /* for the access log: %{zxmobile-answer}n */
+        apr_table_setn(r->notes, "zxmobile-answer", "cache");
 
     return write_response(r, &resp);
 }

@@ -24,6 +24,7 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->versions = 0;
     c->max_body = -1;
     c->db_max_conns = -1;
+    c->answer_cache = -1;
     zx_server_settings_default(&c->server.settings);
     return c;
 }
@@ -40,6 +41,7 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->versions = add->versions ? add->versions : base->versions;
     c->max_body = add->max_body != -1 ? add->max_body : base->max_body;
     c->db_max_conns = add->db_max_conns != -1 ? add->db_max_conns : base->db_max_conns;
+    c->answer_cache = add->answer_cache != -1 ? add->answer_cache : base->answer_cache;
     c->server = add->server;  /* derived: rebuilt by zxm_finalize_srv_conf */
     return c;
 }
@@ -124,6 +126,12 @@ static const char *set_max_body(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_answer_cache(cmd_parms *cmd, void *dc, int flag)
+{
+    zxm_get_srv_conf(cmd->server)->answer_cache = flag;
+    return NULL;
+}
+
 static const char *set_db_max_conns(cmd_parms *cmd, void *dc, const char *arg)
 {
     char *end;
@@ -151,5 +159,8 @@ const command_rec zxm_cmds[] = {
                   "most database connections one httpd child opens (default 16)"),
     AP_INIT_TAKE1("ZxMobileMaxRequestSize", set_max_body, NULL, RSRC_CONF,
                   "largest request body accepted, in bytes (default 33554432)"),
+    AP_INIT_FLAG("ZxMobileAnswerCache", set_answer_cache, NULL, RSRC_CONF,
+                 "Off to compute every no-change Sync and FolderSync answer (default On: "
+                 "answered again from memory until the account changes)"),
     {NULL, {NULL}, NULL, 0, RAW_ARGS, NULL}
 };

@@ -20,6 +20,7 @@ typedef struct {
     zx_vset versions;            /* ZxMobileProtocolVersions; 0 = unset */
     apr_off_t max_body;          /* ZxMobileMaxRequestSize; -1 = unset */
     int db_max_conns;            /* ZxMobileDatabaseMaxConnections; -1 = unset */
+    int answer_cache;            /* ZxMobileAnswerCache; -1 = unset (on) */
     zx_server server;            /* derived */
 } zxm_srv_conf;
 

@@ -173,6 +173,9 @@ void zx_cmd_foldersync(const zx_server *srv, zx_request *req, zx_response *resp)
     for (int i = 0; i < deletes->nelts; i++)
         add_folder(p, changes, ZX_FolderHierarchy_Delete, APR_ARRAY_IDX(deletes, i, zx_folder *));
     zx_respond_wbxml(req, resp, root);
+    /* no change and no new state: the same request gets the same answer until the account
+     * changes (the answer cache, zxsync/answer.h) */
+    req->answer_reusable = out_key == key && key != 0 && !retry && count == 0 && !req->abq_held;
     return;
 
 server_error:

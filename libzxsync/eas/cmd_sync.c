@@ -69,6 +69,7 @@ typedef struct {
     int budget;                 /* changes left under the Sync-level WindowSize, -1 none */
     int client_commands;        /* some collection had client commands */
     int waited;                 /* the hanging Sync waited once already */
+    int wrote;                  /* a state or the cached request was written */
     const char *err;
 } sync_ctx;
 
@@ -539,6 +540,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         ns.cur.pos.aged_received = zx_sync_filter_cutoff(filter, apr_time_now());
         ns.cur.pos.aged_id = "0";
         memset(&ns.prev, 0, sizeof ns.prev);
+        c->wrote = 1;
         int rc = st->provider->sync_state_put(st, c->device, &ns, s->exists ? s->cur.key : 0,
                                               &c->err);
         if (rc < 0) {
@@ -626,6 +628,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
             resp_key = zx_sync_key_str(p, ns.cur.key);
         }
         ns.cur.pos = to;
+        c->wrote = 1;
         int rc = st->provider->sync_state_put(st, c->device, &ns, s->cur.key, &c->err);
         if (rc < 0) {
             log_error(c, "cannot store the state");
@@ -843,9 +846,11 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
     if (req->doc) {
         apr_size_t len = 0;
         const char *cache = cache_encode(c, &len);
-        if (cache && !cache_kept(req, cache, len) &&
-            c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
-            log_error(c, "cannot keep the request");
+        if (cache && !cache_kept(req, cache, len)) {
+            c->wrote = 1;
+            if (c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
+                log_error(c, "cannot keep the request");
+        }
     }
 again:
     c->budget = c->window;
@@ -885,6 +890,10 @@ again:
                 goto again;
         }
         zx_respond_http(req, resp, 200, ZX_LOG_DEBUG, NULL);
+        /* nothing written, nothing waited for: the same request gets the same empty answer
+         * until the account changes (the answer cache, zxsync/answer.h) */
+        req->answer_reusable = !c->wrote && !c->waited && c->wait < 0 && c->heartbeat < 0 &&
+                               !req->abq_held;
         return;
     }
     zx_respond_wbxml(req, resp, root);

@@ -7,6 +7,7 @@
  */
 #include <zxsync/abq.h>
 #include <zxsync/acctlog.h>
+#include <zxsync/answer.h>
 #include <zxsync/device.h>
 #include <zxsync/dos.h>
 #include <zxsync/easfilter.h>
@@ -125,7 +126,22 @@ static zx_stage_result stage_service(const zx_server *srv, zx_request *req, zx_r
  * ([MS-ASHTTP] 2.2.1.1.2.2). */
 static zx_stage_result stage_auth(const zx_server *srv, zx_request *req, zx_response *resp)
 {
-    return zx_authenticate_request(srv, req, resp) ? ZX_DONE : ZX_NEXT;
+    if (zx_authenticate_request(srv, req, resp))
+        return ZX_DONE;
+    /* the account's data (device, states, mailbox) is read from here on */
+    if (srv->answers)
+        zx_answer_note_account(srv->answers, req);
+    return ZX_NEXT;
+}
+
+/* The answer cache (gate/answer.c): a repeated no-change request whose account and device did
+ * not change since gets the same answer again; the stages marked "computed only" in the table
+ * below are skipped for it. */
+static zx_stage_result stage_answer(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    if (srv->answers && zx_answer_candidate(req))
+        zx_answer_lookup(srv->answers, srv, req);
+    return ZX_NEXT;
 }
 
 /* The anti-DoS filter (gate/dos.c, spec 5): a device/account over mobileAntiDosServiceMaxRequests
@@ -374,6 +390,10 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
 /* Commands: one handler per command (later issues fill the table in eas/). */
 static zx_stage_result stage_command(const zx_server *srv, zx_request *req, zx_response *resp)
 {
+    if (req->answered_from_cache) {
+        zx_answer_replay(req, resp);
+        return ZX_DONE;
+    }
     zx_command_handler *handler = zx_command_handler_get(req->cmd);
     if (handler) {
         handler(srv, req, resp);
@@ -451,27 +471,39 @@ static zx_stage_result stage_acctlog(const zx_server *srv, zx_request *req, zx_r
     return ZX_NEXT;
 }
 
-static zx_stage *const pipeline[] = {
-    stage_method,
-    stage_service,
-    stage_auth,
-    stage_dos,
-    stage_easfilter,
-    stage_options,
-    stage_query,
-    stage_device,
-    stage_device_gates,
-    stage_body,
-    stage_acctlog,
-    stage_command,
+/* The stages in order; "always" ones run for an answer from the cache too, the others only
+ * when the answer is computed. */
+enum { COMPUTED_ONLY = 0, ALWAYS = 1 };
+static const struct {
+    zx_stage *run;
+    int always;
+} pipeline[] = {
+    {stage_method, ALWAYS},
+    {stage_service, ALWAYS},
+    {stage_answer, ALWAYS},
+    {stage_auth, COMPUTED_ONLY},
+    {stage_dos, ALWAYS},
+    {stage_easfilter, ALWAYS},
+    {stage_options, ALWAYS},
+    {stage_query, ALWAYS},
+    {stage_device, COMPUTED_ONLY},
+    {stage_device_gates, COMPUTED_ONLY},
+    {stage_body, COMPUTED_ONLY},
+    {stage_acctlog, ALWAYS},
+    {stage_command, ALWAYS},
 };
 
 void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp)
 {
     apr_time_t start = apr_time_now();
-    for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++)
-        if (pipeline[i](srv, req, resp) == ZX_DONE)
+    for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++) {
+        if (req->answered_from_cache && !pipeline[i].always)
+            continue;
+        if (pipeline[i].run(srv, req, resp) == ZX_DONE)
             break;
+    }
+    if (srv->answers && req->answer_fill && !req->answered_from_cache)
+        zx_answer_store(srv->answers, req, resp);
     if (resp->reason)
         zx_log(req->log_ctx, resp->reason_level, "%s (Cmd=%s User=%s DeviceId=%s -> %d)",
                resp->reason, req->cmd_name ? req->cmd_name : "-", req->user ? req->user : "-",

@@ -51,6 +51,7 @@ struct zx_notify_hub {
     zx_notify_stats stats;
     zx_push_settings settings;
     apr_time_t settings_at;     /* 0: never read */
+    zx_notify_observer observer;    /* changed == NULL: none */
 };
 
 /* ---- waking ------------------------------------------------------------------------------ */
@@ -123,6 +124,8 @@ void zx_notify_hub_dispatch(zx_notify_hub *hub, const char *payload)
         device[dlen] = '\0';
         wait_id = strtoll(c2 + 1, NULL, 10);
     }
+    if (hub->observer.changed)
+        hub->observer.changed(hub->observer.baton, account);
     apr_thread_mutex_lock(hub->mu);
     hub->stats.notifications++;
     zx_waiter *first = apr_hash_get(hub->accounts, account, APR_HASH_KEY_STRING);
@@ -132,6 +135,23 @@ void zx_notify_hub_dispatch(zx_notify_hub *hub, const char *payload)
         for (zx_waiter *w = first; w; w = w->next)
             wake(hub, w, ZX_WAKE_CHANGE);
     apr_thread_mutex_unlock(hub->mu);
+}
+
+void zx_notify_hub_dispatch_cache(zx_notify_hub *hub, const char *payload)
+{
+    if (hub->observer.changed)
+        hub->observer.changed(hub->observer.baton, payload && *payload ? payload : NULL);
+}
+
+void zx_notify_hub_observe(zx_notify_hub *hub, const zx_notify_observer *o)
+{
+    hub->observer = *o;
+}
+
+static void tell_connected(zx_notify_hub *hub, int up)
+{
+    if (hub->observer.connected)
+        hub->observer.connected(hub->observer.baton, up);
 }
 
 /* ---- waiters ----------------------------------------------------------------------------- */
@@ -270,7 +290,7 @@ static PGconn *listen_connect(zx_notify_hub *hub)
         PQfinish(conn);
         return NULL;
     }
-    PGresult *res = PQexec(conn, "LISTEN " ZX_NOTIFY_CHANNEL);
+    PGresult *res = PQexec(conn, "LISTEN " ZX_NOTIFY_CHANNEL "; LISTEN " ZX_CACHE_CHANNEL);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok) {
@@ -305,6 +325,7 @@ static void *APR_THREAD_FUNC listener(apr_thread_t *thread, void *data)
             zx_log(NULL, ZX_LOG_NOTICE, ZXLOGNO(01002) "notification listener reconnected: "
                    "every waiting device re-checks");
         /* whatever was notified while nobody listened is re-checked */
+        tell_connected(hub, 1);
         wake_all(hub, ZX_WAKE_RECHECK);
         int stop = 0;
         for (;;) {
@@ -322,13 +343,17 @@ static void *APR_THREAD_FUNC listener(apr_thread_t *thread, void *data)
                 break;
             PGnotify *n;
             while ((n = PQnotifies(conn)) != NULL) {
-                zx_notify_hub_dispatch(hub, n->extra);
+                if (strcmp(n->relname, ZX_CACHE_CHANNEL) == 0)
+                    zx_notify_hub_dispatch_cache(hub, n->extra);
+                else
+                    zx_notify_hub_dispatch(hub, n->extra);
                 PQfreemem(n);
             }
             if (PQstatus(conn) != CONNECTION_OK)
                 break;
         }
         PQfinish(conn);
+        tell_connected(hub, 0);
         apr_thread_mutex_lock(hub->mu);
         hub->stats.connected = 0;
         apr_thread_mutex_unlock(hub->mu);

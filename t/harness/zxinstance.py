@@ -403,7 +403,8 @@ DefaultRuntimeDir "{root}/run"
 Mutex file:{root}/run default
 ErrorLog "{error_log}"
 LogLevel warn zxmobile:{log_level}
-LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" zx
+# the last field: "cache" when the answer came from the answer cache (ZxMobileAnswerCache)
+LogFormat "%h %l %u %t \\"%r\\" %>s %b %D %{{zxmobile-answer}}n" zx
 CustomLog "{access_log}" zx
 
 LoadModule mpm_event_module {modules}/mod_mpm_event.so

@@ -92,7 +92,8 @@ typedef struct zx_request {
     void *log_ctx;               /* host context for zx_log (the request_rec) */
     zx_method method;
 
-    /* query (either form) */
+    /* query (either form); the query, header and body fields below are the request's inputs:
+     * each is part of the answer cache's key (zx_answer_key in gate/answer.c) */
     int base64_query;            /* the query came in the base64 form */
     const char *cmd_name;
     zx_cmd cmd;
@@ -146,6 +147,13 @@ typedef struct zx_request {
                                     policy; 0 = not known (zx_device_reload clears it) */
     const void *abq_ctx;         /* what the ABQ gate reads, read along with the device record
                                     (zx_abq_ctx_keep); NULL: the gate reads it */
+
+    /* the answer cache (zxsync/answer.h) */
+    struct zx_answer_fill *answer_fill;  /* a miss that may be kept: its key and generations */
+    int answer_reusable;         /* set by a handler: this answer changed nothing and depends
+                                    only on the request and the account's data (no wait, no
+                                    write, no clock) - it may be given again */
+    int answered_from_cache;     /* the answer came from the cache */
 } zx_request;
 
 typedef struct zx_response {

@@ -11,6 +11,10 @@
 #include <zxsync/db.h>
 
 #define ZX_NOTIFY_CHANNEL "zx_mailbox"
+/* Changes that wake no waiter but outdate what a process keeps (the answer cache,
+ * zxsync/answer.h): sent by the triggers of sql/014_answer_cache.sql, payload an account id,
+ * or "" for "anything" (the directory, the configuration). */
+#define ZX_CACHE_CHANNEL "zx_cache"
 
 /* NOTIFY the waiters of one account (account_id: accounts.id, decimal).  Returns 0, or -1 and
  * *err. */
@@ -68,6 +72,20 @@ void zx_waiter_remove(zx_waiter *w);
 
 /* Wake the waiters of an account as a notification would (used by the listener and tests). */
 void zx_notify_hub_dispatch(zx_notify_hub *hub, const char *payload);
+/* A ZX_CACHE_CHANNEL notification: told to the observer only. */
+void zx_notify_hub_dispatch_cache(zx_notify_hub *hub, const char *payload);
+
+/* Whoever keeps data that a change outdates (the answer cache) is told of every notification
+ * of either channel - changed(baton, account id), or changed(baton, NULL) for "anything" - and
+ * of the listener's connection: connected(baton, 1) once it listens (notifications sent before
+ * were lost), connected(baton, 0) when it lost the connection or stops.  Set before
+ * zx_notify_hub_start. */
+typedef struct {
+    void (*changed)(void *baton, const char *account_id);
+    void (*connected)(void *baton, int up);
+    void *baton;
+} zx_notify_observer;
+void zx_notify_hub_observe(zx_notify_hub *hub, const zx_notify_observer *o);
 
 typedef struct {
     unsigned waiting;           /* waiters registered now */

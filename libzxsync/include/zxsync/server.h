@@ -52,6 +52,8 @@ typedef struct zx_server {
     struct zx_notify_hub *notify;     /* this process's waiters (Ping), NULL = cannot wait */
     struct zx_acctlog_cache *acctlog; /* this process's account loggers (zxsync/acctlog.h),
                                          NULL = none consulted */
+    struct zx_answer_cache *answers;  /* this process's no-change answers (zxsync/answer.h),
+                                         NULL = every request is computed */
 } zx_server;
 
 /* 1 when service (e.g. "activesync") runs, 0 when an admin stopped it, -1 on error. */
