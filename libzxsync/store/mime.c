@@ -18,6 +18,8 @@
  */
 #include <zxsync/mime.h>
 
+#include "tnef.h"
+
 #include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -294,6 +296,8 @@ typedef struct {
     /* calendar */
     const char *cal_method;
     const char *cal_partstat;
+    /* the plain body of a winmail.dat, for a message that has no other */
+    const char *tnef_body;
 } pctx;
 
 static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
@@ -660,11 +664,129 @@ static const char *meeting_class(const char *method, const char *partstat)
     return NULL;
 }
 
+/* ---- TNEF (winmail.dat) ------------------------------------------------------------------------- */
+
+/* The attachments of a winmail.dat are attachments of the message: `part` is the leaf of the
+ * winmail.dat plus (their index in it + 1) << 16 (leaves beyond 0xFFFF are not opened). */
+#define TNEF_PART(leaf, k) ((leaf) + (((k) + 1) << 16))
+#define TNEF_LEAF_MAX 0xFFFF
+
+static int is_tnef(GMimeObject *o)
+{
+    if (!GMIME_IS_PART(o) || GMIME_IS_MESSAGE_PART(o))
+        return 0;
+    if (is_type(o, "application", "ms-tnef") || is_type(o, "application", "vnd.ms-tnef"))
+        return 1;
+    const char *name = g_mime_part_get_filename(GMIME_PART(o));
+    return name && strcasecmp(name, "winmail.dat") == 0 &&
+           is_type(o, "application", "octet-stream");
+}
+
+/* A TNEF string in UTF-8 (8-bit ones are in the stream's code page). */
+static const char *tnef_text(apr_pool_t *p, const zx_tnef_string *s, int codepage)
+{
+    if (!s->data || s->len == 0)
+        return NULL;
+    if (s->utf16) {
+        gunichar2 *u = apr_palloc(p, s->len + 2);
+        memcpy(u, s->data, s->len);
+        char *r = g_utf16_to_utf8(u, (glong)(s->len / 2), NULL, NULL, NULL);
+        const char *out = r ? apr_pstrdup(p, r) : NULL;
+        g_free(r);
+        return out;
+    }
+    return to_utf8(p, s->data, s->len, apr_psprintf(p, "CP%d", codepage));
+}
+
+/* The type a file name says, for files inside a winmail.dat that do not name one. */
+static const char *type_of_name(const char *name)
+{
+    static const struct { const char *ext, *type; } types[] = {
+        {"pdf", "application/pdf"}, {"txt", "text/plain"}, {"htm", "text/html"},
+        {"html", "text/html"}, {"csv", "text/csv"}, {"rtf", "application/rtf"},
+        {"png", "image/png"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"}, {"zip", "application/zip"}, {"ics", "text/calendar"},
+        {"eml", "message/rfc822"}, {"msg", "application/vnd.ms-outlook"},
+        {"doc", "application/msword"}, {"xls", "application/vnd.ms-excel"},
+        {"ppt", "application/vnd.ms-powerpoint"},
+        {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+        {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    };
+    const char *dot = name ? strrchr(name, '.') : NULL;
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+        if (strcasecmp(dot + 1, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* The files of a winmail.dat as the message's attachments; 0 when it holds none (then the
+ * winmail.dat itself stays an attachment). */
+static int add_tnef(pctx *c, GMimeObject *o)
+{
+    int leaf = leaf_number(c, o);
+    if (leaf < 0 || leaf > TNEF_LEAF_MAX)
+        return 0;
+    GByteArray *ba = leaf_bytes(o);
+    zx_tnef t;
+    int added = 0;
+    if (zx_tnef_parse(c->p, ba->data, ba->len, &t) == 0) {
+        if (t.damaged)
+            c->malformed = 1;
+        for (int k = 0; k < t.attachments->nelts; k++) {
+            zx_tnef_attachment *ta = &APR_ARRAY_IDX(t.attachments, k, zx_tnef_attachment);
+            if (!ta->data || ta->embedded)
+                continue;
+            zx_mime_attachment *a = apr_array_push(c->m->attachments);
+            memset(a, 0, sizeof *a);
+            a->part = TNEF_PART(leaf, k);
+            const char *name = tnef_text(c->p, &ta->long_name, t.codepage);
+            if (!name)
+                name = tnef_text(c->p, &ta->title, t.codepage);
+            a->name = one_line(c->p, name);
+            const char *type = tnef_text(c->p, &ta->mime_type, t.codepage);
+            a->content_type = type && strchr(type, '/') ? one_line(c->p, type)
+                                                         : type_of_name(a->name);
+            a->content_id = one_line(c->p, tnef_text(c->p, &ta->content_id, t.codepage));
+            a->size = ta->len;
+            added++;
+        }
+        if (!c->tnef_body && t.body.data)
+            c->tnef_body = tnef_text(c->p, &t.body, t.codepage);
+    }
+    g_byte_array_free(ba, TRUE);
+    return added;
+}
+
+/* Bytes of file k of the winmail.dat in leaf o, into *content. */
+static int tnef_file(apr_pool_t *p, GMimeObject *o, int k, const char **content,
+                     apr_size_t *content_len)
+{
+    GByteArray *ba = leaf_bytes(o);
+    zx_tnef t;
+    int rc = -1;
+    if (zx_tnef_parse(p, ba->data, ba->len, &t) == 0 && k < t.attachments->nelts) {
+        zx_tnef_attachment *ta = &APR_ARRAY_IDX(t.attachments, k, zx_tnef_attachment);
+        if (ta->data && !ta->embedded) {
+            char *buf = apr_palloc(p, ta->len + 1);
+            memcpy(buf, ta->data, ta->len);
+            buf[ta->len] = '\0';
+            *content = buf;
+            *content_len = ta->len;
+            rc = 0;
+        }
+    }
+    g_byte_array_free(ba, TRUE);
+    return rc;
+}
+
 /* ---- the tree walk ------------------------------------------------------------------------------ */
 
 static void add_attachment(pctx *c, GMimeObject *o)
 {
     if (c->no_attach)
+        return;
+    if (is_tnef(o) && add_tnef(c, o) > 0)
         return;
     zx_mime_attachment *a = apr_array_push(c->m->attachments);
     memset(a, 0, sizeof *a);
@@ -1158,6 +1280,8 @@ int zx_mime_parse(apr_pool_t *p, const char *data, apr_size_t len, zx_mime_messa
         mark_inline(&c);
         g_object_unref(msg);
     }
+    if (!m->text_plain && !m->text_html && c.tnef_body)
+        m->text_plain = c.tnef_body;     /* the message's only text was in its winmail.dat */
     if (strncmp(m->message_class, "IPM.Schedule.", 13) == 0)
         m->content_class = "urn:content-classes:calendarmessage";
     m->native_body_type = m->text_html ? 2 : 1;
@@ -1184,9 +1308,16 @@ int zx_mime_attachment_data(apr_pool_t *p, const char *data, apr_size_t len, int
     GMimeMessage *msg = parse_message(&c, data, len);
     GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
     int rc = -1;
+    int leaf = part > TNEF_LEAF_MAX ? (part & TNEF_LEAF_MAX) : part;
     if (top) {
         index_leaves(&c, top, 0);
-        if (part < c.leaves->nelts) {
+        if (part > TNEF_LEAF_MAX) {
+            GMimeObject *o = leaf < c.leaves->nelts ? APR_ARRAY_IDX(c.leaves, leaf, GMimeObject *)
+                                                    : NULL;
+            if (o && is_tnef(o))
+                rc = tnef_file(p, o, (part >> 16) - 1, content, content_len);
+        }
+        else if (part < c.leaves->nelts) {
             GByteArray *ba = leaf_bytes(APR_ARRAY_IDX(c.leaves, part, GMimeObject *));
             char *buf = apr_palloc(p, ba->len + 1);
             if (ba->len)
