@@ -11,8 +11,6 @@ request may land in a child that has not answered it yet (then it is computed: t
 repeat until a cached answer is seen, or fail)."""
 
 import os
-import shutil
-import tempfile
 import time
 
 import pytest
@@ -267,18 +265,8 @@ def test_answers_are_per_device_and_per_request(instance, account, devices, log)
 @pytest.fixture(scope="module")
 def uncached_node(instance):
     """Another httpd on the same database, with ZxMobileAnswerCache Off."""
-    tmp = tempfile.mkdtemp(prefix="zxmobile-nocache-")
-    node = zxinstance.Instance(tmp, zxinstance.free_port())
-    node.pg_sock = instance.pg_sock
-    os.makedirs(node.extra_dir, exist_ok=True)
-    with open(os.path.join(node.extra_dir, "answer.conf"), "w") as f:
-        f.write("ZxMobileAnswerCache Off\n")
-    try:
-        node.httpd_up()
+    with zxinstance.another_httpd(instance, "ZxMobileAnswerCache Off\n") as node:
         yield node
-    finally:
-        node.httpd_down()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_answer_cache_off_computes_every_answer(instance, uncached_node, account):

@@ -472,15 +472,8 @@ def test_ping_ends_a_hanging_sync(instance, account, devs, pinger, version, shor
 @pytest.fixture(scope="module")
 def second_node(instance):
     """Another httpd (own parent process, own children and listeners) on the same database."""
-    tmp = tempfile.mkdtemp(prefix="zxmobile-node2-")
-    node = zxinstance.Instance(tmp, zxinstance.free_port())
-    node.pg_sock = instance.pg_sock
-    try:
-        node.httpd_up()
+    with zxinstance.another_httpd(instance) as node:
         yield node
-    finally:
-        node.httpd_down()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_two_nodes_share_notifications(instance, second_node, account, devs, pinger, version,

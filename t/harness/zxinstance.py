@@ -13,6 +13,8 @@ import shlex
 import shutil
 import socket
 import subprocess
+import contextlib
+import tempfile
 import time
 
 SRC_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -465,3 +467,22 @@ SSLSessionCache "shmcb:{root}/run/ssl_scache(512000)"
     ZxMobilePublicURL https://127.0.0.1:{tls_port}
 </VirtualHost>
 """
+
+
+@contextlib.contextmanager
+def another_httpd(instance, extra_conf=""):
+    """Another httpd (its own parent, children and listeners) on instance's database - a
+    second node - with extra_conf lines in its conf.d; stopped and removed afterwards."""
+    tmp = tempfile.mkdtemp(prefix="zxmobile-node2-")
+    node = Instance(tmp, free_port())
+    node.pg_sock = instance.pg_sock
+    if extra_conf:
+        os.makedirs(node.extra_dir, exist_ok=True)
+        with open(os.path.join(node.extra_dir, "node.conf"), "w") as f:
+            f.write(extra_conf)
+    try:
+        node.httpd_up()
+        yield node
+    finally:
+        node.httpd_down()
+        shutil.rmtree(tmp, ignore_errors=True)
