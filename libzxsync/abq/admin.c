@@ -5,6 +5,7 @@
  * sync state when what it is served changes). */
 #include <zxsync/abq.h>
 #include <zxsync/audit.h>
+#include <zxsync/directory.h>
 #include <zxsync/notify.h>
 
 #include "abq_int.h"
@@ -21,29 +22,16 @@
 static int account_lookup(apr_pool_t *p, zx_db *db, const char *who, const char **id,
                           const char **name, const char **err)
 {
-    const char *params[1] = {who};
-    PGresult *res = zx_db_exec(db,
-        "SELECT a.id, a.local_part || '@' || d.name FROM accounts a "
-        "  JOIN domains d ON d.id = a.domain_id "
-        " WHERE CASE WHEN position('@' IN $1) > 0 "
-        "            THEN a.local_part = lower(split_part($1, '@', 1)) "
-        "                 AND d.name = lower(substr($1, position('@' IN $1) + 1)) "
-        "            WHEN $1 ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' "
-        "            THEN a.uuid = $1::uuid "
-        "            ELSE false END",
-        1, params, err);
-    if (!res)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found) {
-        *id = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+    zx_account_ref a;
+    int rc = zx_dir_find_account(p, db, who, &a, err);
+    if (rc == 1) {
+        *id = a.id;
         if (name)
-            *name = apr_pstrdup(p, PQgetvalue(res, 0, 1));
+            *name = a.name;
     }
-    else
+    else if (rc == 0)
         *err = apr_psprintf(p, "unknown account \"%s\"", who);
-    PQclear(res);
-    return found;
+    return rc;
 }
 
 /* A domain by name or id: 1 found, 0 unknown (*err), -1 error. */

@@ -267,36 +267,16 @@ static const char *single_value(apr_pool_t *p, PGresult *res)
 static int find_account(apr_pool_t *p, zx_db *db, const char *name, const char **id,
                         const char **cos_id, const char **domain_id, const char **err)
 {
-    const char *local = NULL, *domain = NULL;
-    const char *norm = zx_account_name_normalize(p, name, &local, &domain);
-    const char *uuid = NULL;
-    if (!norm) {
-        /* an account uuid, as the Zextras CLI accepts */
-        size_t n = name ? strlen(name) : 0;
-        if (n != 36 || strspn(name, "0123456789abcdefABCDEF-") != n)
-            return 0;
-        uuid = lower(p, name);
+    zx_account_ref a;
+    int rc = zx_dir_find_account(p, db, name, &a, err);
+    if (rc == 1) {
+        *id = a.id;
+        if (cos_id)
+            *cos_id = a.cos_id;
+        if (domain_id)
+            *domain_id = a.domain_id;
     }
-    const char *params[] = {local, domain, uuid};
-    PGresult *res = zx_db_exec(
-        db,
-        "SELECT a.id, a.cos_id, a.domain_id FROM accounts a JOIN domains d ON d.id = a.domain_id "
-        " WHERE ($3::text IS NULL AND a.local_part = $1 AND d.name = $2) "
-        "    OR ($3::text IS NOT NULL AND a.uuid::text = $3)",
-        3, params, err);
-    if (!res)
-        return -1;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return 0;
-    }
-    *id = apr_pstrdup(p, PQgetvalue(res, 0, 0));
-    if (cos_id)
-        *cos_id = PQgetisnull(res, 0, 1) ? NULL : apr_pstrdup(p, PQgetvalue(res, 0, 1));
-    if (domain_id)
-        *domain_id = apr_pstrdup(p, PQgetvalue(res, 0, 2));
-    PQclear(res);
-    return 1;
+    return rc;
 }
 
 int zx_config_target_key(apr_pool_t *p, zx_db *db, zx_level level, const char *target,

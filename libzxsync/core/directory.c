@@ -65,6 +65,45 @@ const char *zx_account_name_normalize(apr_pool_t *p, const char *name, const cha
     return apr_pstrcat(p, l, "@", d, NULL);
 }
 
+int zx_dir_find_account(apr_pool_t *p, zx_db *db, const char *name_or_uuid, zx_account_ref *out,
+                        const char **err)
+{
+    memset(out, 0, sizeof *out);
+    const char *local = NULL, *domain = NULL, *uuid = NULL;
+    if (!zx_account_name_normalize(p, name_or_uuid, &local, &domain)) {
+        size_t n = name_or_uuid ? strlen(name_or_uuid) : 0;
+        if (n != 36 || strspn(name_or_uuid, "0123456789abcdefABCDEF-") != n) {
+            *err = apr_psprintf(p, "no such account: %s", name_or_uuid ? name_or_uuid : "");
+            return 0;
+        }
+        char *u = apr_pstrdup(p, name_or_uuid);
+        for (char *c = u; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        uuid = u;
+    }
+    const char *params[] = {local, domain, uuid};
+    PGresult *res = zx_db_exec(
+        db,
+        "SELECT a.id, a.local_part || '@' || d.name, a.cos_id, a.domain_id "
+        "  FROM accounts a JOIN domains d ON d.id = a.domain_id "
+        " WHERE ($3::text IS NULL AND a.local_part = $1 AND d.name = $2) "
+        "    OR ($3::text IS NOT NULL AND a.uuid::text = $3)",
+        3, params, err);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        out->id = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+        out->name = apr_pstrdup(p, PQgetvalue(res, 0, 1));
+        out->cos_id = PQgetisnull(res, 0, 2) ? NULL : apr_pstrdup(p, PQgetvalue(res, 0, 2));
+        out->domain_id = apr_pstrdup(p, PQgetvalue(res, 0, 3));
+    }
+    else
+        *err = apr_psprintf(p, "no such account: %s", name_or_uuid);
+    PQclear(res);
+    return found;
+}
+
 int zx_dir_create_domain(apr_pool_t *p, zx_db *db, const char *name, const char **err)
 {
     char *lname = apr_pstrdup(p, name ? name : "");

@@ -43,6 +43,19 @@ typedef struct {
 const char *zx_account_name_normalize(apr_pool_t *p, const char *name, const char **local,
                                       const char **domain);
 int zx_domain_name_valid(const char *name);
+
+/* Who an administrator means: an account by name (user@domain, any case) or by uuid (as the
+ * Zextras CLI accepts).  The one look-up of the admin paths (config levels, device and ABQ
+ * administration). */
+typedef struct {
+    const char *id;
+    const char *name;          /* local@domain, as stored */
+    const char *cos_id;        /* may be NULL */
+    const char *domain_id;
+} zx_account_ref;
+/* 1 found (*out), 0 no such account (*err says so), -1 error (*err). */
+int zx_dir_find_account(apr_pool_t *p, zx_db *db, const char *name_or_uuid, zx_account_ref *out,
+                        const char **err);
 int zx_cos_name_valid(const char *name);
 
 /* Domains.  get: 1 found, 0 not found, -1 error.  delete refuses a domain with accounts. */
