@@ -337,16 +337,58 @@ static void find_bodies(GMimeObject *o, GMimeTextPart **plain, GMimeTextPart **h
         *html = GMIME_TEXT_PART(o);
 }
 
+/* The files of a winmail.dat as parts of their own (the forward carries what the device
+ * showed as the original's attachments, zx_mime_tnef_files); 0 when it holds none. */
+static int tnef_parts(apr_pool_t *p, GMimeObject *o, apr_array_header_t *out)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(o);
+    if (!GMIME_IS_PART(o) || !(g_mime_content_type_is_type(ct, "application", "ms-tnef") ||
+                               g_mime_content_type_is_type(ct, "application", "vnd.ms-tnef")))
+        return 0;
+    GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
+    if (!w)
+        return 0;
+    GByteArray *ba = g_byte_array_new();
+    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(ba);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    g_mime_data_wrapper_write_to_stream(w, mem);
+    g_object_unref(mem);
+    const char *data = apr_pmemdup(p, ba->data, ba->len);
+    apr_array_header_t *files = zx_mime_tnef_files(p, data, ba->len, NULL, NULL);
+    g_byte_array_free(ba, TRUE);
+    for (int i = 0; files && i < files->nelts; i++) {
+        zx_mime_file *f = &APR_ARRAY_IDX(files, i, zx_mime_file);
+        GMimePart *part = g_mime_part_new_with_type("application", "octet-stream");
+        GMimeContentType *fct = g_mime_content_type_parse(NULL, f->content_type);
+        if (fct) {
+            g_mime_object_set_content_type(GMIME_OBJECT(part), fct);
+            g_object_unref(fct);
+        }
+        if (f->name)
+            g_mime_part_set_filename(part, f->name);
+        if (f->content_id)
+            g_mime_object_set_content_id(GMIME_OBJECT(part), f->content_id);
+        GMimeStream *s = g_mime_stream_mem_new_with_buffer(f->data, f->len);
+        GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+        g_mime_part_set_content(part, dw);
+        g_object_unref(dw);
+        g_object_unref(s);
+        g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+        APR_ARRAY_PUSH(out, GMimeObject *) = pool_own(p, part);
+    }
+    return files ? files->nelts : 0;
+}
+
 /* Attachments of the original (what a forward carries along). */
-static void find_attachments(GMimeObject *o, apr_array_header_t *out)
+static void find_attachments(apr_pool_t *p, GMimeObject *o, apr_array_header_t *out)
 {
     if (GMIME_IS_MULTIPART(o)) {
         GMimeMultipart *mp = GMIME_MULTIPART(o);
         for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-            find_attachments(g_mime_multipart_get_part(mp, i), out);
+            find_attachments(p, g_mime_multipart_get_part(mp, i), out);
         return;
     }
-    if (is_attachment(o))
+    if (is_attachment(o) && !tnef_parts(p, o, out))
         APR_ARRAY_PUSH(out, GMimeObject *) = o;
 }
 
@@ -621,7 +663,7 @@ static void merge_original(apr_pool_t *p, GMimeMessage *m, const char *orig, apr
     }
     if (forward) {
         apr_array_header_t *atts = apr_array_make(p, 4, sizeof(GMimeObject *));
-        find_attachments(otop, atts);
+        find_attachments(p, otop, atts);
         for (int i = 0; i < atts->nelts; i++)
             add_to_mixed(m, APR_ARRAY_IDX(atts, i, GMimeObject *), 0);
     }

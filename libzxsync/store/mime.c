@@ -720,6 +720,40 @@ static const char *type_of_name(const char *name)
     return "application/octet-stream";
 }
 
+apr_array_header_t *zx_mime_tnef_files(apr_pool_t *p, const char *data, apr_size_t len,
+                                       const char **body, int *damaged)
+{
+    zx_tnef t;
+    if (body)
+        *body = NULL;
+    if (damaged)
+        *damaged = 0;
+    if (zx_tnef_parse(p, (const unsigned char *)data, len, &t) < 0)
+        return NULL;
+    if (damaged)
+        *damaged = t.damaged;
+    if (body && t.body.data)
+        *body = tnef_text(p, &t.body, t.codepage);
+    apr_array_header_t *out = apr_array_make(p, t.attachments->nelts + 1, sizeof(zx_mime_file));
+    for (int k = 0; k < t.attachments->nelts; k++) {
+        zx_tnef_attachment *ta = &APR_ARRAY_IDX(t.attachments, k, zx_tnef_attachment);
+        if (!ta->data || ta->embedded)
+            continue;
+        zx_mime_file *f = apr_array_push(out);
+        f->index = k;
+        const char *name = tnef_text(p, &ta->long_name, t.codepage);
+        if (!name)
+            name = tnef_text(p, &ta->title, t.codepage);
+        f->name = one_line(p, name);
+        const char *type = tnef_text(p, &ta->mime_type, t.codepage);
+        f->content_type = type && strchr(type, '/') ? one_line(p, type) : type_of_name(f->name);
+        f->content_id = one_line(p, tnef_text(p, &ta->content_id, t.codepage));
+        f->data = (const char *)ta->data;
+        f->len = ta->len;
+    }
+    return out->nelts ? out : NULL;
+}
+
 /* The files of a winmail.dat as the message's attachments; 0 when it holds none (then the
  * winmail.dat itself stays an attachment). */
 static int add_tnef(pctx *c, GMimeObject *o)
@@ -728,34 +762,26 @@ static int add_tnef(pctx *c, GMimeObject *o)
     if (leaf < 0 || leaf > TNEF_LEAF_MAX)
         return 0;
     GByteArray *ba = leaf_bytes(o);
-    zx_tnef t;
-    int added = 0;
-    if (zx_tnef_parse(c->p, ba->data, ba->len, &t) == 0) {
-        if (t.damaged)
-            c->malformed = 1;
-        for (int k = 0; k < t.attachments->nelts; k++) {
-            zx_tnef_attachment *ta = &APR_ARRAY_IDX(t.attachments, k, zx_tnef_attachment);
-            if (!ta->data || ta->embedded)
-                continue;
-            zx_mime_attachment *a = apr_array_push(c->m->attachments);
-            memset(a, 0, sizeof *a);
-            a->part = TNEF_PART(leaf, k);
-            const char *name = tnef_text(c->p, &ta->long_name, t.codepage);
-            if (!name)
-                name = tnef_text(c->p, &ta->title, t.codepage);
-            a->name = one_line(c->p, name);
-            const char *type = tnef_text(c->p, &ta->mime_type, t.codepage);
-            a->content_type = type && strchr(type, '/') ? one_line(c->p, type)
-                                                         : type_of_name(a->name);
-            a->content_id = one_line(c->p, tnef_text(c->p, &ta->content_id, t.codepage));
-            a->size = ta->len;
-            added++;
-        }
-        if (!c->tnef_body && t.body.data)
-            c->tnef_body = tnef_text(c->p, &t.body, t.codepage);
+    const char *body = NULL;
+    int damaged = 0;
+    apr_array_header_t *files = zx_mime_tnef_files(c->p, (const char *)ba->data, ba->len, &body,
+                                                   &damaged);
+    if (damaged)
+        c->malformed = 1;
+    if (!c->tnef_body && body)
+        c->tnef_body = body;
+    for (int i = 0; files && i < files->nelts; i++) {
+        zx_mime_file *f = &APR_ARRAY_IDX(files, i, zx_mime_file);
+        zx_mime_attachment *a = apr_array_push(c->m->attachments);
+        memset(a, 0, sizeof *a);
+        a->part = TNEF_PART(leaf, f->index);
+        a->name = f->name;
+        a->content_type = f->content_type;
+        a->content_id = f->content_id;
+        a->size = f->len;
     }
     g_byte_array_free(ba, TRUE);
-    return added;
+    return files ? files->nelts : 0;
 }
 
 /* Bytes of file k of the winmail.dat in leaf o, into *content. */

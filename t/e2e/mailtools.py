@@ -4,6 +4,7 @@ the fake sendmail (t/tools/fake-sendmail) wired into httpd through a conf.d snip
 lookups of folders and items.  Test modules import the fixtures they use from here."""
 
 import base64
+import struct
 import json
 import os
 import shutil
@@ -239,3 +240,43 @@ def sendmail(fake_sendmail):
 @pytest.fixture
 def account(instance):
     return new_account(instance)
+
+
+def tnef_stream(files, body=None):
+    """A TNEF stream as Outlook sends one: files [(long name, bytes)] as attachments (title,
+    data, PR_ATTACH_LONG_FILENAME in UTF-16), an optional PR_BODY.  Written from MS-OXTNEF
+    2.1.3 here, independently of the server's reader."""
+    def attr(level, att_id, data):
+        return (struct.pack("<BII", level, att_id, len(data)) + data
+                + struct.pack("<H", sum(data) & 0xFFFF))
+
+    def pad(b):
+        return b + b"\0" * (-len(b) % 4)
+
+    def prop_var(tag, value):
+        return struct.pack("<III", tag, 1, len(value)) + pad(value)
+
+    out = struct.pack("<IH", 0x223E9F78, 0x5A5A)
+    out += attr(1, 0x00089006, struct.pack("<I", 0x00010000))
+    out += attr(1, 0x00069007, struct.pack("<II", 1252, 0))
+    if body is not None:
+        props = struct.pack("<I", 1) + prop_var(0x1000001E, body.encode("cp1252") + b"\0")
+        out += attr(1, 0x00069003, props)
+    for name, data in files:
+        out += attr(2, 0x00069002, b"\0" * 14)
+        out += attr(2, 0x00018010, name[:8].encode("ascii") + b"\0")
+        out += attr(2, 0x0006800F, data)
+        out += attr(2, 0x00069005, struct.pack("<I", 1) +
+                    prop_var(0x3707001F, name.encode("utf-16-le") + b"\0\0"))
+    return out
+
+
+def winmail_message(account, subject, text, tnef):
+    """A message as Outlook sends one in Rich Text: a text part and the TNEF as winmail.dat."""
+    return ("From: Olga <olga@example.com>\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"w\"\r\n\r\n"
+            "--w\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n%s\r\n"
+            "--w\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\n"
+            "Content-Disposition: attachment; filename=\"winmail.dat\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--w--\r\n"
+            % (account, subject, text, base64.encodebytes(tnef).decode())).encode()

@@ -11,7 +11,8 @@ import pytest
 
 from easclient import decode
 from mailtools import (DELETED, INBOX, SENT, VERSIONS, account, client_for, deliver,  # noqa: F401
-                       folder_id, items, message_with_attachment, simple_message, sql)
+                       folder_id, items, message_with_attachment, simple_message, sql,
+                       tnef_stream, winmail_message)
 
 IO = ('xmlns="ItemOperations:" xmlns:airsync="AirSync:" xmlns:airsyncbase="AirSyncBase:" '
       'xmlns:search="Search:"')
@@ -374,35 +375,6 @@ def test_getattachment_errors(instance, account, expect_log):
 
 # ---- winmail.dat (TNEF, [MS-OXTNEF]) -------------------------------------------------------------
 
-def tnef_stream(files, body=None):
-    """A TNEF stream as Outlook sends one: files [(long name, bytes)] as attachments (title,
-    data, PR_ATTACH_LONG_FILENAME in UTF-16), an optional PR_BODY.  Written from MS-OXTNEF
-    2.1.3 here, independently of the server's reader."""
-    def attr(level, att_id, data):
-        return (struct.pack("<BII", level, att_id, len(data)) + data
-                + struct.pack("<H", sum(data) & 0xFFFF))
-
-    def pad(b):
-        return b + b"\0" * (-len(b) % 4)
-
-    def prop_var(tag, value):
-        return struct.pack("<III", tag, 1, len(value)) + pad(value)
-
-    out = struct.pack("<IH", 0x223E9F78, 0x5A5A)
-    out += attr(1, 0x00089006, struct.pack("<I", 0x00010000))
-    out += attr(1, 0x00069007, struct.pack("<II", 1252, 0))
-    if body is not None:
-        props = struct.pack("<I", 1) + prop_var(0x1000001E, body.encode("cp1252") + b"\0")
-        out += attr(1, 0x00069003, props)
-    for name, data in files:
-        out += attr(2, 0x00069002, b"\0" * 14)
-        out += attr(2, 0x00018010, name[:8].encode("ascii") + b"\0")
-        out += attr(2, 0x0006800F, data)
-        out += attr(2, 0x00069005, struct.pack("<I", 1) +
-                    prop_var(0x3707001F, name.encode("utf-16-le") + b"\0\0"))
-    return out
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_winmail_dat_files_are_attachments(instance, account, version):
     """A phone cannot open winmail.dat: the files inside it are the message's attachments, with
@@ -411,14 +383,7 @@ def test_winmail_dat_files_are_attachments(instance, account, version):
     sheet = bytes(range(256)) * 3
     tnef = tnef_stream([("Quarterly figures.pdf", doc_bytes), ("Budget 2027.xlsx", sheet)])
     subject = "Winmail " + uuid.uuid4().hex[:8]
-    raw = ("From: Olga <olga@example.com>\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
-           "Content-Type: multipart/mixed; boundary=\"w\"\r\n\r\n"
-           "--w\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nFigures attached.\r\n"
-           "--w\r\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\r\n"
-           "Content-Disposition: attachment; filename=\"winmail.dat\"\r\n"
-           "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--w--\r\n"
-           % (account, subject, base64.encodebytes(tnef).decode()))
-    deliver(instance, account, raw.encode())
+    deliver(instance, account, winmail_message(account, subject, "Figures attached.", tnef))
     it = items(instance, account, INBOX, subject=subject)[0]
     rows = sql(instance, "SELECT a.name, a.content_type, a.size, a.part FROM items i JOIN "
                          "message_attachments a ON a.message_id = i.message_id WHERE i.id = %s "

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from mailtools import (INBOX, SENT, VERSIONS, account, client_for, deliver,  # noqa: F401
+                       tnef_stream, winmail_message,
                        fake_sendmail, folder_id, install_sendmail, item_mime, items,
                        message_with_attachment, new_account, sendmail, simple_message)
 
@@ -316,6 +317,27 @@ def test_inline_images_of_the_original_go_with_its_html(instance, account, sendm
     assert [p["Content-ID"] for p in images] == ["<logo.png@olga>"]     # only the one shown
     assert images[0] in inner and images[0].get_content() == PIXEL
     assert "Look at this." in text_of(msg)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_smartforward_carries_the_files_of_a_winmail_dat(instance, account, sendmail, version):
+    """The device showed the files inside the original's winmail.dat as its attachments; the
+    forward carries those files, not the winmail.dat a recipient may not open."""
+    pdf = b"%PDF-1.4 minutes " * 25
+    osubj = "Rich " + uuid.uuid4().hex[:8]
+    deliver(instance, account, winmail_message(account, osubj, "Minutes attached.",
+                                               tnef_stream([("Minutes May.pdf", pdf)])))
+    orig = items(instance, account, INBOX, subject=osubj)[0]
+    c = client_for(instance, account, version)
+    subject, mime = outgoing(account, to="fred@example.org", subject="FW: " + osubj,
+                             body="Forwarding.\n")
+    assert_ok(compose(c, "SmartForward", mime, source={"ItemId": orig["id"]}))
+    msg = parse(sendmail.sent()[0]["stdin"])
+    atts = list(msg.iter_attachments())
+    assert [a.get_filename() for a in atts] == ["Minutes May.pdf"]
+    assert atts[0].get_content_type() == "application/pdf"
+    assert atts[0].get_content() == pdf
+    assert "Minutes attached." in text_of(msg)
 
 
 @pytest.mark.parametrize("cmd", ["SmartForward", "SmartReply"])

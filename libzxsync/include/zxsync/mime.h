@@ -54,6 +54,20 @@ int zx_mime_parse(apr_pool_t *p, const char *data, apr_size_t len, zx_mime_messa
 /* Decoded content of attachment number `part` of the message. */
 int zx_mime_attachment_data(apr_pool_t *p, const char *data, apr_size_t len, int part,
                             const char **content, apr_size_t *content_len, const char **err);
+/* The files of a TNEF stream (a winmail.dat, [MS-OXTNEF]), named and typed as the message's
+ * attachments are (zx_mime_parse lists them instead of the winmail.dat); NULL when data is not
+ * TNEF or holds no file.  index: the file's place in the stream. */
+typedef struct {
+    const char *name;           /* UTF-8, may be NULL */
+    const char *content_type;
+    const char *content_id;     /* may be NULL */
+    const char *data;
+    apr_size_t len;
+    int index;
+} zx_mime_file;
+apr_array_header_t *zx_mime_tnef_files(apr_pool_t *p, const char *data, apr_size_t len,
+                                       const char **body, int *damaged);
+
 /* Plain text from HTML (for a client that asks for plain text of an HTML-only message). */
 const char *zx_mime_html_to_text(apr_pool_t *p, const char *html);
 
