@@ -1,6 +1,7 @@
 #!/bin/sh
-# Replays the WBXML fuzz corpus (fuzz/corpus/wbxml) through the fuzz target built without
-# libFuzzer (fuzz/fuzz_wbxml_replay) and passes its TAP output through: one test per file.
+# Replays a fuzz corpus (fuzz/corpus/$FUZZ_TARGET, wbxml by default) through its fuzz target
+# built without libFuzzer (fuzz/fuzz_$FUZZ_TARGET_replay) and passes its TAP output through:
+# one test per file (t/unit/fuzz_replay_tnef.sh runs it for the TNEF reader).
 # The target abort()s when a round-trip invariant breaks; a crash makes this test fail and
 # names the offending file(s).  Run by `make check` with top_srcdir/top_builddir set; by
 # hand: top_srcdir=../.. top_builddir=. ../../t/unit/fuzz_replay.sh (from the build dir).
@@ -9,11 +10,12 @@ here=$(dirname "$0")
 : "${top_srcdir:=$here/../..}"
 : "${top_builddir:=.}"
 
-replay="$top_builddir/fuzz/fuzz_wbxml_replay"
-corpus="$top_srcdir/fuzz/corpus/wbxml"
+target=${FUZZ_TARGET:-wbxml}
+replay="$top_builddir/fuzz/fuzz_${target}_replay"
+corpus="$top_srcdir/fuzz/corpus/$target"
 
 if [ ! -x "$replay" ]; then
-    echo "Bail out! $replay not built (make fuzz/fuzz_wbxml_replay)"
+    echo "Bail out! $replay not built (make fuzz/fuzz_${target}_replay)"
     exit 1
 fi
 if [ ! -d "$corpus" ]; then
@@ -42,7 +44,7 @@ fi
 
 # The replay finished but failed (e.g. an empty corpus): its plan is already out.
 if grep -q '^1\.\.' "$out"; then
-    echo "Bail out! fuzz_wbxml_replay exited with status $rc"
+    echo "Bail out! fuzz_${target}_replay exited with status $rc"
     exit 1
 fi
 
@@ -55,6 +57,6 @@ for f in "$corpus"/*; do
     "$replay" "$f" >/dev/null 2>&1 || bad="$bad $(basename "$f")"
 done
 n=$((n + 1))
-echo "not ok $n - fuzz_wbxml_replay exited with status $rc; failing input(s):${bad:- none found alone}"
+echo "not ok $n - fuzz_${target}_replay exited with status $rc; failing input(s):${bad:- none found alone}"
 echo "1..$n"
 exit 1
