@@ -22,6 +22,7 @@
 #include <zxsync/easfilter.h>
 #include <zxsync/eas.h>
 #include <zxsync/log.h>
+#include <zxsync/maint.h>
 #include <zxsync/notify.h>
 #include <zxsync/server.h>
 #include <apr_portable.h>
@@ -241,6 +242,20 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
         c->server.acctlog = acctlog;
         c->server.dos = dos;
         c->server.easfilters = easfilters;
+    }
+    /* the periodic jobs (zxsync/maint.h): one thread per database, with the first virtual
+     * host's settings (its ZxMobileSendmail) */
+    apr_hash_t *maint = apr_hash_make(pchild);
+    for (server_rec *vs = s; vs; vs = vs->next) {
+        zxm_srv_conf *c = zxm_get_srv_conf(vs);
+        if (c->enabled != 1 || !c->db_conninfo || !c->server.dbpool ||
+            apr_hash_get(maint, c->db_conninfo, APR_HASH_KEY_STRING))
+            continue;
+        const char *err = NULL;
+        if (!zx_maint_start(pchild, &c->server, 0, &err))
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                         APLOGNO(10912) "%s: ABQ notifications are sent on requests only", err);
+        apr_hash_set(maint, c->db_conninfo, APR_HASH_KEY_STRING, c);
     }
 }
 

@@ -589,12 +589,24 @@ def notify_setup(instance, restore_global):
     uninstall_sendmail(instance, fake, conf)
 
 
+def wait_sent(fake, n, timeout=5.0):
+    """The fake sendmail's mails once there are at least n (or the timeout passed): a due
+    notification may be sent by the request's gate or, at the same moment, by the periodic
+    thread of some httpd child (zxsync/maint.h), whose mail can land just after the request."""
+    deadline = time.time() + timeout
+    while True:
+        sent = fake.sent()
+        if len(sent) >= n or time.time() > deadline:
+            return sent
+        time.sleep(0.05)
+
+
 def test_notification_lists_only_new_quarantines_once(instance, notify_setup):
     fake = notify_setup
     acct = new_account(instance, abqMode="Interactive")
     d1 = device(instance, acct)
     d1.foldersync("0")
-    sent = fake.sent()
+    sent = wait_sent(fake, 1)
     assert len(sent) == 1, sent
     mail = sent[0]["stdin"]
     assert "To: admin@abq-admins.test" in mail
@@ -622,7 +634,7 @@ def test_notification_lists_only_new_quarantines_once(instance, notify_setup):
     for t in threads:
         t.join(30)
     assert not errors
-    sent = fake.sent()
+    sent = wait_sent(fake, 2)
     assert len(sent) == 2, [s["stdin"] for s in sent]
     mail = sent[1]["stdin"]
     assert "2 newly quarantined devices" in mail
@@ -653,7 +665,7 @@ def test_notification_two_nodes_send_one_mail(instance, notify_setup):
         node.httpd_up()
         acct = new_account(instance, abqMode="Interactive")
         device(instance, acct).foldersync("0")              # node 1: the first mail
-        assert len(fake.sent()) == 1
+        assert len(wait_sent(fake, 1)) == 1
         late = [Device(node, acct, device_id=dev_id()) for _ in range(2)]
         for d in late:                                      # node 2, within the interval
             d.foldersync("0")
@@ -675,7 +687,7 @@ def test_notification_two_nodes_send_one_mail(instance, notify_setup):
         for t in threads:
             t.join(30)
         assert not errors
-        sent = fake.sent()
+        sent = wait_sent(fake, 2)
         assert len(sent) == 2, [m["stdin"] for m in sent]
         assert all(d.device_id in sent[1]["stdin"] for d in late)
     finally:
@@ -685,7 +697,9 @@ def test_notification_two_nodes_send_one_mail(instance, notify_setup):
 
 def test_notification_failure_keeps_the_devices_pending(instance, notify_setup, expect_log):
     fake = notify_setup
-    expect_log(r"ZX01407: ABQ: notification not sent: failed: .*fake-sendmail exited with status 75")
+    # sent (and failing) from the request's gate or from a child's periodic thread
+    expect_log(r"ZX01(407|700): ABQ: notification not sent: failed: .*fake-sendmail exited with "
+               r"status 75")
     fake.fail(75)
     acct = new_account(instance, abqMode="Interactive")
     d = device(instance, acct)
@@ -693,19 +707,41 @@ def test_notification_failure_keeps_the_devices_pending(instance, notify_setup, 
     assert fake.sent() == []
     assert sql(instance, "SELECT abq_notified FROM devices WHERE device_id = '%s'"
                % d.device_id) == [["f"]]
-    rows = sql(instance, "SELECT mail_status FROM notifications WHERE source = 'abq' "
-                         "ORDER BY id DESC LIMIT 1")
-    assert rows[0][0].startswith("failed: "), rows
+    deadline = time.time() + 5
+    while True:
+        rows = sql(instance, "SELECT mail_status FROM notifications WHERE source = 'abq' "
+                             "ORDER BY id DESC LIMIT 1")
+        if (rows and rows[0][0].startswith("failed: ")) or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert rows and rows[0][0].startswith("failed: "), rows
     # the next attempt comes one interval later, not on every request
     fake.succeed()
     d.foldersync()
     assert fake.sent() == []
     time.sleep(3.2)
     d.foldersync()
-    sent = fake.sent()
+    sent = wait_sent(fake, 1)
     assert len(sent) == 1 and d.device_id in sent[0]["stdin"]
     assert sql(instance, "SELECT abq_notified FROM devices WHERE device_id = '%s'"
                % d.device_id) == [["t"]]
+
+
+def test_notification_without_any_request(instance, notify_setup):
+    """The periodic thread (zxsync/maint.h) sends a due notification when no request comes:
+    devices quarantined within the interval are reported once it has passed."""
+    fake = notify_setup
+    acct = new_account(instance, abqMode="Interactive")
+    device(instance, acct).foldersync("0")
+    assert len(wait_sent(fake, 1)) == 1
+    late = device(instance, acct)
+    late.foldersync("0")                    # within the interval: not yet
+    assert len(fake.sent()) == 1
+    late.close()
+    # no request from here on: the interval (3 s) and at most one period (10 s) later
+    sent = wait_sent(fake, 2, timeout=20)
+    assert len(sent) == 2, [m["stdin"] for m in sent]
+    assert late.device_id in sent[1]["stdin"] and "1 newly quarantined device" in sent[1]["stdin"]
 
 
 def test_notification_interval_zero_sends_nothing(instance, notify_setup):
