@@ -282,7 +282,7 @@ START_TEST(only_reusable_small_successes_are_kept)
 }
 END_TEST
 
-START_TEST(only_sync_and_foldersync_posts_are_candidates)
+START_TEST(only_small_sync_and_foldersync_posts_are_candidates)
 {
     zx_request req;
     zx_response resp;
@@ -293,6 +293,10 @@ START_TEST(only_sync_and_foldersync_posts_are_candidates)
     req.cmd = ZX_CMD_PING;
     ck_assert(!zx_answer_candidate(&req));
     req.cmd = ZX_CMD_SYNC;
+    req.body_len = ZX_ANSWER_MAX_REQUEST + 1;       /* a Sync carrying client changes */
+    ck_assert(!zx_answer_candidate(&req));
+    req.body_len = ZX_ANSWER_MAX_REQUEST;
+    ck_assert(zx_answer_candidate(&req));
     req.method = ZX_METHOD_OPTIONS;
     ck_assert(!zx_answer_candidate(&req));
 }
@@ -346,7 +350,7 @@ int main(void)
     tcase_add_test(tc, changes_outdate_exactly_their_account);
     tcase_add_test(tc, a_change_during_the_request_is_not_kept);
     tcase_add_test(tc, only_reusable_small_successes_are_kept);
-    tcase_add_test(tc, only_sync_and_foldersync_posts_are_candidates);
+    tcase_add_test(tc, only_small_sync_and_foldersync_posts_are_candidates);
     tcase_add_test(tc, hub_notifications_reach_the_cache);
     suite_add_tcase(s, tc);
     return zx_run_tap(s);

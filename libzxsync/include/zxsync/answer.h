@@ -32,6 +32,8 @@
 
 #define ZX_ANSWER_TTL 30              /* seconds an answer is given again at most */
 #define ZX_ANSWER_MAX_BODY 1024       /* larger answers are not kept */
+#define ZX_ANSWER_MAX_REQUEST 65536   /* larger requests are not looked up (nor hashed): a
+                                         no-change request is a few hundred bytes */
 
 typedef struct zx_answer_cache zx_answer_cache;
 
@@ -52,7 +54,7 @@ void zx_answer_cache_stats(zx_answer_cache *c, zx_answer_stats *st);
 /* ---- the pipeline's use (gate/pipeline.c) --------------------------------------------------- */
 
 /* Can this request's answer be kept at all (a POST of a command whose handler may set
- * answer_reusable)?  Decided from the request line alone. */
+ * answer_reusable, with a body of at most ZX_ANSWER_MAX_REQUEST bytes)? */
 int zx_answer_candidate(const zx_request *req);
 
 /* Look the request up.  A hit (1) fills req->account, req->authenticated and req->device_row,
