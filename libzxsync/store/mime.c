@@ -670,6 +670,7 @@ static const char *meeting_class(const char *method, const char *partstat)
  * winmail.dat plus (their index in it + 1) << 16 (leaves beyond 0xFFFF are not opened). */
 #define TNEF_PART(leaf, k) ((leaf) + (((k) + 1) << 16))
 #define TNEF_LEAF_MAX 0xFFFF
+#define TNEF_FILES_MAX 0x7FFE
 
 static int is_tnef(GMimeObject *o)
 {
@@ -735,7 +736,8 @@ apr_array_header_t *zx_mime_tnef_files(apr_pool_t *p, const char *data, apr_size
     if (body && t.body.data)
         *body = tnef_text(p, &t.body, t.codepage);
     apr_array_header_t *out = apr_array_make(p, t.attachments->nelts + 1, sizeof(zx_mime_file));
-    for (int k = 0; k < t.attachments->nelts; k++) {
+    /* an index must fit the part number (TNEF_PART, an int): 32,766 files are plenty */
+    for (int k = 0; k < t.attachments->nelts && k < TNEF_FILES_MAX; k++) {
         zx_tnef_attachment *ta = &APR_ARRAY_IDX(t.attachments, k, zx_tnef_attachment);
         if (!ta->data || ta->embedded)
             continue;
