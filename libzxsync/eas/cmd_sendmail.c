@@ -341,9 +341,13 @@ static void find_bodies(GMimeObject *o, GMimeTextPart **plain, GMimeTextPart **h
  * showed as the original's attachments, zx_mime_tnef_files); 0 when it holds none. */
 static int tnef_parts(apr_pool_t *p, GMimeObject *o, apr_array_header_t *out)
 {
+    if (!GMIME_IS_PART(o) || GMIME_IS_MESSAGE_PART(o))
+        return 0;
     GMimeContentType *ct = g_mime_object_get_content_type(o);
-    if (!GMIME_IS_PART(o) || !(g_mime_content_type_is_type(ct, "application", "ms-tnef") ||
-                               g_mime_content_type_is_type(ct, "application", "vnd.ms-tnef")))
+    char *type = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+    int tnef = zx_mime_is_tnef(type, g_mime_part_get_filename(GMIME_PART(o)));
+    g_free(type);
+    if (!tnef)
         return 0;
     GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
     if (!w)

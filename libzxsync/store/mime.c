@@ -672,15 +672,21 @@ static const char *meeting_class(const char *method, const char *partstat)
 #define TNEF_LEAF_MAX 0xFFFF
 #define TNEF_FILES_MAX 0x7FFE
 
-static int is_tnef(GMimeObject *o)
+int zx_mime_is_tnef(const char *content_type, const char *filename)
 {
-    if (!GMIME_IS_PART(o) || GMIME_IS_MESSAGE_PART(o))
+    if (!content_type)
         return 0;
-    if (is_type(o, "application", "ms-tnef") || is_type(o, "application", "vnd.ms-tnef"))
+    if (strcasecmp(content_type, "application/ms-tnef") == 0 ||
+        strcasecmp(content_type, "application/vnd.ms-tnef") == 0)
         return 1;
-    const char *name = g_mime_part_get_filename(GMIME_PART(o));
-    return name && strcasecmp(name, "winmail.dat") == 0 &&
-           is_type(o, "application", "octet-stream");
+    return filename && strcasecmp(filename, "winmail.dat") == 0 &&
+           strcasecmp(content_type, "application/octet-stream") == 0;
+}
+
+static int is_tnef(apr_pool_t *p, GMimeObject *o)
+{
+    return GMIME_IS_PART(o) && !GMIME_IS_MESSAGE_PART(o) &&
+           zx_mime_is_tnef(mime_type_of(p, o), g_mime_part_get_filename(GMIME_PART(o)));
 }
 
 /* A TNEF string in UTF-8 (8-bit ones are in the stream's code page). */
@@ -814,7 +820,7 @@ static void add_attachment(pctx *c, GMimeObject *o)
 {
     if (c->no_attach)
         return;
-    if (is_tnef(o) && add_tnef(c, o) > 0)
+    if (is_tnef(c->p, o) && add_tnef(c, o) > 0)
         return;
     zx_mime_attachment *a = apr_array_push(c->m->attachments);
     memset(a, 0, sizeof *a);
@@ -1342,7 +1348,7 @@ int zx_mime_attachment_data(apr_pool_t *p, const char *data, apr_size_t len, int
         if (part > TNEF_LEAF_MAX) {
             GMimeObject *o = leaf < c.leaves->nelts ? APR_ARRAY_IDX(c.leaves, leaf, GMimeObject *)
                                                     : NULL;
-            if (o && is_tnef(o))
+            if (o && is_tnef(p, o))
                 rc = tnef_file(p, o, (part >> 16) - 1, content, content_len);
         }
         else if (part < c.leaves->nelts) {

@@ -67,6 +67,10 @@ typedef struct {
 } zx_mime_file;
 apr_array_header_t *zx_mime_tnef_files(apr_pool_t *p, const char *data, apr_size_t len,
                                        const char **body, int *damaged);
+/* Is a part of this type ("type/subtype", any case) and file name (may be NULL) a winmail.dat
+ * to open: application/ms-tnef or vnd.ms-tnef, or application/octet-stream named
+ * winmail.dat? */
+int zx_mime_is_tnef(const char *content_type, const char *filename);
 
 /* Plain text from HTML (for a client that asks for plain text of an HTML-only message). */
 const char *zx_mime_html_to_text(apr_pool_t *p, const char *html);
