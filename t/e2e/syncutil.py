@@ -8,6 +8,7 @@ import email.utils
 import json
 import os
 import subprocess
+import threading
 import time
 import uuid
 from xml.sax.saxutils import escape
@@ -195,3 +196,20 @@ def ops(col):
 
 def server_ids(col, op="Add"):
     return [sid for o, sid in ops(col) if o == op]
+
+
+def held_ping(dev, folder_id, heartbeat=300):
+    """A Ping of dev on one Email folder, sent from a thread; returns (thread, out), out
+    receiving "r" (the response) and "took" (seconds) when it is answered."""
+    out = {}
+
+    def run():
+        t0 = time.time()
+        out["r"] = dev.c.post("Ping", '<Ping xmlns="Ping:"><HeartbeatInterval>%d'
+                                      '</HeartbeatInterval><Folders><Folder><Id>%s</Id>'
+                                      '<Class>Email</Class></Folder></Folders></Ping>'
+                              % (heartbeat, folder_id))
+        out["took"] = time.time() - t0
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, out

@@ -447,9 +447,8 @@ def test_cli_provisioning_errors(instance, cos):
 def test_policy_change_answers_a_waiting_ping(instance, mdm):
     """setProvisioning NOTIFYs the accounts concerned: a waiting Ping of a provisioned device
     answers at once with 143."""
-    import threading
     import time
-    from syncutil import Device
+    from syncutil import Device, held_ping
     from syncutil import new_account as new_sync_account
     acct = new_sync_account(instance)
     dev = Device(instance, acct, protocol="14.1")
@@ -458,16 +457,7 @@ def test_policy_change_answers_a_waiting_ping(instance, mdm):
     inbox = dev.folder("Inbox")
     dev.sync("Inbox", key="0")
     dev.sync("Inbox")
-    out = {}
-
-    def run():
-        t0 = time.time()
-        out["r"] = dev.c.post("Ping", '<Ping xmlns="Ping:"><HeartbeatInterval>300'
-                                      '</HeartbeatInterval><Folders><Folder><Id>%s</Id>'
-                                      '<Class>Email</Class></Folder></Folders></Ping>' % inbox)
-        out["took"] = time.time() - t0
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    t, out = held_ping(dev, inbox)
     time.sleep(1.0)
     assert t.is_alive(), out
     zx(instance, "mobile", "setProvisioning", "account", acct, "AllowBrowser", "0")

@@ -6,13 +6,12 @@ which it is served nothing but the directive, a failed wipe, doCancelWipeDevice,
 answered at once, the audit rows, and the CLI's errors.  MDM stays off: a wipe does not need
 it (one test turns it on to show the wipe wins over the policy key)."""
 
-import threading
 import time
 
 import pytest
 
 from mailtools import account_id, client_for, new_account, sql, zx, zx_fails, zxj  # noqa: F401
-from syncutil import Device
+from syncutil import Device, held_ping
 from syncutil import new_account as new_sync_account
 
 PROV = '<Provision xmlns="Provision:">%s</Provision>'
@@ -205,16 +204,7 @@ def test_waiting_ping_answers_the_wipe(instance):
     inbox = dev.folder("Inbox")
     dev.sync("Inbox", key="0")
     dev.sync("Inbox")
-    out = {}
-
-    def run():
-        t0 = time.time()
-        out["r"] = dev.c.post("Ping", '<Ping xmlns="Ping:"><HeartbeatInterval>300'
-                                      '</HeartbeatInterval><Folders><Folder><Id>%s</Id>'
-                                      '<Class>Email</Class></Folder></Folders></Ping>' % inbox)
-        out["took"] = time.time() - t0
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
+    t, out = held_ping(dev, inbox)
     time.sleep(1.0)
     assert t.is_alive(), out
     zx(instance, "mobile", "doWipeDevice", acct, dev.device_id, "confirm", "true")
