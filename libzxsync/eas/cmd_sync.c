@@ -377,7 +377,8 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             /* changed on the server since the client last saw it: the server's version wins
              * (Conflict 1, the default) and comes back as a Change */
             int conflict = !base->pos.enumerating && item->modseq > base->pos.modseq &&
-                           !(item->changed_by && strcmp(item->changed_by, c->device) == 0);
+                           !(item->changed_by && strcmp(item->changed_by, c->device) == 0) &&
+                           !zx_sync_pos_holds(&base->pos, item);
             if (conflict && server_wins) {
                 response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONFLICT);
                 break;
@@ -448,10 +449,17 @@ static int same_id(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+static int same_ahead(const apr_array_header_t *a, const apr_array_header_t *b)
+{
+    int na = a ? a->nelts : 0, nb = b ? b->nelts : 0;
+    return na == nb && (na == 0 || memcmp(a->elts, b->elts, (size_t)na * sizeof(zx_sync_ahead)) == 0);
+}
+
 static int same_pos(const zx_sync_pos *a, const zx_sync_pos *b)
 {
     if (a->modseq != b->modseq || a->enumerating != b->enumerating ||
-        a->aged_received != b->aged_received || !same_id(a->aged_id, b->aged_id))
+        a->aged_received != b->aged_received || !same_id(a->aged_id, b->aged_id) ||
+        !same_ahead(a->ahead, b->ahead))
         return 0;
     if (!a->enumerating)
         return 1;
@@ -566,24 +574,28 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     if (s->exists && filter != s->filter_type && zx_sync_filter_wider(s->filter_type, filter))
         return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
 
-    /* client commands, in one transaction */
+    /* The client's commands and the new state commit in one transaction: a request cut short
+     * (a killed child, a lost connection to the database) leaves either nothing, and the retry
+     * with the same key applies them, or everything, and the retry is answered from the
+     * previous key as the first attempt was. */
     zx_wb_node *responses = NULL;
     int applied = 0;
+    int own = 0;
     if (cr->commands) {
         c->client_commands = 1;
-        int own;
         if (zx_db_tx_begin(st->db, &own, &c->err) < 0) {
             log_error(c, "cannot begin a transaction");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
-        int rc = apply_commands(c, cr, s, base, retry, &ro, &responses, &applied);
-        if (zx_db_tx_end(st->db, own, rc, &c->err) < 0) {
+        if (apply_commands(c, cr, s, base, retry, &ro, &responses, &applied) < 0) {
+            zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot apply the client's changes");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
         /* the folder moved on with them: read past them in this response already */
         zx_folder *now = NULL;
         if (applied && st->provider->folder_get(st, s->folder->id, &now, &c->err) < 0) {
+            zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot read the folder");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
@@ -606,6 +618,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         else if (!zx_sync_quiet(s->folder, &base->pos, cutoff)) {
             if (zx_sync_window(st, s->folder, c->device, &base->pos, cutoff, window, &changes,
                                &to, &more, &c->err) < 0) {
+                zx_db_tx_end(st->db, own, -1, &c->err);
                 log_error(c, "cannot read the changes");
                 return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
             }
@@ -631,15 +644,23 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         c->wrote = 1;
         int rc = st->provider->sync_state_put(st, c->device, &ns, s->cur.key, &c->err);
         if (rc < 0) {
+            zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot store the state");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
-        if (rc != ZX_STORE_OK)      /* another request of the device moved the state on */
+        if (rc != ZX_STORE_OK) {    /* another request of the device moved the state on */
+            const char *e2;
+            zx_db_tx_end(st->db, own, -1, &e2);     /* its commands are not applied either */
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
-        /* the device has acknowledged the previous response: tombstones it passed can go */
-        if (new_key && !retry && st->provider->purge_tombstones(st, s->folder->id, &c->err) < 0)
-            log_error(c, "cannot purge tombstones");
+        }
     }
+    if (zx_db_tx_end(st->db, own, 0, &c->err) < 0) {
+        log_error(c, "cannot commit the client's changes and the new state");
+        return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+    }
+    /* the device has acknowledged the previous response: tombstones it passed can go */
+    if (new_key && !retry && st->provider->purge_tombstones(st, s->folder->id, &c->err) < 0)
+        log_error(c, "cannot purge tombstones");
 
     /* the response */
     zx_wb_node *n = zx_wb_new(p, ZX_AirSync_Collection);

@@ -79,6 +79,60 @@ int zx_sync_quiet(const zx_folder *folder, const zx_sync_pos *pos, apr_time_t cu
     return !pos->enumerating && folder->modseq <= pos->modseq && !aging_due(pos, cutoff);
 }
 
+int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item)
+{
+    if (!pos->ahead || !item->id)
+        return 0;
+    long long id = strtoll(item->id, NULL, 10);
+    for (int i = 0; i < pos->ahead->nelts; i++) {
+        const zx_sync_ahead *a = &APR_ARRAY_IDX(pos->ahead, i, zx_sync_ahead);
+        if (a->id == id)
+            return a->modseq == item->modseq;
+    }
+    return 0;
+}
+
+long long zx_sync_walk_key(const zx_item *row, long long since)
+{
+    return row->created_modseq > since ? row->created_modseq : row->modseq;
+}
+
+static int by_modseq_desc(const void *a, const void *b)
+{
+    long long x = ((const zx_sync_ahead *)a)->modseq, y = ((const zx_sync_ahead *)b)->modseq;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The ahead entries after a window: the old ones still above the new position, then every item
+ * the window sent in a version above it (an item the window deleted or soft-deleted is held no
+ * more).  The newest ZX_SYNC_MAX_AHEAD are kept. */
+static apr_array_header_t *next_ahead(apr_pool_t *p, const apr_array_header_t *old,
+                                      const apr_array_header_t *sent, long long modseq)
+{
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(zx_sync_ahead));
+    for (int i = 0; old && i < old->nelts; i++) {
+        const zx_sync_ahead *e = &APR_ARRAY_IDX(old, i, zx_sync_ahead);
+        int resent = 0;
+        for (int j = 0; j < sent->nelts && !resent; j++)
+            resent = strtoll(APR_ARRAY_IDX(sent, j, zx_sync_change).item->id, NULL, 10) == e->id;
+        if (e->modseq > modseq && !resent)
+            *(zx_sync_ahead *)apr_array_push(a) = *e;
+    }
+    for (int j = 0; j < sent->nelts; j++) {
+        const zx_sync_change *c = &APR_ARRAY_IDX(sent, j, zx_sync_change);
+        if ((c->op == ZX_SYNC_ADD || c->op == ZX_SYNC_CHANGE) && c->item->modseq > modseq) {
+            zx_sync_ahead *e = apr_array_push(a);
+            e->id = strtoll(c->item->id, NULL, 10);
+            e->modseq = c->item->modseq;
+        }
+    }
+    if (a->nelts > ZX_SYNC_MAX_AHEAD) {
+        qsort(a->elts, (size_t)a->nelts, sizeof(zx_sync_ahead), by_modseq_desc);
+        a->nelts = ZX_SYNC_MAX_AHEAD;
+    }
+    return a->nelts ? a : NULL;
+}
+
 static void push(apr_array_header_t *out, zx_sync_op op, zx_item *it)
 {
     zx_sync_change *c = apr_array_push(out);
@@ -156,6 +210,8 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     for (i = 0; i < rows->nelts; i++) {
         zx_item *row = APR_ARRAY_IDX(rows, i, zx_item *);
         zx_sync_op op = zx_sync_classify(row, watermark, device, cutoff);
+        if (op == ZX_SYNC_CHANGE && zx_sync_pos_holds(from, row))
+            op = ZX_SYNC_SKIP;          /* sent in this version already */
         if (op != ZX_SYNC_SKIP) {
             if (out->nelts >= window) {
                 *more = 1;
@@ -163,11 +219,16 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
             }
             push(out, op, row);
         }
-        pos.modseq = row->modseq;
+        pos.modseq = zx_sync_walk_key(row, watermark);
     }
     if (i == rows->nelts && rows_more)
         *more = 1;
+    /* every change there is was read: the device has the folder as of its modseq (what an
+     * item added at its creation was sent in is at most that) */
+    if (!*more && folder->modseq > pos.modseq)
+        pos.modseq = folder->modseq;
 done:
+    pos.ahead = next_ahead(st->pool, from->ahead, out, pos.modseq);
     *changes = out;
     *to = pos;
     return 0;

@@ -1,13 +1,17 @@
 /* zxmobile - the sync engine: which changes a device gets next, in windows, from the position
  * its SyncKey stands for (zxsync/store.h zx_sync_pos), and the SyncKey values themselves.
  *
- * A position is a folder modseq up to which the device has every change, plus, while the
- * initial enumeration runs, how far that enumeration got (newest items first).  The changes
- * after the modseq come in modseq order; each is classified against what the device has:
+ * A position is a folder modseq up to which the device has every change and every item created,
+ * plus, while the initial enumeration runs, how far that enumeration got (newest items first),
+ * plus the few items it was sent in a version newer than that modseq ("ahead").  The changes
+ * after the modseq are walked in key order, an item created after it at its creation, an older
+ * one at its last change (zx_sync_walk_key), so that an item is never passed over before it was
+ * sent; each is classified against what the device has:
  *   - it has an item created at or before its modseq, or created by the device itself
  *     (MoveItems), and not otherwise;
  *   - a live item it does not have is an Add, one it has a Change (unless the device made
- *     that change itself: nothing is echoed), a deleted item it has a Delete;
+ *     that change itself, or holds that version ahead: nothing is echoed), a deleted item it
+ *     has a Delete;
  *   - live items received before the FilterType window are skipped; those the device holds
  *     get a SoftDelete once they left it (checked every ZX_SYNC_AGING_STEP).
  * One window reads at most window + ZX_SYNC_SCAN_EXTRA change rows, so a Sync round trip
@@ -20,6 +24,7 @@
 #define ZX_SYNC_DEFAULT_WINDOW 100     /* [MS-ASCMD] 2.2.3.199: WindowSize omitted */
 #define ZX_SYNC_MAX_WINDOW 512         /* 0 and larger values mean 512 */
 #define ZX_SYNC_SCAN_EXTRA 400         /* change rows a window may skip */
+#define ZX_SYNC_MAX_AHEAD 1024         /* items held ahead of the position that are kept */
 
 typedef enum {
     ZX_SYNC_SKIP = 0, ZX_SYNC_ADD, ZX_SYNC_CHANGE, ZX_SYNC_DELETE,
@@ -58,6 +63,15 @@ zx_sync_op zx_sync_classify(const zx_item *row, long long modseq, const char *de
 int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
                    const zx_sync_pos *from, apr_time_t cutoff, int window,
                    apr_array_header_t **changes, zx_sync_pos *to, int *more, const char **err);
+
+/* 1 when the device at pos was sent item in its current version although that version is newer
+ * than pos (an entry of pos->ahead): its change row is no news, a change from the device to it
+ * is no conflict. */
+int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item);
+
+/* Where the walk after position since meets row: at its creation when it was created after
+ * since (the device has not got it), else at its last change. */
+long long zx_sync_walk_key(const zx_item *row, long long since);
 
 /* Nothing for the device after pos (with the window starting at cutoff): a Sync with no
  * client change answers without a query. */

@@ -636,13 +636,24 @@ static int pg_changes(zx_store *st, const char *folder_id, long long since,
         limit = 0;
     const char *params[5] = {folder_id, st->account_id, lltoa(st->pool, since),
                              apr_itoa(st->pool, limit + 1), time_param(st->pool, received_after)};
-    const char *sql = received_after > 0 ?
-        "SELECT " ITEM_COLS("i.") " FROM items i WHERE i.folder_id = $1::bigint AND "
-        "i.account_id = $2::bigint AND i.modseq > $3::bigint AND (i.deleted OR i.received >= "
-        TS("$5") ") ORDER BY i.modseq LIMIT $4::integer" :
-        "SELECT " ITEM_COLS("i.") " FROM items i WHERE i.folder_id = $1::bigint AND "
-        "i.account_id = $2::bigint AND i.modseq > $3::bigint ORDER BY i.modseq LIMIT $4::integer";
-    PGresult *res = zx_db_exec(st->db, sql, received_after > 0 ? 5 : 4, params, err);
+    /* Two index scans merged by key: the items created after since by creation modseq
+     * (items_folder_created_idx) and the older items changed after it by modseq
+     * (items_folder_modseq_key).  The second stops at the last key of the first when that one
+     * is full, so the items created after since that it passes over are at most limit + 1. */
+#define CH_COLS "SELECT " ITEM_COLS("i.")
+#define CH_WHERE " FROM items i WHERE i.folder_id = $1::bigint AND i.account_id = $2::bigint AND " \
+        "($5::bigint IS NULL OR i.deleted OR i.received >= " TS("$5") ")"
+    PGresult *res = zx_db_exec(st->db,
+        "WITH a AS (" CH_COLS ", i.created_modseq AS k" CH_WHERE " AND i.created_modseq > "
+        "           $3::bigint ORDER BY i.created_modseq LIMIT $4::integer), "
+        "b AS (" CH_COLS ", i.modseq AS k" CH_WHERE " AND i.modseq > $3::bigint AND "
+        "      i.created_modseq <= $3::bigint AND i.modseq <= (SELECT CASE WHEN count(*) < "
+        "      $4::integer THEN 9223372036854775807 ELSE max(k) END FROM a) "
+        "      ORDER BY i.modseq LIMIT $4::integer) "
+        "SELECT * FROM (SELECT * FROM a UNION ALL SELECT * FROM b) u ORDER BY k "
+        "LIMIT $4::integer", 5, params, err);
+#undef CH_COLS
+#undef CH_WHERE
     if (!res)
         return ZX_STORE_ERROR;
     *more = PQntuples(res) > limit;
@@ -713,6 +724,22 @@ static int pg_enumerate(zx_store *st, const char *folder_id, const zx_sync_pos *
     return ZX_STORE_OK;
 }
 
+/* The ids (which 0) or the modseqs (which 1) of a position's ahead entries, as an array
+ * literal. */
+static const char *ahead_ids(apr_pool_t *p, const apr_array_header_t *ahead, int which)
+{
+    zx_buf b;
+    zx_buf_init(&b, p, 64);
+    zx_buf_putc(&b, '{');
+    for (int i = 0; ahead && i < ahead->nelts; i++) {
+        const zx_sync_ahead *a = &APR_ARRAY_IDX(ahead, i, zx_sync_ahead);
+        zx_buf_puts(&b, apr_psprintf(p, "%s%" APR_INT64_T_FMT, i ? "," : "",
+                                     (apr_int64_t)(which ? a->modseq : a->id)));
+    }
+    zx_buf_putc(&b, '}');
+    return b.data;
+}
+
 static int pg_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
                        apr_time_t received_after, const char *device, long long *count,
                        const char **err)
@@ -733,15 +760,19 @@ static int pg_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *p
         "  i.account_id = $2::bigint AND i.modseq > $3::bigint AND "
         "  CASE WHEN i.created_modseq <= $3::bigint OR i.created_by = $4::bigint "
         "       THEN i.changed_by IS DISTINCT FROM $4::bigint AND (i.deleted OR $5::bigint IS NULL "
-        "            OR i.received >= " TS("$5") ") "
+        "            OR i.received >= " TS("$5") ") AND NOT (i.deleted IS FALSE AND "
+        "            (i.id, i.modseq) IN (SELECT a.id, a.m FROM unnest($9::bigint[], "
+        "            $10::bigint[]) AS a(id, m))) "
         "       ELSE NOT i.deleted AND ($5::bigint IS NULL OR i.received >= " TS("$5") ") END), "
         " CASE WHEN $6::bigint IS NULL AND NOT $8::boolean THEN 0 ELSE "
         " (SELECT count(*) FROM items i WHERE i.folder_id = $1::bigint AND "
         "  i.account_id = $2::bigint AND NOT i.deleted AND i.created_modseq <= $3::bigint AND "
         "  ($5::bigint IS NULL OR i.received >= " TS("$5") ") AND ($6::bigint IS NULL OR "
         "  (i.received, i.id) < (" TS("$6") ", $7::bigint))) END",
-        8, (const char *const[]){params[0], params[1], params[2], params[3], params[4],
-                                 params[5], params[6], pos->enumerating ? "t" : "f"}, err);
+        10, (const char *const[]){params[0], params[1], params[2], params[3], params[4],
+                                  params[5], params[6], pos->enumerating ? "t" : "f",
+                                  ahead_ids(st->pool, pos->ahead, 0),
+                                  ahead_ids(st->pool, pos->ahead, 1)}, err);
     if (!res)
         return ZX_STORE_ERROR;
     *count = ival(res, 0, 0) + ival(res, 0, 1);
@@ -1360,11 +1391,51 @@ static void parse_at(apr_pool_t *p, const char *c, apr_time_t *received, const c
     }
 }
 
+/* "id:modseq,id:modseq" <-> zx_sync_ahead elements */
+static apr_array_header_t *ahead_parse(apr_pool_t *p, const char *s)
+{
+    apr_array_header_t *a = NULL;
+    while (s && *s) {
+        char *end;
+        long long id = strtoll(s, &end, 10);
+        if (*end != ':')
+            break;
+        long long m = strtoll(end + 1, &end, 10);
+        if (id > 0 && m > 0) {
+            if (!a)
+                a = apr_array_make(p, 4, sizeof(zx_sync_ahead));
+            zx_sync_ahead *e = apr_array_push(a);
+            e->id = id;
+            e->modseq = m;
+        }
+        if (*end != ',')
+            break;
+        s = end + 1;
+    }
+    return a;
+}
+
+static const char *ahead_text(apr_pool_t *p, const zx_sync_pos *pos)
+{
+    if (!pos->ahead || pos->ahead->nelts == 0)
+        return NULL;
+    zx_buf b;
+    zx_buf_init(&b, p, 24 * (apr_size_t)pos->ahead->nelts);
+    for (int i = 0; i < pos->ahead->nelts; i++) {
+        const zx_sync_ahead *a = &APR_ARRAY_IDX(pos->ahead, i, zx_sync_ahead);
+        zx_buf_puts(&b, apr_psprintf(p, "%s%" APR_INT64_T_FMT ":%" APR_INT64_T_FMT, i ? "," : "",
+                                     (apr_int64_t)a->id, (apr_int64_t)a->modseq));
+    }
+    return b.data;
+}
+
 static void pos_from(apr_pool_t *p, PGresult *res, int r, int c_modseq, int c_cursor,
-                     int c_aged, zx_sync_pos *pos)
+                     int c_aged, int c_ahead, zx_sync_pos *pos)
 {
     memset(pos, 0, sizeof *pos);
     pos->modseq = ival(res, r, c_modseq);
+    if (!PQgetisnull(res, r, c_ahead))
+        pos->ahead = ahead_parse(p, PQgetvalue(res, r, c_ahead));
     if (!PQgetisnull(res, r, c_aged))
         parse_at(p, PQgetvalue(res, r, c_aged), &pos->aged_received, &pos->aged_id);
     if (PQgetisnull(res, r, c_cursor))
@@ -1418,7 +1489,8 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
     const char *params[3] = {ids.data, st->account_id, device};
     PGresult *res = zx_db_exec(st->db,
         "SELECT u.ord, " FOLDER_COLS("f.") ", s.sync_key, s.modseq, s.cursor, s.prev_key, "
-        "s.prev_modseq, s.prev_cursor, s.filter_type, s.options, s.aged, s.prev_aged "
+        "s.prev_modseq, s.prev_cursor, s.filter_type, s.options, s.aged, s.prev_aged, "
+        "s.ahead, s.prev_ahead "
         "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
         "JOIN folders f ON f.id = u.id AND f.account_id = $2::bigint AND NOT f.deleted "
         "LEFT JOIN sync_states s ON s.device_id = $3::bigint AND s.folder_id = f.id",
@@ -1435,10 +1507,10 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
             continue;
         s->exists = 1;
         s->cur.key = ival(res, r, 13);
-        pos_from(p, res, r, 14, 15, 21, &s->cur.pos);
+        pos_from(p, res, r, 14, 15, 21, 23, &s->cur.pos);
         s->prev.key = ival(res, r, 16);
         if (s->prev.key)
-            pos_from(p, res, r, 17, 18, 22, &s->prev.pos);
+            pos_from(p, res, r, 17, 18, 22, 24, &s->prev.pos);
         s->filter_type = (int)ival(res, r, 19);
         if (!PQgetisnull(res, r, 20)) {
             size_t len = 0;
@@ -1461,16 +1533,17 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
     apr_pool_t *p = st->pool;
     if (!valid_id(s->folder_id) || !valid_id(device))
         return ZX_STORE_NOT_FOUND;
-    const char *params[13] = {
+    const char *params[15] = {
         device, s->folder_id, lltoa(p, s->cur.key), lltoa(p, s->cur.pos.modseq),
         pos_cursor(p, &s->cur.pos),
         s->prev.key ? lltoa(p, s->prev.key) : NULL,
         s->prev.key ? lltoa(p, s->prev.pos.modseq) : NULL,
         s->prev.key ? pos_cursor(p, &s->prev.pos) : NULL,
         apr_itoa(p, s->filter_type), s->options, lltoa(p, expect_key),
-        pos_aged(p, &s->cur.pos), s->prev.key ? pos_aged(p, &s->prev.pos) : NULL};
-    int lengths[13] = {0};
-    int formats[13] = {0};
+        pos_aged(p, &s->cur.pos), s->prev.key ? pos_aged(p, &s->prev.pos) : NULL,
+        ahead_text(p, &s->cur.pos), s->prev.key ? ahead_text(p, &s->prev.pos) : NULL};
+    int lengths[15] = {0};
+    int formats[15] = {0};
     lengths[9] = (int)s->options_len;
     formats[9] = 1;
     /* A new state is inserted only when the device had none (expect_key 0); otherwise only
@@ -1479,21 +1552,24 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
     PGresult *res = expect_key == 0
         ? zx_db_exec_ex(st->db,
             "INSERT INTO sync_states AS s (device_id, folder_id, sync_key, modseq, cursor, "
-            "prev_key, prev_modseq, prev_cursor, filter_type, options, aged, prev_aged) VALUES "
+            "prev_key, prev_modseq, prev_cursor, filter_type, options, aged, prev_aged, ahead, "
+            "prev_ahead) VALUES "
             "($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5, $6::bigint, $7::bigint, $8, "
-            "$9::smallint, $10::bytea, $12, $13) "
+            "$9::smallint, $10::bytea, $12, $13, $14, $15) "
             "ON CONFLICT (device_id, folder_id) DO UPDATE SET sync_key = excluded.sync_key, "
             "modseq = excluded.modseq, cursor = excluded.cursor, prev_key = excluded.prev_key, "
             "prev_modseq = excluded.prev_modseq, prev_cursor = excluded.prev_cursor, "
             "filter_type = excluded.filter_type, options = excluded.options, "
-            "aged = excluded.aged, prev_aged = excluded.prev_aged, updated_at = now() "
-            "WHERE s.sync_key = $11::bigint RETURNING 1", 13, params, lengths, formats, 0, err)
+            "aged = excluded.aged, prev_aged = excluded.prev_aged, ahead = excluded.ahead, "
+            "prev_ahead = excluded.prev_ahead, updated_at = now() "
+            "WHERE s.sync_key = $11::bigint RETURNING 1", 15, params, lengths, formats, 0, err)
         : zx_db_exec_ex(st->db,
             "UPDATE sync_states SET sync_key = $3::bigint, modseq = $4::bigint, cursor = $5, "
             "prev_key = $6::bigint, prev_modseq = $7::bigint, prev_cursor = $8, "
             "filter_type = $9::smallint, options = $10::bytea, aged = $12, prev_aged = $13, "
+            "ahead = $14, prev_ahead = $15, "
             "updated_at = now() WHERE device_id = $1::bigint AND folder_id = $2::bigint AND "
-            "sync_key = $11::bigint RETURNING 1", 13, params, lengths, formats, 0, err);
+            "sync_key = $11::bigint RETURNING 1", 15, params, lengths, formats, 0, err);
     if (!res)
         return ZX_STORE_ERROR;
     int ok = PQntuples(res) == 1;

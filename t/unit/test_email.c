@@ -403,6 +403,33 @@ START_TEST(test_classify)
 }
 END_TEST
 
+START_TEST(test_walk_and_ahead)
+{
+    apr_time_t t = apr_time_from_sec(1000);
+    /* created after the position: met at its creation, however often it changed since */
+    zx_item *fresh = row(60, NULL, "8", 0, t);
+    ck_assert_int_eq(zx_sync_walk_key(fresh, 50), 60);
+    /* created before: met at its last change */
+    ck_assert_int_eq(zx_sync_walk_key(row(40, NULL, NULL, 0, t), 50), 100);
+    ck_assert_int_eq(zx_sync_walk_key(row(50, NULL, NULL, 0, t), 50), 100);
+
+    /* an item sent in version 100 while the position is 70: held in that version only */
+    zx_sync_pos pos = {.modseq = 70};
+    ck_assert(!zx_sync_pos_holds(&pos, fresh));
+    pos.ahead = apr_array_make(g_pool, 2, sizeof(zx_sync_ahead));
+    zx_sync_ahead *a = apr_array_push(pos.ahead);
+    a->id = 7;
+    a->modseq = 100;
+    ck_assert(!zx_sync_pos_holds(&pos, fresh));     /* item 1: another id */
+    a = apr_array_push(pos.ahead);
+    a->id = 1;
+    a->modseq = 100;
+    ck_assert(zx_sync_pos_holds(&pos, fresh));
+    fresh->modseq = 101;                             /* changed again since */
+    ck_assert(!zx_sync_pos_holds(&pos, fresh));
+}
+END_TEST
+
 START_TEST(test_filters_and_keys)
 {
     apr_time_t now = apr_time_from_sec(100 * 86400);
@@ -458,6 +485,7 @@ int main(void)
     tcase_add_test(tc, test_render_bodies);
     tcase_add_test(tc, test_parse_changes);
     tcase_add_test(tc, test_classify);
+    tcase_add_test(tc, test_walk_and_ahead);
     tcase_add_test(tc, test_filters_and_keys);
     suite_add_tcase(s, tc);
     return zx_run_tap(s);

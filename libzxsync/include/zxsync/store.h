@@ -156,8 +156,16 @@ typedef struct {
     int answered, forwarded, last_verb;     /* -1 unchanged */
 } zx_item_changes;
 
+/* An item a device holds in a version newer than its position (see zx_sync_pos). */
+typedef struct {
+    long long id, modseq;
+} zx_sync_ahead;
+
 /* Where a device is in a folder (the sync engine keeps one per SyncKey):
- *   modseq       the device has every change numbered up to it;
+ *   modseq       the device has every change numbered up to it, and the items created up to
+ *                it (the changes after it are walked in the order of zx_store_provider
+ *                changes: an item created after modseq at its creation, an older one at its
+ *                last change, so an item is never passed over before it was sent);
  *   enumerating  the initial enumeration of the folder runs: the live items created up to
  *                `modseq` are listed newest first, after (cursor_received, cursor_id)
  *                (cursor_id NULL: from the newest); later changes follow as changes;
@@ -170,6 +178,12 @@ typedef struct {
     const char *cursor_id;
     apr_time_t aged_received;
     const char *aged_id;
+    /* ahead: items sent in a version newer than modseq (an item added at its creation whose
+     * last change is later, an item of the initial enumeration changed meanwhile): the device
+     * has that version, so its change row is no news (no Change is sent again) and a change the
+     * device makes to it is no conflict.  Entries at or below modseq are dropped.
+     * zx_sync_ahead elements; NULL = none. */
+    apr_array_header_t *ahead;
 } zx_sync_pos;
 
 /* The synchronisation state of a device for one folder: the position each SyncKey stands for
@@ -219,8 +233,10 @@ typedef struct {
     int (*folder_update)(zx_store *st, const char *id, const char *parent_id,
                          const char *name, const char *device, const char **err);
     int (*folder_delete)(zx_store *st, const char *id, const char *device, const char **err);
-    /* items of folder with modseq > since (tombstones too), oldest change first, at most limit
-     * (*more says whether more remain); received_after > 0 skips older live items */
+    /* the changes of folder after position since (tombstones too) in walk order: an item
+     * created after since at its creation (created_modseq), an older one at its last change
+     * (modseq) - each item once, at its key; at most limit (*more says whether more remain);
+     * received_after > 0 skips older live items */
     int (*changes)(zx_store *st, const char *folder_id, long long since,
                    apr_time_t received_after, int limit, apr_array_header_t **out, int *more,
                    const char **err);      /* zx_item * */
