@@ -8,10 +8,12 @@
  * destination), 7 the item or a folder was locked (retry).  A database failure answers the
  * whole request with the common status 110 (HTTP 500 before 14.0).
  *
- * The moved item gets a new id (DstMsgId).  The move is recorded as the server's, so the next
- * Sync of both folders tells every device, the moving one too, a Delete and an Add
- * ([MS-ASCMD] 2.2.1.12: "the client receives Delete and Add operations the next time the
- * client synchronizes the affected folders").
+ * The moved item gets a new id (DstMsgId).  The move is recorded as the moving device's: the
+ * next Sync of both folders tells every other device a Delete and an Add ([MS-ASCMD] 2.2.1.12:
+ * "the client receives Delete and Add operations the next time the client synchronizes the
+ * affected folders"), while the moving device, which made the change and knows the new id, gets
+ * neither - it holds the new item from the move on, so a later change or removal of it by
+ * anyone else reaches it, and its own change of it is no conflict.
  */
 #include "handlers.h"
 
@@ -104,7 +106,8 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
                 status = ST_INVALID_SOURCE;
         }
         if (status == ST_SUCCESS) {
-            rc = st->provider->item_move(st, item->id, dst->id, NULL, &new_id, &err);
+            rc = st->provider->item_move(st, item->id, dst->id, req->device_row, &new_id,
+                                         &err);
             if (rc < 0 && is_lock_conflict(db)) {
                 zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00753) "MoveItems of item %s: %s",
                        item->id, err);

@@ -1,6 +1,6 @@
 """MoveItems ([MS-ASCMD] 2.2.1.12) at 12.1, 14.1 and 16.1: new ids in the destination, every
-status of 2.2.3.177.10, and a move recorded as the server's (both folders change for every
-device)."""
+status of 2.2.3.177.10, and a move recorded as the moving device's (both folders change for
+every other device; the mover, which knows the new id, is not told its own move)."""
 
 import uuid
 
@@ -45,13 +45,14 @@ def test_move_two_items(instance, account, version):
         moved = items(instance, account, DELETED, subject=subj)
         assert [m["id"] for m in moved] == [dst]
         assert items(instance, account, INBOX, subject=subj) == []
-    # the source is a tombstone changed by the server, the new item made by the server: the
-    # next Sync of both folders tells every device, this one too ([MS-ASCMD] 2.2.1.12)
-    rows = sql(instance, "SELECT deleted, changed_by IS NULL FROM items WHERE id = %s", a["id"])
-    assert rows == [["t", "t"]]
-    rows = sql(instance, "SELECT created_by IS NULL, changed_by IS NULL FROM items WHERE id = %s",
-               res[0][2])
-    assert rows == [["t", "t"]]
+    # the source is a tombstone changed by the moving device, the new item created and changed
+    # by it: the device holds the new item and is not told its own move
+    dev = sql(instance, "SELECT id FROM devices WHERE device_id = %s", c.device_id)
+    assert len(dev) == 1
+    rows = sql(instance, "SELECT deleted, changed_by FROM items WHERE id = %s", a["id"])
+    assert rows == [["t", dev[0][0]]]
+    rows = sql(instance, "SELECT created_by, changed_by FROM items WHERE id = %s", res[0][2])
+    assert rows == [[dev[0][0], dev[0][0]]]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -101,21 +102,32 @@ def test_malformed_request(instance, account, version, expect):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_move_is_seen_by_sync(instance, account, version):
-    """[MS-ASCMD] 2.2.1.12: the client receives a Delete and an Add the next time it
-    synchronizes the two folders - the device that moved the item too."""
+    """[MS-ASCMD] 2.2.1.12: another device receives a Delete and an Add the next time it
+    synchronizes the two folders; the device that moved the item gets neither (it has the new
+    id from the response), but it is told when someone else changes or removes the new item."""
     from mailtools import PASSWORD
     from syncutil import Device, ops
     a, subject = new_mail(instance, account)
     inbox, deleted = a["folder_id"], folder_id(instance, account, DELETED)
     d = Device(instance, account, protocol=version, password=PASSWORD)
+    o = Device(instance, account, protocol=version, password=PASSWORD)
     try:
-        d.foldersync()
-        assert ("Add", a["id"]) in [(o, s) for o, s in
-                                    [(n, c.findtext("ServerId")) for n, c in d.sync_all(inbox)]]
-        d.sync_all(deleted)
+        for dev in (d, o):
+            dev.foldersync()
+            assert ("Add", a["id"]) in [(n, c.findtext("ServerId"))
+                                        for n, c in dev.sync_all(inbox)]
+            dev.sync_all(deleted)
         res = responses(d.c.post("MoveItems", move_request((a["id"], inbox, deleted))))
         new_id = res[0][2]
-        assert ("Delete", a["id"]) in ops(d.sync(inbox))
-        assert ops(d.sync(deleted)) == [("Add", new_id)]
+        assert ops(d.sync(inbox)) == []
+        assert ops(d.sync(deleted)) == []
+        assert ops(o.sync(inbox)) == [("Delete", a["id"])]
+        assert ops(o.sync(deleted)) == [("Add", new_id)]
+        # the other device marks it read: the mover gets the Change (it holds the new item)
+        col = o.sync(deleted, commands='<Change><ServerId>%s</ServerId><ApplicationData>'
+                     '<Read xmlns="Email:">1</Read></ApplicationData></Change>' % new_id)
+        assert col.find("Responses") is None
+        assert ops(d.sync(deleted)) == [("Change", new_id)]
     finally:
         d.close()
+        o.close()
