@@ -307,7 +307,8 @@ static int d_item_update(zx_store *st, const char *id, const zx_item_changes *ch
 }
 
 static int d_item_move(zx_store *st, const char *id, const char *dst_folder_id,
-                       const char *device, const char **new_id, const char **err)
+                       const char *device, long long seen_modseq, const char **new_id,
+                       const char **err)
 {
     *new_id = NULL;
     return ZX_STORE_NOT_FOUND;

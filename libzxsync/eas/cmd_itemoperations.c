@@ -399,8 +399,8 @@ static void op_move(iop_ctx *c, const zx_wb_node *m, zx_wb_node *resp)
         if (!r)
             st = ST_SERVER_ERROR;
         for (int i = 0; r && i < PQntuples(r) && st == ST_SUCCESS; i++) {
-            int rc = c->st->provider->item_move(c->st, PQgetvalue(r, i, 0), dst->id, NULL, NULL,
-                                                &c->err);
+            int rc = c->st->provider->item_move(c->st, PQgetvalue(r, i, 0), dst->id, NULL, 0,
+                                                NULL, &c->err);
             if (rc < 0)
                 st = ST_SERVER_ERROR;
             else if (rc == ZX_STORE_OK)

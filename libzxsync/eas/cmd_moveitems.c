@@ -13,9 +13,12 @@
  * "the client receives Delete and Add operations the next time the client synchronizes the
  * affected folders"), while the moving device, which made the change and knows the new id, gets
  * neither - it holds the new item from the move on, so a later change or removal of it by
- * anyone else reaches it, and its own change of it is no conflict.
+ * anyone else reaches it, and its own change of it is no conflict.  When the device had not
+ * been sent the item's last change (its state of the source folder says what it holds), the new
+ * item's flags come to it as a Change.
  */
 #include "handlers.h"
+#include "syncstate.h"
 
 #include <zxsync/log.h>
 #include <zxsync/store.h>
@@ -106,8 +109,14 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
                 status = ST_INVALID_SOURCE;
         }
         if (status == ST_SUCCESS) {
-            rc = st->provider->item_move(st, item->id, dst->id, req->device_row, &new_id,
-                                         &err);
+            /* what the device holds of the item: its flags go with the new item only when it
+             * has them already */
+            zx_sync_state state = {.folder_id = src->id};
+            if (st->provider->sync_states_get(st, req->device_row, &state, 1, &err) < 0)
+                goto failed;
+            rc = st->provider->item_move(st, item->id, dst->id, req->device_row,
+                                         zx_sync_seen_version(&state, item, req->device_row),
+                                         &new_id, &err);
             if (rc < 0 && is_lock_conflict(db)) {
                 zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00753) "MoveItems of item %s: %s",
                        item->id, err);

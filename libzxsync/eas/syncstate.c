@@ -92,6 +92,17 @@ int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item)
     return 0;
 }
 
+long long zx_sync_seen_version(const zx_sync_state *s, const zx_item *item, const char *device)
+{
+    if (same(item->changed_by, device))
+        return item->modseq;
+    if (!s->exists)
+        return 0;
+    /* the device may have lost the response that gave it the current key */
+    const zx_sync_pos *pos = s->prev.key ? &s->prev.pos : &s->cur.pos;
+    return item->modseq <= pos->modseq || zx_sync_pos_holds(pos, item) ? item->modseq : 0;
+}
+
 long long zx_sync_walk_key(const zx_item *row, long long since)
 {
     return row->created_modseq > since ? row->created_modseq : row->modseq;

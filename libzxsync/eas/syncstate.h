@@ -69,6 +69,12 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
  * is no conflict. */
 int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item);
 
+/* The version (modseq) of item that a device surely holds, from its state s of the item's
+ * folder: the item's own version when the device made its last change, or when the key the
+ * device surely acknowledged (the previous one, while there is one) covers that version; else 0.
+ * device is the device's row id. */
+long long zx_sync_seen_version(const zx_sync_state *s, const zx_item *item, const char *device);
+
 /* Where the walk after position since meets row: at its creation when it was created after
  * since (the device has not got it), else at its last change. */
 long long zx_sync_walk_key(const zx_item *row, long long since);

@@ -1008,10 +1008,11 @@ static int next_modseq(zx_store *st, const char *folder_id, long long n, long lo
     return found ? ZX_STORE_OK : ZX_STORE_NOT_FOUND;
 }
 
-/* Move: a new item in dst made by dst_by (created and changed), the source a tombstone changed
- * by src_by. */
+/* Move: a new item in dst created by dst_by, and changed by it when the source is still at
+ * version seen (else by the server), the source a tombstone changed by src_by. */
 static int move_tx(zx_store *st, const char *id, const char *src, const char *dst,
-                   const char *src_by, const char *dst_by, const char **new_id, const char **err)
+                   const char *src_by, const char *dst_by, long long seen, const char **new_id,
+                   const char **err)
 {
     long long sm = 0, dm = 0;
     /* lock both folders in id order */
@@ -1021,13 +1022,15 @@ static int move_tx(zx_store *st, const char *id, const char *src, const char *ds
         rc = next_modseq(st, src_first ? dst : src, 1, src_first ? &dm : &sm, err);
     if (rc != ZX_STORE_OK)
         return rc;
-    const char *params[6] = {id, st->account_id, dst, lltoa(st->pool, dm), dst_by, src};
+    const char *params[7] = {id, st->account_id, dst, lltoa(st->pool, dm), dst_by, src,
+                             lltoa(st->pool, seen)};
     PGresult *res = zx_db_exec(st->db,
         "INSERT INTO items (account_id, folder_id, modseq, created_modseq, created_by, "
         "changed_by, " COPY_COLS ") SELECT account_id, $3::bigint, $4::bigint, $4::bigint, "
-        "$5::bigint, $5::bigint, " COPY_COLS " FROM items WHERE id = $1::bigint AND "
-        "account_id = $2::bigint AND folder_id = $6::bigint AND NOT deleted RETURNING id",
-        6, params, err);
+        "$5::bigint, CASE WHEN modseq = $7::bigint THEN $5::bigint END, " COPY_COLS
+        " FROM items WHERE id = $1::bigint AND account_id = $2::bigint AND folder_id = $6::bigint "
+        "AND NOT deleted RETURNING id",
+        7, params, err);
     if (!res)
         return ZX_STORE_ERROR;
     if (PQntuples(res) != 1) {
@@ -1045,7 +1048,7 @@ static int move_tx(zx_store *st, const char *id, const char *src, const char *ds
 }
 
 static int move_item(zx_store *st, const char *id, const char *dst, const char *src_by,
-                     const char *dst_by, const char **new_id, const char **err)
+                     const char *dst_by, long long seen, const char **new_id, const char **err)
 {
     if (new_id)
         *new_id = NULL;
@@ -1066,7 +1069,7 @@ static int move_item(zx_store *st, const char *id, const char *dst, const char *
     int own;
     if (zx_db_tx_begin(st->db, &own, err) < 0)
         return ZX_STORE_ERROR;
-    rc = move_tx(st, id, it->folder_id, f->id, src_by, dst_by, new_id, err);
+    rc = move_tx(st, id, it->folder_id, f->id, src_by, dst_by, seen, new_id, err);
     if (rc > 0 && own) {
         /* nothing must stay of a half-done move */
         const char *e2;
@@ -1077,15 +1080,17 @@ static int move_item(zx_store *st, const char *id, const char *dst, const char *
 }
 
 static int pg_item_move(zx_store *st, const char *id, const char *dst_folder_id,
-                        const char *device, const char **new_id, const char **err)
+                        const char *device, long long seen_modseq, const char **new_id,
+                        const char **err)
 {
-    return move_item(st, id, dst_folder_id, device, device, new_id, err);
+    return move_item(st, id, dst_folder_id, device, device, device ? seen_modseq : 0, new_id,
+                     err);
 }
 
 static int pg_item_trash(zx_store *st, const char *id, const char *dst_folder_id,
                          const char *device, const char **err)
 {
-    return move_item(st, id, dst_folder_id, device, NULL, NULL, err);
+    return move_item(st, id, dst_folder_id, device, NULL, 0, NULL, err);
 }
 
 static int pg_item_delete(zx_store *st, const char *id, const char *device, const char **err)

@@ -45,14 +45,15 @@ def test_move_two_items(instance, account, version):
         moved = items(instance, account, DELETED, subject=subj)
         assert [m["id"] for m in moved] == [dst]
         assert items(instance, account, INBOX, subject=subj) == []
-    # the source is a tombstone changed by the moving device, the new item created and changed
-    # by it: the device holds the new item and is not told its own move
+    # the source is a tombstone changed by the moving device, the new item created by it: the
+    # device holds the new item and is not told its own move; it never synced the Inbox, so
+    # the item's flags are news to it (the new item's last change is the server's)
     dev = sql(instance, "SELECT id FROM devices WHERE device_id = %s", c.device_id)
     assert len(dev) == 1
     rows = sql(instance, "SELECT deleted, changed_by FROM items WHERE id = %s", a["id"])
     assert rows == [["t", dev[0][0]]]
     rows = sql(instance, "SELECT created_by, changed_by FROM items WHERE id = %s", res[0][2])
-    assert rows == [[dev[0][0], dev[0][0]]]
+    assert rows == [[dev[0][0], ""]]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -128,6 +129,38 @@ def test_move_is_seen_by_sync(instance, account, version):
                      '<Read xmlns="Email:">1</Read></ApplicationData></Change>' % new_id)
         assert col.find("Responses") is None
         assert ops(d.sync(deleted)) == [("Change", new_id)]
+    finally:
+        d.close()
+        o.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_move_of_an_item_changed_meanwhile(instance, account, version):
+    """The mover moves an item another device marked read after the mover's last Sync: the new
+    item is the mover's (no Add, no Delete back), but its current flags reach the mover as a
+    Change - a device's view never keeps the flags of a version it moved away from."""
+    from mailtools import PASSWORD
+    from syncutil import Device, ops
+    a, subject = new_mail(instance, account)
+    inbox, deleted = a["folder_id"], folder_id(instance, account, DELETED)
+    d = Device(instance, account, protocol=version, password=PASSWORD)
+    o = Device(instance, account, protocol=version, password=PASSWORD)
+    try:
+        for dev in (d, o):
+            dev.foldersync()
+            dev.sync_all(inbox)
+            dev.sync_all(deleted)
+        col = o.sync(inbox, commands='<Change><ServerId>%s</ServerId><ApplicationData>'
+                     '<Read xmlns="Email:">1</Read></ApplicationData></Change>' % a["id"])
+        assert col.find("Responses") is None
+        res = responses(d.c.post("MoveItems", move_request((a["id"], inbox, deleted))))
+        new_id = res[0][2]
+        assert ops(d.sync(inbox)) == []
+        col = d.sync(deleted)
+        assert ops(col) == [("Change", new_id)]
+        assert col.find("Commands/Change/ApplicationData").findtext("Read") == "1"
+        assert ops(o.sync(deleted)) == [("Add", new_id)]
+        assert ops(o.sync(inbox)) == [("Delete", a["id"])]
     finally:
         d.close()
         o.close()

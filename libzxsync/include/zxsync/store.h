@@ -248,11 +248,16 @@ typedef struct {
     /* apply client changes; device = row id of the device making them (NULL = server) */
     int (*item_update)(zx_store *st, const char *id, const zx_item_changes *ch,
                        const char *device, const char **err);
-    /* the item gets a new id in dst (made by device: it already knows the new id);
+    /* the item gets a new id in dst, moved by device (NULL = the server).  The source becomes
+     * the device's tombstone and the new item the device's creation (it knows the new id, so
+     * neither is sent back to it).  seen_modseq is the version of the item the device is known
+     * to hold (0: unknown): when the item is still at it the new item is also the device's
+     * last change, else the server's, so that the device gets its current flags as a Change.
      * ZX_STORE_NOT_FOUND: no such item, ZX_STORE_PARENT_NOT_FOUND: no such destination,
      * ZX_STORE_INVALID: the item is in dst already */
     int (*item_move)(zx_store *st, const char *id, const char *dst_folder_id,
-                     const char *device, const char **new_id, const char **err);
+                     const char *device, long long seen_modseq, const char **new_id,
+                     const char **err);
     int (*item_delete)(zx_store *st, const char *id, const char *device, const char **err);
     int (*folder_empty)(zx_store *st, const char *folder_id, int include_subfolders,
                         const char *device, const char **err);
