@@ -7,8 +7,10 @@
 -- creation modseq through this index.
 CREATE INDEX items_folder_created_idx ON items (folder_id, created_modseq);
 
--- Items a device was sent in a version newer than its position (an Add at the creation of an
--- item changed later, an item of the initial enumeration changed meanwhile): 'id:modseq,...'.
--- Their change row is then no news to the device, and a change it makes to them no conflict.
--- NULL = none.  prev_ahead belongs to the previous key, like the other prev_ columns.
+-- Change rows after a device's position that are no news to it, 'id:modseq,...': items it was
+-- sent in a version newer than its position (an Add at the creation of an item changed later,
+-- an item of the initial enumeration changed meanwhile; a change it makes to them is no
+-- conflict) and tombstones of items deleted before the initial enumeration reached them (never
+-- sent, so no Delete).  NULL = none.  prev_ahead belongs to the previous key, like the other
+-- prev_ columns.
 ALTER TABLE sync_states ADD COLUMN ahead text, ADD COLUMN prev_ahead text;

@@ -354,9 +354,10 @@ static int d_folder_find(zx_store *st, const char *id_or_path, zx_folder **out,
 /* the initial enumeration lists the notice once, first thing */
 static int d_enumerate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
                        apr_time_t received_after, int limit, apr_array_header_t **out,
-                       const char **err)
+                       apr_array_header_t **gone, const char **err)
 {
     *out = NULL;
+    *gone = NULL;
     if (load(st, err) < 0)
         return ZX_STORE_ERROR;
     *out = none(st);

@@ -79,17 +79,23 @@ int zx_sync_quiet(const zx_folder *folder, const zx_sync_pos *pos, apr_time_t cu
     return !pos->enumerating && folder->modseq <= pos->modseq && !aging_due(pos, cutoff);
 }
 
-int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item)
+/* 1 when the change row of item is an entry of ahead: no news to the device */
+static int no_news(const apr_array_header_t *ahead, const zx_item *item)
 {
-    if (!pos->ahead || !item->id)
+    if (!ahead || !item->id)
         return 0;
     long long id = strtoll(item->id, NULL, 10);
-    for (int i = 0; i < pos->ahead->nelts; i++) {
-        const zx_sync_ahead *a = &APR_ARRAY_IDX(pos->ahead, i, zx_sync_ahead);
+    for (int i = 0; i < ahead->nelts; i++) {
+        const zx_sync_ahead *a = &APR_ARRAY_IDX(ahead, i, zx_sync_ahead);
         if (a->id == id)
             return a->modseq == item->modseq;
     }
     return 0;
+}
+
+int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item)
+{
+    return !item->deleted && no_news(pos->ahead, item);
 }
 
 long long zx_sync_seen_version(const zx_sync_state *s, const zx_item *item, const char *device)
@@ -114,10 +120,12 @@ static int by_modseq_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The ahead entries after a window: the old ones still above the new position, then every item
- * the window sent in a version above it (an item the window deleted or soft-deleted is held no
- * more).  The newest ZX_SYNC_MAX_AHEAD are kept. */
+/* The ahead entries after a window: the old ones still above the new position (but for the
+ * items the window sent again), the tombstones the enumeration passed (gone), then every item
+ * the window sent in a version above the position (an item the window deleted or soft-deleted
+ * is held no more).  The newest ZX_SYNC_MAX_AHEAD are kept. */
 static apr_array_header_t *next_ahead(apr_pool_t *p, const apr_array_header_t *old,
+                                      const apr_array_header_t *gone,
                                       const apr_array_header_t *sent, long long modseq)
 {
     apr_array_header_t *a = apr_array_make(p, 4, sizeof(zx_sync_ahead));
@@ -129,6 +137,9 @@ static apr_array_header_t *next_ahead(apr_pool_t *p, const apr_array_header_t *o
         if (e->modseq > modseq && !resent)
             *(zx_sync_ahead *)apr_array_push(a) = *e;
     }
+    for (int i = 0; gone && i < gone->nelts; i++)
+        if (APR_ARRAY_IDX(gone, i, zx_sync_ahead).modseq > modseq)
+            *(zx_sync_ahead *)apr_array_push(a) = APR_ARRAY_IDX(gone, i, zx_sync_ahead);
     for (int j = 0; j < sent->nelts; j++) {
         const zx_sync_change *c = &APR_ARRAY_IDX(sent, j, zx_sync_change);
         if ((c->op == ZX_SYNC_ADD || c->op == ZX_SYNC_CHANGE) && c->item->modseq > modseq) {
@@ -156,6 +167,7 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
                    apr_array_header_t **changes, zx_sync_pos *to, int *more, const char **err)
 {
     apr_array_header_t *out = apr_array_make(st->pool, 16, sizeof(zx_sync_change));
+    apr_array_header_t *gone = NULL;
     zx_sync_pos pos = *from;
     *more = 0;
     if (window < 1)
@@ -163,7 +175,8 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     if (pos.enumerating) {
         /* the initial enumeration: newest first, the items created up to pos.modseq */
         apr_array_header_t *items;
-        if (st->provider->enumerate(st, folder->id, &pos, cutoff, window + 1, &items, err) < 0)
+        if (st->provider->enumerate(st, folder->id, &pos, cutoff, window + 1, &items, &gone,
+                                    err) < 0)
             return -1;
         int take = items->nelts > window ? window : items->nelts;
         for (int i = 0; i < take; i++)
@@ -221,8 +234,8 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     for (i = 0; i < rows->nelts; i++) {
         zx_item *row = APR_ARRAY_IDX(rows, i, zx_item *);
         zx_sync_op op = zx_sync_classify(row, watermark, device, cutoff);
-        if (op == ZX_SYNC_CHANGE && zx_sync_pos_holds(from, row))
-            op = ZX_SYNC_SKIP;          /* sent in this version already */
+        if ((op == ZX_SYNC_CHANGE || op == ZX_SYNC_DELETE) && no_news(from->ahead, row))
+            op = ZX_SYNC_SKIP;          /* sent in this version, or never sent */
         if (op != ZX_SYNC_SKIP) {
             if (out->nelts >= window) {
                 *more = 1;
@@ -239,7 +252,7 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     if (!*more && folder->modseq > pos.modseq)
         pos.modseq = folder->modseq;
 done:
-    pos.ahead = next_ahead(st->pool, from->ahead, out, pos.modseq);
+    pos.ahead = next_ahead(st->pool, from->ahead, gone, out, pos.modseq);
     *changes = out;
     *to = pos;
     return 0;

@@ -3,7 +3,8 @@
  *
  * A position is a folder modseq up to which the device has every change and every item created,
  * plus, while the initial enumeration runs, how far that enumeration got (newest items first),
- * plus the few items it was sent in a version newer than that modseq ("ahead").  The changes
+ * plus the few change rows after that modseq that are no news to it ("ahead": an item it was
+ * sent in a newer version, the tombstone of an item the initial enumeration never sent).  The changes
  * after the modseq are walked in key order, an item created after it at its creation, an older
  * one at its last change (zx_sync_walk_key), so that an item is never passed over before it was
  * sent; each is classified against what the device has:
@@ -11,7 +12,7 @@
  *     (MoveItems), and not otherwise;
  *   - a live item it does not have is an Add, one it has a Change (unless the device made
  *     that change itself, or holds that version ahead: nothing is echoed), a deleted item it
- *     has a Delete;
+ *     has a Delete (unless the enumeration passed it deleted);
  *   - live items received before the FilterType window are skipped; those the device holds
  *     get a SoftDelete once they left it (checked every ZX_SYNC_AGING_STEP).
  * One window reads at most window + ZX_SYNC_SCAN_EXTRA change rows, so a Sync round trip

@@ -681,45 +681,102 @@ static int pg_count_changes(zx_store *st, const char *folder_id, long long since
     return ZX_STORE_OK;
 }
 
+/* "{1,2,3}" -> the numbers */
+static int bigint_array(const char *s, long long *out, int max)
+{
+    int n = 0;
+    if (!s || *s++ != '{')
+        return 0;
+    while (*s && *s != '}' && n < max) {
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (end == s)
+            break;
+        out[n++] = v;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
 static int pg_enumerate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
                         apr_time_t received_after, int limit, apr_array_header_t **out,
-                        const char **err)
+                        apr_array_header_t **gone, const char **err)
 {
     *out = NULL;
+    *gone = NULL;
     if (!valid_id(folder_id))
         return ZX_STORE_NOT_FOUND;
+    if (limit < 1)
+        limit = 1;
     int cursor = pos->cursor_id && valid_id(pos->cursor_id);
     const char *params[7] = {folder_id, st->account_id, lltoa(st->pool, pos->modseq),
-                             apr_itoa(st->pool, limit > 0 ? limit : 1),
+                             apr_itoa(st->pool, limit),
                              time_param(st->pool, received_after),
                              cursor ? apr_psprintf(st->pool, "%" APR_TIME_T_FMT,
                                                    pos->cursor_received) : NULL,
                              cursor ? pos->cursor_id : NULL};
-    /* four statement texts so that each gets its own plan on the (folder_id, received DESC,
-     * id DESC) index */
-    const char *sql;
-#define ENUM_HEAD "SELECT " ITEM_COLS("i.") " FROM items i WHERE i.folder_id = $1::bigint AND " \
-        "i.account_id = $2::bigint AND NOT i.deleted AND i.created_modseq <= $3::bigint"
-#define ENUM_TAIL " ORDER BY i.received DESC, i.id DESC LIMIT $4::integer"
+    /* four texts of the listing so that each gets its own plan on the (folder_id, received
+     * DESC, id DESC) index; then, in the same statement (one snapshot), the tombstones of the
+     * items deleted since the enumeration began that lie in the stretch it now passes:
+     * after the cursor and, when the listing is full, before its limit-1'th item (the new
+     * cursor).  There are few: tombstones go once every device passed them. */
+    const char *e;
+#define ENUM_HEAD "WITH e AS (SELECT " ITEM_COLS("i.") ", i.received AS rcv FROM items i WHERE " \
+        "i.folder_id = $1::bigint AND i.account_id = $2::bigint AND NOT i.deleted AND " \
+        "i.created_modseq <= $3::bigint"
+#define ENUM_TAIL " ORDER BY i.received DESC, i.id DESC LIMIT $4::integer)"
 #define ENUM_AFTER " AND i.received >= " TS("$5")
 #define ENUM_CURSOR " AND (i.received, i.id) < (" TS("$6") ", $7::bigint)"
     if (received_after > 0 && cursor)
-        sql = ENUM_HEAD ENUM_AFTER ENUM_CURSOR ENUM_TAIL;
+        e = ENUM_HEAD ENUM_AFTER ENUM_CURSOR ENUM_TAIL;
     else if (received_after > 0)
-        sql = ENUM_HEAD ENUM_AFTER ENUM_TAIL;
+        e = ENUM_HEAD ENUM_AFTER " AND $6::bigint IS NULL AND $7::bigint IS NULL" ENUM_TAIL;
     else if (cursor)
-        sql = ENUM_HEAD " AND $5::bigint IS NULL" ENUM_CURSOR ENUM_TAIL;
+        e = ENUM_HEAD " AND $5::bigint IS NULL" ENUM_CURSOR ENUM_TAIL;
     else
-        sql = ENUM_HEAD ENUM_TAIL;
+        e = ENUM_HEAD " AND $5::bigint IS NULL AND $6::bigint IS NULL AND $7::bigint IS NULL"
+            ENUM_TAIL;
 #undef ENUM_HEAD
 #undef ENUM_TAIL
 #undef ENUM_AFTER
 #undef ENUM_CURSOR
-    int n = cursor ? 7 : received_after > 0 ? 5 : 4;
-    PGresult *res = zx_db_exec(st->db, sql, n, params, err);
+    const char *sql = apr_pstrcat(st->pool, e,
+        ", edge AS (SELECT rcv, id FROM e ORDER BY rcv DESC, id DESC OFFSET $4::integer - 1 "
+        "           LIMIT 1), "
+        "last AS (SELECT rcv, id FROM e ORDER BY rcv DESC, id DESC "
+        "         OFFSET greatest($4::integer - 2, 0) "
+        "         LIMIT 1), "
+        "g AS (SELECT array_agg(t.id) AS ids, array_agg(t.modseq) AS ms FROM items t "
+        "      WHERE t.folder_id = $1::bigint AND t.account_id = $2::bigint AND t.deleted AND "
+        "      t.modseq > $3::bigint AND t.created_modseq <= $3::bigint AND "
+        "      ($6::bigint IS NULL OR (t.received, t.id) < (" TS("$6") ", $7::bigint)) AND "
+        "      (NOT EXISTS (SELECT 1 FROM edge) OR "
+        "       (t.received, t.id) > (SELECT rcv, id FROM last))) "
+        "SELECT e.*, g.ids, g.ms FROM g LEFT JOIN e ON true ORDER BY e.rcv DESC, e.id DESC",
+        NULL);
+    PGresult *res = zx_db_exec(st->db, sql, 7, params, err);
     if (!res)
         return ZX_STORE_ERROR;
-    *out = items_of(st->pool, res, -1);
+    int rows = PQntuples(res), nf = PQnfields(res);
+    /* one row with no item when the listing is empty */
+    int live = rows > 0 && !PQgetisnull(res, 0, 0) ? rows : 0;
+    *out = items_of(st->pool, res, live);
+    if (rows > 0 && !PQgetisnull(res, 0, nf - 2)) {
+        const char *ids = PQgetvalue(res, 0, nf - 2), *ms = PQgetvalue(res, 0, nf - 1);
+        int max = 1;
+        for (const char *c = ids; *c; c++)
+            max += *c == ',';
+        long long *iv = apr_palloc(st->pool, sizeof(long long) * (apr_size_t)max * 2);
+        int n = bigint_array(ids, iv, max);
+        if (bigint_array(ms, iv + max, max) == n && n > 0) {
+            *gone = apr_array_make(st->pool, n, sizeof(zx_sync_ahead));
+            for (int i = 0; i < n; i++) {
+                zx_sync_ahead *g = apr_array_push(*gone);
+                g->id = iv[i];
+                g->modseq = iv[max + i];
+            }
+        }
+    }
     PQclear(res);
     return ZX_STORE_OK;
 }
@@ -760,9 +817,8 @@ static int pg_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *p
         "  i.account_id = $2::bigint AND i.modseq > $3::bigint AND "
         "  CASE WHEN i.created_modseq <= $3::bigint OR i.created_by = $4::bigint "
         "       THEN i.changed_by IS DISTINCT FROM $4::bigint AND (i.deleted OR $5::bigint IS NULL "
-        "            OR i.received >= " TS("$5") ") AND NOT (i.deleted IS FALSE AND "
-        "            (i.id, i.modseq) IN (SELECT a.id, a.m FROM unnest($9::bigint[], "
-        "            $10::bigint[]) AS a(id, m))) "
+        "            OR i.received >= " TS("$5") ") AND (i.id, i.modseq) NOT IN "
+        "            (SELECT a.id, a.m FROM unnest($9::bigint[], $10::bigint[]) AS a(id, m)) "
         "       ELSE NOT i.deleted AND ($5::bigint IS NULL OR i.received >= " TS("$5") ") END), "
         " CASE WHEN $6::bigint IS NULL AND NOT $8::boolean THEN 0 ELSE "
         " (SELECT count(*) FROM items i WHERE i.folder_id = $1::bigint AND "

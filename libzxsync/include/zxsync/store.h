@@ -178,11 +178,12 @@ typedef struct {
     const char *cursor_id;
     apr_time_t aged_received;
     const char *aged_id;
-    /* ahead: items sent in a version newer than modseq (an item added at its creation whose
-     * last change is later, an item of the initial enumeration changed meanwhile): the device
-     * has that version, so its change row is no news (no Change is sent again) and a change the
-     * device makes to it is no conflict.  Entries at or below modseq are dropped.
-     * zx_sync_ahead elements; NULL = none. */
+    /* ahead: change rows after modseq that are no news to the device - an item it was sent in
+     * that version (added at its creation although its last change is later, or listed by the
+     * initial enumeration after a change): no Change is sent again, and a change the device
+     * makes to it is no conflict; or the tombstone of an item deleted before the initial
+     * enumeration reached it: it was never sent, so no Delete either.  Entries at or below
+     * modseq are dropped.  zx_sync_ahead elements; NULL = none. */
     apr_array_header_t *ahead;
 } zx_sync_pos;
 
@@ -272,10 +273,14 @@ typedef struct {
     /* a folder by id, or by path of names from the top ("Inbox/Projects"), case-insensitive */
     int (*folder_find)(zx_store *st, const char *id_or_path, zx_folder **out, const char **err);
     /* initial enumeration from pos (enumerating): up to limit live items created up to
-     * pos->modseq and received at or after received_after (0 = all), newest first */
+     * pos->modseq and received at or after received_after (0 = all), newest first.  *gone
+     * (zx_sync_ahead, NULL = none) lists the items created up to pos->modseq and deleted after
+     * it that lie where this part of the enumeration passes (after the cursor, and before
+     * the limit-1'th item when there are limit items): the device is never sent them, so
+     * their deletion is no news to it.  Both come from one snapshot. */
     int (*enumerate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
                      apr_time_t received_after, int limit, apr_array_header_t **out,
-                     const char **err);    /* zx_item * */
+                     apr_array_header_t **gone, const char **err);    /* zx_item * */
     /* load the content of items (zx_item *) for rendering: one round trip for all of them */
     int (*item_contents)(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
                          const char **err);
