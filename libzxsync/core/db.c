@@ -24,12 +24,22 @@ struct zx_db {
     char sqlstate[6];
 };
 
-/* s without the newline(s) libpq ends its messages with */
-static char *chomp(char *s)
+/* A libpq message on one line (for the log): without its final newline, the line breaks
+ * (and the tabs after them) inside it made single spaces. */
+static char *one_line(char *s)
 {
-    apr_size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
-        s[--n] = '\0';
+    char *w = s;
+    for (const char *r = s; *r;) {
+        if (*r != '\n') {
+            *w++ = *r++;
+            continue;
+        }
+        while (*r == '\n' || *r == '\t')
+            r++;
+        if (*r && w > s && w[-1] != ' ')
+            *w++ = ' ';
+    }
+    *w = '\0';
     return s;
 }
 
@@ -61,7 +71,7 @@ zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
     apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";
-        *err = chomp(apr_psprintf(p, "cannot connect to the database: %s", msg));
+        *err = one_line(apr_psprintf(p, "cannot connect to the database: %s", msg));
         return NULL;
     }
     PQsetNoticeReceiver(db->conn, notice_sink, NULL);
@@ -109,7 +119,7 @@ static int reconnect(zx_db *db, const char **err)
 {
     if (reset(db) == 0)
         return 0;
-    *err = chomp(apr_psprintf(db->msg_pool, "cannot connect to the database: %s",
+    *err = one_line(apr_psprintf(db->msg_pool, "cannot connect to the database: %s",
                               PQerrorMessage(db->conn)));
     return -1;
 }
@@ -206,7 +216,7 @@ static const char *error_text(zx_db *db, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    return chomp(apr_psprintf(db->msg_pool, "%s%s%s", state ? state : "", state ? ": " : "",
+    return one_line(apr_psprintf(db->msg_pool, "%s%s%s", state ? state : "", state ? ": " : "",
                               msg ? msg : PQerrorMessage(db->conn)));
 }
 
