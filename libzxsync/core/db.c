@@ -144,10 +144,10 @@ int zx_db_alive(zx_db *db)
     return PQstatus(db->conn) == CONNECTION_OK;
 }
 
-int zx_db_sqlstate_is_disconnect(const char *state)
+/* The SQLSTATEs of a session that is gone: class 08 (connection exception), 57P01
+ * admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now. */
+static int sqlstate_is_disconnect(const char *state)
 {
-    /* class 08: connection exception; 57P01 admin_shutdown, 57P02 crash_shutdown,
-     * 57P03 cannot_connect_now (the server is starting or stopping) */
     return state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
                      strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0);
 }
@@ -158,7 +158,7 @@ static int session_lost(zx_db *db, const PGresult *res)
 {
     if (PQstatus(db->conn) == CONNECTION_BAD)
         return 1;
-    return res && zx_db_sqlstate_is_disconnect(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+    return res && sqlstate_is_disconnect(PQresultErrorField(res, PG_DIAG_SQLSTATE));
 }
 
 /* The name of sql's prepared statement, preparing it first if needed; NULL: run it unprepared

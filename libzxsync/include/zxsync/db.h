@@ -39,9 +39,6 @@ void zx_db_set_reconnect(zx_db *db, int on);
  * without a round trip: only what the server already sent is looked at).  For an idle
  * connection; 1 says nothing more than "not known dead". */
 int zx_db_alive(zx_db *db);
-/* 1 for the SQLSTATEs of a session that is gone: class 08 (connection exception), 57P01
- * (admin shutdown), 57P02 (crash shutdown), 57P03 (cannot connect now). */
-int zx_db_sqlstate_is_disconnect(const char *state);
 /* The same for statements without result rows; returns 0 or -1 and *err. */
 int zx_db_run(zx_db *db, const char *sql, int nparams, const char *const *params,
               const char **err);
