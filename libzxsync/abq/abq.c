@@ -544,7 +544,7 @@ int zx_abq_gate(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(01402) "ABQ: cannot read the device's status: %s",
                                       err ? err : "internal error"));
-        apr_table_setn(resp->headers, "Retry-After", "30");
+        zx_retry_after_db(resp);
         return 1;
     }
     if (g.need_import && g.running) {
@@ -573,7 +573,7 @@ int zx_abq_gate(const zx_server *srv, zx_request *req, zx_response *resp)
             zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                              apr_psprintf(p, ZXLOGNO(01405) "ABQ: cannot reset the device: %s",
                                           err));
-            apr_table_setn(resp->headers, "Retry-After", "30");
+            zx_retry_after_db(resp);
             return 1;
         }
         if (changed)

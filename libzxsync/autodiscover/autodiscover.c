@@ -618,7 +618,7 @@ static void autodiscover_json(const zx_server *srv, zx_request *req,
                           apr_psprintf(p, ZXLOGNO(01316) "Autodiscover v2 for %s failed: %s",
                                        name, err ? err : "internal error"));
         resp->reason_level = ZX_LOG_ERR;
-        apr_table_setn(resp->headers, "Retry-After", "30");
+        zx_retry_after_db(resp);
         return;
     }
     answer_json(resp, 200,
@@ -635,16 +635,17 @@ void zx_autodiscover(const zx_server *srv, zx_request *req, zx_ad_kind kind,
 {
     const char *err = NULL;
     int running = zx_service_gate_check(srv, req, "autodiscover", &err);
-    if (running != 1) {
-        if (running == 0)
-            zx_respond_http(req, resp, 503, ZX_LOG_INFO,
-                            ZXLOGNO(01318) "the autodiscover service is stopped (zxsuite mobile "
-                            "doStartService autodiscover)");
-        else
-            zx_respond_http(req, resp, 503, ZX_LOG_ERR,
-                            apr_psprintf(req->pool, ZXLOGNO(01319) "cannot read the service "
-                                         "state: %s", err ? err : "internal error"));
+    if (running == 0) {
+        zx_respond_http(req, resp, 503, ZX_LOG_INFO,
+                        ZXLOGNO(01318) "the autodiscover service is stopped (zxsuite mobile "
+                        "doStartService autodiscover)");
         apr_table_setn(resp->headers, "Retry-After", "60");
+    }
+    else if (running < 0) {
+        zx_respond_http(req, resp, 503, ZX_LOG_ERR,
+                        apr_psprintf(req->pool, ZXLOGNO(01319) "cannot read the service "
+                                     "state: %s", err ? err : "internal error"));
+        zx_retry_after_db(resp);
     }
     else if (kind == ZX_AD_XML)
         autodiscover_xml(srv, req, ctx, resp);

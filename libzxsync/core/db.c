@@ -4,6 +4,7 @@
 
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +17,31 @@ struct zx_db {
     PGconn *conn;
     apr_pool_t *pool;       /* owns the connection */
     apr_pool_t *msg_pool;   /* error messages are allocated here */
+    apr_pool_t *stmt_pool;  /* the statement cache (cleared when the session is replaced) */
     apr_hash_t *stmts;      /* SQL text -> statement name */
     unsigned nstmts;
+    int reconnect;          /* a statement that met a dead session may run on a new one */
     char sqlstate[6];
 };
+
+/* A libpq message on one line (for the log): without its final newline, the line breaks
+ * (and the tabs after them) inside it made single spaces. */
+static char *one_line(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r;) {
+        if (*r != '\n') {
+            *w++ = *r++;
+            continue;
+        }
+        while (*r == '\n' || *r == '\t')
+            r++;
+        if (*r && w > s && w[-1] != ' ')
+            *w++ = ' ';
+    }
+    *w = '\0';
+    return s;
+}
 
 static apr_status_t db_cleanup(void *data)
 {
@@ -43,15 +65,13 @@ zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
     zx_db *db = apr_pcalloc(p, sizeof *db);
     db->pool = p;
     db->msg_pool = p;
-    db->stmts = apr_hash_make(p);
+    apr_pool_create(&db->stmt_pool, p);
+    db->stmts = apr_hash_make(db->stmt_pool);
     db->conn = PQconnectdb(conninfo ? conninfo : "");
     apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";
-        *err = apr_psprintf(p, "cannot connect to the database: %s", msg);
-        char *nl = strchr(*err, '\n');
-        if (nl && nl[1] == '\0')
-            *nl = '\0';
+        *err = one_line(apr_psprintf(p, "cannot connect to the database: %s", msg));
         return NULL;
     }
     PQsetNoticeReceiver(db->conn, notice_sink, NULL);
@@ -79,11 +99,66 @@ PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const 
     return zx_db_exec_ex(db, sql, nparams, params, NULL, NULL, 0, err);
 }
 
-void zx_db_forget_statements(zx_db *db)
+void zx_db_set_reconnect(zx_db *db, int on)
 {
-    /* after a reconnect the server has none of them */
-    db->stmts = apr_hash_make(db->pool);
+    db->reconnect = on;
+}
+
+/* A new session in place of a lost one: the server-side prepared statements of the old
+ * session are gone with it. */
+static int reset(zx_db *db)
+{
+    PQreset(db->conn);
+    apr_pool_clear(db->stmt_pool);
+    db->stmts = apr_hash_make(db->stmt_pool);
     db->nstmts = 0;
+    return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
+}
+
+static int reconnect(zx_db *db, const char **err)
+{
+    if (reset(db) == 0)
+        return 0;
+    *err = one_line(apr_psprintf(db->msg_pool, "cannot connect to the database: %s",
+                              PQerrorMessage(db->conn)));
+    return -1;
+}
+
+int zx_db_alive(zx_db *db)
+{
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK)
+        return 0;
+    /* An idle session gets nothing from the server but what it says before it goes (the
+     * FATAL of a shutdown, then end of file).  Read whatever is there: a few rounds, as the
+     * message and the end of file may come apart. */
+    for (int i = 0; i < 4; i++) {
+        struct pollfd pfd = {PQsocket(db->conn), POLLIN, 0};
+        if (poll(&pfd, 1, 0) <= 0)
+            break;
+        if (!PQconsumeInput(db->conn))
+            return 0;
+        PQisBusy(db->conn);     /* parses it: a FATAL sent to an idle session is a notice */
+        if (PQstatus(db->conn) != CONNECTION_OK)
+            return 0;
+    }
+    return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/* The SQLSTATEs of a session that is gone: class 08 (connection exception), 57P01
+ * admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now. */
+static int sqlstate_is_disconnect(const char *state)
+{
+    return state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+                     strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0);
+}
+
+/* Whether a failed statement failed because the session is gone, not because of the
+ * statement. */
+static int session_lost(zx_db *db, const PGresult *res)
+{
+    if (PQstatus(db->conn) == CONNECTION_BAD)
+        return 1;
+    return res && sqlstate_is_disconnect(PQresultErrorField(res, PG_DIAG_SQLSTATE));
 }
 
 /* The name of sql's prepared statement, preparing it first if needed; NULL: run it unprepared
@@ -95,20 +170,20 @@ static const char *prepared(zx_db *db, const char *sql, int nparams)
         return name;
     if (PQtransactionStatus(db->conn) == PQTRANS_INERROR)
         return NULL;
-    char *n = apr_psprintf(db->pool, "zx%u", db->nstmts + 1);
+    char *n = apr_psprintf(db->stmt_pool, "zx%u", db->nstmts + 1);
     PGresult *r = PQprepare(db->conn, n, sql, nparams, NULL);
     int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok)
         return NULL;
     db->nstmts++;
-    apr_hash_set(db->stmts, apr_pstrdup(db->pool, sql), APR_HASH_KEY_STRING, n);
+    apr_hash_set(db->stmts, apr_pstrdup(db->stmt_pool, sql), APR_HASH_KEY_STRING, n);
     return n;
 }
 
-PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,
-                        const int *lengths, const int *formats, int result_format,
-                        const char **err)
+/* Run sql once on the current session (prepared when it can be). */
+static PGresult *exec_once(zx_db *db, const char *sql, int nparams, const char *const *params,
+                           const int *lengths, const int *formats, int result_format)
 {
     const char *name = nparams > 0 ? prepared(db, sql, nparams) : NULL;
     PGresult *res = name ? PQexecPrepared(db->conn, name, nparams, params, lengths, formats,
@@ -127,16 +202,58 @@ PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *con
                                result_format);
         }
     }
+    return res;
+}
+
+static int succeeded(const PGresult *res)
+{
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* "SQLSTATE: message" of a failed statement (res may be NULL). */
+static const char *error_text(zx_db *db, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    return one_line(apr_psprintf(db->msg_pool, "%s%s%s", state ? state : "", state ? ": " : "",
+                              msg ? msg : PQerrorMessage(db->conn)));
+}
+
+PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,
+                        const int *lengths, const int *formats, int result_format,
+                        const char **err)
+{
+    PGTransactionStatusType before = PQtransactionStatus(db->conn);
+    PGresult *res = exec_once(db, sql, nparams, params, lengths, formats, result_format);
+    /* The session died under a statement run outside a transaction (none was open before
+     * it).  A restart or a terminated session ends it between statements or rolls the
+     * running one back, so it runs once more on a new session.  (Only a server gone between
+     * committing it and answering would have it applied twice: a window of microseconds,
+     * against the certain failure of every request that meets a closed session.)  Inside a
+     * transaction nothing runs again: the transaction is lost as a whole and the caller's
+     * error path runs; the connection stays bad for the rest of the request. */
+    if (!succeeded(res) && db->reconnect && before == PQTRANS_IDLE && session_lost(db, res)) {
+        const char *lost = error_text(db, res);
+        PQclear(res);
+        res = NULL;
+        const char *why;
+        if (reconnect(db, &why) < 0) {
+            db->sqlstate[0] = '\0';
+            *err = apr_psprintf(db->msg_pool, "%s (the session was lost: %s)", why, lost);
+            return NULL;
+        }
+        zx_log(NULL, ZX_LOG_WARNING, ZXLOGNO(00103) "database session lost (%s): the "
+               "statement runs again on a new one", lost);
+        res = exec_once(db, sql, nparams, params, lengths, formats, result_format);
+    }
     db->sqlstate[0] = '\0';
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+    if (succeeded(res))
         return res;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (state)
         apr_cpystrn(db->sqlstate, state, sizeof db->sqlstate);
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    *err = apr_psprintf(db->msg_pool, "%s%s%s", state ? state : "", state ? ": " : "",
-                        msg ? msg : PQerrorMessage(db->conn));
+    *err = error_text(db, res);
     PQclear(res);
     return NULL;
 }

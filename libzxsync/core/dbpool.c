@@ -78,17 +78,47 @@ static apr_status_t release(void *data)
     return APR_SUCCESS;
 }
 
+/* Drop the idle connections the server closed (under dp->mu); returns how many. */
+static unsigned drop_dead(zx_dbpool *dp)
+{
+    unsigned n = 0;
+    for (pooled **pp = &dp->idle; *pp;) {
+        pooled *c = *pp;
+        if (zx_db_alive(c->db)) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        dp->nidle--;
+        discard(dp, c);
+        n++;
+    }
+    return n;
+}
+
 zx_db *zx_dbpool_acquire(zx_dbpool *dp, apr_pool_t *req_pool, const char **err)
 {
     apr_time_t deadline = apr_time_now() + apr_time_from_msec(dp->wait_ms);
     pooled *c = NULL;
+    unsigned dropped = 0;
     apr_thread_mutex_lock(dp->mu);
     for (;;) {
         if (dp->idle) {
             c = dp->idle;
             dp->idle = c->next;
             dp->nidle--;
-            break;
+            /* A connection the server closed (restart, terminated session) is not handed
+             * out: the poll of its socket costs no round trip.  When one is dead, the others
+             * were most likely closed by the same restart: look at all of them now. */
+            if (zx_db_alive(c->db))
+                break;
+            discard(dp, c);
+            c = NULL;
+            unsigned n = 1 + drop_dead(dp);
+            dropped += n;
+            dp->stats.dead += n;
+            apr_thread_cond_broadcast(dp->cv);    /* free slots for the waiters */
+            continue;
         }
         if (dp->open < dp->max) {
             dp->open++;       /* reserve the slot, connect outside the lock */
@@ -105,24 +135,17 @@ zx_db *zx_dbpool_acquire(zx_dbpool *dp, apr_pool_t *req_pool, const char **err)
         apr_thread_cond_timedwait(dp->cv, dp->mu, left);
     }
     apr_thread_mutex_unlock(dp->mu);
+    if (dropped)
+        zx_log(NULL, ZX_LOG_WARNING, ZXLOGNO(00102) "%u pooled database connection%s closed "
+               "by the server (a restart?): dropped, new ones are opened", dropped,
+               dropped == 1 ? " was" : "s were");
 
-    if (c && PQstatus(zx_db_conn(c->db)) != CONNECTION_OK) {
-        PQreset(zx_db_conn(c->db));
-        zx_db_forget_statements(c->db);
-        if (PQstatus(zx_db_conn(c->db)) != CONNECTION_OK) {
-            apr_thread_mutex_lock(dp->mu);
-            discard(dp, c);
-            apr_thread_mutex_unlock(dp->mu);
-            c = NULL;
-            apr_thread_mutex_lock(dp->mu);
-            dp->open++;
-            apr_thread_mutex_unlock(dp->mu);
-        }
-    }
     if (!c) {
         apr_pool_t *cp;
         apr_pool_create(&cp, dp->pool);
         zx_db *db = zx_db_connect(cp, dp->conninfo, err);
+        if (db)
+            zx_db_set_reconnect(db, 1);     /* pooled sessions hold no session state */
         apr_thread_mutex_lock(dp->mu);
         if (!db) {
             dp->open--;

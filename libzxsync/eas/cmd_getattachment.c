@@ -100,7 +100,7 @@ void zx_cmd_getattachment(const zx_server *srv, zx_request *req, zx_response *re
     if (!db) {
         zx_respond_http(req, resp, 503, ZX_LOG_ERR,
                         apr_psprintf(p, ZXLOGNO(00761) "GetAttachment: %s", err));
-        apr_table_setn(resp->headers, "Retry-After", "30");
+        zx_retry_after_db(resp);
         return;
     }
     zx_store *st = zx_store_open(p, db, req->account.id);

@@ -67,6 +67,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00431) "GetItemEstimate without a database: %s",
                                       err ? err : "no device record"));
+        zx_retry_after_db(resp);
         return;
     }
     zx_store *st = zx_abq_store(p, db, req);
@@ -96,6 +97,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
     if (st->provider->sync_states_get(st, req->device_row, states, n, &err) < 0) {
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00432) "GetItemEstimate: %s", err));
+        zx_retry_after_db(resp);
         return;
     }
     zx_wb_node *root = zx_wb_new(p, ZX_GetItemEstimate_GetItemEstimate);
@@ -127,6 +129,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
                                    &err) < 0) {
             zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                              apr_psprintf(p, ZXLOGNO(00433) "GetItemEstimate: %s", err));
+            zx_retry_after_db(resp);
             return;
         }
         add_response(p, root, GIE_OK, s->folder_id, count);

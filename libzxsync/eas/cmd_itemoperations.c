@@ -512,8 +512,7 @@ void zx_cmd_itemoperations(const zx_server *srv, zx_request *req, zx_response *r
     if (!c.db) {
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00778) "ItemOperations: %s", c.err));
-        if (resp->status == 503)
-            apr_table_setn(resp->headers, "Retry-After", "30");
+        zx_retry_after_db(resp);
         return;
     }
     c.st = zx_store_open(p, c.db, req->account.id);

@@ -66,7 +66,7 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00752) "MoveItems: %s", err));
         if (resp->status == 503)
-            apr_table_setn(resp->headers, "Retry-After", "30");
+            zx_retry_after_db(resp);
         return;
     }
     zx_store *st = zx_store_open(p, db, req->account.id);

@@ -925,8 +925,7 @@ static void synthesize_forward(apr_pool_t *p, compose_req *c, const zx_mime_mess
 static void respond_fail(const zx_request *req, zx_response *resp, const compose_err *e)
 {
     zx_respond_error(req, resp, e->status, e->http, e->level, e->reason);
-    if (resp->status == 503)
-        apr_table_setn(resp->headers, "Retry-After", "30");
+    zx_retry_after_db(resp);
 }
 
 /* Everything inside the transaction; 0 when the message went out. */

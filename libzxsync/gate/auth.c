@@ -79,7 +79,7 @@ int zx_authenticate_request(const zx_server *srv, zx_request *req, zx_response *
         zx_respond_http(req, resp, 503, ZX_LOG_ERR,
                         apr_psprintf(p, ZXLOGNO(00021) "cannot authenticate: %s",
                                      err ? err : "internal error"));
-        apr_table_setn(resp->headers, "Retry-After", "30");
+        zx_retry_after_db(resp);
         return 1;
     }
 }

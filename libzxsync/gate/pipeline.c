@@ -47,6 +47,12 @@ void zx_respond_http(const zx_request *req, zx_response *resp, int http_status,
     resp->reason_level = level;
 }
 
+void zx_retry_after_db(zx_response *resp)
+{
+    if (resp->status == 503)
+        apr_table_setn(resp->headers, "Retry-After", APR_STRINGIFY(ZX_RETRY_AFTER_DB));
+}
+
 void zx_respond_wbxml(const zx_request *req, zx_response *resp, const zx_wb_node *doc)
 {
     unsigned char *out;
@@ -109,15 +115,17 @@ static zx_stage_result stage_service(const zx_server *srv, zx_request *req, zx_r
     int running = zx_service_gate_check(srv, req, "activesync", &err);
     if (running == 1)
         return ZX_NEXT;
-    if (running == 0)
+    if (running == 0) {
         zx_respond_http(req, resp, 503, ZX_LOG_INFO,
                         ZXLOGNO(00023) "the activesync service is stopped (zxsuite mobile "
                         "doStartService activesync)");
-    else
-        zx_respond_http(req, resp, 503, ZX_LOG_ERR,
-                        apr_psprintf(req->pool, ZXLOGNO(00024) "cannot read the service state: %s",
-                                     err ? err : "internal error"));
-    apr_table_setn(resp->headers, "Retry-After", "60");
+        apr_table_setn(resp->headers, "Retry-After", "60");
+        return ZX_DONE;
+    }
+    zx_respond_http(req, resp, 503, ZX_LOG_ERR,
+                    apr_psprintf(req->pool, ZXLOGNO(00024) "cannot read the service state: %s",
+                                 err ? err : "internal error"));
+    zx_retry_after_db(resp);
     return ZX_DONE;
 }
 
@@ -192,7 +200,7 @@ static zx_stage_result stage_easfilter(const zx_server *srv, zx_request *req, zx
         zx_respond_http(req, resp, 503, ZX_LOG_ERR,
                         apr_psprintf(req->pool, ZXLOGNO(01509) "cannot read the EAS filters: %s",
                                      err ? err : "internal error"));
-        apr_table_setn(resp->headers, "Retry-After", "30");
+        zx_retry_after_db(resp);
         return ZX_DONE;
     }
     req->versions = v;
@@ -417,7 +425,7 @@ static zx_stage_result stage_device(const zx_server *srv, zx_request *req, zx_re
     zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                      apr_psprintf(req->pool, ZXLOGNO(00400) "cannot register the device: %s",
                                   err ? err : "internal error"));
-    apr_table_setn(resp->headers, "Retry-After", "30");
+    zx_retry_after_db(resp);
     return ZX_DONE;
 }
 

@@ -67,7 +67,7 @@ int zx_gate_provision(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(01102) "cannot read the mobile policy: %s",
                                       err ? err : "internal error"));
-        apr_table_setn(resp->headers, "Retry-After", "30");
+        zx_retry_after_db(resp);
         return 1;
     }
     if (!pol.mdm)

@@ -29,8 +29,16 @@ PGresult *zx_db_exec(zx_db *db, const char *sql, int nparams, const char *const 
 PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,
                         const int *lengths, const int *formats, int result_format,
                         const char **err);
-/* After PQreset: the server-side prepared statements of the old session are gone. */
-void zx_db_forget_statements(zx_db *db);
+/* on: the connection holds no session state between statements (no session lock, SET,
+ * LISTEN; the connection pool's connections), so a statement that finds the session dead
+ * (the server restarted, terminated it, crashed) is run once more on a new session - only
+ * when no transaction was open before it: a statement inside a transaction is never run
+ * again, the transaction fails as a whole.  Off by default. */
+void zx_db_set_reconnect(zx_db *db, int on);
+/* 0 when the session is known dead: the connection is bad, or the server closed it (read
+ * without a round trip: only what the server already sent is looked at).  For an idle
+ * connection; 1 says nothing more than "not known dead". */
+int zx_db_alive(zx_db *db);
 /* The same for statements without result rows; returns 0 or -1 and *err. */
 int zx_db_run(zx_db *db, const char *sql, int nparams, const char *const *params,
               const char **err);

@@ -12,7 +12,10 @@ typedef struct zx_dbpool zx_dbpool;
 /* max: most connections open at once; wait_ms: how long acquire waits for a free one. */
 zx_dbpool *zx_dbpool_create(apr_pool_t *p, const char *conninfo, unsigned max, unsigned wait_ms);
 /* Take a connection until req_pool is cleared.  NULL and *err when the database cannot be
- * reached or every connection stays busy for wait_ms. */
+ * reached or every connection stays busy for wait_ms.  An idle connection the server closed
+ * (a restart) is never handed out: it is dropped, with every other idle one found closed.
+ * The connections are zx_db_set_reconnect: a statement outside a transaction that meets a
+ * session lost meanwhile runs again on a new one. */
 zx_db *zx_dbpool_acquire(zx_dbpool *pool, apr_pool_t *req_pool, const char **err);
 /* Give a connection taken for req_pool back before req_pool is cleared (a request that waits,
  * e.g. a Ping, holds none meanwhile).  db must not be used afterwards. */
@@ -21,6 +24,7 @@ void zx_dbpool_release(apr_pool_t *req_pool, zx_db *db);
 typedef struct {
     unsigned open, idle, max;
     unsigned long acquired, connects, failures, timeouts;
+    unsigned long dead;         /* idle connections dropped because the server closed them */
 } zx_dbpool_stats;
 void zx_dbpool_stats_get(zx_dbpool *pool, zx_dbpool_stats *st);
 

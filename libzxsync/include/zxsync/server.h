@@ -109,6 +109,13 @@ void zx_respond_wbxml(const zx_request *req, zx_response *resp, const zx_wb_node
 /* Answer with an HTTP status and no body. */
 void zx_respond_http(const zx_request *req, zx_response *resp, int http_status,
                      zx_log_level level, const char *reason);
+/* Seconds of the Retry-After of a 503 answered because the database cannot be used (the
+ * directory in it included): short, since a restarting database is back within seconds and
+ * the next request reconnects at once ([MS-ASHTTP] 3.1.5.2.3: the client waits that long). */
+#define ZX_RETRY_AFTER_DB 5
+/* Retry-After: ZX_RETRY_AFTER_DB on a 503 answer (a 14.0+ answer with Status 111 in a 200 has
+ * none): every answer to a database failure calls it. */
+void zx_retry_after_db(zx_response *resp);
 /* Headers advertising versions and commands (OPTIONS, and a version refused). */
 void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_response *resp);
 
