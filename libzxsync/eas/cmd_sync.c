@@ -376,7 +376,7 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             }
             /* changed on the server since the client last saw it: the server's version wins
              * (Conflict 1, the default) and comes back as a Change */
-            int conflict = !base->pos.enumerating && item->modseq > base->pos.modseq &&
+            int conflict = item->modseq > base->pos.modseq &&
                            !(item->changed_by && strcmp(item->changed_by, c->device) == 0) &&
                            !zx_sync_pos_holds(&base->pos, item);
             if (conflict && server_wins) {
@@ -800,6 +800,8 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00403) "Sync without a database: %s",
                                       err ? err : "no device record"));
+        if (resp->status == 503)
+            zx_retry_after_db(resp);
         return;
     }
     c->st = zx_abq_store(p, db, req);

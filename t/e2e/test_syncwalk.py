@@ -115,3 +115,26 @@ def test_added_ahead_of_the_position_is_not_changed_again(instance, account, ver
     col = a.sync("Inbox", commands=read_change(x1, 0))
     assert col.find("Responses") is None, col
     assert ops(b.sync("Inbox")) == [("Change", x1)]
+
+
+def test_conflict_during_the_enumeration(instance, account, version, device_factory):
+    """While the device still walks its initial listing, a Change of an item another device
+    changed after it was listed is a conflict like any other (the server wins), and one of an
+    item listed in its current state is not."""
+    x = [deliver(instance, account, message("walk %d" % i)) for i in range(4)]
+    other = device_factory(account, version)
+    other.sync("Inbox", key="0")
+    walk(other, 100)
+    d = device_factory(account, version)
+    d.sync("Inbox", key="0")
+    assert ops(d.sync("Inbox", window=2)) == [("Add", x[3]), ("Add", x[2])]
+    assert other.sync("Inbox", commands=read_change(x[3])).find("Responses") is None
+    col = d.sync("Inbox", window=1, commands=read_change(x[3], 0) + read_change(x[2]))
+    answers = [(r.name, r.findtext("ServerId"), r.findtext("Status"))
+               for r in col.findall("Responses/*")]
+    assert answers == [("Change", x[3], "7")]
+    assert ops(col) == [("Add", x[1])]
+    seen, cols = walk(d, 10)
+    assert seen == [("Add", x[0]), ("Change", x[3])]
+    change = [c for c in cols[-1].findall("Commands/Change")][0]
+    assert change.find("ApplicationData").findtext("Read") == "1"
