@@ -619,11 +619,17 @@ zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const 
             zx_password_verify(p, password, dummy_hash(p));
         }
         else {
-            int use_account_pw = strcmp(service, "eas") != 0 || !cred_hashes;
-            if (use_account_pw && pw_hash && zx_password_verify(p, password, pw_hash))
-                verified = 1;
-            if (!verified && cred_hashes)
+            int use_account_pw = strcmp(service, "eas") != 0 || !cred_hashes, hashed = 0;
+            if (use_account_pw && pw_hash) {
+                verified = zx_password_verify(p, password, pw_hash);
+                hashed = 1;
+            }
+            if (!verified && cred_hashes) {
                 verified = verify_any(p, password, cred_hashes);
+                hashed = 1;
+            }
+            if (!hashed)        /* nothing can open it: the refusal costs a hash all the same */
+                zx_password_verify(p, password, dummy_hash(p));
         }
         if (opts->hash_gate)
             zx_hash_gate_leave(opts->hash_gate);

@@ -1,4 +1,4 @@
--- zxmobile migration 015: the login throttle per (account, service) and per client address
+-- zxmobile migration 016: the login throttle per (account, service) and per client address
 -- (issue 13, items 3 and 7).
 --
 -- A lockout used to be per account: ten bad EAS passwords also refused the right IMAP password
