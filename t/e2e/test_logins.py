@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+import zxinstance
 from easclient import EASClient
 
 FOLDERSYNC0 = '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>'
@@ -194,3 +195,38 @@ def test_address_failing_for_unknown_accounts_is_throttled(instance, account, er
     fresh = client(instance, other, "Other-Pw-1")
     assert fresh.options()[0] == 200
     fresh.close()
+
+
+def test_hash_slots_overflow_gets_503_not_a_verified_client(instance, account,
+                                                            no_address_throttle):
+    """One hash slot and a 10 ms wait (ZxMobileAuthHashSlots 1 10) on a second node: of 24
+    concurrent logins that need a hash most get 503 with Retry-After; a client whose
+    verification that node has cached needs no slot and gets 200 meanwhile."""
+    with zxinstance.another_httpd(instance, "ZxMobileAuthHashSlots 1 10\n") as node:
+        good = EASClient(node.url, account, "Acct-Pw-1", "login" + uuid.uuid4().hex[:8],
+                         "TestDevice", protocol="14.1")
+        assert good.options()[0] == 200
+        stop, out = threading.Event(), []
+        threads = [threading.Thread(target=bad_login,
+                                    args=(node, "nobody%d@%s" % (i, account.split("@")[1]),
+                                          stop, out))
+                   for i in range(24)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.3)
+            during = [good.options()[0] for _ in range(5)]
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+            good.close()
+        statuses = {s for s, _ in out}
+        assert during == [200] * 5
+        assert statuses <= {401, 503} and 503 in statuses, out[:5]
+        assert all(ra == "5" for s, ra in out if s == 503)
+        with open(node.error_log) as f:
+            log = f.read()
+        assert "ZX00125: authentication of" in log and "every password-hash slot busy" in log
+        # one summarising warning per minute and child (the node runs two children)
+        assert 1 <= log.count("ZX00123: logins refused with 503") <= 2
