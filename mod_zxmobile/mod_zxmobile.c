@@ -197,7 +197,7 @@ static int zxm_client_fd(request_rec *r)
  * shared by the virtual hosts. */
 static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_hash_t *pools = apr_hash_make(pchild);
+    apr_hash_t *pools = apr_hash_make(pchild), *hash_gates = apr_hash_make(pchild);
     zx_auth_cache *cache = zx_auth_cache_create(pchild, 8192);
     const char *server_name = zx_config_server_name(pchild);
     zx_service_gate *gate = zx_service_gate_create(pchild);
@@ -237,6 +237,17 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
                                 ? apr_hash_get(zxm_answers, c->db_conninfo, APR_HASH_KEY_STRING)
                                 : NULL;
         c->server.auth_cache = cache;
+        /* one bound on password hashing per child, shared by the hosts that set the same */
+        int slots = c->auth_hash_slots > 0 ? c->auth_hash_slots : ZXM_DEFAULT_AUTH_HASH_SLOTS;
+        int wait = c->auth_hash_wait_ms > 0 ? c->auth_hash_wait_ms : ZXM_DEFAULT_AUTH_HASH_WAIT_MS;
+        const char *gk = apr_psprintf(pchild, "%d/%d", slots, wait);
+        zx_hash_gate *hg = apr_hash_get(hash_gates, gk, APR_HASH_KEY_STRING);
+        if (!hg) {
+            hg = zx_hash_gate_create(pchild, (unsigned)slots, (unsigned)wait);
+            if (hg)
+                apr_hash_set(hash_gates, gk, APR_HASH_KEY_STRING, hg);
+        }
+        c->server.hash_gate = hg;
         c->server.server_name = server_name;
         c->server.service_gate = gate;
         c->server.acctlog = acctlog;

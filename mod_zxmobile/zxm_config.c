@@ -25,6 +25,8 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->max_body = -1;
     c->db_max_conns = -1;
     c->answer_cache = -1;
+    c->auth_hash_slots = -1;
+    c->auth_hash_wait_ms = -1;
     zx_server_settings_default(&c->server.settings);
     return c;
 }
@@ -42,6 +44,9 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_body = add->max_body != -1 ? add->max_body : base->max_body;
     c->db_max_conns = add->db_max_conns != -1 ? add->db_max_conns : base->db_max_conns;
     c->answer_cache = add->answer_cache != -1 ? add->answer_cache : base->answer_cache;
+    c->auth_hash_slots = add->auth_hash_slots != -1 ? add->auth_hash_slots : base->auth_hash_slots;
+    c->auth_hash_wait_ms = add->auth_hash_wait_ms != -1 ? add->auth_hash_wait_ms
+                                                        : base->auth_hash_wait_ms;
     c->server = add->server;  /* derived: rebuilt by zxm_finalize_srv_conf */
     return c;
 }
@@ -142,6 +147,23 @@ static const char *set_db_max_conns(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_auth_hash_slots(cmd_parms *cmd, void *dc, const char *n, const char *ms)
+{
+    char *end;
+    long v = strtol(n, &end, 10), w = ZXM_DEFAULT_AUTH_HASH_WAIT_MS;
+    if (*end || v < 1 || v > 1024)
+        return "ZxMobileAuthHashSlots: the number of slots must be from 1 to 1024";
+    if (ms) {
+        w = strtol(ms, &end, 10);
+        if (*end || w < 1 || w > 60000)
+            return "ZxMobileAuthHashSlots: the wait must be from 1 to 60000 ms";
+    }
+    zxm_srv_conf *c = zxm_get_srv_conf(cmd->server);
+    c->auth_hash_slots = (int)v;
+    c->auth_hash_wait_ms = (int)w;
+    return NULL;
+}
+
 const command_rec zxm_cmds[] = {
     AP_INIT_FLAG("ZxMobileEnable", set_enable, NULL, RSRC_CONF,
                  "On to serve Exchange ActiveSync on this server (default Off)"),
@@ -162,5 +184,8 @@ const command_rec zxm_cmds[] = {
     AP_INIT_FLAG("ZxMobileAnswerCache", set_answer_cache, NULL, RSRC_CONF,
                  "Off to compute every no-change Sync and FolderSync answer (default On: "
                  "answered again from memory until the account changes)"),
+    AP_INIT_TAKE12("ZxMobileAuthHashSlots", set_auth_hash_slots, NULL, RSRC_CONF,
+                   "password hashes one httpd child computes at once, and how long (ms) a login "
+                   "waits for a slot before it gets 503 (default 4 1000)"),
     {NULL, {NULL}, NULL, 0, RAW_ARGS, NULL}
 };

@@ -8,6 +8,8 @@
 
 #define ZXM_DEFAULT_ENDPOINT "/Microsoft-Server-ActiveSync"
 #define ZXM_DEFAULT_DB_MAX_CONNS 16
+#define ZXM_DEFAULT_AUTH_HASH_SLOTS 4
+#define ZXM_DEFAULT_AUTH_HASH_WAIT_MS 1000
 
 /* Every field here must be handled in zxm_create_srv_conf and zxm_merge_srv_conf
  * (t/unit/check_conf_merge.py checks it); fields marked "derived" are built at post_config. */
@@ -21,6 +23,8 @@ typedef struct {
     apr_off_t max_body;          /* ZxMobileMaxRequestSize; -1 = unset */
     int db_max_conns;            /* ZxMobileDatabaseMaxConnections; -1 = unset */
     int answer_cache;            /* ZxMobileAnswerCache; -1 = unset (on) */
+    int auth_hash_slots;         /* ZxMobileAuthHashSlots (first value); -1 = unset */
+    int auth_hash_wait_ms;       /* ZxMobileAuthHashSlots (second value); -1 = unset */
     zx_server server;            /* derived */
 } zxm_srv_conf;
 

@@ -379,6 +379,8 @@ static const char *const result_names[] = {
     [ZX_AUTH_THROTTLED] = "throttled after repeated failures", [ZX_AUTH_LOCKED] = "account locked",
     [ZX_AUTH_CLOSED] = "account closed", [ZX_AUTH_NOT_ENABLED] = "service not enabled",
     [ZX_AUTH_ERROR] = "error",
+    [ZX_AUTH_ADDRESS_THROTTLED] = "client address throttled after repeated failures for unknown accounts",
+    [ZX_AUTH_BUSY] = "every password-hash slot busy",
 };
 
 const char *zx_auth_result_str(zx_auth_result r)
@@ -424,13 +426,18 @@ static int service_known(const char *service)
     return 0;
 }
 
-/* Count a failure; returns 1 when this failure starts a lockout. */
+/* Count a failure in the throttle table of kind (per (account, service), or per client
+ * address); returns 1 when this failure starts a lockout. */
+typedef enum { FAIL_ACCOUNT, FAIL_ADDRESS } fail_kind;
+
 static int record_failure(apr_pool_t *p, zx_db *db, const zx_config_scope *scope,
-                          const char *account_id_s)
+                          fail_kind kind, const char *key, const char *service)
 {
-    long long maxf = 10, window = 300, lockout = 300;
+    long long maxf = kind == FAIL_ACCOUNT ? 10 : 30, window = 300, lockout = 300;
     const char *err;
-    if (zx_config_resolve_int(p, db, scope, "ZxMobile_AuthMaxFailures", &maxf, &err) < 0 ||
+    if (zx_config_resolve_int(p, db, scope, kind == FAIL_ACCOUNT ? "ZxMobile_AuthMaxFailures"
+                                                                 : "ZxMobile_AuthAddressMaxFailures",
+                              &maxf, &err) < 0 ||
         zx_config_resolve_int(p, db, scope, "ZxMobile_AuthFailureWindow", &window, &err) < 0 ||
         zx_config_resolve_int(p, db, scope, "ZxMobile_AuthLockoutSeconds", &lockout, &err) < 0) {
         zx_log(NULL, ZX_LOG_ERR, ZXLOGNO(00121) "cannot read the auth throttle settings: %s", err);
@@ -438,14 +445,21 @@ static int record_failure(apr_pool_t *p, zx_db *db, const zx_config_scope *scope
     }
     if (maxf <= 0)
         return 0;
-    const char *params[] = {account_id_s, apr_ltoa(p, (long)maxf), apr_ltoa(p, (long)window),
-                            apr_ltoa(p, (long)lockout)};
+    /* the table, its key columns, the key's values ($1, $5) and its row condition */
+    const char *table = kind == FAIL_ACCOUNT ? "auth_failures" : "auth_address_failures";
+    const char *cols = kind == FAIL_ACCOUNT ? "account_id, service" : "address";
+    const char *vals = kind == FAIL_ACCOUNT ? "$1::bigint, $5" : "$1";
+    const char *where = kind == FAIL_ACCOUNT ? "account_id = $1::bigint AND service = $5"
+                                             : "address = $1 AND $5::text IS NULL";
+    const char *params[] = {key, apr_ltoa(p, (long)maxf), apr_ltoa(p, (long)window),
+                            apr_ltoa(p, (long)lockout), service};
     PGresult *res = zx_db_exec(
         db,
-        "WITH prev AS (SELECT locked_until FROM auth_failures WHERE account_id = $1) "
-        "INSERT INTO auth_failures AS f (account_id, window_start, failures, locked_until) "
-        "VALUES ($1, now(), 1, CASE WHEN $2::int <= 1 THEN now() + make_interval(secs => $4::int) END) "
-        "ON CONFLICT (account_id) DO UPDATE SET "
+        apr_psprintf(p,
+        "WITH prev AS (SELECT locked_until FROM %s WHERE %s) "
+        "INSERT INTO %s AS f (%s, window_start, failures, locked_until) "
+        "VALUES (%s, now(), 1, CASE WHEN $2::int <= 1 THEN now() + make_interval(secs => $4::int) END) "
+        "ON CONFLICT (%s) DO UPDATE SET "
         "  window_start = CASE WHEN f.window_start < now() - make_interval(secs => $3::int) "
         "                      THEN now() ELSE f.window_start END, "
         "  failures = CASE WHEN f.window_start < now() - make_interval(secs => $3::int) "
@@ -455,7 +469,8 @@ static int record_failure(apr_pool_t *p, zx_db *db, const zx_config_scope *scope
         "                      THEN now() + make_interval(secs => $4::int) ELSE f.locked_until END "
         "RETURNING failures, locked_until > now() AND "
         "          NOT COALESCE((SELECT locked_until > now() FROM prev), false)",
-        4, params, &err);
+        table, where, table, cols, vals, cols),
+        5, params, &err);
     if (!res) {
         zx_log(NULL, ZX_LOG_ERR, ZXLOGNO(00122) "cannot record an authentication failure: %s", err);
         return 0;
@@ -465,15 +480,34 @@ static int record_failure(apr_pool_t *p, zx_db *db, const zx_config_scope *scope
     return started;
 }
 
-/* The account query of zx_auth_check, with extra columns (each starting with ", "). */
+/* The query of zx_auth_check: always one row, the account's columns NULL when it does not
+ * exist; extra columns (each starting with ", ") after the fixed ones.
+ *  0 id, 1 status, 2 auth_version, 3 password_hash, 4 cos_id, 5 domain_id,
+ *  6 the hashes of the enabled credentials listing the service (newline-separated, oldest
+ *    first; NULL = none), 7 (account, service) locked, 8 (account, service) has failures,
+ *  9 client address locked, 10... extra */
 #define ACCOUNT_SQL(extra)                                                                    \
     "SELECT a.id, a.status, a.auth_version, a.password_hash, a.cos_id, a.domain_id, "        \
-    "       EXISTS (SELECT 1 FROM credentials c WHERE c.account_id = a.id AND c.enabled "    \
-    "                  AND $3 = ANY (c.services)), "                                           \
-    "       COALESCE(f.locked_until > now(), false), f.account_id IS NOT NULL" extra          \
-    "  FROM accounts a JOIN domains d ON d.id = a.domain_id "                                 \
-    "  LEFT JOIN auth_failures f ON f.account_id = a.id "                                     \
-    " WHERE a.local_part = $1 AND d.name = $2"
+    "       (SELECT string_agg(c.hash, E'\\n' ORDER BY c.created_at, c.id) FROM credentials c " \
+    "         WHERE c.account_id = a.id AND c.enabled AND $3 = ANY (c.services)), "           \
+    "       COALESCE(f.locked_until > now(), false), f.account_id IS NOT NULL, "             \
+    "       COALESCE((SELECT x.locked_until > now() FROM auth_address_failures x "          \
+    "                  WHERE x.address = $4), false)" extra                                     \
+    "  FROM (SELECT 1) one "                                                                  \
+    "  LEFT JOIN (accounts a JOIN domains d ON d.id = a.domain_id "                           \
+    "             AND a.local_part = $1 AND d.name = $2) ON true "                            \
+    "  LEFT JOIN auth_failures f ON f.account_id = a.id AND f.service = $3"
+#define ACCOUNT_SQL_FIXED 10
+
+/* Verify password against every hash of the newline-separated list (a copy is cut). */
+static int verify_any(apr_pool_t *p, const char *password, const char *hashes)
+{
+    char *list = apr_pstrdup(p, hashes), *state = NULL;
+    int ok = 0;
+    for (char *h = apr_strtok(list, "\n", &state); h; h = apr_strtok(NULL, "\n", &state))
+        ok |= zx_password_verify(p, password, h);   /* no early exit: the cost is the same */
+    return ok;
+}
 
 zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const char *password,
                              const char *service, zx_auth_opts *opts, zx_auth_account *acct,
@@ -499,91 +533,131 @@ zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const 
                           NULL, err) < 0)
         return ZX_AUTH_ERROR;
     const char *name = zx_auth_login_name(p, login, default_domain);
-    if (!name) {
-        zx_password_verify(p, password, dummy_hash(p));
-        return ZX_AUTH_BAD_CREDENTIALS;
-    }
-    const char *local, *domain;
-    zx_account_name_normalize(p, name, &local, &domain);
+    const char *local = "", *domain = "";
+    if (name)
+        zx_account_name_normalize(p, name, &local, &domain);
 
-    /* One query: the account, whether it has credentials for this service, its throttle, and
-     * the configuration values the caller asked for (opts->resolve). */
+    /* Phase 1, one query: the account, the hashes that may open this service, the throttles of
+     * (account, service) and of the client address, and the configuration values the caller
+     * asked for (opts->resolve). */
     int nresolve = 0;
     while (opts->resolve && opts->resolve[nresolve] && nresolve < ZX_AUTH_RESOLVE_MAX)
         nresolve++;
-    const char *params[3 + 2 * ZX_AUTH_RESOLVE_MAX] = {local, domain, service};
+    const char *params[4 + 2 * ZX_AUTH_RESOLVE_MAX] = {local, domain, service,
+                                                       opts->client_address};
     const char *extra = "";
     for (int i = 0; i < nresolve; i++) {
         const char *col = zx_config_resolve_subquery(
             p, opts->resolve[i], "a.id::text", "a.cos_id::text", "a.domain_id::text",
-            apr_psprintf(p, "$%d", 4 + 2 * i), apr_psprintf(p, "$%d::text", 5 + 2 * i), err);
+            apr_psprintf(p, "$%d", 5 + 2 * i), apr_psprintf(p, "$%d::text", 6 + 2 * i), err);
         if (!col || zx_config_resolve_params(p, opts->resolve[i], opts->resolve_server,
-                                             params + 3 + 2 * i, err) < 0)
+                                             params + 4 + 2 * i, err) < 0)
             return ZX_AUTH_ERROR;
         extra = apr_pstrcat(p, extra, ", ", col, NULL);
     }
-    PGresult *res = zx_db_exec(db, apr_psprintf(p, ACCOUNT_SQL("%s"), extra), 3 + 2 * nresolve,
+    PGresult *res = zx_db_exec(db, apr_psprintf(p, ACCOUNT_SQL("%s"), extra), 4 + 2 * nresolve,
                                params, err);
     if (!res)
         return ZX_AUTH_ERROR;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        zx_password_verify(p, password, dummy_hash(p));
-        return ZX_AUTH_BAD_CREDENTIALS;
+    int known = name && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
+    int address_locked = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 9), "t") == 0;
+    const char *status = "", *pw_hash = NULL, *cred_hashes = NULL;
+    int throttled = 0, has_failures = 0;
+    if (known) {
+        acct->id = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+        acct->name = name;
+        status = apr_pstrdup(p, PQgetvalue(res, 0, 1));
+        acct->auth_version = atoll(PQgetvalue(res, 0, 2));
+        pw_hash = PQgetisnull(res, 0, 3) ? NULL : apr_pstrdup(p, PQgetvalue(res, 0, 3));
+        acct->cos_id = PQgetisnull(res, 0, 4) ? NULL : apr_pstrdup(p, PQgetvalue(res, 0, 4));
+        acct->domain_id = apr_pstrdup(p, PQgetvalue(res, 0, 5));
+        cred_hashes = PQgetisnull(res, 0, 6) ? NULL : apr_pstrdup(p, PQgetvalue(res, 0, 6));
+        throttled = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+        has_failures = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
+        for (int i = 0; i < nresolve; i++)
+            opts->resolved[i] = PQgetisnull(res, 0, ACCOUNT_SQL_FIXED + i)
+                                    ? zx_config_default(opts->resolve[i])
+                                    : apr_pstrdup(p, PQgetvalue(res, 0, ACCOUNT_SQL_FIXED + i));
     }
-    acct->id = apr_pstrdup(p, PQgetvalue(res, 0, 0));
-    acct->name = name;
-    const char *status = apr_pstrdup(p, PQgetvalue(res, 0, 1));
-    acct->auth_version = atoll(PQgetvalue(res, 0, 2));
-    const char *pw_hash = PQgetisnull(res, 0, 3) ? NULL : apr_pstrdup(p, PQgetvalue(res, 0, 3));
-    acct->cos_id = PQgetisnull(res, 0, 4) ? NULL : apr_pstrdup(p, PQgetvalue(res, 0, 4));
-    acct->domain_id = apr_pstrdup(p, PQgetvalue(res, 0, 5));
-    int has_service_creds = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
-    int throttled = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
-    int has_failures = strcmp(PQgetvalue(res, 0, 8), "t") == 0;
-    for (int i = 0; i < nresolve; i++)
-        opts->resolved[i] = PQgetisnull(res, 0, 9 + i) ? zx_config_default(opts->resolve[i])
-                                                       : apr_pstrdup(p, PQgetvalue(res, 0, 9 + i));
     PQclear(res);
-    long long account_id_n = atoll(acct->id);
+    long long account_id_n = known ? atoll(acct->id) : 0;
     zx_config_scope scope = {acct->id, acct->cos_id, acct->domain_id, opts->server};
 
     unsigned char mac[32];
     int verified = 0;
-    if (opts->cache) {
+    if (known && opts->cache) {
         cache_mac(opts->cache, service, name, password, mac);
         verified = cache_lookup(opts->cache, mac, account_id_n, acct->auth_version);
         opts->skipped_hash = verified;
     }
     if (!verified) {
-        if (throttled)
-            return ZX_AUTH_THROTTLED;
+        /* An address that failed too often for unknown accounts is refused without a hash,
+         * whichever account it names: the refusal says nothing of the account. */
+        if (address_locked)
+            return ZX_AUTH_ADDRESS_THROTTLED;
+        /* Phase 2, without a database connection: the hashing. */
+        if (opts->db_release) {
+            opts->db_release(opts->db_baton, db);
+            db = NULL;
+        }
+        if (opts->hash_gate) {
+            long report = -1;
+            if (zx_hash_gate_enter(opts->hash_gate, &report) < 0) {
+                if (report >= 0)
+                    zx_log(NULL, ZX_LOG_WARNING,
+                           ZXLOGNO(00123) "logins refused with 503: every password-hash slot of "
+                           "this process stayed busy (ZxMobileAuthHashSlots); %ld more in the "
+                           "previous %d s", report, ZX_HASH_GATE_REPORT_SECONDS);
+                return ZX_AUTH_BUSY;
+            }
+        }
         /* Which hashes may open this service: for EAS, the EAS credentials when there are
          * any, else the account password; for other services, the account password and the
-         * credentials listing the service. */
-        int use_account_pw = strcmp(service, "eas") != 0 || !has_service_creds;
-        if (use_account_pw && pw_hash && zx_password_verify(p, password, pw_hash))
-            verified = 1;
-        if (!verified && has_service_creds) {
-            const char *cp[] = {acct->id, service};
-            res = zx_db_exec(db, "SELECT hash FROM credentials WHERE account_id = $1 AND enabled "
-                                 "AND $2 = ANY (services) ORDER BY created_at", 2, cp, err);
-            if (!res)
-                return ZX_AUTH_ERROR;
-            for (int i = 0; i < PQntuples(res) && !verified; i++)
-                verified = zx_password_verify(p, password, PQgetvalue(res, i, 0));
-            PQclear(res);
+         * credentials listing the service.  An unknown account or a throttled (account,
+         * service) costs the same: one check against the dummy hash. */
+        if (!known || throttled) {
+            zx_password_verify(p, password, dummy_hash(p));
+        }
+        else {
+            int use_account_pw = strcmp(service, "eas") != 0 || !cred_hashes, hashed = 0;
+            if (use_account_pw && pw_hash) {
+                verified = zx_password_verify(p, password, pw_hash);
+                hashed = 1;
+            }
+            if (!verified && cred_hashes) {
+                verified = verify_any(p, password, cred_hashes);
+                hashed = 1;
+            }
+            if (!hashed)        /* nothing can open it: the refusal costs a hash all the same */
+                zx_password_verify(p, password, dummy_hash(p));
+        }
+        if (opts->hash_gate)
+            zx_hash_gate_leave(opts->hash_gate);
+        if (throttled)
+            return ZX_AUTH_THROTTLED;
+        /* Phase 3: a connection again, only to write. */
+        if (!db && !(db = opts->db_acquire(opts->db_baton, err)))
+            return ZX_AUTH_ERROR;
+        if (!known) {
+            if (opts->client_address &&
+                record_failure(p, db, &server_scope, FAIL_ADDRESS, opts->client_address, NULL))
+                zx_log(NULL, ZX_LOG_WARNING,
+                       ZXLOGNO(00124) "client %s: too many failed logins for unknown accounts, "
+                       "its logins are refused unchecked (ZxMobile_AuthAddressMaxFailures, "
+                       "ZxMobile_AuthLockoutSeconds)", opts->client_address);
+            return ZX_AUTH_BAD_CREDENTIALS;
         }
         if (!verified) {
-            if (record_failure(p, db, &scope, acct->id))
+            if (record_failure(p, db, &scope, FAIL_ACCOUNT, acct->id, service))
                 zx_log(NULL, ZX_LOG_WARNING,
                        ZXLOGNO(00120) "account %s: too many failed %s logins, password checks "
                        "suspended (ZxMobile_AuthLockoutSeconds)", name, service);
             return ZX_AUTH_BAD_CREDENTIALS;
         }
         if (has_failures) {
-            const char *fp[] = {acct->id};
-            zx_db_run(db, "DELETE FROM auth_failures WHERE account_id = $1", 1, fp, err);
+            const char *fp[] = {acct->id, service};
+            zx_db_run(db, "DELETE FROM auth_failures WHERE account_id = $1 AND service = $2",
+                      2, fp, err);
         }
         if (opts->cache) {
             long long ttl = 60;

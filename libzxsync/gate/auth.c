@@ -18,6 +18,28 @@ zx_db *zx_request_db(const zx_server *srv, zx_request *req, const char **err)
     return req->db;
 }
 
+/* The password check gives the request's connection back while it hashes and takes one again
+ * only when it must write (zx_auth_opts.db_release). */
+typedef struct {
+    const zx_server *srv;
+    zx_request *req;
+} db_baton;
+
+static void release_request_db(void *baton, zx_db *db)
+{
+    db_baton *b = baton;
+    if (b->srv->dbpool && db == b->req->db) {
+        zx_dbpool_release(b->req->pool, db);
+        b->req->db = NULL;
+    }
+}
+
+static zx_db *acquire_request_db(void *baton, const char **err)
+{
+    db_baton *b = baton;
+    return zx_request_db(b->srv, b->req, err);
+}
+
 zx_auth_result zx_authenticate_db(const zx_server *srv, zx_request *req, const char **err)
 {
     zx_db *db = zx_request_db(srv, req, err);
@@ -29,13 +51,17 @@ zx_auth_result zx_authenticate_db(const zx_server *srv, zx_request *req, const c
     static const char *const resolve[] = {"zimbraFeatureMobileSyncEnabled",
                                           "ZxMobile_DeviceManagementEnabled", NULL};
     const char *resolved[2] = {NULL, NULL};
+    db_baton baton = {srv, req};
     zx_auth_opts opts = {srv->auth_cache, NULL, srv->server_name, 0, resolve,
                          srv->server_name ? srv->server_name : zx_config_server_name(req->pool),
-                         resolved};
+                         resolved, req->client_ip, srv->hash_gate, release_request_db,
+                         acquire_request_db, &baton};
     zx_auth_result r = zx_auth_check(req->pool, db, req->auth_user, req->auth_password, "eas",
                                      &opts, &req->account, err);
     if (r != ZX_AUTH_OK)
         return r;
+    if (!zx_request_db(srv, req, err))     /* the pipeline goes on with a connection */
+        return ZX_AUTH_ERROR;
     req->authenticated = 1;
     int enabled = zx_config_is_true(resolved[0]);
     req->mdm_off = !zx_config_is_true(resolved[1]);
@@ -60,7 +86,10 @@ int zx_authenticate_request(const zx_server *srv, zx_request *req, zx_response *
         return 0;
     case ZX_AUTH_BAD_CREDENTIALS:
     case ZX_AUTH_THROTTLED:
-        zx_respond_http(req, resp, 401, ZX_LOG_NOTICE,
+    case ZX_AUTH_ADDRESS_THROTTLED:
+        /* info, not notice: a flood of bad logins must not flood the log (the throttles log
+         * one warning when they start, ZX00120, ZX00124) */
+        zx_respond_http(req, resp, 401, ZX_LOG_INFO,
                         apr_psprintf(p, ZXLOGNO(00019) "authentication of \"%s\" failed: %s",
                                      req->auth_user, zx_auth_result_str(r)));
         apr_table_setn(resp->headers, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
@@ -73,6 +102,14 @@ int zx_authenticate_request(const zx_server *srv, zx_request *req, zx_response *
                         apr_psprintf(p, ZXLOGNO(00020) "account %s refused: %s", req->account.name,
                                      r == ZX_AUTH_NOT_ENABLED ? "zimbraFeatureMobileSyncEnabled is FALSE"
                                                               : zx_auth_result_str(r)));
+        return 1;
+    case ZX_AUTH_BUSY:
+        /* too many logins need a password hash at once in this process: the client retries
+         * soon ([MS-ASHTTP] 3.1.5.2.3); one warning per minute summarises them (ZX00123) */
+        zx_respond_http(req, resp, 503, ZX_LOG_INFO,
+                        apr_psprintf(p, ZXLOGNO(00125) "authentication of \"%s\" deferred: %s",
+                                     req->auth_user, zx_auth_result_str(r)));
+        apr_table_setn(resp->headers, "Retry-After", "5");
         return 1;
     default:
         /* the directory cannot be reached: the client retries later ([MS-ASHTTP] 3.1.5.2.3) */

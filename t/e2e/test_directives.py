@@ -28,6 +28,10 @@ def configtest(instance, tmp_path, directives):
     ("ZxMobileSendmail sendmail -t", "absolute program path"),
     ('ZxMobileDatabase "host=/tmp port=notanumber dbname=x bogus_option=1"', "invalid libpq conninfo"),
     ("ZxMobileEnable maybe", "ZxMobileEnable"),
+    ("ZxMobileAuthHashSlots 0", "number of slots must be from 1 to 1024"),
+    ("ZxMobileAuthHashSlots four", "number of slots must be from 1 to 1024"),
+    ("ZxMobileAuthHashSlots 4 0", "wait must be from 1 to 60000 ms"),
+    ("ZxMobileAuthHashSlots 4 1 2", "ZxMobileAuthHashSlots"),
 ])
 def test_invalid_directive_values_are_refused(instance, tmp_path, directive, message):
     ok, out = configtest(instance, tmp_path, directive)
@@ -41,6 +45,7 @@ def test_valid_configuration_passes(instance, tmp_path):
         ZxMobileMaxRequestSize 1048576
         ZxMobileSendmail /usr/sbin/sendmail -t -i -f bounce@example.com
         ZxMobilePublicURL https://mail.example.com
+        ZxMobileAuthHashSlots 2 250
         """))
     assert ok, out
 

@@ -9,6 +9,7 @@
 
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 #include <check.h>
 #include <crypt.h>
 #include <dlfcn.h>
@@ -236,6 +237,75 @@ START_TEST(test_password_edge_cases)
 }
 END_TEST
 
+/* ---- the hash gate: a counting semaphore with a bounded wait -------------------------------- */
+
+typedef struct {
+    zx_hash_gate *g;
+    int rv;
+    long report;
+    apr_time_t waited;
+} gate_try;
+
+static void *APR_THREAD_FUNC try_enter(apr_thread_t *t, void *data)
+{
+    gate_try *x = data;
+    apr_time_t t0 = apr_time_now();
+    x->rv = zx_hash_gate_enter(x->g, &x->report);
+    x->waited = apr_time_now() - t0;
+    if (x->rv == 0)
+        zx_hash_gate_leave(x->g);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static gate_try run_try(zx_hash_gate *g)
+{
+    gate_try x = {g, 99, 99, 0};
+    apr_thread_t *t;
+    apr_status_t st;
+    ck_assert_int_eq(apr_thread_create(&t, NULL, try_enter, &x, g_pool), APR_SUCCESS);
+    apr_thread_join(&st, t);
+    return x;
+}
+
+START_TEST(test_hash_gate)
+{
+    zx_hash_gate *g = zx_hash_gate_create(g_pool, 2, 100);
+    ck_assert_ptr_nonnull(g);
+    long report = 99;
+    ck_assert_int_eq(zx_hash_gate_enter(g, &report), 0);
+    ck_assert_int_eq(report, -1);
+    /* one slot left: another thread gets it at once */
+    gate_try x = run_try(g);
+    ck_assert_int_eq(x.rv, 0);
+    ck_assert_int_lt(x.waited, apr_time_from_msec(50));
+    ck_assert_int_eq(zx_hash_gate_enter(g, NULL), 0);
+    /* both taken: refused after the wait; the first refusal of an interval reports the
+     * previous interval's count (none), the next ones report nothing */
+    x = run_try(g);
+    ck_assert_int_eq(x.rv, -1);
+    ck_assert_int_ge(x.waited, apr_time_from_msec(90));
+    ck_assert_int_eq(x.report, 0);
+    x = run_try(g);
+    ck_assert_int_eq(x.rv, -1);
+    ck_assert_int_eq(x.report, -1);
+    zx_hash_gate_stats st;
+    zx_hash_gate_stats_get(g, &st);
+    ck_assert_uint_eq(st.slots, 2);
+    ck_assert_uint_eq(st.busy, 2);
+    ck_assert_uint_eq(st.waiting, 0);
+    ck_assert_uint_eq(st.entered, 3);
+    ck_assert_uint_eq(st.refused, 2);
+    /* a slot given back is taken by a waiter */
+    zx_hash_gate_leave(g);
+    x = run_try(g);
+    ck_assert_int_eq(x.rv, 0);
+    zx_hash_gate_leave(g);
+    zx_hash_gate_stats_get(g, &st);
+    ck_assert_uint_eq(st.busy, 0);
+}
+END_TEST
+
 static Suite *password_suite(void)
 {
     Suite *s = suite_create("password");
@@ -248,6 +318,7 @@ static Suite *password_suite(void)
     tcase_add_test(tc, test_malformed_hashes);
     tcase_add_test(tc, test_is_hash);
     tcase_add_test(tc, test_password_edge_cases);
+    tcase_add_test(tc, test_hash_gate);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,6 +12,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <zxsync/db.h>
+#include <zxsync/password.h>
 
 /* Set an account's password.  is_hash: password is an existing crypt(3) hash to import as it
  * is ("$6$...", "$2b$...", "$y$...", optionally prefixed "{CRYPT}" as Dovecot and LDAP write
@@ -62,7 +63,10 @@ typedef enum {
     ZX_AUTH_LOCKED,             /* right password, account locked */
     ZX_AUTH_CLOSED,             /* right password, account closed */
     ZX_AUTH_NOT_ENABLED,        /* right password, service not enabled for the account */
-    ZX_AUTH_ERROR               /* database or internal error */
+    ZX_AUTH_ERROR,              /* database or internal error */
+    ZX_AUTH_ADDRESS_THROTTLED,  /* the client address failed too often for unknown accounts:
+                                   not checked (unless a cached verification vouches) */
+    ZX_AUTH_BUSY                /* every password-hash slot of the process stayed busy */
 } zx_auth_result;
 
 const char *zx_auth_result_str(zx_auth_result r);
@@ -102,12 +106,31 @@ typedef struct {
     const char *const *resolve;
     const char *resolve_server;
     const char **resolved;
+    /* The client's address (failures for unknown accounts are counted per address), NULL =
+     * none (the CLI). */
+    const char *client_address;
+    /* Bounds the hash computations of this process (NULL = unbounded): a check that needs a
+     * hash and finds no slot answers ZX_AUTH_BUSY. */
+    zx_hash_gate *hash_gate;
+    /* When db_release is set the check gives its connection back before it hashes and takes
+     * one again with db_acquire only when it must write (a failure to count, a success to
+     * record): a flood of logins never holds database connections while hashing.  The db
+     * passed in must not be used by the caller after the check; db_acquire's connection is the
+     * caller's (as db_release's baton knows it). */
+    void (*db_release)(void *baton, zx_db *db);
+    zx_db *(*db_acquire)(void *baton, const char **err);
+    void *db_baton;
 } zx_auth_opts;
 #define ZX_AUTH_RESOLVE_MAX 2
 
 /* Check login/password for service ("eas", "imap", ...): EAS uses the mobile-password rule,
  * other services accept the account password and credentials listing that service.
- * Failures count towards the throttle; success clears it. */
+ * Failures count towards the throttle of (account, service) - a lockout of one service leaves
+ * the others open - and, for unknown accounts, of the client address; success clears the
+ * (account, service) count.  Every refusal of a login that reaches a password check costs the
+ * same hashing work (an unknown account and a locked (account, service) are checked against a
+ * dummy hash), so the answer time does not tell which accounts exist or are locked; a refusal
+ * because the client address is throttled costs no hash for any account. */
 zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const char *password,
                              const char *service, zx_auth_opts *opts, zx_auth_account *acct,
                              const char **err);

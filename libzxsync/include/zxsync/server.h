@@ -42,6 +42,7 @@ typedef struct zx_server {
     zx_server_settings settings;
     zx_dbpool *dbpool;           /* this process's connections (created after fork) */
     zx_auth_cache *auth_cache;   /* this process's verification cache, NULL = none */
+    zx_hash_gate *hash_gate;     /* bounds this process's password hashing, NULL = unbounded */
     const char *server_name;     /* this node, for server-level settings */
     zx_authenticator *authenticate;   /* NULL = zx_authenticate_db */
     zx_service_gate *service_gate;    /* NULL = no service state to consult */
