@@ -190,9 +190,10 @@ static zx_stage_result stage_read_body(const zx_server *srv, zx_request *req, zx
     if (req->body_declared > 0 && (apr_uint64_t)req->body_declared > (apr_uint64_t)max) {
         req->read_body = NULL;       /* never read: the connection is closed after the answer */
         zx_respond_http(req, resp, 413, ZX_LOG_INFO,
-                        apr_psprintf(req->pool, ZXLOGNO(00061) "%s request body of %lld bytes "
-                                     "is over the command's limit of %" APR_SIZE_T_FMT " bytes",
-                                     req->cmd_name, req->body_declared, max));
+                        apr_psprintf(req->pool, ZXLOGNO(00061) "%s request body of %"
+                                     APR_INT64_T_FMT " bytes is over the command's limit of %"
+                                     APR_SIZE_T_FMT " bytes", req->cmd_name,
+                                     (apr_int64_t)req->body_declared, max));
         return ZX_DONE;
     }
     return read_body(req, resp, max);
