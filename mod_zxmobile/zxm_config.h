@@ -21,6 +21,8 @@ typedef struct {
     apr_off_t max_body;          /* ZxMobileMaxRequestSize; -1 = unset */
     int db_max_conns;            /* ZxMobileDatabaseMaxConnections; -1 = unset */
     int answer_cache;            /* ZxMobileAnswerCache; -1 = unset (on) */
+    apr_off_t fetch_budget;      /* ZxMobileFetchBudget; -1 = unset */
+    int max_fetches;             /* ZxMobileFetchMaxOperations; -1 = unset */
     zx_server server;            /* derived */
 } zxm_srv_conf;
 

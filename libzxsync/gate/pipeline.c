@@ -32,6 +32,8 @@ void zx_server_settings_default(zx_server_settings *s)
     s->max_wbxml_depth = ZX_WBXML_DEFAULT_MAX_DEPTH;
     s->sendmail = NULL;
     s->public_url = NULL;
+    s->fetch_budget = ZX_DEFAULT_FETCH_BUDGET;
+    s->max_fetches = ZX_DEFAULT_MAX_FETCHES;
 }
 
 /* ---- responses ------------------------------------------------------------------------ */

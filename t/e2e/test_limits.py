@@ -199,3 +199,150 @@ def test_wbxml_bomb_is_refused_without_memory(instance, client_factory, error_lo
     assert took < 5, took
     assert peak.growth < 64 * MB, peak.growth
     assert error_log.contains(r"ZX00062: Sync request body has more than 262144 WBXML elements")
+
+
+# ---- item 1: what one ItemOperations request may cost ------------------------------------------
+
+BIG_ATTACHMENT = 20 * MB     # base64: a ~27 MB message, over the 16 MiB budget
+
+
+def big_payload():
+    # every byte value, not a repetition GMime or PostgreSQL could skip over
+    block = bytes((i * 131 + (i >> 8)) & 0xFF for i in range(65536))
+    return (block * (BIG_ATTACHMENT // len(block) + 1))[:BIG_ATTACHMENT]
+
+
+@pytest.fixture(scope="module")
+def big_message(instance):
+    """An account holding one ~27 MB message with a 20 MB attachment: (account, item, ref,
+    payload)."""
+    from mailtools import message_with_attachment, new_account as new_mail_account
+    acct = new_mail_account(instance)
+    payload = big_payload()
+    subject = "Big " + uuid.uuid4().hex[:8]
+    deliver(instance, acct, message_with_attachment("ann@example.com", acct, subject, "Big one.",
+                                                    "big.bin", payload))
+    it = items(instance, acct, INBOX, subject=subject)[0]
+    part = sql(instance, "SELECT a.part FROM items i JOIN message_attachments a ON "
+                         "a.message_id = i.message_id WHERE i.id = %s", it["id"])[0][0]
+    return acct, it, "%s:%s" % (it["id"], part), payload
+
+
+def cpu_seconds(instance):
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in children(instance):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / tick
+
+
+def fetch_item(it, options):
+    return ("<Fetch><Store>Mailbox</Store><airsync:CollectionId>%s</airsync:CollectionId>"
+            "<airsync:ServerId>%s</airsync:ServerId><Options>%s</Options></Fetch>"
+            % (it["folder_id"], it["id"], options))
+
+
+def fetch_ref(ref, rng=None):
+    return ("<Fetch><Store>Mailbox</Store><airsyncbase:FileReference>%s</airsyncbase:FileReference>"
+            "%s</Fetch>" % (ref, "<Options><Range>%s</Range></Options>" % rng if rng else ""))
+
+
+BODY_MIME = ("<airsync:MIMESupport>2</airsync:MIMESupport><airsyncbase:BodyPreference>"
+             "<airsyncbase:Type>4</airsyncbase:Type></airsyncbase:BodyPreference>")
+BODY_PLAIN = ("<airsyncbase:BodyPreference><airsyncbase:Type>1</airsyncbase:Type>"
+              "</airsyncbase:BodyPreference>")
+
+
+def itemops(c, inner):
+    r = c.post("ItemOperations", "<ItemOperations %s>%s</ItemOperations>" % (IO, inner))
+    assert r.status == 200, r
+    assert r.wbxml.name == "ItemOperations" and r.wbxml.findtext("Status") == "1", r.wbxml
+    return r.wbxml.findall("Response/Fetch")
+
+
+def test_fetch_bomb_is_refused_from_the_sizes(instance, big_message, error_log):
+    # 50 Fetches of a 50 MB message as MIME in one ~14 KB request: before, a child grew past
+    # 7.6 GB.  Each is over ZxMobileFetchBudget (16 MiB): status 11, nothing loaded
+    acct, it, ref, payload = big_message
+    c = client_for(instance, acct)
+    with PeakRSS(instance) as peak:
+        t0 = time.time()
+        fetches = itemops(c, fetch_item(it, BODY_MIME) * 50)
+        took = time.time() - t0
+    assert [f.findtext("Status") for f in fetches] == ["11"] * 50
+    assert all(f.find("Properties") is None for f in fetches)
+    assert peak.growth < 64 * MB, peak.growth
+    assert took < 10, took
+    assert error_log.contains(r"ZX00792: ItemOperations: 50 of 50 Fetches answered 11")
+    # the same message as text fits: the text is small, the attachment is not loaded
+    f = itemops(c, fetch_item(it, BODY_PLAIN))
+    assert f[0].findtext("Status") == "1"
+    assert "Big one." in f[0].findtext("Properties/AirSyncBase:Body/Data")
+
+
+def test_ranged_attachment_fetches_decode_only_their_range(instance, big_message):
+    # ten 1 KB ranges of a 37 MB attachment: before, each decoded the whole attachment (17.7 s
+    # of CPU for the ten)
+    acct, it, ref, payload = big_message
+    c = client_for(instance, acct)
+    cpu0 = cpu_seconds(instance)
+    fetches = itemops(c, "".join(fetch_ref(ref, "%d-%d" % (k * MB, k * MB + 1023))
+                                 for k in range(10)))
+    cpu = cpu_seconds(instance) - cpu0
+    assert [f.findtext("Status") for f in fetches] == ["1"] * 10
+    for k, f in enumerate(fetches):
+        assert f.findtext("Properties/Range") == "%d-%d" % (k * MB, k * MB + 1023)
+        assert f.findtext("Properties/Total") == str(BIG_ATTACHMENT)
+        data = base64.b64decode(f.findtext("Properties/Data"))
+        assert data == payload[k * MB:k * MB + 1024]
+    assert cpu < 8, cpu
+
+
+def test_a_large_range_is_cut_to_the_budget(instance, big_message):
+    # best effort ([MS-ASCMD] 2.2.3.143.2): the Range answered is what was sent; the budget is
+    # per request, so a second large range in the same request gets 11
+    acct, it, ref, payload = big_message
+    c = client_for(instance, acct)
+    with PeakRSS(instance) as peak:
+        fetches = itemops(c, fetch_ref(ref, "100-33554531") + fetch_ref(ref, "0-99")
+                          + fetch_ref(ref))
+    assert [f.findtext("Status") for f in fetches] == ["1", "11", "11"]
+    budget = 16 * MB
+    assert fetches[0].findtext("Properties/Range") == "100-%d" % (100 + budget - 1)
+    assert fetches[0].findtext("Properties/Total") == str(BIG_ATTACHMENT)
+    assert base64.b64decode(fetches[0].findtext("Properties/Data")) == payload[100:100 + budget]
+    # the 50 MB message is loaded once; the 16 MiB range, its base64 and the encoded response
+    # stay; far from the whole attachment decoded three times
+    assert peak.growth < 400 * MB, peak.growth
+
+
+def test_work_stops_when_the_client_hangs_up(instance, big_message, error_log):
+    # 32 ranged Fetches (~50 MB loaded each); the client leaves after sending them
+    acct, it, ref, payload = big_message
+    body = "<ItemOperations %s>%s</ItemOperations>" % (
+        IO, "".join(fetch_ref(ref, "%d-%d" % (k, k)) for k in range(32)))
+    from easclient import encode, from_xml
+    from mailtools import PASSWORD as MAIL_PASSWORD
+    wb = encode(from_xml(body))
+    dev = "hup" + uuid.uuid4().hex[:8]
+    s = socket.create_connection(("127.0.0.1", instance.port), timeout=15)
+    head = ["POST %s HTTP/1.1" % query("ItemOperations", acct, dev), "Host: 127.0.0.1",
+            "MS-ASProtocolVersion: 14.1", "Content-Type: application/vnd.ms-sync.wbxml",
+            "Content-Length: %d" % len(wb),
+            "Authorization: " + basic_auth_header(acct, MAIL_PASSWORD)]
+    s.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + wb)
+    time.sleep(0.5)
+    s.close()
+    end = time.time() + 30
+    while time.time() < end and not error_log.contains("ZX00791"):
+        time.sleep(0.2)
+    lines = [l for l in error_log.new_lines() if "ZX00791" in l]
+    assert lines, "no hang-up seen"
+    import re
+    done = int(re.search(r"after (\d+) operations", lines[0]).group(1))
+    assert done < 32, lines[0]
