@@ -75,8 +75,7 @@ typedef struct {
      * message at a time, in a pool of its own) */
     apr_pool_t *mime_pool;
     const char *mime_item;
-    const char *mime;
-    apr_size_t mime_len;
+    zx_mime_handle *parsed;        /* that message, parsed once */
 } iop_ctx;
 
 /* Text of a child, or NULL; sets *dup when the element appears more than once. */
@@ -250,15 +249,23 @@ static int fetch_attachment(iop_ctx *c, const zx_wb_node *f, const char *ref, zx
         else
             apr_pool_create(&c->mime_pool, p);
         c->mime_item = NULL;
+        /* the bytes are needed only while GMime reads them (it keeps a copy) */
+        apr_pool_t *load;
+        apr_pool_create(&load, c->mime_pool);
         zx_store tmp = *c->st;
-        tmp.pool = c->mime_pool;
-        rc = tmp.provider->item_mime(&tmp, a.item_id, &c->mime, &c->mime_len, &c->err);
+        tmp.pool = load;
+        const char *mime = NULL;
+        apr_size_t mime_len = 0;
+        rc = tmp.provider->item_mime(&tmp, a.item_id, &mime, &mime_len, &c->err);
         if (rc < 0) {
             zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00779) "ItemOperations Fetch %s: %s",
-                   ref, c->err);
+                   ref, apr_pstrdup(p, c->err));
+            apr_pool_destroy(load);
             return ST_SERVER_ERROR;
         }
-        if (rc != ZX_STORE_OK || !c->mime)
+        c->parsed = rc == ZX_STORE_OK && mime ? zx_mime_open(c->mime_pool, mime, mime_len) : NULL;
+        apr_pool_destroy(load);
+        if (!c->parsed)
             return ST_BAD_ATTACHMENT;
         c->mime_item = apr_pstrdup(c->mime_pool, a.item_id);
     }
@@ -266,8 +273,8 @@ static int fetch_attachment(iop_ctx *c, const zx_wb_node *f, const char *ref, zx
     apr_pool_create(&sub, p);
     const char *got = NULL, *why = NULL;
     apr_size_t len = 0;
-    if (zx_mime_attachment_range(sub, c->mime, c->mime_len, a.part, (apr_size_t)from, count,
-                                 &got, &len, &why) < 0) {
+    if (zx_mime_handle_range(c->parsed, sub, a.part, (apr_size_t)from, count, &got, &len,
+                             &why) < 0) {
         apr_pool_destroy(sub);
         return ST_BAD_ATTACHMENT;
     }

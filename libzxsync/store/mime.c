@@ -1379,52 +1379,72 @@ static void part_range(apr_pool_t *p, GMimePart *part, apr_size_t from, apr_size
     *content_len = n;
 }
 
-int zx_mime_attachment_range(apr_pool_t *p, const char *data, apr_size_t len, int part,
-                             apr_size_t from, apr_size_t max, const char **content,
-                             apr_size_t *content_len, const char **err)
+struct zx_mime_handle {
+    pctx c;                     /* the leaves, indexed once */
+    GMimeMessage *msg;
+};
+
+static apr_status_t handle_cleanup(void *data)
+{
+    zx_mime_handle *h = data;
+    if (h->msg)
+        g_object_unref(h->msg);
+    h->msg = NULL;
+    if (h->c.opts)
+        g_mime_parser_options_free(h->c.opts);
+    h->c.opts = NULL;
+    return APR_SUCCESS;
+}
+
+zx_mime_handle *zx_mime_open(apr_pool_t *p, const char *data, apr_size_t len)
 {
     zx_mime_init();
+    if (!data || len == 0 || len > G_MAXUINT)
+        return NULL;
+    zx_mime_handle *h = apr_pcalloc(p, sizeof *h);
+    h->c.p = p;
+    h->c.leaf_index = apr_hash_make(p);
+    h->c.leaves = apr_array_make(p, 8, sizeof(GMimeObject *));
+    h->c.opts = make_options(&h->c);
+    apr_pool_cleanup_register(p, h, handle_cleanup, apr_pool_cleanup_null);
+    h->msg = parse_message(&h->c, data, len);
+    GMimeObject *top = h->msg ? g_mime_message_get_mime_part(h->msg) : NULL;
+    if (top)
+        index_leaves(&h->c, top, 0);
+    return h;
+}
+
+int zx_mime_handle_range(zx_mime_handle *h, apr_pool_t *p, int part, apr_size_t from,
+                         apr_size_t max, const char **content, apr_size_t *content_len,
+                         const char **err)
+{
     *content = NULL;
     *content_len = 0;
-    if (!data || len == 0 || part < 0 || len > G_MAXUINT) {
-        *err = apr_psprintf(p, "no attachment %d in this message", part);
-        return -1;
-    }
-    pctx c = {0};
-    c.p = p;
-    c.leaf_index = apr_hash_make(p);
-    c.leaves = apr_array_make(p, 8, sizeof(GMimeObject *));
-    c.opts = make_options(&c);
-    GMimeMessage *msg = parse_message(&c, data, len);
-    GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
     int rc = -1;
     int leaf = part > TNEF_LEAF_MAX ? (part & TNEF_LEAF_MAX) : part;
     const char *whole = NULL;
     apr_size_t whole_len = 0;
-    if (top) {
-        index_leaves(&c, top, 0);
-        GMimeObject *o = leaf < c.leaves->nelts ? APR_ARRAY_IDX(c.leaves, leaf, GMimeObject *)
-                                                : NULL;
-        if (part > TNEF_LEAF_MAX) {
-            if (o && is_tnef(p, o))
-                rc = tnef_file(p, o, (part >> 16) - 1, &whole, &whole_len);
-        }
-        else if (o && GMIME_IS_PART(o)) {
-            part_range(p, GMIME_PART(o), from, max, content, content_len);
-            rc = 0;
-        }
-        else if (o) {
-            /* an attached message or a multipart beyond the depth limit: serialised whole */
-            GByteArray *ba = leaf_bytes(o);
-            char *buf = apr_palloc(p, ba->len + 1);
-            if (ba->len)
-                memcpy(buf, ba->data, ba->len);
-            buf[ba->len] = '\0';
-            whole = buf;
-            whole_len = ba->len;
-            g_byte_array_free(ba, TRUE);
-            rc = 0;
-        }
+    GMimeObject *o = h && part >= 0 && leaf < h->c.leaves->nelts
+                         ? APR_ARRAY_IDX(h->c.leaves, leaf, GMimeObject *) : NULL;
+    if (o && part > TNEF_LEAF_MAX) {
+        if (is_tnef(p, o))
+            rc = tnef_file(p, o, (part >> 16) - 1, &whole, &whole_len);
+    }
+    else if (o && GMIME_IS_PART(o)) {
+        part_range(p, GMIME_PART(o), from, max, content, content_len);
+        rc = 0;
+    }
+    else if (o) {
+        /* an attached message or a multipart beyond the depth limit: serialised whole */
+        GByteArray *ba = leaf_bytes(o);
+        char *buf = apr_palloc(p, ba->len + 1);
+        if (ba->len)
+            memcpy(buf, ba->data, ba->len);
+        buf[ba->len] = '\0';
+        whole = buf;
+        whole_len = ba->len;
+        g_byte_array_free(ba, TRUE);
+        rc = 0;
     }
     if (rc == 0 && whole) {
         apr_size_t a = from < whole_len ? from : whole_len;
@@ -1434,9 +1454,17 @@ int zx_mime_attachment_range(apr_pool_t *p, const char *data, apr_size_t len, in
     }
     if (rc < 0)
         *err = apr_psprintf(p, "no attachment %d in this message", part);
-    if (msg)
-        g_object_unref(msg);
-    g_mime_parser_options_free(c.opts);
+    return rc;
+}
+
+int zx_mime_attachment_range(apr_pool_t *p, const char *data, apr_size_t len, int part,
+                             apr_size_t from, apr_size_t max, const char **content,
+                             apr_size_t *content_len, const char **err)
+{
+    zx_mime_handle *h = zx_mime_open(p, data, len);
+    int rc = zx_mime_handle_range(h, p, part, from, max, content, content_len, err);
+    if (h)
+        handle_cleanup(h);      /* GMime's objects go now, not with the pool */
     return rc;
 }
 

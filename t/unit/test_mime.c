@@ -782,6 +782,22 @@ START_TEST(test_attachment_ranges)
                                               1000, &r, &rlen, &err), 0);
     ck_assert_uint_eq(rlen, 1000);
     ck_assert_mem_eq(r, bin + 250000, 1000);
+    /* one parse, several reads, in any order; the text given to zx_mime_open may go */
+    apr_pool_t *hp;
+    apr_pool_create(&hp, g_pool);
+    char *copy = apr_pstrdup(g_pool, msg);
+    zx_mime_handle *h = zx_mime_open(hp, copy, strlen(copy));
+    memset(copy, 'x', strlen(copy));
+    for (int k = 9; k >= 0; k--) {
+        ck_assert_int_eq(zx_mime_handle_range(h, g_pool, att(m, 0)->part, (apr_size_t)k * 29000,
+                                              777, &r, &rlen, &err), 0);
+        ck_assert_uint_eq(rlen, 777);
+        ck_assert_mem_eq(r, bin + k * 29000, 777);
+    }
+    ck_assert_int_eq(zx_mime_handle_range(h, g_pool, 9, 0, 1, &r, &rlen, &err), -1);
+    ck_assert_int_eq(zx_mime_handle_range(NULL, g_pool, 0, 0, 1, &r, &rlen, &err), -1);
+    ck_assert_ptr_null(zx_mime_open(hp, "", 0));
+    apr_pool_destroy(hp);
 }
 END_TEST
 

@@ -60,6 +60,15 @@ int zx_mime_attachment_data(apr_pool_t *p, const char *data, apr_size_t len, int
 int zx_mime_attachment_range(apr_pool_t *p, const char *data, apr_size_t len, int part,
                              apr_size_t from, apr_size_t max, const char **content,
                              apr_size_t *content_len, const char **err);
+/* A message parsed once for several of those reads (GMime keeps its own copy of data; its
+ * objects are released with p).  NULL for empty input. */
+typedef struct zx_mime_handle zx_mime_handle;
+zx_mime_handle *zx_mime_open(apr_pool_t *p, const char *data, apr_size_t len);
+/* zx_mime_attachment_range on an opened message; the content is allocated from p (h may be
+ * NULL: no such attachment). */
+int zx_mime_handle_range(zx_mime_handle *h, apr_pool_t *p, int part, apr_size_t from,
+                         apr_size_t max, const char **content, apr_size_t *content_len,
+                         const char **err);
 /* The files of a TNEF stream (a winmail.dat, [MS-OXTNEF]), named and typed as the message's
  * attachments are (zx_mime_parse lists them instead of the winmail.dat); NULL when data is not
  * TNEF or holds no file.  index: the file's place in the stream. */
