@@ -304,20 +304,22 @@ static int zxm_map_to_storage(request_rec *r)
     return DECLINED;
 }
 
-/* Read the whole body, bounded by max.  Returns OK or an HTTP status. */
-static int read_body(request_rec *r, apr_size_t max, const unsigned char **body, apr_size_t *len)
+/* Read the whole body, bounded by max.  Returns OK or an HTTP status with *why. */
+static int read_body(request_rec *r, apr_size_t max, const unsigned char **body, apr_size_t *len,
+                     const char **why)
 {
     *body = NULL;
     *len = 0;
     int rv = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
-    if (rv != OK)
+    if (rv != OK) {
+        *why = "malformed Content-Length or Transfer-Encoding";
         return rv;
+    }
     if (!ap_should_client_block(r))
         return OK;
     if (r->remaining > 0 && (apr_uint64_t)r->remaining > (apr_uint64_t)max) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      APLOGNO(10901) "request body of %" APR_OFF_T_FMT " bytes is over "
-                      "ZxMobileMaxRequestSize (%" APR_SIZE_T_FMT ")", r->remaining, max);
+        *why = apr_psprintf(r->pool, "body of %" APR_OFF_T_FMT " bytes is over the limit of %"
+                            APR_SIZE_T_FMT " bytes", r->remaining, max);
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     apr_size_t cap = r->remaining > 0 ? (apr_size_t)r->remaining : 8192;
@@ -326,9 +328,8 @@ static int read_body(request_rec *r, apr_size_t max, const unsigned char **body,
     for (;;) {
         if (n == cap) {
             if (cap >= max + 1) {
-                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                              APLOGNO(10902) "chunked request body over ZxMobileMaxRequestSize "
-                              "(%" APR_SIZE_T_FMT ")", max);
+                *why = apr_psprintf(r->pool, "chunked body over the limit of %" APR_SIZE_T_FMT
+                                    " bytes", max);
                 return HTTP_REQUEST_ENTITY_TOO_LARGE;
             }
             apr_size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -340,19 +341,57 @@ static int read_body(request_rec *r, apr_size_t max, const unsigned char **body,
         long got = ap_get_client_block(r, (char *)buf + n, cap - n);
         if (got == 0)
             break;
-        if (got < 0)
+        if (got < 0) {
+            *why = apr_psprintf(r->pool, "read failed after %" APR_SIZE_T_FMT " bytes (client "
+                                "gone, malformed chunks, or RequestReadTimeout)", n);
             return r->status >= 400 ? r->status : HTTP_BAD_REQUEST;
+        }
         n += (apr_size_t)got;
         if (n > max) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          APLOGNO(10903) "request body over ZxMobileMaxRequestSize (%"
-                          APR_SIZE_T_FMT ")", max);
+            *why = apr_psprintf(r->pool, "body over the limit of %" APR_SIZE_T_FMT " bytes", max);
             return HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
     }
     *body = buf;
     *len = n;
     return OK;
+}
+
+/* The request's declared body: Content-Length, -1 when chunked (or not a number), 0 none. */
+static long long declared_body(request_rec *r)
+{
+    const char *te = apr_table_get(r->headers_in, "Transfer-Encoding");
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t v;
+    char *end;
+    if (te)
+        return -1;
+    if (!cl)
+        return 0;
+    if (apr_strtoff(&v, cl, &end, 10) != APR_SUCCESS || *end || v < 0)
+        return -1;
+    return (long long)v;
+}
+
+/* A body left unread by an answer given before it was needed (a refusal before
+ * authentication, over the command's limit, a device gate) is not read afterwards either
+ * unless it is small: the connection closes instead of httpd discarding it
+ * (ap_discard_request_body does nothing on a connection marked to close). */
+#define ZXM_DISCARD_MAX 65536
+static void close_if_unread(request_rec *r, long long declared)
+{
+    if (declared < 0 || declared > ZXM_DISCARD_MAX)
+        r->connection->keepalive = AP_CONN_CLOSE;
+}
+
+/* zx_body_reader: the pipeline reads the body once the request may use it. */
+static int zxm_read_body(void *baton, zx_request *req, apr_size_t max, const char **why)
+{
+    request_rec *r = baton;
+    int rv = read_body(r, max, &req->body, &req->body_len, why);
+    if (rv != OK)
+        r->connection->keepalive = AP_CONN_CLOSE;   /* the rest is not read */
+    return rv;
 }
 
 /* Write a library response: status, headers, body. */
@@ -400,10 +439,11 @@ static int zxm_handler(request_rec *r)
                  : r->method_number == M_OPTIONS ? ZX_METHOD_OPTIONS
                                                  : ZX_METHOD_OTHER;
 
+    long long declared = declared_body(r);
     if (req.method == ZX_METHOD_POST) {
         if (zx_request_parse_query(&req, r->args, &why) < 0) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10904) "bad query: %s", why);
-            ap_discard_request_body(r);
+            close_if_unread(r, declared);
             return HTTP_BAD_REQUEST;
         }
         for (int i = 0; passed_headers[i]; i++) {
@@ -411,13 +451,14 @@ static int zxm_handler(request_rec *r)
                                       apr_table_get(r->headers_in, passed_headers[i]), &why) < 0) {
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10905) "bad header %s: %s",
                               passed_headers[i], why);
-                ap_discard_request_body(r);
+                close_if_unread(r, declared);
                 return HTTP_BAD_REQUEST;
             }
         }
-        int rv = read_body(r, srv->settings.max_body, &req.body, &req.body_len);
-        if (rv != OK)
-            return rv;
+        /* read by the pipeline after authentication, within the command's limit */
+        req.body_declared = declared;
+        req.read_body = zxm_read_body;
+        req.read_body_baton = r;
     }
     else {
         zx_request_set_header(&req, "Authorization", apr_table_get(r->headers_in, "Authorization"),
@@ -428,10 +469,12 @@ static int zxm_handler(request_rec *r)
                               &why);
         if (r->args)
             zx_request_parse_query(&req, r->args, &why);
-        ap_discard_request_body(r);
+        close_if_unread(r, declared);    /* OPTIONS has no body worth reading */
     }
 
     zx_handle(srv, &req, &resp);
+    if (req.read_body)
+        close_if_unread(r, declared);
     if (req.answered_from_cache)        /* for the access log: %{zxmobile-answer}n */
         apr_table_setn(r->notes, "zxmobile-answer", "cache");
 
@@ -470,9 +513,13 @@ static int zxm_autodiscover_handler(request_rec *r)
         return HTTP_BAD_REQUEST;
     }
     if (req.method == ZX_METHOD_POST) {
-        int rv = read_body(r, ZX_AD_MAX_BODY, &req.body, &req.body_len);
-        if (rv != OK)
+        int rv = read_body(r, ZX_AD_MAX_BODY, &req.body, &req.body_len, &why);
+        if (rv != OK) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10901) "Autodiscover: request "
+                          "body not read: %s", why);
+            r->connection->keepalive = AP_CONN_CLOSE;
             return rv;
+        }
     }
     else {
         ap_discard_request_body(r);

@@ -27,6 +27,8 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->answer_cache = -1;
     c->auth_hash_slots = -1;
     c->auth_hash_wait_ms = -1;
+    c->fetch_budget = -1;
+    c->max_fetches = -1;
     zx_server_settings_default(&c->server.settings);
     return c;
 }
@@ -47,6 +49,8 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->auth_hash_slots = add->auth_hash_slots != -1 ? add->auth_hash_slots : base->auth_hash_slots;
     c->auth_hash_wait_ms = add->auth_hash_wait_ms != -1 ? add->auth_hash_wait_ms
                                                         : base->auth_hash_wait_ms;
+    c->fetch_budget = add->fetch_budget != -1 ? add->fetch_budget : base->fetch_budget;
+    c->max_fetches = add->max_fetches != -1 ? add->max_fetches : base->max_fetches;
     c->server = add->server;  /* derived: rebuilt by zxm_finalize_srv_conf */
     return c;
 }
@@ -60,6 +64,10 @@ void zxm_finalize_srv_conf(zxm_srv_conf *c)
         c->server.settings.max_body = (apr_size_t)c->max_body;
     c->server.settings.sendmail = c->sendmail;
     c->server.settings.public_url = c->public_url;
+    if (c->fetch_budget > 0)
+        c->server.settings.fetch_budget = (apr_size_t)c->fetch_budget;
+    if (c->max_fetches > 0)
+        c->server.settings.max_fetches = (unsigned)c->max_fetches;
 }
 
 static const char *set_enable(cmd_parms *cmd, void *dc, int flag)
@@ -131,6 +139,27 @@ static const char *set_max_body(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_fetch_budget(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_off_t v;
+    char *end;
+    if (apr_strtoff(&v, arg, &end, 10) != APR_SUCCESS || *end || v < 65536 ||
+        v > (apr_off_t)1024 * 1024 * 1024)
+        return "ZxMobileFetchBudget must be a number of bytes from 65536 to 1073741824";
+    zxm_get_srv_conf(cmd->server)->fetch_budget = v;
+    return NULL;
+}
+
+static const char *set_max_fetches(cmd_parms *cmd, void *dc, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 1 || v > 1000)
+        return "ZxMobileFetchMaxOperations must be a number from 1 to 1000";
+    zxm_get_srv_conf(cmd->server)->max_fetches = (int)v;
+    return NULL;
+}
+
 static const char *set_answer_cache(cmd_parms *cmd, void *dc, int flag)
 {
     zxm_get_srv_conf(cmd->server)->answer_cache = flag;
@@ -181,6 +210,11 @@ const command_rec zxm_cmds[] = {
                   "most database connections one httpd child opens (default 16)"),
     AP_INIT_TAKE1("ZxMobileMaxRequestSize", set_max_body, NULL, RSRC_CONF,
                   "largest request body accepted, in bytes (default 33554432)"),
+    AP_INIT_TAKE1("ZxMobileFetchBudget", set_fetch_budget, NULL, RSRC_CONF,
+                  "bytes of content one ItemOperations request returns at most (default "
+                  "16777216); a Fetch over what is left answers status 11, a Range is cut"),
+    AP_INIT_TAKE1("ZxMobileFetchMaxOperations", set_max_fetches, NULL, RSRC_CONF,
+                  "Fetch elements one ItemOperations request may carry (default 32)"),
     AP_INIT_FLAG("ZxMobileAnswerCache", set_answer_cache, NULL, RSRC_CONF,
                  "Off to compute every no-change Sync and FolderSync answer (default On: "
                  "answered again from memory until the account changes)"),

@@ -25,6 +25,8 @@ typedef struct {
     int answer_cache;            /* ZxMobileAnswerCache; -1 = unset (on) */
     int auth_hash_slots;         /* ZxMobileAuthHashSlots (first value); -1 = unset */
     int auth_hash_wait_ms;       /* ZxMobileAuthHashSlots (second value); -1 = unset */
+    apr_off_t fetch_budget;      /* ZxMobileFetchBudget; -1 = unset */
+    int max_fetches;             /* ZxMobileFetchMaxOperations; -1 = unset */
     zx_server server;            /* derived */
 } zxm_srv_conf;
 

@@ -15,8 +15,26 @@ typedef struct {
 /* Split "<item id>:<part>"; -1 when malformed. */
 int zx_attachment_ref_parse(apr_pool_t *p, const char *ref, const char **item_id, int *part);
 
+/* An attachment as the store lists it, before anything is decoded. */
+typedef struct {
+    const char *item_id;
+    int part;
+    apr_size_t size;            /* decoded size, bytes (recorded at delivery) */
+    const char *content_type;   /* never NULL */
+    const char *name;           /* may be NULL */
+} zx_attachment_info;
+
 /* 0 found (*out filled), 1 no such attachment of this account (malformed reference, unknown
- * or deleted item, a part that is not one of the item's attachments), -1 error (*err). */
+ * or deleted item, a part that is not one of the item's attachments), -1 error (*err).  Reads
+ * the item and its attachment rows only. */
+int zx_attachment_lookup(apr_pool_t *p, zx_store *st, const char *file_reference,
+                         zx_attachment_info *out, const char **err);
+/* At most max bytes of the attachment from byte `from` (zx_mime_attachment_range: decoded no
+ * further than needed), allocated from p.  0, 1 (gone meanwhile), -1 error (*err). */
+int zx_attachment_read(apr_pool_t *p, zx_store *st, const zx_attachment_info *a,
+                       apr_size_t from, apr_size_t max, zx_attachment_data *out,
+                       const char **err);
+/* Lookup and the whole content. */
 int zx_attachment_fetch(apr_pool_t *p, zx_store *st, const char *file_reference,
                         zx_attachment_data *out, const char **err);
 

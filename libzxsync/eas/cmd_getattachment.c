@@ -36,8 +36,8 @@ int zx_attachment_ref_parse(apr_pool_t *p, const char *ref, const char **item_id
     return 0;
 }
 
-int zx_attachment_fetch(apr_pool_t *p, zx_store *st, const char *ref, zx_attachment_data *out,
-                        const char **err)
+int zx_attachment_lookup(apr_pool_t *p, zx_store *st, const char *ref, zx_attachment_info *out,
+                         const char **err)
 {
     memset(out, 0, sizeof *out);
     const char *id;
@@ -63,20 +63,46 @@ int zx_attachment_fetch(apr_pool_t *p, zx_store *st, const char *ref, zx_attachm
             att = &APR_ARRAY_IDX(atts, i, zx_mime_attachment);
     if (!att)
         return 1;
+    out->item_id = id;
+    out->part = part;
+    out->size = att->size;
+    out->content_type = att->content_type && *att->content_type ? att->content_type
+                                                                 : "application/octet-stream";
+    out->name = att->name;
+    return 0;
+}
+
+int zx_attachment_read(apr_pool_t *p, zx_store *st, const zx_attachment_info *a,
+                       apr_size_t from, apr_size_t max, zx_attachment_data *out,
+                       const char **err)
+{
+    memset(out, 0, sizeof *out);
     const char *mime = NULL;
     apr_size_t mime_len = 0;
-    rc = st->provider->item_mime(st, id, &mime, &mime_len, err);
+    int rc = st->provider->item_mime(st, a->item_id, &mime, &mime_len, err);
     if (rc < 0)
         return -1;
     if (rc != ZX_STORE_OK || !mime)
         return 1;
     const char *why = NULL;
-    if (zx_mime_attachment_data(p, mime, mime_len, part, &out->data, &out->len, &why) < 0)
+    if (zx_mime_attachment_range(p, mime, mime_len, a->part, from, max, &out->data, &out->len,
+                                 &why) < 0)
         return 1;
-    out->content_type = att->content_type && *att->content_type ? att->content_type
-                                                                 : "application/octet-stream";
-    out->name = att->name;
+    out->content_type = a->content_type;
+    out->name = a->name;
     return 0;
+}
+
+int zx_attachment_fetch(apr_pool_t *p, zx_store *st, const char *ref, zx_attachment_data *out,
+                        const char **err)
+{
+    zx_attachment_info a;
+    int rc = zx_attachment_lookup(p, st, ref, &a, err);
+    if (rc != 0) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    return zx_attachment_read(p, st, &a, 0, (apr_size_t)-1, out, err);
 }
 
 void zx_cmd_getattachment(const zx_server *srv, zx_request *req, zx_response *resp)

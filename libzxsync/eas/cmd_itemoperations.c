@@ -17,12 +17,24 @@
  * 6 object not found, 8 invalid byte range, 9 unknown store, 11 data too large, 15 invalid
  * attachment, 16 access denied, 155 MoveAlways missing, 156 destination not a mail folder);
  * [MS-ASCON] 2.2.2.10 for Move (6 not found, 105 invalid destination).
+ *
+ * What one request may cost (README "Limits and hardening"): the Fetches return at most
+ * ZxMobileFetchBudget bytes of content together, and at most ZxMobileFetchMaxOperations Fetch
+ * elements are served.  A Fetch's size is known from the store before anything is loaded or
+ * decoded (the message's body and MIME sizes, the attachment's size row): one over what the
+ * request has left answers 11 ("the requested data size is too large") without loading it; a
+ * ranged attachment Fetch is answered best effort ([MS-ASCMD] 2.2.3.143.2: the Range of the
+ * response says what was sent, Total the size), cut to what is left, and decodes no further
+ * than its range.  Between operations the client's socket is looked at: a client that hung up
+ * gets no more work done for it.
  */
 #include "handlers.h"
 #include "attachref.h"
 #include "email.h"
+#include "wait.h"
 
 #include <zxsync/log.h>
+#include <zxsync/mime.h>
 #include <zxsync/store.h>
 
 #include <apr_base64.h>
@@ -44,7 +56,7 @@
 #define ST_MOVEALWAYS_MISSING 155
 #define ST_DESTINATION_NOT_MAIL 156
 
-/* Largest byte range one Fetch returns (status 11 beyond). */
+/* Largest byte range one Fetch returns (a larger Range is cut to it). */
 #define MAX_RANGE (16u * 1024u * 1024u)
 
 typedef struct {
@@ -56,6 +68,14 @@ typedef struct {
     apr_array_header_t *blobs;     /* zx_email_blob: parts 1..n of a multipart response */
     const char *err;
     int failed;                    /* a database error: the whole request fails */
+    apr_size_t left;               /* bytes of ZxMobileFetchBudget not yet spent */
+    unsigned fetches;              /* Fetch elements seen */
+    unsigned refused;              /* Fetches answered 11 for the budget or the count */
+    /* the message of the last attachment Fetch, kept for the next ones of the same item (one
+     * message at a time, in a pool of its own) */
+    apr_pool_t *mime_pool;
+    const char *mime_item;
+    zx_mime_handle *parsed;        /* that message, parsed once */
 } iop_ctx;
 
 /* Text of a child, or NULL; sets *dup when the element appears more than once. */
@@ -186,8 +206,8 @@ static int request_valid(const zx_request *req)
 static int fetch_attachment(iop_ctx *c, const zx_wb_node *f, const char *ref, zx_wb_node *out)
 {
     apr_pool_t *p = c->req->pool;
-    zx_attachment_data att;
-    int rc = zx_attachment_fetch(p, c->st, ref, &att, &c->err);
+    zx_attachment_info a;
+    int rc = zx_attachment_lookup(p, c->st, ref, &a, &c->err);
     if (rc < 0) {
         zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00770) "ItemOperations Fetch %s: %s", ref,
                c->err);
@@ -197,33 +217,87 @@ static int fetch_attachment(iop_ctx *c, const zx_wb_node *f, const char *ref, zx
         return ST_BAD_ATTACHMENT;
     const zx_wb_node *opt = zx_wb_child(f, ZX_ItemOperations_Options);
     const char *range = opt ? zx_wb_child_text(p, opt, ZX_ItemOperations_Range) : NULL;
-    const char *data = att.data;
-    apr_size_t len = att.len;
     apr_uint64_t from = 0, to = 0;
+    apr_size_t count = a.size;
     if (range) {
         parse_range(range, &from, &to);
-        /* [MS-ASCMD] 2.2.3.177.8: 8 the byte range is invalid or too large, 11 the
-         * requested data size is too large */
-        if (from >= att.len)
+        /* [MS-ASCMD] 2.2.3.177.8: 8 the byte range is invalid or too large */
+        if (from >= a.size)
             return ST_BAD_RANGE;
-        if (to >= att.len)
-            to = att.len - 1;
-        if (to - from + 1 > MAX_RANGE)
+        if (to >= a.size)
+            to = a.size - 1;
+        /* best effort (2.2.3.143.2): at most MAX_RANGE and what the request has left */
+        apr_size_t cap = MAX_RANGE < c->left ? MAX_RANGE : c->left;
+        if (cap == 0) {
+            c->refused++;
             return ST_TOO_LARGE;
-        data = att.data + from;
-        len = (apr_size_t)(to - from + 1);
+        }
+        count = (apr_size_t)(to - from + 1);
+        if (count > cap)
+            count = cap;
     }
-    else if (att.len > MAX_RANGE && !c->multipart)
+    else if (a.size > c->left || (a.size > MAX_RANGE && !c->multipart)) {
+        /* 11: the requested data size is too large - decided before anything is decoded */
+        c->refused++;
         return ST_TOO_LARGE;
+    }
+    /* the message (one at a time, kept for the next Fetch of the same item) and its decoding
+     * live in pools of their own: only the bytes sent stay in the request's */
+    if (!c->mime_item || strcmp(c->mime_item, a.item_id) != 0) {
+        if (c->mime_pool)
+            apr_pool_clear(c->mime_pool);
+        else
+            apr_pool_create(&c->mime_pool, p);
+        c->mime_item = NULL;
+        /* the bytes are needed only while GMime reads them (it keeps a copy) */
+        apr_pool_t *load;
+        apr_pool_create(&load, c->mime_pool);
+        zx_store tmp = *c->st;
+        tmp.pool = load;
+        const char *mime = NULL;
+        apr_size_t mime_len = 0;
+        rc = tmp.provider->item_mime(&tmp, a.item_id, &mime, &mime_len, &c->err);
+        if (rc < 0) {
+            zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00779) "ItemOperations Fetch %s: %s",
+                   ref, apr_pstrdup(p, c->err));
+            apr_pool_destroy(load);
+            return ST_SERVER_ERROR;
+        }
+        c->parsed = rc == ZX_STORE_OK && mime ? zx_mime_open(c->mime_pool, mime, mime_len) : NULL;
+        apr_pool_destroy(load);
+        if (!c->parsed)
+            return ST_BAD_ATTACHMENT;
+        c->mime_item = apr_pstrdup(c->mime_pool, a.item_id);
+    }
+    apr_pool_t *sub;
+    apr_pool_create(&sub, p);
+    const char *got = NULL, *why = NULL;
+    apr_size_t len = 0;
+    if (zx_mime_handle_range(c->parsed, sub, a.part, (apr_size_t)from, count, &got, &len,
+                             &why) < 0) {
+        apr_pool_destroy(sub);
+        return ST_BAD_ATTACHMENT;
+    }
+    const char *data = len ? apr_pmemdup(p, got, len) : "";
+    apr_pool_destroy(sub);
+    c->left -= len < c->left ? len : c->left;
     zx_wb_node *props = zx_wb_add(p, out, ZX_ItemOperations_Properties);
-    zx_wb_add_text(p, props, ZX_AirSyncBase_ContentType, att.content_type);
+    zx_wb_add_text(p, props, ZX_AirSyncBase_ContentType, a.content_type);
     if (range) {
         zx_wb_add_textf(p, props, ZX_ItemOperations_Range, "%" APR_UINT64_T_FMT "-%"
-                        APR_UINT64_T_FMT, from, to);
-        zx_wb_add_textf(p, props, ZX_ItemOperations_Total, "%" APR_SIZE_T_FMT, att.len);
+                        APR_UINT64_T_FMT, from, from + (len ? len : 1) - 1);
+        zx_wb_add_textf(p, props, ZX_ItemOperations_Total, "%" APR_SIZE_T_FMT, a.size);
     }
     put_data(c, props, data, len);
     return ST_SUCCESS;
+}
+
+/* Bytes of one body form a Fetch loads: want as zx_content_want (-1 all, 0 none). */
+static apr_size_t form_cost(long long want, apr_size_t size)
+{
+    if (want == 0)
+        return 0;
+    return want < 0 || (apr_uint64_t)want > size ? size : (apr_size_t)want;
 }
 
 static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const char *id,
@@ -243,6 +317,27 @@ static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const c
     zx_email_render_opts ro;
     zx_email_render_opts_from_wbxml(p, opt, c->req->proto, &ro);
     ro.multipart = c->multipart;
+    /* what rendering would load, from the sizes alone (nothing of the bodies is read) */
+    zx_content_want want, sizes = {0, 0, 0};
+    zx_email_content_want(&ro, &want);
+    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
+    APR_ARRAY_PUSH(one, zx_item *) = item;
+    if (c->st->provider->item_contents(c->st, one, &sizes, &c->err) < 0) {
+        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00790) "ItemOperations Fetch of item %s: %s",
+               id, c->err);
+        return ST_SERVER_ERROR;
+    }
+    apr_size_t cost = 0;
+    if (item->content)
+        cost = form_cost(want.plain, item->content->plain_size) +
+               form_cost(want.html, item->content->html_size) +
+               form_cost(want.mime, item->content->mime_size);
+    item->content = NULL;          /* the renderer loads what it needs */
+    if (cost > c->left) {
+        c->refused++;
+        return ST_TOO_LARGE;
+    }
+    c->left -= cost;
     zx_wb_node *props = zx_wb_new(p, ZX_ItemOperations_Properties);
     if (zx_email_render(p, c->st, item, &ro, props, &c->blobs, &c->err) < 0) {
         zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00772) "ItemOperations Fetch of item %s: %s",
@@ -278,7 +373,11 @@ static void op_fetch(iop_ctx *c, const zx_wb_node *f, zx_wb_node *resp)
         zx_wb_add_text(p, fetch, ZX_DocumentLibrary_LinkId, link);
     int st;
     /* [MS-ASCMD] 2.2.3.178.2 Store: "Mailbox"; document libraries are not offered */
-    if (strcasecmp(store, "Mailbox") != 0 || link)
+    if (++c->fetches > c->srv->settings.max_fetches) {
+        c->refused++;
+        st = ST_TOO_LARGE;        /* over ZxMobileFetchMaxOperations: nothing is looked up */
+    }
+    else if (strcasecmp(store, "Mailbox") != 0 || link)
         st = ST_UNKNOWN_STORE;
     else if (fref)
         st = fetch_attachment(c, f, fref, fetch);
@@ -498,6 +597,7 @@ void zx_cmd_itemoperations(const zx_server *srv, zx_request *req, zx_response *r
     c.req = req;
     c.multipart = req->accept_multipart == 1;
     c.blobs = apr_array_make(p, 2, sizeof(zx_email_blob));
+    c.left = srv->settings.fetch_budget;
 
     zx_wb_node *root = zx_wb_new(p, ZX_ItemOperations_ItemOperations);
     if (!req->doc || !request_valid(req)) {
@@ -518,9 +618,19 @@ void zx_cmd_itemoperations(const zx_server *srv, zx_request *req, zx_response *r
     c.st = zx_store_open(p, c.db, req->account.id);
     zx_wb_add_textf(p, root, ZX_ItemOperations_Status, "%d", ST_SUCCESS);
     zx_wb_node *r = zx_wb_add(p, root, ZX_ItemOperations_Response);
+    unsigned done = 0;
     for (const zx_wb_node *n = req->doc->first; n; n = n->next) {
         if (n->kind != ZX_WB_ELEMENT)
             continue;
+        if (zx_client_gone(req)) {
+            /* nobody reads the answer: no more work for it */
+            zx_respond_http(req, resp, 400, ZX_LOG_INFO,
+                            apr_psprintf(p, ZXLOGNO(00791) "ItemOperations: the client hung up "
+                                         "after %u operations; the others were not done",
+                                         done));
+            return;
+        }
+        done++;
         if (n->tag == ZX_ItemOperations_Fetch)
             op_fetch(&c, n, r);
         else if (n->tag == ZX_ItemOperations_EmptyFolderContents)
@@ -532,4 +642,11 @@ void zx_cmd_itemoperations(const zx_server *srv, zx_request *req, zx_response *r
         respond_multipart(&c, resp, root);
     else
         zx_respond_wbxml(req, resp, root);
+    if (c.refused && resp->status == 200) {
+        resp->reason = apr_psprintf(p, ZXLOGNO(00792) "ItemOperations: %u of %u Fetches answered "
+                                    "11 (over ZxMobileFetchBudget %" APR_SIZE_T_FMT " bytes or "
+                                    "ZxMobileFetchMaxOperations %u)", c.refused, c.fetches,
+                                    srv->settings.fetch_budget, srv->settings.max_fetches);
+        resp->reason_level = ZX_LOG_INFO;
+    }
 }

@@ -6,7 +6,8 @@
 #include <strings.h>
 
 static const zx_command_info commands[ZX_CMD_COUNT_] = {
-#define ZX_COMMAND(id, name, code, root, minv, maxv) [ZX_CMD_##id] = {name, code, root, minv, maxv},
+#define ZX_COMMAND(id, name, code, root, minv, maxv, maxbody, maxnodes) \
+    [ZX_CMD_##id] = {name, code, root, minv, maxv, maxbody, maxnodes},
 #include <zxsync/eas_commands.def>
 #undef ZX_COMMAND
 };

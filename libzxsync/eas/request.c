@@ -89,6 +89,15 @@ void zx_request_init(zx_request *req, apr_pool_t *p)
     req->client_fd = -1;
 }
 
+int zx_request_read_body(zx_request *req, apr_size_t max, const char **why)
+{
+    zx_body_reader *reader = req->read_body;
+    if (!reader)
+        return 0;
+    req->read_body = NULL;
+    return reader(req->read_body_baton, req, max, why);
+}
+
 void zx_response_init(zx_response *resp, apr_pool_t *p)
 {
     memset(resp, 0, sizeof *resp);

@@ -81,6 +81,14 @@ static long long ms_until(apr_time_t t, apr_time_t now)
     return t <= now ? 0 : (long long)((t - now + 999) / 1000);
 }
 
+int zx_client_gone(const zx_request *req)
+{
+    if (req->client_fd < 0)
+        return 0;
+    struct pollfd pfd = {req->client_fd, POLLRDHUP, 0};
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 zx_waited zx_eas_wait(const zx_server *srv, zx_request *req, zx_response *resp,
                       const char *cmd, long long wait_id, int seconds,
                       const zx_push_settings *ps, zx_wait_check *check, void *baton,

@@ -35,6 +35,10 @@ typedef enum {
     ZX_WAITED_ERROR           /* the first check failed (*err) */
 } zx_waited;
 
+/* Has the client hung up (or reset its connection)?  Looks without waiting; 0 when the host
+ * gave no socket.  A long computation checks it between steps and stops. */
+int zx_client_gone(const zx_request *req);
+
 /* Check, and wait up to seconds for check to say yes.  cmd names the command in log lines. */
 zx_waited zx_eas_wait(const zx_server *srv, zx_request *req, zx_response *resp,
                       const char *cmd, long long wait_id, int seconds,

@@ -205,7 +205,9 @@ void zx_answer_key(const zx_answer_cache *c, const void *srv_identity, const zx_
 
 int zx_answer_candidate(const zx_request *req)
 {
-    return req->method == ZX_METHOD_POST && req->body_len <= ZX_ANSWER_MAX_REQUEST &&
+    /* the body is part of the key: only one already read (stage_answer reads a small one) */
+    return req->method == ZX_METHOD_POST && !req->read_body &&
+           req->body_len <= ZX_ANSWER_MAX_REQUEST &&
            (req->cmd == ZX_CMD_SYNC || req->cmd == ZX_CMD_FOLDERSYNC);
 }
 

@@ -32,6 +32,8 @@ void zx_server_settings_default(zx_server_settings *s)
     s->max_wbxml_depth = ZX_WBXML_DEFAULT_MAX_DEPTH;
     s->sendmail = NULL;
     s->public_url = NULL;
+    s->fetch_budget = ZX_DEFAULT_FETCH_BUDGET;
+    s->max_fetches = ZX_DEFAULT_MAX_FETCHES;
 }
 
 /* ---- responses ------------------------------------------------------------------------ */
@@ -142,14 +144,69 @@ static zx_stage_result stage_auth(const zx_server *srv, zx_request *req, zx_resp
     return ZX_NEXT;
 }
 
+/* ---- the body: read after authentication, within the command's limit --------------------- */
+
+/* The largest body of this request's command (eas_commands.def), never over the server's
+ * ZxMobileMaxRequestSize. */
+static apr_size_t body_limit(const zx_server *srv, const zx_request *req)
+{
+    const zx_command_info *ci = zx_command_info_get(req->cmd);
+    apr_size_t max = srv->settings.max_body;
+    if (ci && ci->max_body && ci->max_body < max)
+        max = ci->max_body;
+    return max;
+}
+
+/* Read the body through the host's reader, at most max bytes; ZX_DONE with the answer (413, or
+ * 400 for a read error or a RequestReadTimeout) when it cannot be had. */
+static zx_stage_result read_body(zx_request *req, zx_response *resp, apr_size_t max)
+{
+    const char *why = NULL;
+    int http = zx_request_read_body(req, max, &why);
+    if (http == 0)
+        return ZX_NEXT;
+    zx_respond_http(req, resp, http, ZX_LOG_INFO,
+                    apr_psprintf(req->pool, ZXLOGNO(00060) "request body not read: %s",
+                                 why ? why : "read error"));
+    return ZX_DONE;
+}
+
 /* The answer cache (gate/answer.c): a repeated no-change request whose account and device did
  * not change since gets the same answer again; the stages marked "computed only" in the table
- * below are skipped for it. */
+ * below are skipped for it.  Its key holds the body: a small one (at most ZX_ANSWER_MAX_REQUEST
+ * bytes by its Content-Length) of a command the cache serves is read here, before
+ * authentication; any other body only once the request is authenticated (stage_read_body). */
 static zx_stage_result stage_answer(const zx_server *srv, zx_request *req, zx_response *resp)
 {
-    if (srv->answers && zx_answer_candidate(req))
+    if (!srv->answers)
+        return ZX_NEXT;
+    if (req->read_body && req->method == ZX_METHOD_POST &&
+        (req->cmd == ZX_CMD_SYNC || req->cmd == ZX_CMD_FOLDERSYNC) &&
+        req->body_declared >= 0 && req->body_declared <= ZX_ANSWER_MAX_REQUEST &&
+        read_body(req, resp, ZX_ANSWER_MAX_REQUEST) == ZX_DONE)
+        return ZX_DONE;
+    if (zx_answer_candidate(req))
         zx_answer_lookup(srv->answers, srv, req);
     return ZX_NEXT;
+}
+
+/* The body of an authenticated request whose device may go on: refused from its Content-Length
+ * when over the command's limit (413, nothing read), else read within that limit. */
+static zx_stage_result stage_read_body(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    if (req->method != ZX_METHOD_POST || !req->read_body)
+        return ZX_NEXT;
+    apr_size_t max = body_limit(srv, req);
+    if (req->body_declared > 0 && (apr_uint64_t)req->body_declared > (apr_uint64_t)max) {
+        req->read_body = NULL;       /* never read: the connection is closed after the answer */
+        zx_respond_http(req, resp, 413, ZX_LOG_INFO,
+                        apr_psprintf(req->pool, ZXLOGNO(00061) "%s request body of %"
+                                     APR_INT64_T_FMT " bytes is over the command's limit of %"
+                                     APR_SIZE_T_FMT " bytes", req->cmd_name,
+                                     (apr_int64_t)req->body_declared, max));
+        return ZX_DONE;
+    }
+    return read_body(req, resp, max);
 }
 
 /* The anti-DoS filter (gate/dos.c, spec 5): a device/account over mobileAntiDosServiceMaxRequests
@@ -351,9 +408,13 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
                                       req->cmd_name));
         return ZX_DONE;
     }
-    if (req->body_len > srv->settings.max_body) {
-        zx_respond_http(req, resp, 413, ZX_LOG_WARNING,
-                        ZXLOGNO(00012) "request body larger than ZxMobileMaxRequestSize");
+    const zx_command_info *ci = zx_command_info_get(req->cmd);
+    apr_size_t max = body_limit(srv, req);
+    if (req->body_len > max) {
+        zx_respond_http(req, resp, 413, ZX_LOG_INFO,
+                        apr_psprintf(req->pool, ZXLOGNO(00012) "%s request body of %"
+                                     APR_SIZE_T_FMT " bytes is over the command's limit of %"
+                                     APR_SIZE_T_FMT " bytes", req->cmd_name, req->body_len, max));
         return ZX_DONE;
     }
     if (body_is_mime(req)) {
@@ -375,16 +436,24 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
                                       req->content_type ? req->content_type : "(none)"));
         return ZX_DONE;
     }
-    zx_wbxml_limits lim = {srv->settings.max_body, srv->settings.max_wbxml_depth};
+    /* the node budget of the command: decoding stops at the first node over it */
+    zx_wbxml_limits lim = {max, srv->settings.max_wbxml_depth, ci->max_nodes};
     apr_size_t off = 0;
     zx_wbxml_status st = zx_wbxml_decode(req->pool, req->body, req->body_len, &lim, &req->doc, &off);
+    if (st == ZX_WBXML_ENODES) {
+        zx_respond_http(req, resp, 413, ZX_LOG_INFO,
+                        apr_psprintf(req->pool, ZXLOGNO(00062) "%s request body has more than %"
+                                     APR_SIZE_T_FMT " WBXML elements and strings (refused at "
+                                     "byte %lu)", req->cmd_name, ci->max_nodes,
+                                     (unsigned long)off));
+        return ZX_DONE;
+    }
     if (st != ZX_WBXML_OK) {
         zx_respond_error(req, resp, ZX_EAS_INVALID_WBXML, 400, ZX_LOG_INFO,
                          apr_psprintf(req->pool, ZXLOGNO(00015) "malformed WBXML body: %s at byte %lu",
                                       zx_wbxml_strerror(st), (unsigned long)off));
         return ZX_DONE;
     }
-    const zx_command_info *ci = zx_command_info_get(req->cmd);
     if (ci->root_tag != ZX_TAG_NONE_ && req->doc->tag != ci->root_tag) {
         zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
                          apr_psprintf(req->pool, ZXLOGNO(00016) "%s request with root element %s:%s",
@@ -496,6 +565,7 @@ static const struct {
     {stage_query, ALWAYS},
     {stage_device, COMPUTED_ONLY},
     {stage_device_gates, COMPUTED_ONLY},
+    {stage_read_body, COMPUTED_ONLY},
     {stage_body, COMPUTED_ONLY},
     {stage_acctlog, ALWAYS},
     {stage_command, ALWAYS},

@@ -61,6 +61,7 @@ static const char *const errstr[ZX_WBXML_ERR_COUNT_] = {
     [ZX_WBXML_EUTF8] = "text is not valid UTF-8",
     [ZX_WBXML_EENCODE] = "tree cannot be encoded",
     [ZX_WBXML_EXML] = "malformed or unknown XML",
+    [ZX_WBXML_ENODES] = "more elements and strings than the limit",
 };
 
 const char *zx_wbxml_strerror(zx_wbxml_status st)
@@ -174,6 +175,8 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
 {
     apr_size_t max_size = lim && lim->max_size ? lim->max_size : ZX_WBXML_DEFAULT_MAX_SIZE;
     unsigned max_depth = lim && lim->max_depth ? lim->max_depth : ZX_WBXML_DEFAULT_MAX_DEPTH;
+    apr_size_t max_nodes = lim && lim->max_nodes ? lim->max_nodes : ZX_WBXML_DEFAULT_MAX_NODES;
+    apr_size_t nodes = 0;
     reader r = {buf, buf, buf + len};
     zx_wbxml_status st = ZX_WBXML_OK;
     zx_wb_node *root = NULL;
@@ -246,6 +249,10 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
                 FAIL(ZX_WBXML_ETRUNC);
             if (!utf8_valid(r.p, (apr_size_t)(nul - r.p)))
                 FAIL(ZX_WBXML_EUTF8);
+            if (++nodes > max_nodes) {
+                r.p = tokpos;
+                FAIL(ZX_WBXML_ENODES);
+            }
             zx_wb_node *t = node_alloc(p, ZX_WB_TEXT);
             t->data = (const char *)r.p;
             t->len = (apr_size_t)(nul - r.p);
@@ -264,6 +271,10 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
             TRY(read_mbint(&r, &v));
             if (v > (apr_size_t)(r.end - r.p))
                 FAIL(ZX_WBXML_ETRUNC);
+            if (++nodes > max_nodes) {
+                r.p = tokpos;
+                FAIL(ZX_WBXML_ENODES);
+            }
             zx_wb_node *t = node_alloc(p, ZX_WB_OPAQUE);
             t->data = (const char *)r.p;
             t->len = v;
@@ -301,6 +312,10 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
             if (depth == 0 && root) {
                 r.p = tokpos;
                 FAIL(ZX_WBXML_ESTRUCT);
+            }
+            if (++nodes > max_nodes) {
+                r.p = tokpos;
+                FAIL(ZX_WBXML_ENODES);
             }
             zx_wb_node *e = node_alloc(p, ZX_WB_ELEMENT);
             e->tag = (uint16_t)tag;

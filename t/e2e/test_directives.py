@@ -24,6 +24,10 @@ def configtest(instance, tmp_path, directives):
     ("ZxMobileEndpoint relative/path", "must be an absolute URL path"),
     ("ZxMobileMaxRequestSize 0", "positive number of bytes"),
     ("ZxMobileMaxRequestSize lots", "positive number of bytes"),
+    ("ZxMobileFetchBudget 1000", "from 65536 to 1073741824"),
+    ("ZxMobileFetchBudget 2147483648", "from 65536 to 1073741824"),
+    ("ZxMobileFetchMaxOperations 0", "from 1 to 1000"),
+    ("ZxMobileFetchMaxOperations many", "from 1 to 1000"),
     ("ZxMobilePublicURL ftp://x", "http:// or https://"),
     ("ZxMobileSendmail sendmail -t", "absolute program path"),
     ('ZxMobileDatabase "host=/tmp port=notanumber dbname=x bogus_option=1"', "invalid libpq conninfo"),
@@ -46,6 +50,8 @@ def test_valid_configuration_passes(instance, tmp_path):
         ZxMobileSendmail /usr/sbin/sendmail -t -i -f bounce@example.com
         ZxMobilePublicURL https://mail.example.com
         ZxMobileAuthHashSlots 2 250
+        ZxMobileFetchBudget 65536
+        ZxMobileFetchMaxOperations 1000
         """))
     assert ok, out
 
@@ -63,6 +69,8 @@ def vhosts(instance):
                 ZxMobileProtocolVersions 14.1 16.1
                 ZxMobileEndpoint /eas
                 ZxMobileMaxRequestSize 2000
+                ZxMobileFetchBudget 65536
+                ZxMobileFetchMaxOperations 2
             </VirtualHost>
             <VirtualHost 127.0.0.1:{p2}>
                 ZxMobileEnable Off
@@ -104,3 +112,39 @@ def test_vhost_disabled(instance, vhosts, client_factory):
     status, headers = c.options()
     assert "MS-ASProtocolVersions" not in headers
     assert c.post("FolderSync", FOLDERSYNC0).status == 404
+
+
+def test_vhost_fetch_budget_and_operations(instance, vhosts, client_factory):
+    # ZxMobileFetchBudget 65536 and ZxMobileFetchMaxOperations 2 on the first vhost only
+    import base64
+    import uuid
+    from mailtools import (INBOX, PASSWORD, client_for, deliver, items, message_with_attachment,
+                           new_account, sql)
+    p1, _ = vhosts
+    acct = new_account(instance)
+    payload = bytes(range(256)) * 400                 # 102400 bytes
+    subject = "Budget " + uuid.uuid4().hex[:8]
+    deliver(instance, acct, message_with_attachment("ann@example.com", acct, subject, "x",
+                                                    "a.bin", payload))
+    it = items(instance, acct, INBOX, subject=subject)[0]
+    part = sql(instance, "SELECT a.part FROM items i JOIN message_attachments a ON "
+                         "a.message_id = i.message_id WHERE i.id = %s", it["id"])[0][0]
+    ref = "%s:%s" % (it["id"], part)
+    io = ('<ItemOperations xmlns="ItemOperations:" xmlns:airsyncbase="AirSyncBase:">%s'
+          '</ItemOperations>')
+    whole = "<Fetch><Store>Mailbox</Store><airsyncbase:FileReference>%s</airsyncbase:FileReference></Fetch>" % ref
+    ranged = ("<Fetch><Store>Mailbox</Store><airsyncbase:FileReference>%s</airsyncbase:FileReference>"
+              "<Options><Range>0-99999</Range></Options></Fetch>" % ref)
+    statuses = lambda r: [f.findtext("Status") for f in r.wbxml.findall("Response/Fetch")]
+    vh = EASClient("http://127.0.0.1:%d/eas" % p1, acct, PASSWORD, "dev" + uuid.uuid4().hex[:12],
+                   "TestPhone", protocol="14.1")
+    main = client_for(instance, acct)
+    # the whole attachment is over 64 KiB there, not on the main server
+    assert statuses(vh.post("ItemOperations", io % whole)) == ["11"]
+    assert statuses(main.post("ItemOperations", io % whole)) == ["1"]
+    # a range is cut to the budget; a third Fetch is over the count
+    r = vh.post("ItemOperations", io % (ranged + ranged + ranged))
+    assert statuses(r) == ["1", "11", "11"]
+    f = r.wbxml.findall("Response/Fetch")[0]
+    assert f.findtext("Properties/Range") == "0-65535"
+    assert base64.b64decode(f.findtext("Properties/Data")) == payload[:65536]

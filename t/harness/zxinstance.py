@@ -438,7 +438,13 @@ MaxConnectionsPerChild 0
 KeepAlive On
 KeepAliveTimeout 60
 MaxKeepAliveRequests 0
+# Timeout covers a waiting Ping or hanging Sync (up to an hour); reading the request does not
+# get that long (README "Limits and hardening"): the headers within 20 s (up to 40 s while they
+# come at 500 bytes/s or more), the body within 20 s, extended for as long as it comes at 500
+# bytes/s or more.  mod_reqtimeout acts on reading only, never on the wait of a Ping or Sync.
 Timeout 3600
+LoadModule reqtimeout_module {modules}/mod_reqtimeout.so
+RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
 
 <Directory />
     Require all denied

@@ -5,8 +5,10 @@
  * one, a huge header line); every field zx_mime_parse() fills is asserted.  Run under valgrind
  * with CK_FORK=no by `./zx test`: everything lives in the test's pool, GMime objects are freed.
  */
+#include <zxsync/buf.h>
 #include <zxsync/mime.h>
 
+#include <apr_base64.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <check.h>
@@ -694,6 +696,111 @@ START_TEST(test_truncated_prefixes)
 }
 END_TEST
 
+/* A range of an attachment is the same bytes as that slice of the whole, for every attachment
+ * of the fixtures (base64, quoted-printable, attached messages, TNEF files) and for a base64
+ * attachment spanning many decoding chunks. */
+static void check_ranges(const char *data, apr_size_t len, int part, apr_size_t size)
+{
+    const char *whole, *r, *err;
+    apr_size_t wlen, rlen;
+    ck_assert_int_eq(zx_mime_attachment_data(g_pool, data, len, part, &whole, &wlen, &err), 0);
+    ck_assert_uint_eq(wlen, size);
+    apr_size_t cuts[][2] = {{0, 1}, {0, 10}, {1, 10}, {0, size}, {0, (apr_size_t)-1},
+                            {size / 2, 7}, {size / 3, size}, {size ? size - 1 : 0, 100},
+                            {size, 5}, {size + 10, 5}, {65535, 3}, {65530, 70000}, {0, 0}};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        apr_size_t from = cuts[i][0], max = cuts[i][1];
+        ck_assert_int_eq(zx_mime_attachment_range(g_pool, data, len, part, from, max, &r, &rlen,
+                                                  &err), 0);
+        apr_size_t a = from < wlen ? from : wlen;
+        apr_size_t want = wlen - a < max ? wlen - a : max;
+        ck_assert_msg(rlen == want, "part %d [%zu, +%zu): %zu bytes, want %zu", part,
+                      (size_t)from, (size_t)max, (size_t)rlen, (size_t)want);
+        ck_assert_msg(memcmp(r, whole + a, want) == 0, "part %d [%zu, +%zu) differs", part,
+                      (size_t)from, (size_t)max);
+    }
+}
+
+START_TEST(test_attachment_ranges)
+{
+    static const char *const names[] = {"nested.eml", "rfc822_attachment.eml",
+                                        "invitation.eml", "smime_signed.eml"};
+    int checked = 0;
+    for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
+        apr_size_t len;
+        const char *data = fixture(names[f], &len);
+        zx_mime_message *m;
+        const char *err;
+        ck_assert_int_eq(zx_mime_parse(g_pool, data, len, &m, &err), 0);
+        for (int i = 0; i < m->attachments->nelts; i++, checked++)
+            check_ranges(data, len, att(m, i)->part, att(m, i)->size);
+    }
+    ck_assert_int_gt(checked, 3);
+    /* 300,000 bytes of every byte value, base64 in 76-character lines, and the same as
+     * quoted-printable-encoded text */
+    apr_size_t n = 300000;
+    unsigned char *bin = apr_palloc(g_pool, n);
+    for (apr_size_t i = 0; i < n; i++)
+        bin[i] = (unsigned char)((i * 7 + i / 256) & 0xFF);
+    char *b64 = apr_palloc(g_pool, (apr_size_t)apr_base64_encode_len((int)n));
+    int b64len = apr_base64_encode(b64, (const char *)bin, (int)n);
+    char *lines = apr_palloc(g_pool, (apr_size_t)b64len * 2);
+    apr_size_t o = 0;
+    for (int i = 0; i < b64len - 1; i += 76) {
+        int k = b64len - 1 - i < 76 ? b64len - 1 - i : 76;
+        memcpy(lines + o, b64 + i, (size_t)k);
+        o += (apr_size_t)k;
+        lines[o++] = '\n';
+    }
+    lines[o] = '\0';
+    const char *msg = apr_pstrcat(g_pool, "Subject: big\nMIME-Version: 1.0\nContent-Type: "
+                                  "multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain"
+                                  "\n\nhello\n--zz\nContent-Type: application/octet-stream; "
+                                  "name=a.bin\nContent-Disposition: attachment; filename=a.bin\n"
+                                  "Content-Transfer-Encoding: base64\n\n", lines,
+                                  "--zz\nContent-Type: text/plain; name=q.txt\nContent-Disposition: "
+                                  "attachment; filename=q.txt\nContent-Transfer-Encoding: "
+                                  "quoted-printable\n\n", NULL);
+    zx_buf qp;
+    zx_buf_init(&qp, g_pool, 4 * 70000);
+    for (int i = 0; i < 70000; i++) {
+        zx_buf_printf(&qp, i % 5 ? "%c" : "=%02X", i % 5 ? 'a' + i % 26 : 0xC3);
+        if (i % 60 == 59)
+            zx_buf_puts(&qp, "=\n");
+    }
+    msg = apr_pstrcat(g_pool, msg, qp.data, "\n--zz--\n", NULL);
+    zx_mime_message *m;
+    const char *err;
+    ck_assert_int_eq(zx_mime_parse(g_pool, msg, strlen(msg), &m, &err), 0);
+    ck_assert_int_eq(m->attachments->nelts, 2);
+    ck_assert_uint_eq(att(m, 0)->size, n);
+    check_ranges(msg, strlen(msg), att(m, 0)->part, n);
+    check_ranges(msg, strlen(msg), att(m, 1)->part, att(m, 1)->size);
+    const char *r;
+    apr_size_t rlen;
+    ck_assert_int_eq(zx_mime_attachment_range(g_pool, msg, strlen(msg), att(m, 0)->part, 250000,
+                                              1000, &r, &rlen, &err), 0);
+    ck_assert_uint_eq(rlen, 1000);
+    ck_assert_mem_eq(r, bin + 250000, 1000);
+    /* one parse, several reads, in any order; the text given to zx_mime_open may go */
+    apr_pool_t *hp;
+    apr_pool_create(&hp, g_pool);
+    char *copy = apr_pstrdup(g_pool, msg);
+    zx_mime_handle *h = zx_mime_open(hp, copy, strlen(copy));
+    memset(copy, 'x', strlen(copy));
+    for (int k = 9; k >= 0; k--) {
+        ck_assert_int_eq(zx_mime_handle_range(h, g_pool, att(m, 0)->part, (apr_size_t)k * 29000,
+                                              777, &r, &rlen, &err), 0);
+        ck_assert_uint_eq(rlen, 777);
+        ck_assert_mem_eq(r, bin + k * 29000, 777);
+    }
+    ck_assert_int_eq(zx_mime_handle_range(h, g_pool, 9, 0, 1, &r, &rlen, &err), -1);
+    ck_assert_int_eq(zx_mime_handle_range(NULL, g_pool, 0, 0, 1, &r, &rlen, &err), -1);
+    ck_assert_ptr_null(zx_mime_open(hp, "", 0));
+    apr_pool_destroy(hp);
+}
+END_TEST
+
 START_TEST(test_attachment_data_errors)
 {
     apr_size_t len;
@@ -825,6 +932,7 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, test_multipart_edge_cases);
     tcase_add_test(tc, test_truncated_prefixes);
     tcase_add_test(tc, test_attachment_data_errors);
+    tcase_add_test(tc, test_attachment_ranges);
     suite_add_tcase(s, tc);
     tc = tcase_create("html");
     tcase_add_checked_fixture(tc, setup, teardown);

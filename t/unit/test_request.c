@@ -1524,6 +1524,107 @@ START_TEST(test_handle_body)
 }
 END_TEST
 
+/* The body is read through the host's reader only once the request is authenticated, within
+ * the command's limit (eas_commands.def), and refused from its declared length without being
+ * read; the WBXML node budget of the command holds while decoding. */
+static unsigned g_reads;
+static apr_size_t g_read_max;
+static int g_read_result;
+
+static int fake_reader(void *baton, zx_request *req, apr_size_t max, const char **why)
+{
+    g_reads++;
+    g_read_max = max;
+    if (g_read_result) {
+        *why = "stub: the client stopped sending";
+        return g_read_result;
+    }
+    req->body = baton;
+    req->body_len = sizeof folder_sync_body;
+    return 0;
+}
+
+static void req_reader(zx_request *req, long long declared)
+{
+    req_plain(req, Q_FS, "14.1");
+    req->content_type = "application/vnd.ms-sync.wbxml";
+    req->body_declared = declared;
+    req->read_body = fake_reader;
+    req->read_body_baton = (void *)folder_sync_body;
+}
+
+START_TEST(test_handle_body_reader)
+{
+    zx_request req;
+    zx_response resp;
+    const zx_command_info *ci = zx_command_info_get(ZX_CMD_VALIDATECERT);
+    ck_assert_uint_eq(ci->max_body, 1024u * 1024u);
+    ck_assert_uint_eq(ci->max_nodes, 4096);
+    g_reads = 0;
+    g_read_result = 0;
+
+    /* refused credentials: 401, nothing read */
+    g_auth_result = ZX_AUTH_BAD_CREDENTIALS;
+    req_reader(&req, 30 * 1024 * 1024 - 1);
+    handle(&req, &resp);
+    assert_http(&resp, 401);
+    ck_assert_uint_eq(g_reads, 0);
+    ck_assert_ptr_nonnull(req.read_body);       /* the host closes the connection */
+    g_auth_result = ZX_AUTH_OK;
+
+    /* over the command's limit by Content-Length: 413, nothing read */
+    req_reader(&req, 1024 * 1024 + 1);
+    handle(&req, &resp);
+    assert_http(&resp, 413);
+    ck_assert_uint_eq(g_reads, 0);
+    ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00061: ValidateCert request body of 1048577 "
+                                             "bytes is over the command's limit of 1048576 bytes"));
+    /* ZxMobileMaxRequestSize caps the command's limit */
+    g_srv.settings.max_body = 1000;
+    req_reader(&req, 1001);
+    handle(&req, &resp);
+    assert_http(&resp, 413);
+    ck_assert_uint_eq(g_reads, 0);
+    g_srv.settings.max_body = ZX_DEFAULT_MAX_BODY;
+
+    /* within it: read once, with the command's limit, then decoded and answered */
+    req_reader(&req, sizeof folder_sync_body);
+    handle(&req, &resp);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
+    ck_assert_uint_eq(g_reads, 1);
+    ck_assert_uint_eq(g_read_max, 1024u * 1024u);
+    ck_assert_ptr_null(req.read_body);
+    /* chunked (no declared length): read with the same limit */
+    req_reader(&req, -1);
+    handle(&req, &resp);
+    assert_eas_status(&resp, ZX_ValidateCert_ValidateCert, 137);
+    ck_assert_uint_eq(g_reads, 2);
+
+    /* a read that fails (a timeout, a body over the limit while chunked): its status */
+    g_read_result = 408;
+    req_reader(&req, sizeof folder_sync_body);
+    handle(&req, &resp);
+    assert_http(&resp, 408);
+    ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00060: request body not read: stub: the client "
+                                             "stopped sending"));
+    g_read_result = 0;
+
+    /* the node budget: 5000 empty Certificate elements in a ValidateCert (4096 nodes) */
+    size_t n = 5 + 5000 + 1;
+    unsigned char *bomb = apr_palloc(g_pool, n + 2);
+    memcpy(bomb, (const unsigned char[]){0x03, 0x01, 0x6A, 0x00, 0x00, 0x0B, 0x45}, 7);
+    memset(bomb + 7, 0x07, 5000);                 /* Certificate, no content */
+    bomb[7 + 5000] = 0x01;
+    req_plain(&req, Q_FS, "14.1");
+    set_body(&req, "application/vnd.ms-sync.wbxml", bomb, 7 + 5000 + 1);
+    handle(&req, &resp);
+    assert_http(&resp, 413);
+    ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00062: ValidateCert request body has more than "
+                                             "4096 WBXML elements and strings"));
+    ck_assert_ptr_null(req.doc);
+}
+END_TEST
+
 START_TEST(test_handle_mime_body)
 {
     zx_request req;
@@ -1652,6 +1753,7 @@ static Suite *request_suite(void)
     tcase_add_test(tc, test_handle_device_errors);
     tcase_add_test(tc, test_handle_command_versions);
     tcase_add_test(tc, test_handle_body);
+    tcase_add_test(tc, test_handle_body_reader);
     tcase_add_test(tc, test_handle_mime_body);
     tcase_add_test(tc, test_handle_base64_example);
     suite_add_tcase(s, tc);

@@ -971,7 +971,7 @@ static const dcase dcases[] = {
 START_TEST(test_decode_error_case)
 {
     const dcase *c = &dcases[_i];
-    zx_wbxml_limits lim = {c->max_size, c->max_depth};
+    zx_wbxml_limits lim = {c->max_size, c->max_depth, 0};
     zx_wb_node *root = (zx_wb_node *)1;
     apr_size_t off = 12345;
     zx_wbxml_status st = zx_wbxml_decode(g_pool, c->buf, c->len, &lim, &root, &off);
@@ -991,14 +991,59 @@ START_TEST(test_decode_error_case)
 }
 END_TEST
 
+/* The node budget: counted while decoding (elements, texts, opaque data), the first node over
+ * it fails the decode at its token, before it is allocated. */
+START_TEST(test_node_budget)
+{
+    zx_wb_node *root;
+    apr_size_t off;
+    /* the root and three empty elements are four nodes */
+    zx_wbxml_limits lim = {0, 0, 4};
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, BYTES(HDR, 0x45, 0x0E, 0x0E, 0x0E, 0x01), &lim,
+                                     &root, &off), ZX_WBXML_OK);
+    lim.max_nodes = 3;
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, BYTES(HDR, 0x45, 0x0E, 0x0E, 0x0E, 0x01), &lim,
+                                     &root, &off), ZX_WBXML_ENODES);
+    ck_assert_uint_eq(off, 7);
+    ck_assert_ptr_null(root);
+    /* a text node counts, and so does opaque data */
+    lim.max_nodes = 2;
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, BYTES(HDR, 0x45, 0x4E, 0x03, 'a', 0x00, 0x01, 0x01),
+                                     &lim, &root, &off), ZX_WBXML_ENODES);
+    ck_assert_uint_eq(off, 6);
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, BYTES(HDR, 0x45, 0x4E, 0xC3, 0x01, 'a', 0x01, 0x01),
+                                     &lim, &root, &off), ZX_WBXML_ENODES);
+    ck_assert_uint_eq(off, 6);
+    lim.max_nodes = 3;
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, BYTES(HDR, 0x45, 0x4E, 0x03, 'a', 0x00, 0x01, 0x01),
+                                     &lim, &root, &off), ZX_WBXML_OK);
+
+    /* a bomb: 1 MB of one-byte empty elements stops at the first node over the budget */
+    apr_size_t n = 1024u * 1024u;
+    unsigned char *bomb = malloc(n);
+    ck_assert_ptr_nonnull(bomb);
+    memcpy(bomb, (const unsigned char[]){0x03, 0x01, 0x6A, 0x00, 0x45}, 5);
+    memset(bomb + 5, 0x0E, n - 6);
+    bomb[n - 1] = 0x01;
+    lim.max_nodes = 1000;
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, bomb, n, &lim, &root, &off), ZX_WBXML_ENODES);
+    ck_assert_uint_eq(off, 4 + 1000);
+    lim.max_nodes = n;
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, bomb, n, &lim, &root, &off), ZX_WBXML_OK);
+    free(bomb);
+    ck_assert_str_eq(zx_wbxml_strerror(ZX_WBXML_ENODES), "more elements and strings than the limit");
+}
+END_TEST
+
 START_TEST(test_error_codes_all_covered)
 {
     unsigned seen[ZX_WBXML_ERR_COUNT_] = {0};
     for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++)
         seen[dcases[i].want]++;
     for (int st = ZX_WBXML_EEMPTY; st < ZX_WBXML_ERR_COUNT_; st++) {
-        if (st == ZX_WBXML_EENCODE || st == ZX_WBXML_EXML)
-            continue;   /* encoder and XML: test_encode_errors, test_xml_errors */
+        if (st == ZX_WBXML_EENCODE || st == ZX_WBXML_EXML || st == ZX_WBXML_ENODES)
+            continue;   /* encoder and XML: test_encode_errors, test_xml_errors; node
+                           budget: test_node_budget */
         ck_assert_msg(seen[st] > 0, "no decode case for %s", zx_wbxml_strerror(st));
     }
     /* messages exist and differ */
@@ -1052,7 +1097,7 @@ START_TEST(test_size_limit)
     unsigned char *buf = example_bytes(&len);
     zx_wb_node *root;
     apr_size_t off = 77;
-    zx_wbxml_limits lim = {len, 0};
+    zx_wbxml_limits lim = {len, 0, 0};
     ck_assert_int_eq(zx_wbxml_decode(g_pool, buf, len, &lim, &root, &off), ZX_WBXML_OK);
     lim.max_size = len - 1;
     ck_assert_int_eq(zx_wbxml_decode(g_pool, buf, len, &lim, &root, &off), ZX_WBXML_ETOOBIG);
@@ -1101,7 +1146,7 @@ START_TEST(test_depth_limit)
     ck_assert_uint_eq(off, 4 + ZX_WBXML_DEFAULT_MAX_DEPTH);
 
     /* explicit limit */
-    zx_wbxml_limits lim = {0, 10};
+    zx_wbxml_limits lim = {0, 10, 0};
     bytes ten = nested_doc(10, 0), eleven = nested_doc(11, 0);
     ck_assert_int_eq(zx_wbxml_decode(g_pool, ten.d, ten.n, &lim, &root, &off), ZX_WBXML_OK);
     ck_assert_int_eq(zx_wbxml_decode(g_pool, eleven.d, eleven.n, &lim, &root, &off),
@@ -1428,7 +1473,7 @@ static void fuzz_seed(const unsigned char *seed, size_t len, unsigned iterations
 {
     apr_pool_t *sub;
     ck_assert_int_eq(apr_pool_create(&sub, g_pool), APR_SUCCESS);
-    zx_wbxml_limits lim = {1u << 20, 32};
+    zx_wbxml_limits lim = {1u << 20, 32, 0};
     for (unsigned it = 0; it < iterations; it++) {
         apr_pool_clear(sub);
         size_t cap = len + 64;
@@ -1573,6 +1618,7 @@ static Suite *wbxml_suite(void)
     tcase_add_test(tc, test_truncation_everywhere);
     tcase_add_test(tc, test_encode_errors);
     tcase_add_test(tc, test_xml_errors);
+    tcase_add_test(tc, test_node_budget);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("mutations");

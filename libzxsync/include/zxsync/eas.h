@@ -44,7 +44,7 @@ const char *zx_vset_str(apr_pool_t *p, zx_vset set);     /* "2.5,12.0,14.1" */
 /* ---- commands ---------------------------------------------------------------------- */
 typedef enum {
     ZX_CMD_UNKNOWN = -1,
-#define ZX_COMMAND(id, name, code, root, minv, maxv) ZX_CMD_##id,
+#define ZX_COMMAND(id, name, code, root, minv, maxv, maxbody, maxnodes) ZX_CMD_##id,
 #include <zxsync/eas_commands.def>
 #undef ZX_COMMAND
     ZX_CMD_COUNT_
@@ -56,6 +56,8 @@ typedef struct {
     unsigned root_tag;      /* top-level element of its WBXML response, ZX_TAG_NONE_ if none */
     zx_version min_version; /* first protocol version with the command */
     zx_version max_version; /* last protocol version with it (0 = still current) */
+    apr_size_t max_body;    /* largest request body, bytes; 0 = the server's (max_body) */
+    apr_size_t max_nodes;   /* WBXML node budget of its request body */
 } zx_command_info;
 
 const zx_command_info *zx_command_info_get(zx_cmd cmd);
@@ -86,6 +88,12 @@ typedef struct {
     const char *sync_cache_md5;  /* md5 (hex) of the cached Sync request when registered, NULL
                                     if none: Sync skips rewriting the same request */
 } zx_device_ctl;
+
+struct zx_request;
+/* Reads the request body, at most max bytes, into req->body/body_len.  Returns 0, or the HTTP
+ * status to answer (413 over max, 400 a read error or timeout) and *why. */
+typedef int zx_body_reader(void *baton, struct zx_request *req, apr_size_t max,
+                           const char **why);
 
 typedef struct zx_request {
     apr_pool_t *pool;
@@ -120,9 +128,14 @@ typedef struct zx_request {
     const char *auth_user;       /* HTTP Basic, NULL when absent */
     const char *auth_password;
 
-    /* body */
+    /* body: a host that gives a reader (read_body) lets the pipeline read the body only once
+     * the request is authenticated and its command's limit is known (zx_request_read_body);
+     * a host without one sets body/body_len before zx_handle */
     const unsigned char *body;
     apr_size_t body_len;
+    long long body_declared;     /* Content-Length; -1 = not known (chunked); 0 = none */
+    zx_body_reader *read_body;   /* NULL once read (or when there is no reader) */
+    void *read_body_baton;
     zx_wb_node *doc;             /* decoded body (set by the pipeline) */
 
     /* set by the pipeline */
@@ -168,6 +181,10 @@ typedef struct zx_response {
 
 void zx_request_init(zx_request *req, apr_pool_t *p);
 void zx_response_init(zx_response *resp, apr_pool_t *p);
+
+/* Read the body now through req->read_body (once; nothing to do without a reader), at most
+ * max bytes.  Returns 0, or an HTTP status and *why (zx_body_reader). */
+int zx_request_read_body(zx_request *req, apr_size_t max, const char **why);
 
 /* Parse the query string (either form) into req.  On a malformed query returns -1 and sets
  * *why to the reason (the caller answers 400).  Parameters are validated by zx_handle. */

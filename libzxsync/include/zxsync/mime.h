@@ -54,6 +54,21 @@ int zx_mime_parse(apr_pool_t *p, const char *data, apr_size_t len, zx_mime_messa
 /* Decoded content of attachment number `part` of the message. */
 int zx_mime_attachment_data(apr_pool_t *p, const char *data, apr_size_t len, int part,
                             const char **content, apr_size_t *content_len, const char **err);
+/* At most max bytes of it from byte `from` (fewer at its end; none past it), decoding no
+ * further than the range for a part of the message itself (an attached message and a TNEF
+ * file are decoded whole, then cut). */
+int zx_mime_attachment_range(apr_pool_t *p, const char *data, apr_size_t len, int part,
+                             apr_size_t from, apr_size_t max, const char **content,
+                             apr_size_t *content_len, const char **err);
+/* A message parsed once for several of those reads (GMime keeps its own copy of data; its
+ * objects are released with p).  NULL for empty input. */
+typedef struct zx_mime_handle zx_mime_handle;
+zx_mime_handle *zx_mime_open(apr_pool_t *p, const char *data, apr_size_t len);
+/* zx_mime_attachment_range on an opened message; the content is allocated from p (h may be
+ * NULL: no such attachment). */
+int zx_mime_handle_range(zx_mime_handle *h, apr_pool_t *p, int part, apr_size_t from,
+                         apr_size_t max, const char **content, apr_size_t *content_len,
+                         const char **err);
 /* The files of a TNEF stream (a winmail.dat, [MS-OXTNEF]), named and typed as the message's
  * attachments are (zx_mime_parse lists them instead of the winmail.dat); NULL when data is not
  * TNEF or holds no file.  index: the file's place in the stream. */

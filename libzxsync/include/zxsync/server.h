@@ -20,9 +20,15 @@ typedef struct {
     unsigned max_wbxml_depth;  /* WBXML nesting limit */
     const char *sendmail;      /* ZxMobileSendmail command line, NULL = none configured */
     const char *public_url;    /* ZxMobilePublicURL, NULL = unknown */
+    apr_size_t fetch_budget;   /* ZxMobileFetchBudget: bytes of content (bodies, MIME,
+                                  attachment data) one ItemOperations request returns at most */
+    unsigned max_fetches;      /* ZxMobileFetchMaxOperations: Fetch elements one ItemOperations
+                                  request may carry (the others answer status 11) */
 } zx_server_settings;
 
 #define ZX_DEFAULT_MAX_BODY (32u * 1024u * 1024u)
+#define ZX_DEFAULT_FETCH_BUDGET (16u * 1024u * 1024u)
+#define ZX_DEFAULT_MAX_FETCHES 32u
 
 void zx_server_settings_default(zx_server_settings *s);
 

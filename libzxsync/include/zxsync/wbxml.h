@@ -76,16 +76,21 @@ typedef enum {
     ZX_WBXML_EUTF8,       /* text is not valid UTF-8 */
     ZX_WBXML_EENCODE,     /* encoder: invalid tree (unknown tag, bad node) */
     ZX_WBXML_EXML,        /* XML conversion: malformed XML or unknown element */
+    ZX_WBXML_ENODES,      /* more nodes (elements, texts, opaque data) than the limit */
     ZX_WBXML_ERR_COUNT_
 } zx_wbxml_status;
 
 typedef struct {
     apr_size_t max_size;   /* bytes; 0 = ZX_WBXML_DEFAULT_MAX_SIZE */
     unsigned max_depth;    /* 0 = ZX_WBXML_DEFAULT_MAX_DEPTH */
+    apr_size_t max_nodes;  /* nodes of the tree (each a zx_wb_node, ~48 bytes, for as little
+                              as one input byte); checked while decoding, before the node is
+                              allocated; 0 = ZX_WBXML_DEFAULT_MAX_NODES */
 } zx_wbxml_limits;
 
 #define ZX_WBXML_DEFAULT_MAX_SIZE  (64u * 1024u * 1024u)
 #define ZX_WBXML_DEFAULT_MAX_DEPTH 64u
+#define ZX_WBXML_DEFAULT_MAX_NODES (1024u * 1024u)
 
 const char *zx_wbxml_strerror(zx_wbxml_status st);
 
