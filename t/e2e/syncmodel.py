@@ -56,20 +56,24 @@ OPTIONS = ('<Options><BodyPreference xmlns="AirSyncBase:"><Type>1</Type>'
 INBOX, DELETED = "Inbox", "Deleted Items"
 TRACKED_TYPES = {"2": INBOX, "4": DELETED}      # + user mail folders (type 12)
 
-PROTOCOL_KINDS = ("dup-add", "stray", "echo", "redundant", "false-conflict", "missed-conflict", "bad-8",
-                  "bad-status", "replay")
-
 
 class TransportError(Exception):
     """A request that failed below EAS (connection, 5xx) and was not retried."""
 
 
 class Msg:
-    __slots__ = ("subject", "folder", "read", "version", "sid", "by")
+    __slots__ = ("subject", "folder", "read", "version", "sid", "by", "old")
 
     def __init__(self, subject, folder, sid):
         self.subject, self.folder, self.read, self.version, self.sid = subject, folder, 0, 0, sid
         self.by = None      # the device that made the latest version (None: the server)
+        self.old = set()    # server ids it had before moves
+
+    def moved(self, folder, sid, dev):
+        if self.sid is not None:
+            self.old.add(self.sid)
+        self.folder, self.sid = folder, sid
+        self.bump(dev)
 
     def bump(self, dev=None):
         self.version += 1
@@ -144,6 +148,8 @@ class Model:
         self.counter = 0
         self.retries = 0
         self.replays = 0
+        self.current = None                 # the device whose request is in flight
+        self.jitter = random.Random(seed + 1)
         self.tag = "s%d%s" % (seed, uuid.uuid4().hex[:4])
         self.accounts = []
         for i in range(accounts):
@@ -264,8 +270,11 @@ class Model:
                 del acc.msgs[subj]
                 continue
             fid, read, iid = rows[0]
-            m.folder, m.read, m.sid = fid, read, iid
-            m.bump()
+            if iid != m.sid:
+                m.moved(fid, iid, None)
+            else:
+                m.bump()
+            m.read = read
         self.log("truth of a%d read back from the database" % acc.index)
 
     # ---- transport ------------------------------------------------------------------------------
@@ -277,6 +286,7 @@ class Model:
         failed = False
         while True:
             try:
+                self.current = dev
                 r = dev.c.post(cmd, xml)
                 if r.status < 500:
                     return r, failed
@@ -289,7 +299,7 @@ class Model:
             self.log("%s %s failed (%s), retrying the same request" % (dev.name, cmd, err))
             if time.time() > end:
                 raise TransportError("%s %s: %s" % (dev.name, cmd, err))
-            time.sleep(delay + self.rng.random() * 0.1 if self.faults else delay)
+            time.sleep(delay + self.jitter.random() * 0.1)
             delay = min(delay * 2, 2.0)
 
     # ---- FolderSync / FolderCreate / FolderDelete -----------------------------------------------
@@ -555,8 +565,7 @@ class Model:
                     if fid == acc.fid(DELETED) or dam == 0:
                         del acc.msgs[m.subject]
                     else:
-                        m.folder, m.sid = acc.fid(DELETED), None
-                        m.bump(dev)
+                        m.moved(acc.fid(DELETED), None, dev)
                 elif status == "8":
                     if m is not None:
                         self.report("bad-8", dev, fid, "Delete %s (%s): status 8, item is there"
@@ -683,8 +692,7 @@ class Model:
                     self.report("bad-status", dev, f, "MoveItems %s: status 3 but the item is "
                                 "gone" % sid)
                     continue
-                m.folder, m.sid = g, dst
-                m.bump(dev)
+                m.moved(g, dst, dev)
                 entry = dev.view.get(f, {}).pop(sid, [m.subject, m.read])
                 dev.seen.pop(sid, None)
                 if g in dev.view:
@@ -697,7 +705,7 @@ class Model:
             elif m is not None and dst_ok:
                 self.report("bad-status", dev, f, "MoveItems %s (%s) -> %s: status %s"
                             % (sid, m.subject, g, st))
-            elif m is None and st != "1":
+            elif m is None and st not in ("1", "2" if not dst_ok else "1"):
                 self.report("bad-status", dev, f, "MoveItems of a gone item %s: status %s"
                             % (sid, st))
             elif m is not None and not dst_ok and st != "2":
@@ -820,12 +828,7 @@ class Model:
 
     def compare(self, dev):
         acc = dev.account
-        where = {}                          # subject -> [(fid, sid)]
-        for fid, items in dev.view.items():
-            if fid not in dev.folders:
-                continue
-            for sid, (subj, read) in items.items():
-                where.setdefault(subj, []).append((fid, sid))
+        valid = {}                          # subject -> [(fid, sid)] not gone nor stale
         for fid in sorted(dev.folders):
             if not dev.fully_synced(fid):
                 continue
@@ -834,30 +837,27 @@ class Model:
                 if m is None:
                     self.report("ghost", dev, fid, "%s (%s) is deleted on the server"
                                 % (sid, subj))
-                elif m.folder != fid:
-                    if any(f == m.folder for f, _ in where[subj]):
-                        self.report("duplicate", dev, fid, "%s (%s) also held in %s"
-                                    % (sid, subj, acc.folders.get(m.folder)))
-                    else:
+                elif sid in m.old or (m.sid is not None and m.sid != sid):
+                    self.report("ghost", dev, fid, "%s (%s): the message is %s in %s now" % (
+                        sid, subj, m.sid, acc.folders.get(m.folder, m.folder)))
+                else:
+                    valid.setdefault(subj, []).append((fid, sid))
+                    if m.folder != fid:
                         self.report("wrong-folder", dev, fid, "%s (%s) is in %s" % (
                             sid, subj, acc.folders.get(m.folder, m.folder)))
-                elif m.sid is not None and m.sid != sid:
-                    if any(s == m.sid for f, s in where[subj]):
-                        self.report("duplicate", dev, fid, "%s and %s (%s)" % (sid, m.sid, subj))
-                    else:
-                        self.report("ghost", dev, fid, "%s (%s): the server's id is %s"
-                                    % (sid, subj, m.sid))
-                elif read != m.read:
-                    self.report("wrong-flag", dev, fid, "%s (%s) read=%d, truth %d"
-                                % (sid, subj, read, m.read))
+                    elif read != m.read:
+                        self.report("wrong-flag", dev, fid, "%s (%s) read=%d, truth %d"
+                                    % (sid, subj, read, m.read))
+        for subj, held in sorted(valid.items()):
+            if len(held) > 1:
+                self.report("duplicate", dev, held[0][0], "%s held as %s" % (subj, held))
         for subj, m in sorted(acc.msgs.items()):
             if m.folder not in dev.folders or not dev.fully_synced(m.folder):
                 if m.folder in acc.folders and m.folder not in dev.folders:
                     self.report("missing", dev, m.folder, "folder %s unknown to the device"
                                 % acc.folders[m.folder])
                 continue
-            held = [(f, s) for f, s in where.get(subj, []) if f == m.folder]
-            if not held and not any(f != m.folder for f, _ in where.get(subj, [])):
+            if not valid.get(subj):
                 self.report("missing", dev, m.folder, "%s (sid %s)" % (subj, m.sid))
 
     def compare_db(self, acc):

@@ -7,7 +7,6 @@ device's own MoveItems.  (4, PostgreSQL restarts, has its own tests.)
 Each test builds the device's view only from the server's answers and compares it with what
 the mailbox holds."""
 
-import os
 import subprocess
 import threading
 import time

@@ -5,7 +5,7 @@ end every device and a brand-new one must equal the truth, and no answer may ech
 own change, answer a false conflict or a wrong status (see syncmodel.py for the kinds).
 
 Reproduce a failure with the seed it names:
-    bench/model_sync.py --seed N --ops 400 --accounts 3 --devices 3
+    bench/model_sync.py --seed N --ops 300 --accounts 3 --devices 3
 The long run with faults is bench/model_sync.py --faults."""
 
 import os
@@ -14,7 +14,7 @@ import pytest
 
 from syncmodel import Model
 
-OPS = 400
+OPS = 300
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
