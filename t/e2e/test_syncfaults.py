@@ -157,8 +157,9 @@ def test_windowed_sync_does_not_lose_an_add(instance, account, version):
 
 
 def test_windowed_sync_after_moves_in_and_changes(instance, account):
-    """Also hit by the model: items moved into a folder and changed by another device while a
-    device walks the folder in windows of 1."""
+    """Also hit by the model: items moved into a folder (by another device, or into Deleted
+    Items by the device's own Delete) and then changed by another device, while the device
+    walks the folder in windows of 1: every item comes as an Add, once."""
     a = View(Device(instance, account, protocol="14.1"))
     b = View(Device(instance, account, protocol="14.1"))
     try:
@@ -167,15 +168,27 @@ def test_windowed_sync_after_moves_in_and_changes(instance, account):
             v.dev.foldersync()
             v.initial("Inbox")
             v.initial("Work")
-        xs = [deliver(instance, account, message("W%d" % i)) for i in range(4)]
+            v.initial("Deleted Items")
+        xs = [deliver(instance, account, message("W%d" % i)) for i in range(6)]
+        a.sync("Inbox")
         b.sync("Inbox")
+        # B moves three into Work and changes two of them
         moved = [move(b.dev, x, b.dev.folder("Inbox"), work) for x in xs[:3]]
         b.sync("Work", commands=read_change(moved[0]) + read_change(moved[2]))
-        a.sync("Work", window=1)
-        a.sync("Inbox", window=1)
+        # A deletes three (to Deleted Items: new ids A does not know), B changes two copies
+        a.sync("Inbox", commands="".join(delete_cmd(x) for x in xs[3:]))
+        for x in xs[3:]:
+            a.items["Inbox"].pop(x)             # deleted on the device
+        b.sync("Inbox")
+        b.sync("Deleted Items")
+        copies = sorted(b.items["Deleted Items"])
+        assert len(copies) == 3
+        b.sync("Deleted Items", commands=read_change(copies[0]) + read_change(copies[1]))
+        for folder in ("Work", "Inbox", "Deleted Items"):
+            a.sync(folder, window=1)
+            assert a.items[folder] == live(instance, account, folder), \
+                "A's %s: %s; answers %s" % (folder, a.items[folder], a.log)
         assert a.anomalies == [], (a.anomalies, a.log)
-        assert a.items["Work"] == live(instance, account, "Work"), a.log
-        assert a.items["Inbox"] == live(instance, account, "Inbox"), a.log
     finally:
         a.dev.close()
         b.dev.close()
