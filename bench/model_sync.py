@@ -204,7 +204,7 @@ def main():
                             [k for k in args.fault_kinds.split(",") if k])
             model.faults = faults
             faults.start()
-        model.run(args.ops)
+        model.run(args.ops, keep_going=args.faults)
         if faults:
             faults.stop()
             model.log("faults stopped: %s" % faults.counts)

@@ -582,9 +582,14 @@ class Model:
 
     @staticmethod
     def _collection(r):
+        """The response's Collection; a top-level Status (no Collections) is returned as a
+        Node standing for the collection, so that status 5 is retried like the
+        collection's."""
         if not r.body:
             return None
         col = r.wbxml.find("Collections/Collection")
+        if col is None and r.wbxml.findtext("Status"):
+            return r.wbxml
         assert col is not None, r.wbxml
         return col
 
@@ -796,9 +801,28 @@ class Model:
                 cmds.append(("Delete", sid))
         return cmds
 
-    def run(self, ops):
+    def run(self, ops, keep_going=False):
+        """ops operations; keep_going (the fault run): an operation that fails in the driver
+        (a request that kept failing, an answer it cannot read) is reported as "driver-error",
+        the device starts over and its account's truth is read back from the database."""
         for _ in range(ops):
-            self.step()
+            if not keep_going:
+                self.step()
+                continue
+            try:
+                self.step()
+            except Exception as e:
+                dev = self.current
+                self.report("driver-error", dev if dev is not None else self.accounts[0], None,
+                            "%s: %s" % (type(e).__name__, e))
+                if dev is not None:
+                    self.resync_truth(dev.account)
+                    dev.c.close()
+                    dev.reset()
+                    try:
+                        self.foldersync(dev)
+                    except Exception as e2:
+                        self.log("%s cannot FolderSync: %s" % (dev.name, e2))
 
     # ---- comparison -----------------------------------------------------------------------------
     def finish(self, new_device=True):
