@@ -259,23 +259,33 @@ class Model:
 
     def resync_truth(self, acc):
         """After an ambiguous fault (a request whose outcome the device cannot know) the truth of
-        the account is read back from the database; versions move on, so nobody's old version
-        counts as current."""
+        the account is read back from the database; a message that differs gets a new version
+        (so a device that saw the old one conflicts), the others keep theirs."""
         items = self.db_items(acc)
         acc.folders = self.db_folders(acc)
+        changed = 0
         for subj in list(acc.msgs):
             m = acc.msgs[subj]
             rows = items.get(subj)
             if not rows:
                 del acc.msgs[subj]
+                changed += 1
                 continue
             fid, read, iid = rows[0]
-            if iid != m.sid:
+            if (fid, iid) != (m.folder, m.sid):
                 m.moved(fid, iid, None)
-            else:
+                changed += 1
+            elif read != m.read:
                 m.bump()
+                changed += 1
             m.read = read
-        self.log("truth of a%d read back from the database" % acc.index)
+        for subj, rows in items.items():
+            if subj.startswith("M-%s-" % self.tag) and subj not in acc.msgs:
+                m = acc.msgs[subj] = Msg(subj, rows[0][0], rows[0][2])
+                m.read = rows[0][1]
+                changed += 1
+        self.log("truth of a%d read back from the database: %d messages differed"
+                 % (acc.index, changed))
 
     # ---- transport ------------------------------------------------------------------------------
     def post(self, dev, cmd, xml):
