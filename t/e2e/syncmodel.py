@@ -377,7 +377,7 @@ class Model:
         mine = [f for f, n in dev.folders.items() if n.startswith("F-")]
         if not mine:
             return self.folder_create(dev)
-        fid = self.rng.choice(sorted(mine))
+        fid = self.rng.choice(mine)
         xml = ('<FolderDelete xmlns="FolderHierarchy:"><SyncKey>%s</SyncKey><ServerId>%s'
                '</ServerId></FolderDelete>' % (escape(dev.hier_key), fid))
         r, failed = self.post(dev, "FolderDelete", xml)
@@ -736,10 +736,12 @@ class Model:
 
     # ---- the random run -------------------------------------------------------------------------
     def held(self, dev, fid=None):
-        """[(fid, sid)] the device holds (in one folder or all)."""
+        """[(fid, sid)] the device holds (in one folder or all), in the order it learnt them:
+        the random choices do not depend on the values of server ids, so a seed gives the same
+        operations on any instance."""
         out = []
-        for f in sorted(dev.view) if fid is None else [fid]:
-            out += [(f, s) for s in sorted(dev.view.get(f, {}))]
+        for f in list(dev.view) if fid is None else [fid]:
+            out += [(f, s) for s in dev.view.get(f, {})]
         return out
 
     def step(self):
@@ -747,14 +749,14 @@ class Model:
         self.op_no += 1
         acc = rng.choice(self.accounts)
         dev = rng.choice(acc.devices)
-        folders = sorted(dev.folders)
+        folders = list(dev.folders)
         op = rng.choices(
             ["deliver", "sync", "change", "delete", "move", "lost", "fcreate", "fdelete",
              "foldersync", "stop"],
             [16, 30, 12, 7, 12, 8, 2, 1, 3, 1])[0]
         if op == "deliver":
             user = [f for f, n in acc.folders.items() if n.startswith("F-")]
-            fid = rng.choice(sorted(user)) if user and rng.random() < 0.2 else None
+            fid = rng.choice(user) if user and rng.random() < 0.2 else None
             self.deliver(acc, fid)
         elif op in ("sync", "lost"):
             fid = rng.choice(folders)
@@ -844,7 +846,7 @@ class Model:
         for acc in self.accounts:
             for dev in acc.devices:
                 self.foldersync(dev)
-                for fid in sorted(dev.folders):
+                for fid in list(dev.folders):
                     self.sync_until_done(dev, fid)
                 self.compare(dev)
             if new_device:
@@ -852,7 +854,7 @@ class Model:
                 fresh.name = "a%d.new(%s)" % (acc.index, fresh.version)
                 try:
                     self.foldersync(fresh)
-                    for fid in sorted(fresh.folders):
+                    for fid in list(fresh.folders):
                         self.sync_until_done(fresh, fid)
                     self.compare(fresh)
                 finally:
