@@ -149,7 +149,7 @@ static zx_wb_node *decode(apr_pool_t *p, const unsigned char *body, apr_size_t l
 {
     zx_wb_node *doc = NULL;
     apr_size_t off = 0;
-    zx_wbxml_limits lim = {0, 0};
+    zx_wbxml_limits lim = {0, 0, 0};
     if (!body || !len || zx_wbxml_decode(p, body, len, &lim, &doc, &off) != ZX_WBXML_OK)
         return NULL;
     return doc;
