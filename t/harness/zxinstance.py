@@ -7,6 +7,7 @@ of them drive an instance the same way.  Standard library only (Debian's python3
 
 import glob
 import hashlib
+import json
 import os
 import pwd
 import shlex
@@ -291,6 +292,13 @@ class Instance:
 
     def provision_demo(self):
         self.zxsuite_run("db", "migrate")
+        # account loggers write only inside ZxMobile_AccountLoggerDirectory (default
+        # /var/log/apache2): for this instance, its httpd log directory - unless set already
+        got = json.loads(self.zxsuite_run("--json", "config", "get", "global",
+                                          "ZxMobile_AccountLoggerDirectory").stdout)["response"]
+        if got.get("isInherited", True):
+            self.zxsuite_run("config", "set", "global", "ZxMobile_AccountLoggerDirectory",
+                             self.httpd_dir)
         if self.zxsuite_run("prov", "getAccount", DEMO_ACCOUNT, check=False).returncode == 0:
             return
         p = self.zxsuite_run("prov", "createDomain", DEMO_DOMAIN, check=False)
