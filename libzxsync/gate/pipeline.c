@@ -225,18 +225,26 @@ static int user_matches(apr_pool_t *p, const char *user, const char *account)
 
 static int vchars(const char *s, size_t max);
 
-/* The User parameter of every request, OPTIONS included (README's table: 403).  A malformed
- * one is the query stage's 400. */
-static zx_stage_result stage_user(const zx_server *srv, zx_request *req, zx_response *resp)
+/* A User parameter that names another account than the authenticated one: 403 (README's
+ * table), for every request.  A malformed one is the query stage's 400. */
+static int user_refused(zx_request *req, zx_response *resp)
 {
-    (void)srv;
     if (req->user && req->authenticated && vchars(req->user, 256) &&
         !user_matches(req->pool, req->user, req->account.name)) {
         zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
                         apr_psprintf(req->pool, ZXLOGNO(00022) "User=%s does not match the "
                                      "authenticated account %s", req->user, req->account.name));
-        return ZX_DONE;
+        return 1;
     }
+    return 0;
+}
+
+/* OPTIONS ends before the query stage: its User parameter is checked here. */
+static zx_stage_result stage_user(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    (void)srv;
+    if (req->method == ZX_METHOD_OPTIONS && user_refused(req, resp))
+        return ZX_DONE;
     return ZX_NEXT;
 }
 
@@ -283,6 +291,8 @@ static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_res
                         ZXLOGNO(00005) "query has no valid User parameter");
         return ZX_DONE;
     }
+    if (user_refused(req, resp))
+        return ZX_DONE;
     if (!req->proto_str || !*req->proto_str) {
         zx_respond_http(req, resp, 400, ZX_LOG_INFO,
                         ZXLOGNO(00006) "request has no protocol version (MS-ASProtocolVersion)");
