@@ -537,6 +537,7 @@ static void put_value(zx_buf *b, const char *s)
         }
         else if (u[i] >= 0x80) {     /* a valid sequence: as it is */
             apr_size_t k = zx_utf8_seq(u + i, len - i);
+            k = k ? k : 1;       /* (odd_sequence took the invalid ones) */
             zx_buf_append(b, u + i, k);
             i += k - 1;
         }
@@ -567,6 +568,7 @@ static void put_text(zx_buf *b, const char *prefix, const char *s, apr_size_t le
         }
         else if (c >= 0x80) {          /* a valid sequence: as it is */
             apr_size_t k = zx_utf8_seq(u + i, len - i);
+            k = k ? k : 1;       /* (odd_sequence took the invalid ones) */
             zx_buf_append(b, u + i, k);
             i += k - 1;
         }
