@@ -55,7 +55,7 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
     d = a.keep or tempfile.mkdtemp(prefix="zxbench-auth-")
-    inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn")
+    inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn", durable=False)
     inst.up()
     try:
         zx = inst.zxsuite_run

@@ -452,7 +452,7 @@ def main():
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(want, soft)), hard))
     d = tempfile.mkdtemp(prefix="zxmobile-bench-ping-")
-    inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn")
+    inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn", durable=False)
     try:
         # a push node starts every child up front (README, "Sizing httpd"); the harness
         # itself starts 2, since the tests run several instances side by side

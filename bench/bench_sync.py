@@ -339,7 +339,7 @@ def main():
                     help="ZxMobileAnswerCache of the bench instance (default on, as deployed)")
     a = ap.parse_args()
     d = a.keep or tempfile.mkdtemp(prefix="zxbench-sync-")
-    inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn")
+    inst = zxinstance.Instance(d, zxinstance.free_port(), log_level="warn", durable=False)
     os.makedirs(inst.extra_dir, exist_ok=True)
     with open(os.path.join(inst.extra_dir, "bench-answer-cache.conf"), "w") as f:
         f.write("ZxMobileAnswerCache %s\n" % ("On" if a.answer_cache == "on" else "Off"))

@@ -2,7 +2,8 @@
  * doRemoveLogger.  The loggers are in the database; every httpd child picks a change up within
  * ZX_ACCTLOG_RECHECK seconds.  The file must be writable by the user httpd's children run as
  * ($ZXMOBILE_HTTPD_USER, default www-data): as root, zxsuite creates it for that user and checks
- * it as that user (zx_acctlog_prepare_file). */
+ * it as that user (zx_acctlog_prepare_file).  The file must be inside the account logger
+ * directory (ZxMobile_AccountLoggerDirectory), reached without a symbolic link. */
 #include "cli.h"
 
 #include <apr_file_info.h>
@@ -113,7 +114,8 @@ static int cmd_remove(cli *c, int argc, const char **argv, ov **out, const char 
 const command cli_acctlog_commands[] = {
     {"mobile", "doAddAccountLogger", 3, 5, "<account> <trace|debug|info|warn|err|crit> <log_file> "
      "[window_size N]",
-     "log every EAS exchange of the account to log_file (created for the httpd user, "
+     "log every EAS exchange of the account to log_file, inside ZxMobile_AccountLoggerDirectory "
+     "(default /var/log/apache2; no symbolic link on its path; created for the httpd user, "
      "$ZXMOBILE_HTTPD_USER or www-data); window_size caps the Sync windows of its devices",
      cmd_add},
     {"mobile", "getAccountLoggers", 0, 0, "", "the account loggers", cmd_list},

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     apr_pool_t *p;
     apr_pool_create(&p, NULL);
-    zx_wbxml_limits lim = {1u << 20, 32, 0};
+    zx_wbxml_limits lim = {.max_size = 1u << 20, .max_depth = 32};
     zx_wb_node *root = NULL;
     if (zx_wbxml_decode(p, data, size, &lim, &root, NULL) == ZX_WBXML_OK) {
         unsigned char *out;

@@ -5,6 +5,7 @@
 #include <zxsync/audit.h>
 #include <zxsync/buf.h>
 #include <zxsync/config.h>
+#include <zxsync/text.h>
 
 #include <apr_strings.h>
 #include <errno.h>
@@ -52,6 +53,110 @@ const char *zx_acctlog_httpd_user(void)
 
 /* ---- the file ------------------------------------------------------------------------------ */
 
+const char *zx_acctlog_directory(apr_pool_t *p, zx_db *db, const char **err)
+{
+    zx_config_scope global = {NULL, NULL, NULL, NULL};
+    const char *dir = NULL;
+    if (zx_config_resolve(p, db, &global, "ZxMobile_AccountLoggerDirectory", &dir, NULL, err) < 0)
+        return NULL;
+    return dir && *dir ? dir : ZX_ACCTLOG_DEFAULT_DIRECTORY;
+}
+
+/* An absolute path without empty, "." or ".." components (a directory may end in one '/'):
+ * the path says where it is, no walking up can move it. */
+static int plain_path(const char *path, int is_dir)
+{
+    if (!path || path[0] != '/')
+        return 0;
+    size_t len = strlen(path);
+    if (is_dir && len > 1 && path[len - 1] == '/')
+        len--;
+    if (len == 1)
+        return is_dir;
+    for (size_t i = 1; i <= len;) {
+        size_t j = i;
+        while (j < len && path[j] != '/')
+            j++;
+        size_t n = j - i;
+        if (n == 0 || (n == 1 && path[i] == '.') || (n == 2 && path[i] == '.' && path[i + 1] == '.'))
+            return 0;
+        i = j + 1;
+    }
+    return 1;
+}
+
+int zx_acctlog_path_allowed(apr_pool_t *p, const char *dir, const char *path, const char **err)
+{
+    if (!plain_path(dir, 1)) {
+        *err = apr_psprintf(p, "the account logger directory \"%s\" (ZxMobile_AccountLoggerDirectory) "
+                            "is not an absolute path without . or .. parts", dir ? dir : "");
+        return -1;
+    }
+    size_t dl = strlen(dir);
+    if (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    if (!path || path[0] != '/') {
+        *err = apr_psprintf(p, "log file \"%s\" is not an absolute path", path ? path : "");
+        return -1;
+    }
+    /* under dir: dir's text, then '/' (dir "/" ends in it), then a name */
+    size_t at = dl == 1 ? 1 : dl + 1;
+    if (!plain_path(path, 0) || strncmp(path, dir, dl) != 0 || (dl > 1 && path[dl] != '/') ||
+        !path[at]) {
+        *err = apr_psprintf(p, "log file %s is not in the account logger directory %.*s "
+                            "(ZxMobile_AccountLoggerDirectory; no . or .. parts)", path, (int)dl,
+                            dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* open(2) of an absolute path that follows no symbolic link on the way: every directory is
+ * opened (O_PATH) with O_NOFOLLOW from the one before, then the file with O_NOFOLLOW.  A
+ * symbolic link anywhere gives ELOOP (ENOTDIR on some kernels for a directory). */
+static int open_nofollow(const char *path, int flags, mode_t mode)
+{
+    if (!path || path[0] != '/') {
+        errno = EINVAL;
+        return -1;
+    }
+    int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    const char *c = path + 1;
+    for (const char *slash; (slash = strchr(c, '/')) != NULL; c = slash + 1) {
+        size_t n = (size_t)(slash - c);
+        char comp[256];
+        if (n == 0 || n >= sizeof comp || (n == 1 && c[0] == '.') ||
+            (n == 2 && c[0] == '.' && c[1] == '.')) {
+            close(dfd);
+            errno = n >= sizeof comp ? ENAMETOOLONG : EINVAL;
+            return -1;
+        }
+        memcpy(comp, c, n);
+        comp[n] = '\0';
+        int nfd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (nfd < 0) {
+            int e = errno;
+            struct stat st;
+            /* a symbolic link to a directory reads as ENOTDIR here: say what it is */
+            if (e == ENOTDIR && fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(st.st_mode))
+                e = ELOOP;
+            close(dfd);
+            errno = e;
+            return -1;
+        }
+        close(dfd);
+        dfd = nfd;
+    }
+    int fd = openat(dfd, c, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return fd;
+}
+
 /* Can uid/gid (with groups) write a file of this mode/owner?  (Not as root: no other way.) */
 static int mode_lets_write(const struct stat *st, uid_t uid, const gid_t *groups, int ngroups)
 {
@@ -73,7 +178,7 @@ static int open_as(const char *path, const struct passwd *pw, const gid_t *group
         if (setgroups((size_t)ngroups, groups) < 0 || setgid(pw->pw_gid) < 0 ||
             setuid(pw->pw_uid) < 0)
             _exit(EPERM);
-        int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open_nofollow(path, O_WRONLY | O_APPEND, 0);
         _exit(fd < 0 ? (errno & 0xFF ? errno & 0xFF : EACCES) : 0);
     }
     int status = 0;
@@ -85,13 +190,11 @@ static int open_as(const char *path, const struct passwd *pw, const gid_t *group
     return WEXITSTATUS(status);
 }
 
-int zx_acctlog_prepare_file(apr_pool_t *p, const char *path, const char *httpd_user,
-                            const char **err)
+int zx_acctlog_prepare_file(apr_pool_t *p, const char *dir, const char *path,
+                            const char *httpd_user, const char **err)
 {
-    if (!path || path[0] != '/') {
-        *err = apr_psprintf(p, "log file \"%s\" is not an absolute path", path ? path : "");
+    if (zx_acctlog_path_allowed(p, dir, path, err) < 0)
         return -1;
-    }
     struct passwd pwbuf, *pw = NULL;
     char pwstr[4096];
     if (getpwnam_r(httpd_user, &pwbuf, pwstr, sizeof pwstr, &pw) != 0 || !pw) {
@@ -108,16 +211,16 @@ int zx_acctlog_prepare_file(apr_pool_t *p, const char *path, const char *httpd_u
 
     /* create it, or open what is there */
     int created = 1;
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    int fd = open_nofollow(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0640);
     if (fd < 0 && errno == EEXIST) {
         created = 0;
-        fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        fd = open_nofollow(path, O_WRONLY | O_APPEND | O_NONBLOCK, 0);
     }
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)
-            *err = apr_psprintf(p, "log file %s is a symbolic link: give the path of the file "
-                                "itself", path);
+            *err = apr_psprintf(p, "log file %s is a symbolic link or in a directory reached "
+                                "through one: give the path of the file itself", path);
         else if (e == EISDIR)
             *err = apr_psprintf(p, "log file %s is not a regular file", path);
         else
@@ -158,9 +261,17 @@ int zx_acctlog_prepare_file(apr_pool_t *p, const char *path, const char *httpd_u
     return 0;
 }
 
-int zx_acctlog_append(const char *path, const char *data, apr_size_t len)
+int zx_acctlog_append(const char *dir, const char *path, const char *data, apr_size_t len)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0640);
+    apr_pool_t *p = NULL;
+    const char *why = NULL;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return ENOMEM;
+    int allowed = zx_acctlog_path_allowed(p, dir, path, &why) == 0;
+    apr_pool_destroy(p);
+    if (!allowed)
+        return EPERM;
+    int fd = open_nofollow(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0640);
     if (fd < 0)
         return errno ? errno : EIO;
     int rc = 0;
@@ -241,7 +352,8 @@ int zx_acctlog_add(apr_pool_t *p, zx_db *db, const char *account, const char *le
         goto done;
     }
     PQclear(res);
-    if (zx_acctlog_prepare_file(p, file, httpd_user, err) < 0)
+    const char *dir = zx_acctlog_directory(p, db, err);
+    if (!dir || zx_acctlog_prepare_file(p, dir, file, httpd_user, err) < 0)
         goto done;
     res = zx_db_exec(db,
         "WITH l AS (INSERT INTO account_loggers (account_id, file, level, window_size) "
@@ -391,37 +503,80 @@ zx_acctlog_level zx_acctlog_severity(const zx_acctlog_exchange *x)
     return ZX_ACCTLOG_INFO;
 }
 
-/* A value for the summary line: "-" when absent; control characters, blanks, quotes and
- * backslashes as \xHH so that one exchange is always one line and fields split on blanks. */
+/* Bytes at c (n left) that some reader takes for a line break or a control although they are
+ * not ASCII: C1 controls (U+0080-U+009F, NEL among them) and U+2028/U+2029 in UTF-8, or one
+ * byte that is not UTF-8 at all.  Their length, 0 for anything else above 0x7F. */
+static apr_size_t odd_sequence(const unsigned char *c, apr_size_t n)
+{
+    if (c[0] < 0x80)
+        return 0;
+    if (n >= 2 && c[0] == 0xC2 && c[1] >= 0x80 && c[1] <= 0x9F)
+        return 2;
+    if (n >= 3 && c[0] == 0xE2 && c[1] == 0x80 && (c[2] == 0xA8 || c[2] == 0xA9))
+        return 3;
+    return zx_utf8_seq(c, n) ? 0 : 1;
+}
+
+/* A value for the summary line: "-" when absent; control characters (C0, DEL, C1, U+2028,
+ * U+2029), bytes that are not UTF-8, blanks, quotes and backslashes as \xHH so that one
+ * exchange is always one line and fields split on blanks. */
 static void put_value(zx_buf *b, const char *s)
 {
     if (!s || !*s) {
         zx_buf_putc(b, '-');
         return;
     }
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c <= 0x20 || *c == 0x7F || *c == '"' || *c == '\\')
-            zx_buf_printf(b, "\\x%02X", *c);
+    apr_size_t len = strlen(s);
+    const unsigned char *u = (const unsigned char *)s;
+    for (apr_size_t i = 0; i < len; i++) {
+        apr_size_t odd = odd_sequence(u + i, len - i);
+        if (odd) {
+            for (apr_size_t k = 0; k < odd; k++)
+                zx_buf_printf(b, "\\x%02X", u[i + k]);
+            i += odd - 1;
+        }
+        else if (u[i] >= 0x80) {     /* a valid sequence: as it is */
+            apr_size_t k = zx_utf8_seq(u + i, len - i);
+            k = k ? k : 1;       /* (odd_sequence took the invalid ones) */
+            zx_buf_append(b, u + i, k);
+            i += k - 1;
+        }
+        else if (u[i] <= 0x20 || u[i] == 0x7F || u[i] == '"' || u[i] == '\\')
+            zx_buf_printf(b, "\\x%02X", u[i]);
         else
-            zx_buf_putc(b, (char)*c);
+            zx_buf_putc(b, (char)u[i]);
     }
 }
 
-/* Text lines, each prefixed; control characters other than tab escaped. */
-static void put_lines(zx_buf *b, const char *prefix, const char *s, apr_size_t len)
+/* Text lines, each prefixed; control characters other than tab (C1, U+2028/U+2029 too) and
+ * bytes that are not UTF-8 escaped.  one_line: a newline is escaped as well. */
+static void put_text(zx_buf *b, const char *prefix, const char *s, apr_size_t len, int one_line)
 {
     int bol = 1;
+    const unsigned char *u = (const unsigned char *)s;
     for (apr_size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c = u[i];
         if (bol) {
             zx_buf_puts(b, prefix);
             bol = 0;
         }
-        if (c == '\n') {
+        apr_size_t odd = odd_sequence(u + i, len - i);
+        if (odd) {
+            for (apr_size_t k = 0; k < odd; k++)
+                zx_buf_printf(b, "\\x%02X", u[i + k]);
+            i += odd - 1;
+        }
+        else if (c >= 0x80) {          /* a valid sequence: as it is */
+            apr_size_t k = zx_utf8_seq(u + i, len - i);
+            k = k ? k : 1;       /* (odd_sequence took the invalid ones) */
+            zx_buf_append(b, u + i, k);
+            i += k - 1;
+        }
+        else if (c == '\n' && !one_line) {
             zx_buf_putc(b, '\n');
             bol = 1;
         }
-        else if (c == '\r' && i + 1 < len && s[i + 1] == '\n') {
+        else if (c == '\r' && i + 1 < len && s[i + 1] == '\n' && !one_line) {
             continue;
         }
         else if ((c < 0x20 && c != '\t') || c == 0x7F) {
@@ -433,6 +588,11 @@ static void put_lines(zx_buf *b, const char *prefix, const char *s, apr_size_t l
     }
     if (!bol)
         zx_buf_putc(b, '\n');
+}
+
+static void put_lines(zx_buf *b, const char *prefix, const char *s, apr_size_t len)
+{
+    put_text(b, prefix, s, len, 0);
 }
 
 static int is_password_tag(unsigned tag)
@@ -509,7 +669,7 @@ static void put_table(zx_buf *b, const char *prefix, const apr_table_t *t)
             continue;
         zx_buf_printf(b, "%s%s: ", prefix, e[i].key);
         const char *v = e[i].val ? e[i].val : "";
-        put_lines(b, "", v, strlen(v));
+        put_text(b, "", v, strlen(v), 1);     /* one line: a value cannot forge a record */
         if (!*v)
             zx_buf_putc(b, '\n');
     }

@@ -392,15 +392,38 @@ const char *zx_auth_login_name(apr_pool_t *p, const char *login, const char *def
 {
     if (!login || !*login)
         return NULL;
+    /* DOMAIN\user: DOMAIN must name the account's mail domain, in full ("example.org\joe",
+     * which also says which domain a bare user is in) or as its first label, NetBIOS style
+     * ("EXAMPLE\joe" for joe@example.org or joe@example.com), case-insensitively.  Any other
+     * DOMAIN is refused, not ignored (README, "Authentication"). */
+    const char *nt = NULL;
+    apr_size_t ntlen = 0;
     const char *bs = strchr(login, '\\');
-    if (bs)                         /* DOMAIN\user: the NT domain says nothing of the mail domain */
+    if (bs) {
+        nt = login;
+        ntlen = (apr_size_t)(bs - login);
         login = bs + 1;
+        if (ntlen == 0)
+            return NULL;
+    }
     if (!strchr(login, '@')) {
+        if (nt && memchr(nt, '.', ntlen))
+            default_domain = apr_pstrmemdup(p, nt, ntlen);
         if (!default_domain || !*default_domain)
             return NULL;
         login = apr_pstrcat(p, login, "@", default_domain, NULL);
     }
-    return zx_account_name_normalize(p, login, NULL, NULL);
+    const char *domain = NULL;
+    const char *name = zx_account_name_normalize(p, login, NULL, &domain);
+    if (name && nt) {
+        const char *dot = strchr(domain, '.');
+        apr_size_t first = dot ? (apr_size_t)(dot - domain) : strlen(domain);
+        int full = strlen(domain) == ntlen && strncasecmp(domain, nt, ntlen) == 0;
+        int label = first == ntlen && strncasecmp(domain, nt, ntlen) == 0;
+        if (!full && !label)
+            return NULL;
+    }
+    return name;
 }
 
 /* A fixed yescrypt hash of a random string: verifying against it when the account does not

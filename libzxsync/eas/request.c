@@ -1,6 +1,7 @@
 /* zxmobile - ActiveSync request values: query parsing ([MS-ASHTTP] 2.2.1.1.1), versions,
  * Basic credentials. */
 #include <zxsync/eas.h>
+#include <zxsync/text.h>
 
 #include <apr_base64.h>
 #include <apr_strings.h>
@@ -153,6 +154,12 @@ static int parse_bool01(const char *v)
     return -2;
 }
 
+/* Every header and query value is bytes from an untrusted peer: it enters the request value
+ * only through here, as clean text (zx_text_from_peer: bytes that are not UTF-8 and control
+ * characters become U+FFFD), so no later stage - SQL, logs, responses - sees anything else.
+ * A NUL inside a value refuses the query (400) instead of cutting the value. */
+#define PEER_TEXT(req, v) zx_text_from_peer((req)->pool, (v))
+
 /* One place for the parameter names of both forms. */
 typedef enum {
     P_CMD, P_USER, P_DEVICEID, P_DEVICETYPE, P_ATTACHMENTNAME, P_COLLECTIONID,
@@ -188,7 +195,8 @@ static int set_param(zx_request *req, param_id id, const char *value, const char
     if (id == P_SAVEINSENT || id == P_ACCEPTMULTIPART) {
         int b = parse_bool01(value);
         if (b < 0) {
-            *why = apr_psprintf(req->pool, "invalid %s value \"%s\"", param_names[id], value);
+            *why = apr_psprintf(req->pool, "invalid %s value \"%s\"", param_names[id],
+                                PEER_TEXT(req, value));
             return -1;
         }
         int *slot = id == P_SAVEINSENT ? &req->save_in_sent : &req->accept_multipart;
@@ -204,7 +212,7 @@ static int set_param(zx_request *req, param_id id, const char *value, const char
         *why = apr_psprintf(req->pool, "query parameter %s given twice", param_names[id]);
         return -1;
     }
-    *slot = value;
+    *slot = PEER_TEXT(req, value);
     return 0;
 }
 
@@ -248,6 +256,17 @@ static const int b64_param_tag[] = {
     [8] = P_USER,
 };
 #define B64_TAG_OPTIONS 7
+
+/* A string field of the base64 form: refused when it holds a NUL (never cut at it). */
+static const char *b64_string(zx_request *req, const unsigned char *raw, unsigned len,
+                              const char *what, const char **why)
+{
+    if (memchr(raw, 0, len)) {
+        *why = apr_psprintf(req->pool, "base64 query %s contains a NUL byte", what);
+        return NULL;
+    }
+    return apr_pstrmemdup(req->pool, (const char *)raw, len);
+}
 #define B64_OPT_SAVEINSENT 0x01
 #define B64_OPT_ACCEPTMULTIPART 0x02
 
@@ -292,7 +311,9 @@ static int parse_base64(zx_request *req, const char *args, const char **why)
     NEED(1, "the device ID length");
     unsigned len = raw[i++];
     NEED(len, "the device ID");
-    req->device_id = apr_pstrmemdup(req->pool, (const char *)raw + i, len);
+    if (!(req->device_id = b64_string(req, raw + i, len, "device ID", why)))
+        return -1;
+    req->device_id = PEER_TEXT(req, req->device_id);
     i += len;
 
     NEED(1, "the policy key length");
@@ -312,7 +333,9 @@ static int parse_base64(zx_request *req, const char *args, const char **why)
     NEED(1, "the device type length");
     len = raw[i++];
     NEED(len, "the device type");
-    req->device_type = apr_pstrmemdup(req->pool, (const char *)raw + i, len);
+    if (!(req->device_type = b64_string(req, raw + i, len, "device type", why)))
+        return -1;
+    req->device_type = PEER_TEXT(req, req->device_type);
     i += len;
 
     while (i < n) {
@@ -329,8 +352,8 @@ static int parse_base64(zx_request *req, const char *args, const char **why)
             req->accept_multipart = (raw[i] & B64_OPT_ACCEPTMULTIPART) ? 1 : 0;
         }
         else if (tag < sizeof b64_param_tag / sizeof b64_param_tag[0] && b64_param_tag[tag] >= 0) {
-            const char *v = apr_pstrmemdup(req->pool, (const char *)raw + i, len);
-            if (set_param(req, (param_id)b64_param_tag[tag], v, why) < 0)
+            const char *v = b64_string(req, raw + i, len, param_names[b64_param_tag[tag]], why);
+            if (!v || set_param(req, (param_id)b64_param_tag[tag], v, why) < 0)
                 return -1;
         }
         else {
@@ -447,7 +470,7 @@ int zx_request_parse_basic_auth(zx_request *req, const char *header, const char 
         return -1;
     }
     *colon = '\0';
-    req->auth_user = dec;
+    req->auth_user = PEER_TEXT(req, dec);   /* the password stays bytes: only hashed */
     req->auth_password = colon + 1;
     return 0;
 }
@@ -458,6 +481,8 @@ int zx_request_set_header(zx_request *req, const char *name, const char *value, 
 {
     if (!value)
         return 0;
+    if (strcasecmp(name, "Authorization") != 0)
+        value = PEER_TEXT(req, value);
     if (strcasecmp(name, "MS-ASProtocolVersion") == 0) {
         if (req->base64_query)
             return 0;   /* the query's version byte wins, even an unknown one */

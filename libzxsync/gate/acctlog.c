@@ -16,6 +16,7 @@
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ struct zx_acctlog_cache {
     int refreshing;
     entry *entries;             /* malloc'ed, with its strings */
     int n;
+    char *dir;                  /* ZxMobile_AccountLoggerDirectory (malloc'ed) */
 };
 
 static void free_entries(entry *e, int n)
@@ -52,6 +54,8 @@ static apr_status_t cache_cleanup(void *data)
     free_entries(c->entries, c->n);
     c->entries = NULL;
     c->n = 0;
+    free(c->dir);
+    c->dir = NULL;
     return APR_SUCCESS;
 }
 
@@ -83,6 +87,9 @@ static void refresh(const zx_server *srv, zx_request *req)
     zx_db *db = zx_request_db(srv, req, &err);
     entry *fresh = NULL;
     int n = 0, ok = db && zx_acctlog_list(req->pool, db, &list, &err) == 0;
+    const char *d = ok ? zx_acctlog_directory(req->pool, db, &err) : NULL;
+    char *dir = d ? strdup(d) : NULL;
+    ok = ok && dir;
     if (ok) {
         n = list->nelts;
         fresh = calloc((size_t)(n ? n : 1), sizeof *fresh);
@@ -113,10 +120,14 @@ static void refresh(const zx_server *srv, zx_request *req)
         free_entries(c->entries, c->n);
         c->entries = fresh;
         c->n = n;
+        free(c->dir);
+        c->dir = dir;
+        dir = NULL;
     }
     c->checked = now;       /* after an error too: the next try is in ZX_ACCTLOG_RECHECK */
     c->refreshing = 0;
     apr_thread_mutex_unlock(c->mu);
+    free(dir);
     if (!ok)
         zx_log(req->log_ctx, ZX_LOG_WARNING,
                ZXLOGNO(01600) "cannot read the account loggers (keeping the previous ones): %s",
@@ -149,7 +160,7 @@ static zx_wb_node *decode(apr_pool_t *p, const unsigned char *body, apr_size_t l
 {
     zx_wb_node *doc = NULL;
     apr_size_t off = 0;
-    zx_wbxml_limits lim = {0, 0, 0};
+    zx_wbxml_limits lim = {0};
     if (!body || !len || zx_wbxml_decode(p, body, len, &lim, &doc, &off) != ZX_WBXML_OK)
         return NULL;
     return doc;
@@ -206,7 +217,9 @@ void zx_acctlog_record(const zx_server *srv, zx_request *req, const zx_response 
     apr_pool_t *p = req->pool;
     int max = 0, n = 0;
     entry *mine = NULL;
+    const char *dir = NULL;
     apr_thread_mutex_lock(c->mu);
+    dir = c->dir ? apr_pstrdup(p, c->dir) : NULL;
     for (int i = 0; i < c->n; i++)
         if (strcmp(c->entries[i].account_id, req->account.id) == 0)
             n++;
@@ -267,7 +280,7 @@ void zx_acctlog_record(const zx_server *srv, zx_request *req, const zx_response 
         }
         if (!text[lv])
             continue;
-        int e = zx_acctlog_append(mine[i].file, text[lv], len[lv]);
+        int e = dir ? zx_acctlog_append(dir, mine[i].file, text[lv], len[lv]) : EPERM;
         if ((e != 0) == (mine[i].failing != 0))
             continue;
         /* the state changed: report it once, not on every request */
@@ -280,7 +293,10 @@ void zx_acctlog_record(const zx_server *srv, zx_request *req, const zx_response 
             zx_log(req->log_ctx, ZX_LOG_WARNING,
                    ZXLOGNO(01601) "account logger %s of %s cannot write to %s: %s (reported "
                    "once until it works again)", mine[i].id, req->account.name, mine[i].file,
-                   strerror(e));
+                   e == EPERM ? apr_psprintf(p, "not in the account logger directory %s",
+                                             dir ? dir : "(unknown)")
+                   : e == ELOOP ? "a symbolic link is on its path"
+                                : strerror(e));
         else
             zx_log(req->log_ctx, ZX_LOG_NOTICE,
                    ZXLOGNO(01602) "account logger %s of %s writes to %s again", mine[i].id,

@@ -9,6 +9,7 @@
 #include <apr_time.h>
 #include <ctype.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,42 @@ static int leaf_type(zx_ef_type t)
     return t != ZX_EF_AND && t != ZX_EF_OR;
 }
 
+/* Does an extended regular expression use a back-reference (\1 to \9, a GNU extension)?
+ * Inside a bracket expression a backslash is an ordinary character. */
+static int has_backreference(const char *re)
+{
+    for (const char *c = re; *c; c++) {
+        if (*c == '\\') {
+            if (c[1] >= '1' && c[1] <= '9')
+                return 1;
+            if (c[1])
+                c++;   /* an escaped character, e.g. \\ */
+        }
+        else if (*c == '[') {
+            c++;
+            if (*c == '^')
+                c++;
+            if (*c == ']')
+                c++;   /* a leading ] is a member */
+            while (*c && *c != ']') {
+                if (c[0] == '[' && (c[1] == ':' || c[1] == '.' || c[1] == '=')) {
+                    const char *end = strchr(c + 2, c[1]);
+                    while (end && end[1] != ']')
+                        end = strchr(end + 1, c[1]);
+                    if (!end)
+                        return 0;   /* malformed: regcomp refuses it */
+                    c = end + 2;
+                    continue;
+                }
+                c++;
+            }
+            if (!*c)
+                return 0;
+        }
+    }
+    return 0;
+}
+
 static zx_ef_rule *compile_leaf(apr_pool_t *p, zx_ef_type type, const char *value,
                                 const char **err)
 {
@@ -85,6 +122,11 @@ static zx_ef_rule *compile_leaf(apr_pool_t *p, zx_ef_type type, const char *valu
         return NULL;
     }
     if (type == ZX_EF_REGEX) {
+        if (has_backreference(value)) {
+            *err = apr_psprintf(p, "invalid regular expression \"%s\": back-references (\\1 to "
+                                "\\9) are not allowed", value);
+            return NULL;
+        }
         r->re = apr_pcalloc(p, sizeof *r->re);
         int rc = regcomp(r->re, value, REG_EXTENDED | REG_ICASE | REG_NOSUB);
         if (rc != 0) {
@@ -200,9 +242,28 @@ static int rule_matches(const zx_ef_rule *r, const zx_ef_subject *s)
     return 0;
 }
 
+/* The subject with its User-Agent cut to ZX_EASFILTER_MAX_SUBJECT bytes (at a character
+ * boundary) in buf. */
+static const zx_ef_subject *bounded(const zx_ef_subject *s, zx_ef_subject *out,
+                                    char buf[ZX_EASFILTER_MAX_SUBJECT + 1])
+{
+    if (!s->user_agent || strlen(s->user_agent) <= ZX_EASFILTER_MAX_SUBJECT)
+        return s;
+    size_t n = ZX_EASFILTER_MAX_SUBJECT;
+    while (n > 0 && ((unsigned char)s->user_agent[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(buf, s->user_agent, n);
+    buf[n] = '\0';
+    out->user_agent = buf;
+    out->account = s->account;
+    return out;
+}
+
 int zx_easfilter_matches(const zx_easfilter *f, const zx_ef_subject *s)
 {
-    return f->rule && rule_matches(f->rule, s);
+    zx_ef_subject b;
+    char buf[ZX_EASFILTER_MAX_SUBJECT + 1];
+    return f->rule && rule_matches(f->rule, bounded(s, &b, buf));
 }
 
 /* Every version up to and including the highest one of set. */
@@ -221,11 +282,14 @@ zx_vset zx_easfilters_eval(const zx_easfilter *const *filters, int n, zx_vset se
                            const zx_ef_subject *s, int *matched)
 {
     zx_vset pool = server;
+    zx_ef_subject b;
+    char buf[ZX_EASFILTER_MAX_SUBJECT + 1];
+    s = bounded(s, &b, buf);
     if (matched)
         *matched = -1;
     for (int i = 0; i < n; i++) {
         const zx_easfilter *f = filters[i];
-        if (!zx_easfilter_matches(f, s))
+        if (!f->rule || !rule_matches(f->rule, s))
             continue;
         switch (f->mode) {
         case ZX_EF_FIXED: pool = f->versions; break;
@@ -437,6 +501,19 @@ int zx_easfilter_move(apr_pool_t *p, zx_db *db, int from, int to, const char **e
 
 /* ---- the per-process cache ------------------------------------------------------------------ */
 
+/* The answers per (User-Agent, account): a direct-mapped table of fixed slots, emptied when
+ * the filters change.  A key longer than a slot (it cannot be with a bounded User-Agent and an
+ * account name) is evaluated every time. */
+#define EF_SLOTS 128
+#define EF_KEY_MAX (ZX_EASFILTER_MAX_SUBJECT + 1 + 320)
+typedef struct {
+    unsigned len;              /* 0 = empty */
+    zx_vset versions;          /* for the server versions below */
+    zx_vset server;
+    int matched;
+    char key[EF_KEY_MAX];
+} ef_slot;
+
 struct zx_easfilter_cache {
     apr_thread_mutex_t *mu;
     apr_time_t checked;
@@ -444,6 +521,9 @@ struct zx_easfilter_cache {
     apr_pool_t *snap;          /* owns filters; an unmanaged pool swapped on refresh */
     zx_easfilter **filters;
     int n;
+    const char *signature;     /* the filters as text (in snap): same filters, same answers */
+    ef_slot *slots;
+    unsigned long evaluations, hits;
 };
 
 static apr_status_t cache_cleanup(void *data)
@@ -460,8 +540,100 @@ zx_easfilter_cache *zx_easfilter_cache_create(apr_pool_t *p)
     zx_easfilter_cache *c = apr_pcalloc(p, sizeof *c);
     if (apr_thread_mutex_create(&c->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
         return NULL;
+    c->slots = apr_pcalloc(p, EF_SLOTS * sizeof *c->slots);
     apr_pool_cleanup_register(p, c, cache_cleanup, apr_pool_cleanup_null);
     return c;
+}
+
+static const char *signature(apr_pool_t *p, apr_array_header_t *list)
+{
+    const char *sig = "";
+    for (int i = 0; i < list->nelts; i++) {
+        const zx_easfilter *f = APR_ARRAY_IDX(list, i, zx_easfilter *);
+        sig = apr_psprintf(p, "%s%d\x1f%s\x1f%d\x1f%u\x1f%d\x1f%s\x1e", sig, (int)f->type,
+                           f->parameter ? f->parameter : "", (int)f->mode, (unsigned)f->versions,
+                           f->blocking, f->rule ? "" : "x");
+    }
+    return sig;
+}
+
+/* Call with c->mu held. */
+static void install_locked(zx_easfilter_cache *c, apr_pool_t *owner, apr_array_header_t *list)
+{
+    const char *sig = signature(owner, list);
+    if (!c->signature || strcmp(sig, c->signature) != 0)
+        for (int i = 0; i < EF_SLOTS; i++)
+            c->slots[i].len = 0;
+    if (c->snap)
+        apr_pool_destroy(c->snap);
+    c->snap = owner;
+    c->signature = sig;
+    c->filters = (zx_easfilter **)list->elts;
+    c->n = list->nelts;
+    c->loaded = 1;
+}
+
+void zx_easfilter_cache_install(zx_easfilter_cache *c, apr_pool_t *owner, apr_array_header_t *list)
+{
+    apr_thread_mutex_lock(c->mu);
+    install_locked(c, owner, list);
+    apr_thread_mutex_unlock(c->mu);
+}
+
+zx_vset zx_easfilter_cache_eval(zx_easfilter_cache *c, zx_vset server, const zx_ef_subject *s,
+                                int *matched)
+{
+    zx_ef_subject b;
+    char buf[ZX_EASFILTER_MAX_SUBJECT + 1];
+    s = bounded(s, &b, buf);
+    const char *ua = s->user_agent ? s->user_agent : "", *acct = s->account ? s->account : "";
+    size_t ul = strlen(ua), al = strlen(acct);
+    char key[EF_KEY_MAX];
+    unsigned len = 0;
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a of UA, an unused byte, account, flags */
+    if (ul + al + 3 <= sizeof key) {
+        memcpy(key, ua, ul);
+        key[ul] = '\x01';
+        memcpy(key + ul + 1, acct, al);
+        key[ul + 1 + al] = s->user_agent ? 'u' : '-';
+        key[ul + 2 + al] = s->account ? 'a' : '-';
+        len = (unsigned)(ul + al + 3);
+        for (unsigned i = 0; i < len; i++)
+            h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    }
+    int m = -1;
+    apr_thread_mutex_lock(c->mu);
+    ef_slot *slot = len ? &c->slots[h % EF_SLOTS] : NULL;
+    zx_vset v;
+    if (slot && slot->len == len && slot->server == server && memcmp(slot->key, key, len) == 0) {
+        v = slot->versions;
+        m = slot->matched;
+        c->hits++;
+    }
+    else {
+        v = zx_easfilters_eval((const zx_easfilter *const *)c->filters, c->n, server, s, &m);
+        c->evaluations++;
+        if (slot) {
+            memcpy(slot->key, key, len);
+            slot->len = len;
+            slot->versions = v;
+            slot->server = server;
+            slot->matched = m;
+        }
+    }
+    apr_thread_mutex_unlock(c->mu);
+    if (matched)
+        *matched = m;
+    return v;
+}
+
+void zx_easfilter_cache_stats(zx_easfilter_cache *c, unsigned long *evaluations,
+                              unsigned long *hits)
+{
+    apr_thread_mutex_lock(c->mu);
+    *evaluations = c->evaluations;
+    *hits = c->hits;
+    apr_thread_mutex_unlock(c->mu);
 }
 
 int zx_easfilter_versions(const zx_server *srv, zx_request *req, zx_vset *out, const char **err)
@@ -490,12 +662,8 @@ int zx_easfilter_versions(const zx_server *srv, zx_request *req, zx_vset *out, c
         apr_thread_mutex_lock(c->mu);
         c->checked = now;
         if (ok) {
-            if (c->snap)
-                apr_pool_destroy(c->snap);
-            c->snap = np;
-            c->filters = (zx_easfilter **)list->elts;
-            c->n = list->nelts;
-            c->loaded = loaded = 1;
+            install_locked(c, np, list);
+            loaded = 1;
         }
         apr_thread_mutex_unlock(c->mu);
         if (!ok) {
@@ -510,9 +678,7 @@ int zx_easfilter_versions(const zx_server *srv, zx_request *req, zx_vset *out, c
     }
     zx_ef_subject s = {req->user_agent, req->authenticated ? req->account.name : NULL};
     int matched = -1;
-    apr_thread_mutex_lock(c->mu);
-    *out = zx_easfilters_eval((const zx_easfilter *const *)c->filters, c->n, server, &s, &matched);
-    apr_thread_mutex_unlock(c->mu);
+    *out = zx_easfilter_cache_eval(c, server, &s, &matched);
     if (matched >= 0)
         zx_log(req->log_ctx, ZX_LOG_DEBUG,
                ZXLOGNO(01511) "EAS filters: %s with User-Agent \"%s\" gets %s (last matching "

@@ -279,16 +279,38 @@ static zx_stage_result stage_options(const zx_server *srv, zx_request *req, zx_r
 }
 
 /* The User parameter names the authenticated account: "user", "DOMAIN\\user" or
- * "user@domain" (the local part, and the domain when given, must match). */
+ * "user@domain", read as a login name is (zx_auth_login_name: a DOMAIN part must be the
+ * account's domain or its first label; a bare user is in the account's domain). */
 static int user_matches(apr_pool_t *p, const char *user, const char *account)
 {
-    const char *bs = strrchr(user, '\\');
-    if (bs)
-        user = bs + 1;
     const char *at = strchr(account, '@');
-    if (strchr(user, '@'))
-        return strcasecmp(user, account) == 0;
-    return strlen(user) == (size_t)(at - account) && strncasecmp(user, account, (size_t)(at - account)) == 0;
+    const char *name = zx_auth_login_name(p, user, at ? at + 1 : NULL);
+    return name && strcasecmp(name, account) == 0;
+}
+
+static int vchars(const char *s, size_t max);
+
+/* A User parameter that names another account than the authenticated one: 403 (README's
+ * table), for every request.  A malformed one is the query stage's 400. */
+static int user_refused(zx_request *req, zx_response *resp)
+{
+    if (req->user && req->authenticated && vchars(req->user, 256) &&
+        !user_matches(req->pool, req->user, req->account.name)) {
+        zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
+                        apr_psprintf(req->pool, ZXLOGNO(00022) "User=%s does not match the "
+                                     "authenticated account %s", req->user, req->account.name));
+        return 1;
+    }
+    return 0;
+}
+
+/* OPTIONS ends before the query stage: its User parameter is checked here. */
+static zx_stage_result stage_user(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    (void)srv;
+    if (req->method == ZX_METHOD_OPTIONS && user_refused(req, resp))
+        return ZX_DONE;
+    return ZX_NEXT;
 }
 
 /* DeviceId: 1*32(ALPHA / DIGIT) ([MS-ASHTTP] 2.2.1.1.1.2.3). */
@@ -334,12 +356,8 @@ static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_res
                         ZXLOGNO(00005) "query has no valid User parameter");
         return ZX_DONE;
     }
-    if (req->user && req->authenticated && !user_matches(p, req->user, req->account.name)) {
-        zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
-                        apr_psprintf(p, ZXLOGNO(00022) "User=%s does not match the authenticated "
-                                     "account %s", req->user, req->account.name));
+    if (user_refused(req, resp))
         return ZX_DONE;
-    }
     if (!req->proto_str || !*req->proto_str) {
         zx_respond_http(req, resp, 400, ZX_LOG_INFO,
                         ZXLOGNO(00006) "request has no protocol version (MS-ASProtocolVersion)");
@@ -436,8 +454,10 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
                                       req->content_type ? req->content_type : "(none)"));
         return ZX_DONE;
     }
-    /* the node budget of the command: decoding stops at the first node over it */
-    zx_wbxml_limits lim = {max, srv->settings.max_wbxml_depth, ci->max_nodes};
+    /* the node budget of the command: decoding stops at the first node over it; opaque data
+     * must be text outside the byte-array elements */
+    zx_wbxml_limits lim = {.max_size = max, .max_depth = srv->settings.max_wbxml_depth,
+                           .max_nodes = ci->max_nodes, .opaque_is_text = 1};
     apr_size_t off = 0;
     zx_wbxml_status st = zx_wbxml_decode(req->pool, req->body, req->body_len, &lim, &req->doc, &off);
     if (st == ZX_WBXML_ENODES) {
@@ -561,6 +581,7 @@ static const struct {
     {stage_auth, COMPUTED_ONLY},
     {stage_dos, ALWAYS},
     {stage_easfilter, ALWAYS},
+    {stage_user, ALWAYS},
     {stage_options, ALWAYS},
     {stage_query, ALWAYS},
     {stage_device, COMPUTED_ONLY},

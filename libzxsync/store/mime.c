@@ -17,6 +17,7 @@
  *    stacks and GMime itself accepts 1024 levels.
  */
 #include <zxsync/mime.h>
+#include <zxsync/text.h>
 
 #include "tnef.h"
 
@@ -50,82 +51,16 @@ void zx_mime_init(void)
 
 /* ---- UTF-8 ------------------------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid: no overlongs, no
- * surrogates, nothing above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0;
-        if (c == 0xED && s[1] >= 0xA0)
-            return 0;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && s[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-static int utf8_valid(const char *s, size_t n)
+static int utf8_valid(const char *s, size_t n)   /* NULs allowed */
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t k = utf8_seq(u + i, n - i);
+    for (size_t i = 0; i < n;) {
+        size_t k = zx_utf8_seq(u + i, n - i);
         if (!k)
             return 0;
         i += k;
     }
     return 1;
-}
-
-/* A pool copy of s[0..n) that is valid UTF-8: invalid bytes become U+FFFD, NULs are dropped. */
-static char *utf8_clean(apr_pool_t *p, const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t bad = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(u + i, n - i);
-        if (!k) {
-            bad++;
-            k = 1;
-        }
-        i += k;
-    }
-    char *out = apr_palloc(p, n + bad * 2 + 1), *o = out;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(u + i, n - i);
-        if (!k) {
-            memcpy(o, REPLACEMENT, 3);
-            o += 3;
-            i++;
-            continue;
-        }
-        if (!(k == 1 && u[i] == 0)) {
-            memcpy(o, u + i, k);
-            o += k;
-        }
-        i += k;
-    }
-    *o = '\0';
-    return out;
 }
 
 /* A header value on one line: control characters become spaces, runs of spaces collapse, ends
@@ -134,7 +69,7 @@ static const char *one_line(apr_pool_t *p, const char *s)
 {
     if (!s)
         return NULL;
-    char *v = utf8_clean(p, s, strlen(s)), *o = v;
+    char *v = zx_utf8_clean(p, s, strlen(s)), *o = v;
     int space = 1;
     for (const char *i = v; *i; i++) {
         unsigned char c = (unsigned char)*i;
@@ -250,7 +185,7 @@ static char *iconv_all(apr_pool_t *p, iconv_t cd, const char *in, size_t len)
         if (flushing)
             break;
     }
-    char *out = utf8_clean(p, buf, used);
+    char *out = zx_utf8_clean(p, buf, used);
     free(buf);
     return out;
 }
@@ -261,21 +196,21 @@ static char *to_utf8(apr_pool_t *p, const char *in, size_t len, const char *cs)
     if (charset_unknown(cs) || strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0) {
         if (utf8_valid(in, len) || (cs && (strcasecmp(cs, "utf-8") == 0 ||
                                            strcasecmp(cs, "utf8") == 0)))
-            return utf8_clean(p, in, len);
+            return zx_utf8_clean(p, in, len);
         cs = "windows-1252";
     }
     iconv_t cd = open_from(cs);
     if (cd == (iconv_t)-1) {
         /* a charset nobody knows: trust the bytes when they are UTF-8 */
         if (utf8_valid(in, len))
-            return utf8_clean(p, in, len);
+            return zx_utf8_clean(p, in, len);
         cd = iconv_open("UTF-8", "WINDOWS-1252");
         if (cd == (iconv_t)-1)
-            return utf8_clean(p, in, len);
+            return zx_utf8_clean(p, in, len);
     }
     char *out = iconv_all(p, cd, in, len);
     iconv_close(cd);
-    return out ? out : utf8_clean(p, in, len);
+    return out ? out : zx_utf8_clean(p, in, len);
 }
 
 /* ---- the parse context ------------------------------------------------------------------------ */
@@ -463,7 +398,7 @@ static const char *mime_type_of(apr_pool_t *p, GMimeObject *o)
     for (char *s = r; *s; s++)
         if (*s >= 'A' && *s <= 'Z')
             *s = (char)(*s - 'A' + 'a');
-    return utf8_clean(p, r, strlen(r));
+    return zx_utf8_clean(p, r, strlen(r));
 }
 
 static int is_type(GMimeObject *o, const char *type, const char *subtype)
@@ -1876,5 +1811,5 @@ const char *zx_mime_html_to_text(apr_pool_t *p, const char *html)
         o--;
     *o = '\0';
     free(t.buf);
-    return utf8_clean(p, out, (size_t)(o - out));
+    return zx_utf8_clean(p, out, (size_t)(o - out));
 }

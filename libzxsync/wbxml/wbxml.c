@@ -7,6 +7,7 @@
  */
 #include <zxsync/wbxml.h>
 #include <zxsync/buf.h>
+#include <zxsync/text.h>
 
 #include <apr_base64.h>
 #include <apr_strings.h>
@@ -58,7 +59,7 @@ static const char *const errstr[ZX_WBXML_ERR_COUNT_] = {
     [ZX_WBXML_ESTRTBL] = "string tables are not used by ActiveSync",
     [ZX_WBXML_EDEPTH] = "elements nested deeper than the limit",
     [ZX_WBXML_ESTRUCT] = "malformed document structure",
-    [ZX_WBXML_EUTF8] = "text is not valid UTF-8",
+    [ZX_WBXML_EUTF8] = "text is not valid UTF-8 (or opaque text holds a NUL)",
     [ZX_WBXML_EENCODE] = "tree cannot be encoded",
     [ZX_WBXML_EXML] = "malformed or unknown XML",
     [ZX_WBXML_ENODES] = "more elements and strings than the limit",
@@ -72,6 +73,30 @@ const char *zx_wbxml_strerror(zx_wbxml_status st)
 }
 
 /* ---- UTF-8 validation ------------------------------------------------------------- */
+
+/* The elements whose content is a byte array ([MS-ASDTYPE] 2.7.1, sent as opaque data): MIME,
+ * conversation ids/indexes, body and fetched data.  Opaque data anywhere else stands for a
+ * string - FolderCreate DisplayName, Settings values, ClientId, CollectionId, FileReference,
+ * ... - and must be what an inline string is: UTF-8 without a NUL.  Refused in the decoder
+ * (zx_wbxml_limits.opaque_is_text, set for request bodies), every command answers such a body
+ * as invalid WBXML (Status 102 / HTTP 400) instead of cutting the string at a NUL or echoing
+ * bytes that are not text. */
+static int opaque_may_be_binary(unsigned tag)
+{
+    switch (tag) {
+    case ZX_ComposeMail_Mime:
+    case ZX_Email_MIMEData:
+    case ZX_Email2_ConversationId:
+    case ZX_Email2_ConversationIndex:
+    case ZX_Search_ConversationId:
+    case ZX_ItemOperations_ConversationId:
+    case ZX_ItemOperations_Data:
+    case ZX_AirSyncBase_Data:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static int utf8_valid(const unsigned char *s, apr_size_t n)
 {
@@ -177,6 +202,7 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
     unsigned max_depth = lim && lim->max_depth ? lim->max_depth : ZX_WBXML_DEFAULT_MAX_DEPTH;
     apr_size_t max_nodes = lim && lim->max_nodes ? lim->max_nodes : ZX_WBXML_DEFAULT_MAX_NODES;
     apr_size_t nodes = 0;
+    int opaque_text = lim && lim->opaque_is_text;
     reader r = {buf, buf, buf + len};
     zx_wbxml_status st = ZX_WBXML_OK;
     zx_wb_node *root = NULL;
@@ -275,6 +301,9 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
                 r.p = tokpos;
                 FAIL(ZX_WBXML_ENODES);
             }
+            if (opaque_text && !opaque_may_be_binary(stack[depth - 1]->tag) &&
+                !zx_utf8_text((const char *)r.p, v))
+                FAIL(ZX_WBXML_EUTF8);
             zx_wb_node *t = node_alloc(p, ZX_WB_OPAQUE);
             t->data = (const char *)r.p;
             t->len = v;

@@ -67,7 +67,7 @@ def instance():
     """The session's instance; its state directory is removed afterwards unless
     ZX_KEEP_STATE=1 (then its path is printed, for a look at the logs)."""
     tmp = tempfile.mkdtemp(prefix="zxmobile-e2e-")
-    inst = zxinstance.Instance(tmp, zxinstance.free_port())
+    inst = zxinstance.Instance(tmp, zxinstance.free_port(), durable=False)
     try:
         inst.up()
         yield inst

@@ -15,6 +15,7 @@ import stat
 import tempfile
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -52,9 +53,11 @@ def records(path):
 
 
 @pytest.fixture
-def logdir():
-    """A directory the httpd user can reach (and write: rotation recreates the file)."""
-    d = tempfile.mkdtemp(prefix="zx-acctlog-")
+def logdir(instance):
+    """A directory the httpd user can reach (and write: rotation recreates the file), inside
+    the instance's account logger directory (ZxMobile_AccountLoggerDirectory, set by the
+    harness to its httpd log directory)."""
+    d = tempfile.mkdtemp(prefix="zx-acctlog-", dir=instance.httpd_dir)
     os.chmod(d, 0o755)
     pw = pwd.getpwnam(HTTPD_USER)
     os.chown(d, pw.pw_uid, pw.pw_gid)
@@ -400,7 +403,7 @@ def test_errors(instance, loggers, logdir):
     assert not os.path.exists(good)
 
     # files httpd could not write
-    private = tempfile.mkdtemp(prefix="zx-acctlog-private-")      # 0700 root
+    private = tempfile.mkdtemp(prefix="zx-acctlog-private-", dir=logdir)      # 0700 root
     try:
         target = os.path.join(private, "x.log")
         err = refused("doAddAccountLogger", acct, "info", target)
@@ -413,7 +416,7 @@ def test_errors(instance, loggers, logdir):
         logdir, "no", "dir.log")
     assert refused("doAddAccountLogger", acct, "info", logdir) == \
         "log file %s is not a regular file" % logdir
-    os.symlink("/etc/passwd", os.path.join(logdir, "link.log"))
+    os.symlink(os.path.join(logdir, "good.log"), os.path.join(logdir, "link.log"))
     assert "is a symbolic link" in refused("doAddAccountLogger", acct, "info",
                                            os.path.join(logdir, "link.log"))
     # an existing file root owns and httpd cannot write is refused, and left as it was
@@ -433,3 +436,91 @@ def test_errors(instance, loggers, logdir):
     assert refused("doRemoveLogger", "999999999") == "no account logger with id 999999999"
     assert "invalid logger id \"abc\"" in refused("doRemoveLogger", "abc")
     assert [x["id"] for x in list_loggers(instance) if x["account"] == acct] == [lg["id"]]
+
+
+# ---- hardening (issue 13, item 9) ---------------------------------------------------------------
+
+def test_logger_files_only_in_the_logger_directory(instance, loggers, logdir):
+    """As root, doAddAccountLogger used to create /etc/cron.d/x for www-data."""
+    acct = new_account(instance)
+
+    def refused(path):
+        p = zx(instance, "--json", "mobile", "doAddAccountLogger", acct, "info", path, check=False)
+        assert p.returncode != 0, p.stdout
+        return json.loads(p.stdout)["error"]
+
+    target = "/etc/cron.d/zx-acctlog-%s" % uuid.uuid4().hex[:8]
+    assert refused(target) == (
+        "log file %s is not in the account logger directory %s (ZxMobile_AccountLoggerDirectory; "
+        "no . or .. parts)" % (target, instance.httpd_dir))
+    assert not os.path.exists(target)
+    assert "is not in the account logger directory" in refused(
+        os.path.join(logdir, "..", "..", "..", "escape.log"))
+    # a symbolic link on the way out of the directory is not followed
+    outside = tempfile.mkdtemp(prefix="zx-acctlog-outside-")
+    try:
+        os.chmod(outside, 0o777)
+        os.symlink(outside, os.path.join(logdir, "out"))
+        assert "symbolic link" in refused(os.path.join(logdir, "out", "x.log"))
+        assert os.listdir(outside) == []
+        # a logger whose directory becomes a link afterwards writes nothing through it
+        os.mkdir(os.path.join(logdir, "sub"))
+        pw = pwd.getpwnam(HTTPD_USER)
+        os.chown(os.path.join(logdir, "sub"), pw.pw_uid, pw.pw_gid)
+        path = os.path.join(logdir, "sub", "s.log")
+        lg = loggers(acct, "info", path)
+        time.sleep(RECHECK)
+        d = Device(instance, acct, protocol="14.1")
+        d.foldersync()
+        assert len(records(path)) == 1
+        os.rename(os.path.join(logdir, "sub"), os.path.join(logdir, "sub.old"))
+        os.symlink(outside, os.path.join(logdir, "sub"))
+        d.foldersync()
+        d.close()
+        assert os.listdir(outside) == []
+        assert instance_log_has(instance, "ZX01601: account logger %s of %s cannot write to %s: "
+                                "a symbolic link is on its path" % (lg["id"], acct, path))
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+    # the setting itself: another directory refuses what the default allowed
+    other = tempfile.mkdtemp(prefix="zx-acctlog-dir-")
+    try:
+        zx(instance, "config", "set", "global", "ZxMobile_AccountLoggerDirectory", other)
+        assert "is not in the account logger directory %s" % other in refused(
+            os.path.join(logdir, "y.log"))
+    finally:
+        zx(instance, "config", "set", "global", "ZxMobile_AccountLoggerDirectory",
+           instance.httpd_dir)
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def instance_log_has(instance, text):
+    with open(instance.error_log, errors="replace") as f:
+        return text in f.read()
+
+
+def test_values_cannot_forge_records(instance, loggers, logdir):
+    """Every value from the client stays inside its record: a query value with a newline (and
+    the User-Agent) cannot start a line of its own."""
+    acct = new_account(instance)
+    path = os.path.join(logdir, "forge.log")
+    loggers(acct, "trace", path)
+    time.sleep(RECHECK)
+    d = Device(instance, acct, protocol="14.1")
+    d.c.user_agent = b"UA\xc2\x85NEL\tTAB"
+    d.foldersync()
+    forged = "%0A2026-01-01T00:00:00.000Z%20INFO%20account=forged"
+    q = ("Cmd=FolderSync&User=%s&DeviceId=%s&DeviceType=TestDevice&CollectionId=%s"
+         % (acct, d.device_id, forged))
+    d.c.post("FolderSync", '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>',
+             raw_query=q, extra_headers={"MS-ASProtocolVersion": "14.1"})
+    d.close()
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.decode("utf-8").split("\n")
+    assert lines[-1] == ""
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARN|ERROR) account=")
+    heads = [l for l in lines[:-1] if not l.startswith(("> ", "< "))]
+    assert len(heads) == 2 and all(stamp.match(l) for l in heads), heads
+    assert not any(l.startswith("2026-01-01T00:00:00.000Z") for l in lines)
+    assert b"\xc2\x85" not in data and b"\t" not in data.split(b"\n")[0]

@@ -153,9 +153,38 @@ def test_login_name_forms(instance, account):
     zx(instance, "config", "set", "global", "zimbraDefaultDomainName", dom)
     try:
         assert ok(client(instance, local, "Acct-Pw-1")) == 200
-        assert ok(client(instance, "CORP\\" + local, "Acct-Pw-1")) == 200
+        label = dom.split(".")[0]
+        assert ok(client(instance, label.upper() + "\\" + local, "Acct-Pw-1")) == 200
+        # a DOMAIN part that is not the account's domain is refused, not ignored
+        assert ok(client(instance, "CORP\\" + local, "Acct-Pw-1")) == 401
     finally:
         zx(instance, "config", "unset", "global", "zimbraDefaultDomainName")
+
+
+def test_login_domain_part_must_be_the_accounts_domain(instance, account):
+    """DOMAIN\\user: DOMAIN is the mail domain or its first label (README, "Authentication")."""
+    local, dom = account.split("@")
+    label = dom.split(".")[0]
+    assert ok(client(instance, "evil.com\\" + account, "Acct-Pw-1")) == 401
+    assert ok(client(instance, "evil\\" + account, "Acct-Pw-1")) == 401
+    assert ok(client(instance, "\\" + account, "Acct-Pw-1")) == 401
+    assert ok(client(instance, label.upper() + "\\" + account, "Acct-Pw-1")) == 200
+    assert ok(client(instance, dom.upper() + "\\" + account, "Acct-Pw-1")) == 200
+    # the full mail domain also says which domain a bare user is in
+    assert ok(client(instance, dom + "\\" + local, "Acct-Pw-1")) == 200
+
+
+def test_options_user_parameter_must_match(instance, account, error_log):
+    """README's table: a User parameter naming another account answers 403 - OPTIONS too."""
+    c = client(instance, account, "Acct-Pw-1")
+    q = "?Cmd=Sync&User=%s&DeviceId=d1&DeviceType=t"
+    r = c.request("OPTIONS", c.path + q % zxinstance.DEMO_ACCOUNT, headers=c._common_headers())
+    assert r.status == 403
+    assert "MS-ASProtocolVersions" not in r.headers
+    assert error_log.contains("ZX00022: User=%s does not match" % zxinstance.DEMO_ACCOUNT)
+    r = c.request("OPTIONS", c.path + q % account, headers=c._common_headers())
+    assert r.status == 200
+    assert r.headers.get("MS-ASProtocolVersions")
 
 
 def test_user_parameter_must_match(instance, account, error_log):
@@ -163,8 +192,11 @@ def test_user_parameter_must_match(instance, account, error_log):
     q = "Cmd=FolderSync&User=%s&DeviceId=d1&DeviceType=t"
     hdr = {"MS-ASProtocolVersion": "14.1"}
     local = account.split("@")[0]
-    for user in (account, local, "CORP%5C" + local, account.upper()):
+    label = account.split("@")[1].split(".")[0]
+    for user in (account, local, label.upper() + "%5C" + local, account.upper()):
         assert c.post("FolderSync", FOLDERSYNC0, raw_query=q % user, extra_headers=hdr).status == 200, user
+    for user in ("CORP%5C" + local, "evil.com%5C" + account):
+        assert c.post("FolderSync", FOLDERSYNC0, raw_query=q % user, extra_headers=hdr).status == 403, user
     r = c.post("FolderSync", FOLDERSYNC0, raw_query=q % zxinstance.DEMO_ACCOUNT, extra_headers=hdr)
     assert r.status == 403
     assert error_log.contains("ZX00022: User=%s does not match" % zxinstance.DEMO_ACCOUNT)

@@ -137,9 +137,14 @@ def test_account_password(instance, account):
     assert settings_of(r) == ("Ada <Lovelace> & Co", account, instance.base_url + EAS,
                               instance.base_url + EAS)
     assert b"&lt;Lovelace&gt; &amp; Co" in r.body
-    # the address in any case, and the DOMAIN\\user login form (the NT domain is ignored)
-    r = autodiscover(instance.base_url, "CORP\\" + account, PASSWORD, body_for(account.upper()))
+    # the address in any case, and the DOMAIN\\user login form (DOMAIN: the mail domain or its
+    # first label; README, "Authentication")
+    label = account.split("@")[1].split(".")[0]
+    r = autodiscover(instance.base_url, label.upper() + "\\" + account, PASSWORD,
+                     body_for(account.upper()))
     assert settings_of(r)[1] == account
+    r = autodiscover(instance.base_url, "CORP\\" + account, PASSWORD, body_for(account))
+    assert r.status == 401
 
 
 def test_display_name_defaults_to_local_part(instance, account):

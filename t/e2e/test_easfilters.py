@@ -162,6 +162,9 @@ def test_add_list_format_and_json(instance, filters):
     (["contains", "x", "fixed", "14.2"], 'unknown EAS version "14.2"'),
     (["contains", "x", "fixed", ""], "no EAS versions given"),
     (["regex", "(", "fixed", "14.1"], "invalid regular expression"),
+    # back-references make matching exponential (7.9 s per request for a 75-byte User-Agent)
+    (["regex", "(a*)(a*)(a*)\\3\\2\\1b", "fixed", "14.1"], "back-references"),
+    (["or", "contains=x,regex=(y)\\1", "fixed", "14.1"], "back-references"),
     (["and", "account=a@b.c,brand=x", "fixed", "14.1"], "is not an account"),
     (["or", "foo=bar", "fixed", "14.1"], "is not type=value"),
     (["contains", "x", "fixed", "14.1", "blocking", "maybe"], 'invalid value "maybe" for blocking'),
@@ -198,6 +201,21 @@ def test_delete_and_move_errors(instance, filters):
 
 
 # ---- what clients see ----------------------------------------------------------------------
+
+def test_long_user_agent_is_matched_on_its_first_256_bytes(instance, filters):
+    """README, "Limits and hardening": contains/regex see the first 256 bytes of a User-Agent."""
+    head = "Long/" + filters
+    long_ua = head + "x" * (256 - len(head)) + "TAIL"
+    c = client(instance, ua=long_ua)
+    probe = client(instance, ua=head + "-probe")
+    add(instance, "regex", "tail$", "fixed", "14.0")
+    add(instance, "contains", head + "-probe", "fixed", "12.1")
+    wait_offered(probe, "12.1")             # the children have the new filters
+    assert offered(c) == ALL                # "TAIL" lies past the bound
+    # the User-Agent ends, for the filters, after its first 256 bytes
+    add(instance, "regex", "^long/%sx{%d}$" % (filters, 256 - len(head)), "fixed", "14.1")
+    wait_offered(c, "14.1")
+
 
 def test_contains_regex_and_user_agent_case(instance, filters):
     match = client(instance, ua="SAMSUNG-SM-G991B/%s" % filters.upper())

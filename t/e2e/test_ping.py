@@ -506,7 +506,7 @@ def test_two_nodes_share_notifications(instance, second_node, account, devs, pin
 @pytest.fixture(scope="module")
 def own(instance):
     tmp = tempfile.mkdtemp(prefix="zxmobile-push-")
-    inst = zxinstance.Instance(tmp, zxinstance.free_port())
+    inst = zxinstance.Instance(tmp, zxinstance.free_port(), durable=False)
     try:
         inst.up()
         zx(inst, "config", "set", "global", "ZxMobile_MinPingHeartbeat", "1")
@@ -609,7 +609,7 @@ def test_prefork_ping_and_clean_child_exit(instance):
     cleanly: the listener thread is joined before the child's pools go (it used to crash in
     apr_allocator_destroy at exit)."""
     tmp = tempfile.mkdtemp(prefix="zxmobile-prefork-")
-    inst = PreforkInstance(tmp, zxinstance.free_port())
+    inst = PreforkInstance(tmp, zxinstance.free_port(), durable=False)
     try:
         inst.up()
         zx(inst, "config", "set", "global", "ZxMobile_MinPingHeartbeat", "1")
@@ -643,7 +643,7 @@ def test_full_child_ends_its_oldest_ping(instance):
     ends the oldest with status 1 and Connection: close, so its device comes back on a new
     connection instead of queueing behind Pings (README, "Sizing httpd")."""
     tmp = tempfile.mkdtemp(prefix="zxmobile-push-small-")
-    inst = zxinstance.Instance(tmp, zxinstance.free_port())
+    inst = zxinstance.Instance(tmp, zxinstance.free_port(), durable=False)
     os.makedirs(inst.extra_dir, exist_ok=True)
     with open(os.path.join(inst.extra_dir, "small.conf"), "w") as f:
         f.write("StartServers 1\nServerLimit 1\nThreadLimit 16\nThreadsPerChild 16\n"

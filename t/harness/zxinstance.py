@@ -7,6 +7,7 @@ of them drive an instance the same way.  Standard library only (Debian's python3
 
 import glob
 import hashlib
+import json
 import os
 import pwd
 import shlex
@@ -110,8 +111,14 @@ def _traversable_by(user, path):
 class Instance:
     """One private instance.  dir holds httpd/ (config, logs, pid) and pg/ (cluster)."""
 
-    def __init__(self, dir, port=8080, build_dir=None, log_level="info", tls_port=None):
+    def __init__(self, dir, port=8080, build_dir=None, log_level="info", tls_port=None,
+                 durable=True):
         self.dir = os.path.abspath(dir)
+        # durable=True (what `./zx up` and `t/instance up` start): PostgreSQL's defaults, so a
+        # committed delivery or SyncKey survives a power cut or an OS crash.  Only the test
+        # suite's and the benchmarks' throw-away instances pass durable=False: fsync,
+        # synchronous_commit and full_page_writes off, trading durability for speed.
+        self.durable = durable
         self.port = int(port)
         self.tls_port = int(tls_port) if tls_port else self._default_tls_port()
         self.build_dir = os.path.abspath(build_dir or os.environ.get("ZX_BUILDDIR")
@@ -235,12 +242,17 @@ class Instance:
             _run([os.path.join(bindir, "initdb"), "-D", self.pg_data, "-U", "postgres",
                   "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
                  user="postgres")
+        opts = ("-c listen_addresses='' -k %s -c unix_socket_permissions=0777 "
+                "-c max_connections=300" % self.pg_sock)
+        if not self.durable:    # a throw-away test instance (see __init__)
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         if not self.pg_running():
-            opts = ("-c listen_addresses='' -k %s -c unix_socket_permissions=0777 "
-                    "-c max_connections=300 -c fsync=off -c synchronous_commit=off "
-                    "-c full_page_writes=off" % self.pg_sock)
             _run([os.path.join(bindir, "pg_ctl"), "-D", self.pg_data, "-l", self.pg_log,
                   "-o", opts, "-w", "-t", "60", "start"], user="postgres")
+        elif self.durable and self._psql("postgres", "SHOW fsync").strip() != "on":
+            # a cluster an older harness started without durability: restart it durable
+            _run([os.path.join(bindir, "pg_ctl"), "-D", self.pg_data, "-l", self.pg_log,
+                  "-o", opts, "-m", "fast", "-w", "-t", "60", "restart"], user="postgres")
         self._psql("postgres", "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') "
                                "THEN CREATE ROLE %s LOGIN CREATEDB; END IF; END$$" % (DB_USER, DB_USER))
         self.create_database(DB_NAME)
@@ -286,6 +298,13 @@ class Instance:
 
     def provision_demo(self):
         self.zxsuite_run("db", "migrate")
+        # account loggers write only inside ZxMobile_AccountLoggerDirectory (default
+        # /var/log/apache2): for this instance, its httpd log directory - unless set already
+        got = json.loads(self.zxsuite_run("--json", "config", "get", "global",
+                                          "ZxMobile_AccountLoggerDirectory").stdout)["response"]
+        if got.get("isInherited", True):
+            self.zxsuite_run("config", "set", "global", "ZxMobile_AccountLoggerDirectory",
+                             self.httpd_dir)
         if self.zxsuite_run("prov", "getAccount", DEMO_ACCOUNT, check=False).returncode == 0:
             return
         p = self.zxsuite_run("prov", "createDomain", DEMO_DOMAIN, check=False)
@@ -471,6 +490,12 @@ LoadModule socache_shmcb_module {modules}/mod_socache_shmcb.so
 LoadModule ssl_module {modules}/mod_ssl.so
 Listen 127.0.0.1:{tls_port} https
 SSLSessionCache "shmcb:{root}/run/ssl_scache(512000)"
+# Mozilla's "intermediate" configuration (README, "TLS"): TLS 1.2 with AEAD suites and forward
+# secrecy only (no CBC, no RSA key exchange), and TLS 1.3.
+SSLProtocol -all +TLSv1.2 +TLSv1.3
+SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305
+SSLHonorCipherOrder off
+SSLSessionTickets off
 <VirtualHost 127.0.0.1:{tls_port}>
     ServerName 127.0.0.1
     SSLEngine on

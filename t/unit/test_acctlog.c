@@ -306,14 +306,14 @@ START_TEST(test_append)
     char dir[] = "/tmp/zx-acctlog-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     const char *path = apr_pstrcat(p, dir, "/a.log", NULL);
-    ck_assert_int_eq(zx_acctlog_append(path, "one\n", 4), 0);
+    ck_assert_int_eq(zx_acctlog_append(dir, path, "one\n", 4), 0);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0640);
     /* rotated away: the next record goes to a new file at the path */
     const char *old = apr_pstrcat(p, dir, "/a.log.1", NULL);
     ck_assert_int_eq(rename(path, old), 0);
-    ck_assert_int_eq(zx_acctlog_append(path, "two\n", 4), 0);
+    ck_assert_int_eq(zx_acctlog_append(dir, path, "two\n", 4), 0);
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_size, 4);
     ck_assert_int_eq(stat(old, &st), 0);
@@ -326,7 +326,7 @@ START_TEST(test_append)
             memset(rec, 'a' + k, sizeof rec - 1);
             rec[sizeof rec - 1] = '\n';
             for (int i = 0; i < 200; i++)
-                if (zx_acctlog_append(path, rec, sizeof rec) != 0)
+                if (zx_acctlog_append(dir, path, rec, sizeof rec) != 0)
                     _exit(1);
             _exit(0);
         }
@@ -353,8 +353,8 @@ START_TEST(test_append)
     /* a symbolic link is not followed; a missing directory is an error */
     const char *link = apr_pstrcat(p, dir, "/link.log", NULL);
     ck_assert_int_eq(symlink(path, link), 0);
-    ck_assert_int_eq(zx_acctlog_append(link, "x\n", 2), ELOOP);
-    ck_assert_int_eq(zx_acctlog_append(apr_pstrcat(p, dir, "/no/such.log", NULL), "x\n", 2),
+    ck_assert_int_eq(zx_acctlog_append(dir, link, "x\n", 2), ELOOP);
+    ck_assert_int_eq(zx_acctlog_append(dir, apr_pstrcat(p, dir, "/no/such.log", NULL), "x\n", 2),
                      ENOENT);
     unlink(link);
     unlink(path);
@@ -366,14 +366,105 @@ END_TEST
 START_TEST(test_prepare_file)
 {
     const char *err = NULL;
-    ck_assert_int_eq(zx_acctlog_prepare_file(p, "relative.log", "root", &err), -1);
+    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/", "relative.log", "root", &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "not an absolute path"));
-    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/tmp/x.log", "no-such-user-zx", &err), -1);
+    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/", "/tmp/x.log", "no-such-user-zx", &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "ZXMOBILE_HTTPD_USER"));
-    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/tmp", "root", &err), -1);
+    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/", "/tmp", "root", &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
-    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/nonexistent-zx/dir/x.log", "root", &err), -1);
+    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/", "/nonexistent-zx/dir/x.log", "root", &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
+}
+END_TEST
+
+/* Issue 13, item 9: a logger's file only inside the logger directory, no symbolic link on the
+ * way, every logged value on its line. */
+START_TEST(test_directory_and_symlinks)
+{
+    const char *err = NULL;
+    /* the path check */
+    ck_assert_int_eq(zx_acctlog_path_allowed(p, "/var/log/zx", "/var/log/zx/a.log", &err), 0);
+    ck_assert_int_eq(zx_acctlog_path_allowed(p, "/var/log/zx/", "/var/log/zx/sub/a.log", &err), 0);
+    ck_assert_int_eq(zx_acctlog_path_allowed(p, "/", "/a.log", &err), 0);
+    static const char *const outside[] = {
+        "/etc/cron.d/x", "/var/log/zxx/a.log", "/var/log/zx", "/var/log/zx/", "/var/log/zx/../../x",
+        "/var/log/zx/./a.log", "/var/log/zx//a.log", "/var/log/zx/a/..", "var/log/zx/a.log"};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        err = NULL;
+        ck_assert_msg(zx_acctlog_path_allowed(p, "/var/log/zx", outside[i], &err) == -1,
+                      "%s accepted", outside[i]);
+        ck_assert_ptr_nonnull(err);
+    }
+    ck_assert_int_eq(zx_acctlog_path_allowed(p, "/var/log/zx", "/etc/cron.d/x", &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "is not in the account logger directory /var/log/zx"));
+    ck_assert_int_eq(zx_acctlog_path_allowed(p, "var/log", "/var/log/a", &err), -1);
+    ck_assert_int_eq(zx_acctlog_path_allowed(p, "/var/../etc", "/etc/a", &err), -1);
+    ck_assert_int_eq(zx_acctlog_prepare_file(p, "/var/log/zx", "/etc/cron.d/zx-test", "root", &err),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "not in the account logger directory"));
+    ck_assert_int_eq(access("/etc/cron.d/zx-test", F_OK), -1);
+
+    /* appending: outside the directory EPERM, a symbolic link on the way ELOOP */
+    char dir[] = "/tmp/zx-acctlog-XXXXXX", other[] = "/tmp/zx-acctlog-o-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(other));
+    const char *sub = apr_pstrcat(p, dir, "/sub", NULL);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    ck_assert_int_eq(zx_acctlog_append(dir, apr_pstrcat(p, sub, "/a.log", NULL), "x\n", 2), 0);
+    ck_assert_int_eq(zx_acctlog_append(dir, apr_pstrcat(p, other, "/a.log", NULL), "x\n", 2), EPERM);
+    ck_assert_int_eq(access(apr_pstrcat(p, other, "/a.log", NULL), F_OK), -1);
+    const char *lsub = apr_pstrcat(p, dir, "/lsub", NULL);
+    ck_assert_int_eq(symlink(other, lsub), 0);          /* dir/lsub -> other */
+    ck_assert_int_eq(zx_acctlog_append(dir, apr_pstrcat(p, lsub, "/a.log", NULL), "x\n", 2), ELOOP);
+    ck_assert_int_eq(access(apr_pstrcat(p, other, "/a.log", NULL), F_OK), -1);
+    ck_assert_int_eq(zx_acctlog_prepare_file(p, dir, apr_pstrcat(p, lsub, "/b.log", NULL), "root",
+                                             &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+    ck_assert_int_eq(access(apr_pstrcat(p, other, "/b.log", NULL), F_OK), -1);
+    /* the directory's own path is walked too */
+    const char *ldir = apr_pstrcat(p, other, "/ldir", NULL);
+    ck_assert_int_eq(symlink(dir, ldir), 0);
+    ck_assert_int_eq(zx_acctlog_append(ldir, apr_pstrcat(p, ldir, "/sub/a.log", NULL), "x\n", 2),
+                     ELOOP);
+    unlink(ldir);
+    unlink(lsub);
+    unlink(apr_pstrcat(p, sub, "/a.log", NULL));
+    rmdir(sub);
+    rmdir(dir);
+    rmdir(other);
+}
+END_TEST
+
+START_TEST(test_values_cannot_forge_lines)
+{
+    zx_acctlog_exchange x;
+    memset(&x, 0, sizeof x);
+    x.start = apr_time_from_sec(1700000000);
+    x.account = "john@example.com";
+    x.cmd = "FolderSync";
+    x.http_status = 200;
+    x.eas_status = -1;
+    x.user_agent = "UA\n2026-01-01T00:00:00.000Z INFO account=forged\xc2\x85x\xe2\x80\xa8y\xff"
+                   "\xc3\xa9\xef\xbf\xbd";
+    apr_table_t *info = apr_table_make(p, 2);
+    apr_table_set(info, "User-Agent", x.user_agent);
+    x.request_info = info;
+    apr_size_t len;
+    char *r = zx_acctlog_format(p, &x, ZX_ACCTLOG_TRACE, &len);
+    /* every line is the record's line or a "> " / "< " line */
+    int lines = 0;
+    for (char *line = r; *line; lines++) {
+        char *nl = strchr(line, '\n');
+        ck_assert_ptr_nonnull(nl);
+        ck_assert_msg(strncmp(line, "2023-", 5) == 0 || strncmp(line, "> ", 2) == 0 ||
+                      strncmp(line, "< ", 2) == 0, "forged line: %.*s", (int)(nl - line), line);
+        line = nl + 1;
+    }
+    ck_assert_int_ge(lines, 2);
+    ck_assert_ptr_nonnull(strstr(r, "ua=UA\\x0A2026-01-01T00:00:00.000Z\\x20INFO\\x20account=forged"
+                                    "\\xC2\\x85x\\xE2\\x80\\xA8y\\xFF\xc3\xa9\xef\xbf\xbd\n"));
+    ck_assert_ptr_nonnull(strstr(r, "> User-Agent: UA\\x0A2026-01-01T00:00:00.000Z INFO "
+                                    "account=forged\\xC2\\x85x\\xE2\\x80\\xA8y\\xFF\xc3\xa9\xef\xbf\xbd\n"));
 }
 END_TEST
 
@@ -393,6 +484,8 @@ static Suite *acctlog_suite(void)
     tcase_add_test(tc, test_bodies_without_wbxml);
     tcase_add_test(tc, test_append);
     tcase_add_test(tc, test_prepare_file);
+    tcase_add_test(tc, test_directory_and_symlinks);
+    tcase_add_test(tc, test_values_cannot_forge_lines);
     suite_add_tcase(s, tc);
     return s;
 }

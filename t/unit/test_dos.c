@@ -301,6 +301,97 @@ START_TEST(test_filter_compile_errors)
 }
 END_TEST
 
+/* Issue 13, item 8: back-references refused (they make regexec exponential), the subject
+ * bounded, one evaluation per (filter set, User-Agent, account) and child. */
+START_TEST(test_filter_regex_hardening)
+{
+    const char *err = NULL;
+    zx_easfilter f = {0};
+    f.type = ZX_EF_REGEX;
+    f.parameter = "(a*)(a*)(a*)\\3\\2\\1b";
+    ck_assert_int_eq(zx_easfilter_compile(g_pool, &f, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "back-reference"));
+    f.parameter = "(x)\\1";
+    ck_assert_int_eq(zx_easfilter_compile(g_pool, &f, &err), -1);
+    f.type = ZX_EF_OR;
+    f.parameter = "contains=a,regex=(b)\\1";
+    ck_assert_int_eq(zx_easfilter_compile(g_pool, &f, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "back-reference"));
+    /* an escaped backslash and a backslash in a bracket expression are not back-references */
+    f.type = ZX_EF_REGEX;
+    f.parameter = "a\\\\1";
+    ck_assert_int_eq(zx_easfilter_compile(g_pool, &f, &err), 0);
+    f.parameter = "[\\1]x";
+    ck_assert_int_eq(zx_easfilter_compile(g_pool, &f, &err), 0);
+    f.parameter = "[]\\1]x";
+    ck_assert_int_eq(zx_easfilter_compile(g_pool, &f, &err), 0);
+
+    /* only the first ZX_EASFILTER_MAX_SUBJECT bytes of the User-Agent are matched */
+    char ua[ZX_EASFILTER_MAX_SUBJECT + 2];
+    memset(ua, 'a', sizeof ua - 1);
+    ua[sizeof ua - 1] = '\0';
+    ua[sizeof ua - 2] = 'x';
+    zx_ef_subject s = {ua, NULL};
+    ck_assert(!zx_easfilter_matches(filter(0, ZX_EF_REGEX, "x$", ZX_EF_FIXED, "2.5", 0), &s));
+    ck_assert(!zx_easfilter_matches(filter(0, ZX_EF_CONTAINS, "ax", ZX_EF_FIXED, "2.5", 0), &s));
+    ua[ZX_EASFILTER_MAX_SUBJECT - 1] = 'x';
+    ck_assert(zx_easfilter_matches(filter(0, ZX_EF_REGEX, "x$", ZX_EF_FIXED, "2.5", 0), &s));
+}
+END_TEST
+
+static apr_array_header_t *filter_list(apr_pool_t *p, const char *regex)
+{
+    apr_array_header_t *list = apr_array_make(p, 2, sizeof(zx_easfilter *));
+    zx_easfilter *f = apr_pcalloc(p, sizeof *f);
+    const char *err = NULL;
+    f->type = ZX_EF_REGEX;
+    f->parameter = regex;
+    f->mode = ZX_EF_FIXED;
+    f->versions = zx_vset_parse(p, "14.0", NULL);
+    ck_assert_int_eq(zx_easfilter_compile(p, f, &err), 0);
+    APR_ARRAY_PUSH(list, zx_easfilter *) = f;
+    return list;
+}
+
+START_TEST(test_filter_cache_evaluates_once)
+{
+    zx_easfilter_cache *c = zx_easfilter_cache_create(g_pool);
+    apr_pool_t *np;
+    unsigned long evals = 0, hits = 0;
+    int matched = -2;
+    ck_assert_int_eq(apr_pool_create(&np, NULL), APR_SUCCESS);
+    zx_easfilter_cache_install(c, np, filter_list(np, "^Android"));
+    zx_ef_subject s = {"Android-Mail/1.0", "a@example.com"};
+    zx_vset all = ZX_VSET_ALL;
+    for (int i = 0; i < 3; i++) {
+        ck_assert_str_eq(zx_vset_str(g_pool, zx_easfilter_cache_eval(c, all, &s, &matched)), "14.0");
+        ck_assert_int_eq(matched, 0);
+    }
+    zx_easfilter_cache_stats(c, &evals, &hits);
+    ck_assert_uint_eq(evals, 1);
+    ck_assert_uint_eq(hits, 2);
+    /* another account is another subject */
+    zx_ef_subject s2 = {"Android-Mail/1.0", "b@example.com"};
+    zx_easfilter_cache_eval(c, all, &s2, &matched);
+    zx_easfilter_cache_stats(c, &evals, &hits);
+    ck_assert_uint_eq(evals, 2);
+    /* the same filters loaded again keep the answers */
+    ck_assert_int_eq(apr_pool_create(&np, NULL), APR_SUCCESS);
+    zx_easfilter_cache_install(c, np, filter_list(np, "^Android"));
+    zx_easfilter_cache_eval(c, all, &s, &matched);
+    zx_easfilter_cache_stats(c, &evals, &hits);
+    ck_assert_uint_eq(evals, 2);
+    /* changed filters drop them */
+    ck_assert_int_eq(apr_pool_create(&np, NULL), APR_SUCCESS);
+    zx_easfilter_cache_install(c, np, filter_list(np, "^iOS"));
+    ck_assert_str_eq(zx_vset_str(g_pool, zx_easfilter_cache_eval(c, all, &s, &matched)),
+                     "2.5,12.0,12.1,14.0,14.1,16.0,16.1");
+    ck_assert_int_eq(matched, -1);
+    zx_easfilter_cache_stats(c, &evals, &hits);
+    ck_assert_uint_eq(evals, 3);
+}
+END_TEST
+
 START_TEST(test_filter_modes_and_order)
 {
     zx_easfilter *fs[4];
@@ -380,6 +471,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_clock_wrap);
     tcase_add_test(tc, test_filter_types);
     tcase_add_test(tc, test_filter_compile_errors);
+    tcase_add_test(tc, test_filter_regex_hardening);
+    tcase_add_test(tc, test_filter_cache_evaluates_once);
     tcase_add_test(tc, test_filter_modes_and_order);
     tcase_add_test(tc, test_filter_rendering);
     suite_add_tcase(s, tc);

@@ -201,7 +201,7 @@ static int gate(zx_version v, zx_cmd cmd, zx_wipe_status wipe, int account_only,
 
 static const char *status_of(const zx_response *resp, unsigned root)
 {
-    zx_wbxml_limits lim = {1 << 20, 32, 0};
+    zx_wbxml_limits lim = {.max_size = 1 << 20, .max_depth = 32};
     zx_wb_node *doc = NULL;
     apr_size_t off = 0;
     ck_assert_ptr_nonnull(resp->body);

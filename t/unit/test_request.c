@@ -1089,6 +1089,103 @@ static void assert_http(const zx_response *resp, int status)
 static const unsigned char folder_sync_body[] = {
     0x03, 0x01, 0x6A, 0x00, 0x00, 0x0B, 0x45, 0x46, 0x47, 0x03, 'x', 0x00, 0x01, 0x01, 0x01};
 
+/* ---- untrusted bytes (issue 13, item 5 and 6) --------------------------------------------- */
+
+START_TEST(test_header_values_become_clean_text)
+{
+    zx_request req;
+    const char *why = NULL;
+    zx_request_init(&req, g_pool);
+    /* Latin-1 e-acute: not UTF-8 -> U+FFFD, the rest kept */
+    ck_assert_int_eq(zx_request_set_header(&req, "User-Agent", "Caf\xe9", &why), 0);
+    ck_assert_str_eq(req.user_agent, "Caf\xef\xbf\xbd");
+    /* control characters (C0, DEL, C1) -> U+FFFD: no forged log lines */
+    zx_request_init(&req, g_pool);
+    ck_assert_int_eq(zx_request_set_header(&req, "User-Agent", "a\nb\rc\x01" "d\x7f" "e\xc2\x85" "f", &why), 0);
+    ck_assert_str_eq(req.user_agent, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd"
+                                     "e\xef\xbf\xbd" "f");
+    /* valid UTF-8 stays as it is (the same string) */
+    const char *good = "Caf\xc3\xa9/1.0 \xe2\x82\xac \xf0\x9f\x98\x80";
+    zx_request_init(&req, g_pool);
+    ck_assert_int_eq(zx_request_set_header(&req, "User-Agent", good, &why), 0);
+    ck_assert_ptr_eq(req.user_agent, good);
+    /* overlong, surrogate, truncated sequences */
+    zx_request_init(&req, g_pool);
+    zx_request_set_header(&req, "User-Agent", "\xc0\xaf|\xed\xa0\x80|\xe2\x82", &why);
+    ck_assert_str_eq(req.user_agent, "\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+                                     "\xef\xbf\xbd\xef\xbf\xbd");
+    zx_request_init(&req, g_pool);
+    zx_request_set_header(&req, "Content-Type", "application/vnd.ms-sync.wbxml\xff", &why);
+    ck_assert_str_eq(req.content_type, "application/vnd.ms-sync.wbxml\xef\xbf\xbd");
+    /* the login name of Basic credentials too; the password stays bytes */
+    zx_request_init(&req, g_pool);
+    ck_assert_int_eq(zx_request_parse_basic_auth(
+                         &req, apr_pstrcat(g_pool, "Basic ", b64((const unsigned char *)"b\xe9o:p\xe9", 6),
+                                           NULL), &why), 0);
+    ck_assert_str_eq(req.auth_user, "b\xef\xbf\xbdo");
+    ck_assert_str_eq(req.auth_password, "p\xe9");
+}
+END_TEST
+
+START_TEST(test_query_values_become_clean_text)
+{
+    zx_request req;
+    parse_ok(&req, "Cmd=Sync&User=al%E9ce&DeviceId=d1&DeviceType=T%0Ax&CollectionId=%FF");
+    ck_assert_str_eq(req.user, "al\xef\xbf\xbd" "ce");
+    ck_assert_str_eq(req.device_type, "T\xef\xbf\xbdx");
+    ck_assert_str_eq(req.collection_id, "\xef\xbf\xbd");
+    /* base64 form: device type and parameters */
+    const char *why = NULL;
+    ck_assert_int_eq(parse_raw(&req, RAW(141, 0, 0x09, 0x04, 2, 'd', '1', 0, 3, 'T', 0xE9, 'x',
+                                         8, 2, 'a', 0x0A), &why), 0);
+    ck_assert_str_eq(req.device_type, "T\xef\xbf\xbdx");
+    ck_assert_str_eq(req.user, "a\xef\xbf\xbd");
+}
+END_TEST
+
+START_TEST(test_base64_nul_is_refused_not_cut)
+{
+    zx_request req;
+    const char *why = NULL;
+    /* DeviceId "sec\0b64" used to become "sec" */
+    ck_assert_int_eq(parse_raw(&req, RAW(141, 0, 0x09, 0x04, 7, 's', 'e', 'c', 0, 'b', '6', '4',
+                                         0, 1, 'T'), &why), -1);
+    ck_assert_ptr_nonnull(strstr(why, "device ID contains a NUL"));
+    ck_assert_int_eq(parse_raw(&req, RAW(141, 0, 0x09, 0x04, 2, 'd', '1', 0, 3, 'T', 0, 'x'), &why),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(why, "device type contains a NUL"));
+    ck_assert_int_eq(parse_raw(&req, RAW(141, 0, 0x09, 0x04, 2, 'd', '1', 0, 1, 'T',
+                                         1, 3, '5', 0, '6'), &why), -1);
+    ck_assert_ptr_nonnull(strstr(why, "CollectionId contains a NUL"));
+    /* and in the plain form %00 is refused as it was */
+    parse_bad("Cmd=Sync&User=a&DeviceId=sec%00b64&DeviceType=T", "percent-encoding");
+}
+END_TEST
+
+START_TEST(test_options_user_must_match)
+{
+    /* README's table: a User parameter naming another account answers 403, OPTIONS too */
+    zx_request req;
+    zx_response resp;
+    const char *why = NULL;
+    g_auth_account = "alice@example.com";
+    zx_request_init(&req, g_pool);
+    req.method = ZX_METHOD_OPTIONS;
+    with_credentials(&req);
+    ck_assert_int_eq(zx_request_parse_query(&req, "Cmd=Sync&User=bob&DeviceId=d1&DeviceType=T",
+                                            &why), 0);
+    handle(&req, &resp);
+    assert_http(&resp, 403);
+    zx_request_init(&req, g_pool);
+    req.method = ZX_METHOD_OPTIONS;
+    with_credentials(&req);
+    ck_assert_int_eq(zx_request_parse_query(&req, "Cmd=Sync&User=alice&DeviceId=d1&DeviceType=T",
+                                            &why), 0);
+    handle(&req, &resp);
+    ck_assert_int_eq(resp.status, 200);
+}
+END_TEST
+
 START_TEST(test_handle_options)
 {
     zx_request req;
@@ -1255,8 +1352,14 @@ START_TEST(test_handle_query_errors)
         assert_http(&resp, 400);
         ck_assert_ptr_nonnull(strstr(resp.reason, "ZX00005"));
     }
+    /* a login name of 256 characters (domain labels of at most 63) is fine, 257 are not */
     char longuser[258];
     memset(longuser, 'u', 257);
+    memcpy(longuser, "alice@", 6);
+    for (int i = 6 + 63; i < 256 - 4; i += 64)
+        longuser[i] = '.';
+    memcpy(longuser + 252, ".com", 4);
+    longuser[256] = 'x';
     longuser[257] = 0;
     req_plain(&req, apr_pstrcat(g_pool, Q_FS, "x", NULL), "14.1");
     req.user = longuser;
@@ -1748,6 +1851,10 @@ static Suite *request_suite(void)
     tc = tcase_create("pipeline");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_handle_options);
+    tcase_add_test(tc, test_header_values_become_clean_text);
+    tcase_add_test(tc, test_query_values_become_clean_text);
+    tcase_add_test(tc, test_base64_nul_is_refused_not_cut);
+    tcase_add_test(tc, test_options_user_must_match);
     tcase_add_test(tc, test_handle_auth);
     tcase_add_test(tc, test_handle_query_errors);
     tcase_add_test(tc, test_handle_device_errors);

@@ -38,7 +38,7 @@ static int gate(zx_version v, zx_cmd cmd, int suspended, zx_response *resp)
 /* The Status child of the response's root element, or NULL. */
 static const char *status_of(const zx_response *resp, unsigned root)
 {
-    zx_wbxml_limits lim = {1 << 20, 32, 0};
+    zx_wbxml_limits lim = {.max_size = 1 << 20, .max_depth = 32};
     zx_wb_node *doc = NULL;
     apr_size_t off = 0;
     ck_assert_ptr_nonnull(resp->body);

@@ -664,6 +664,35 @@ START_TEST(test_from_xml_details)
 }
 END_TEST
 
+/* A request body (opaque_is_text): opaque data stands for a string unless the element is a
+ * byte array ([MS-ASDTYPE] 2.7.1) - a NUL or bytes that are not UTF-8 are refused, never cut. */
+START_TEST(test_opaque_text_in_request_bodies)
+{
+    zx_wbxml_limits lim = {.opaque_is_text = 1};
+    zx_wb_node *root = NULL;
+    /* FolderCreate (page 7) DisplayName "a\0b" as opaque */
+    static const unsigned char nul[] = {HDR, 0x00, 0x07, 0x53, 0x47, 0xC3, 0x03, 'a', 0x00, 'b',
+                                        0x01, 0x01};
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, nul, sizeof nul, &lim, &root, NULL), ZX_WBXML_EUTF8);
+    static const unsigned char latin1[] = {HDR, 0x00, 0x07, 0x53, 0x47, 0xC3, 0x03, 'C', 'a', 0xE9,
+                                           0x01, 0x01};
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, latin1, sizeof latin1, &lim, &root, NULL),
+                     ZX_WBXML_EUTF8);
+    /* valid UTF-8 opaque is text like an inline string */
+    static const unsigned char good[] = {HDR, 0x00, 0x07, 0x53, 0x47, 0xC3, 0x04, 'C', 'a', 0xC3,
+                                         0xA9, 0x01, 0x01};
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, good, sizeof good, &lim, &root, NULL), ZX_WBXML_OK);
+    ck_assert_str_eq(zx_wb_child_text(g_pool, root, ZX_FolderHierarchy_DisplayName), "Ca\xc3\xa9");
+    /* ComposeMail (page 21) Mime: bytes, NULs and all */
+    static const unsigned char mime[] = {HDR, 0x00, 0x15, 0x45, 0x50, 0xC3, 0x03, 0x00, 0xFF, 'x',
+                                         0x01, 0x01};
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, mime, sizeof mime, &lim, &root, NULL), ZX_WBXML_OK);
+    /* without the flag (the codec itself) any element may carry bytes */
+    lim.opaque_is_text = 0;
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, nul, sizeof nul, &lim, &root, NULL), ZX_WBXML_OK);
+}
+END_TEST
+
 /* ---- opaque, multi-byte integers, text pieces, content flag, string table ------------------ */
 
 START_TEST(test_opaque_sizes)
@@ -971,7 +1000,7 @@ static const dcase dcases[] = {
 START_TEST(test_decode_error_case)
 {
     const dcase *c = &dcases[_i];
-    zx_wbxml_limits lim = {c->max_size, c->max_depth, 0};
+    zx_wbxml_limits lim = {.max_size = c->max_size, .max_depth = c->max_depth};
     zx_wb_node *root = (zx_wb_node *)1;
     apr_size_t off = 12345;
     zx_wbxml_status st = zx_wbxml_decode(g_pool, c->buf, c->len, &lim, &root, &off);
@@ -998,7 +1027,7 @@ START_TEST(test_node_budget)
     zx_wb_node *root;
     apr_size_t off;
     /* the root and three empty elements are four nodes */
-    zx_wbxml_limits lim = {0, 0, 4};
+    zx_wbxml_limits lim = {.max_nodes = 4};
     ck_assert_int_eq(zx_wbxml_decode(g_pool, BYTES(HDR, 0x45, 0x0E, 0x0E, 0x0E, 0x01), &lim,
                                      &root, &off), ZX_WBXML_OK);
     lim.max_nodes = 3;
@@ -1097,7 +1126,7 @@ START_TEST(test_size_limit)
     unsigned char *buf = example_bytes(&len);
     zx_wb_node *root;
     apr_size_t off = 77;
-    zx_wbxml_limits lim = {len, 0, 0};
+    zx_wbxml_limits lim = {.max_size = len};
     ck_assert_int_eq(zx_wbxml_decode(g_pool, buf, len, &lim, &root, &off), ZX_WBXML_OK);
     lim.max_size = len - 1;
     ck_assert_int_eq(zx_wbxml_decode(g_pool, buf, len, &lim, &root, &off), ZX_WBXML_ETOOBIG);
@@ -1146,7 +1175,7 @@ START_TEST(test_depth_limit)
     ck_assert_uint_eq(off, 4 + ZX_WBXML_DEFAULT_MAX_DEPTH);
 
     /* explicit limit */
-    zx_wbxml_limits lim = {0, 10, 0};
+    zx_wbxml_limits lim = {.max_depth = 10};
     bytes ten = nested_doc(10, 0), eleven = nested_doc(11, 0);
     ck_assert_int_eq(zx_wbxml_decode(g_pool, ten.d, ten.n, &lim, &root, &off), ZX_WBXML_OK);
     ck_assert_int_eq(zx_wbxml_decode(g_pool, eleven.d, eleven.n, &lim, &root, &off),
@@ -1473,7 +1502,7 @@ static void fuzz_seed(const unsigned char *seed, size_t len, unsigned iterations
 {
     apr_pool_t *sub;
     ck_assert_int_eq(apr_pool_create(&sub, g_pool), APR_SUCCESS);
-    zx_wbxml_limits lim = {1u << 20, 32, 0};
+    zx_wbxml_limits lim = {.max_size = 1u << 20, .max_depth = 32};
     for (unsigned it = 0; it < iterations; it++) {
         apr_pool_clear(sub);
         size_t cap = len + 64;
@@ -1590,6 +1619,7 @@ static Suite *wbxml_suite(void)
     tcase_add_test(tc, test_aswbxml_example);
     tcase_add_test(tc, test_to_xml_exact);
     tcase_add_test(tc, test_xml_roundtrip_opaque);
+    tcase_add_test(tc, test_opaque_text_in_request_bodies);
     tcase_add_test(tc, test_from_xml_details);
     tcase_add_test(tc, test_xml_opaque_base64_strict);
     suite_add_tcase(s, tc);

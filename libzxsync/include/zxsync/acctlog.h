@@ -61,15 +61,24 @@ typedef struct {
     const char *created;        /* ISO 8601 UTC */
 } zx_acctlog;
 
+/* The directory every logger's file must be in: ZxMobile_AccountLoggerDirectory (global),
+ * default ZX_ACCTLOG_DEFAULT_DIRECTORY (Debian's httpd log directory).  NULL and *err when the
+ * configuration cannot be read. */
+#define ZX_ACCTLOG_DEFAULT_DIRECTORY "/var/log/apache2"
+const char *zx_acctlog_directory(apr_pool_t *p, zx_db *db, const char **err);
+/* 0 when path is an absolute path without empty, "." or ".." parts inside dir (at any depth);
+ * else -1 and *err. */
+int zx_acctlog_path_allowed(apr_pool_t *p, const char *dir, const char *path, const char **err);
+
 /* Make sure httpd_user can append to path: an absolute path to a regular file (not a symbolic
- * link).  A missing file is created (mode 0640) and, when running as root, given to
+ * link, and no symbolic link on the way to it) inside dir (zx_acctlog_path_allowed).  A missing file is created (mode 0640) and, when running as root, given to
  * httpd_user; then, as root, a child process that switched to httpd_user opens it for
  * appending, so directories it cannot traverse are found too.  Not as root, the file must be
  * ours and we httpd_user, or its mode must let httpd_user write it.  A file created here is
  * removed again when the check fails.  Returns 0, or -1 and *err (a sentence naming the file
  * and the reason). */
-int zx_acctlog_prepare_file(apr_pool_t *p, const char *path, const char *httpd_user,
-                            const char **err);
+int zx_acctlog_prepare_file(apr_pool_t *p, const char *dir, const char *path,
+                            const char *httpd_user, const char **err);
 
 /* Add a logger (level as zx_acctlog_level_parse takes it; window_size 0 = none): checks the
  * account, the level and the file (zx_acctlog_prepare_file), refuses a second logger of the
@@ -125,9 +134,10 @@ int zx_acctlog_eas_status(apr_pool_t *p, const zx_wb_node *doc, int *ok);
 char *zx_acctlog_format(apr_pool_t *p, const zx_acctlog_exchange *x, zx_acctlog_level level,
                         apr_size_t *len);
 /* Append a record to path with a single write(2) on a descriptor opened with O_APPEND (and
- * O_CREAT, mode 0640, O_NOFOLLOW), so records of concurrent writers never interleave and a
- * rotated or deleted file is followed at once.  Returns 0, or an errno value. */
-int zx_acctlog_append(const char *path, const char *data, apr_size_t len);
+ * O_CREAT, mode 0640, no symbolic link followed on the whole path), so records of concurrent
+ * writers never interleave and a rotated or deleted file is followed at once.  Returns 0, or
+ * an errno value: EPERM when path is not inside dir, ELOOP for a symbolic link. */
+int zx_acctlog_append(const char *dir, const char *path, const char *data, apr_size_t len);
 
 /* ---- the pipeline (gate/acctlog.c) ------------------------------------------------------------ */
 

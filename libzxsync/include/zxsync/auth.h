@@ -81,7 +81,10 @@ typedef struct {
 } zx_auth_account;
 
 /* Normalise a login name: "user@domain", "DOMAIN\\user" or "user" (then default_domain,
- * which may be NULL) -> "user@domain" in lower case; NULL if it cannot be one. */
+ * which may be NULL) -> "user@domain" in lower case; NULL if it cannot be one.  A DOMAIN part
+ * must be the mail domain ("example.org\\joe" is joe@example.org) or its first label
+ * ("EXAMPLE\\joe@example.org"; "EXAMPLE\\joe" with default_domain example.org): any other
+ * DOMAIN gives NULL. */
 const char *zx_auth_login_name(apr_pool_t *p, const char *login, const char *default_domain);
 
 /* In-process cache of successful verifications: keyed by HMAC-SHA256 under a random

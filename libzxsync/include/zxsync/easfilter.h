@@ -8,7 +8,8 @@
  *
  *   contains  the User-Agent contains the parameter (case-insensitive)
  *   regex     the User-Agent matches the POSIX extended regular expression (case-insensitive,
- *             anywhere in it unless anchored)
+ *             anywhere in it unless anchored; back-references are refused: they make
+ *             matching exponential)
  *   account   the authenticated account is the parameter (case-insensitive)
  *   domain    the account's domain is the parameter (case-insensitive)
  *   and / or  parameter "type=value,type=value...": all / any of those rules match
@@ -22,6 +23,9 @@
  * The built-in Outlook filter ("or" of contains outlook/ and contains microsoft.outlook, fixed,
  * blocking) takes its version from ZxMobile_MaxOutlookVersion (server, global).  IDs are
  * positions, 0-based: they renumber after a move or a delete.
+ *
+ * contains and regex see only the first ZX_EASFILTER_MAX_SUBJECT bytes of the User-Agent (cut
+ * at a character boundary).
  */
 #ifndef ZXSYNC_EASFILTER_H
 #define ZXSYNC_EASFILTER_H
@@ -66,6 +70,8 @@ typedef struct {
     const char *account;       /* user@domain, NULL when unknown */
 } zx_ef_subject;
 
+#define ZX_EASFILTER_MAX_SUBJECT 256
+
 int zx_easfilter_matches(const zx_easfilter *f, const zx_ef_subject *s);
 /* The versions for subject after filters[0..n-1] (compiled), starting from and bounded by
  * server.  *matched (optional): id of the last filter that matched, -1 if none. */
@@ -97,6 +103,17 @@ typedef struct zx_easfilter_cache zx_easfilter_cache;
 struct zx_server;
 
 zx_easfilter_cache *zx_easfilter_cache_create(apr_pool_t *p);
+/* Make list (zx_easfilter *, compiled, allocated from owner) the cache's filters; the cache
+ * owns owner (an unmanaged pool) from here on and destroys it when replaced.  The answers kept
+ * so far stay when the filters are the same as before. */
+void zx_easfilter_cache_install(zx_easfilter_cache *c, apr_pool_t *owner,
+                                apr_array_header_t *list);
+/* zx_easfilters_eval over the installed filters, each (User-Agent, account) evaluated once
+ * while they stay the same (a small table per process). */
+zx_vset zx_easfilter_cache_eval(zx_easfilter_cache *c, zx_vset server, const zx_ef_subject *s,
+                                int *matched);
+void zx_easfilter_cache_stats(zx_easfilter_cache *c, unsigned long *evaluations,
+                              unsigned long *hits);
 /* The versions this request's client gets.  The filters are re-read at most every
  * ZX_EASFILTER_RECHECK seconds per process (a request that finds them fresh costs no database
  * round trip).  -1 and *err when they could never be read. */

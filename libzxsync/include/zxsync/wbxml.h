@@ -86,6 +86,9 @@ typedef struct {
     apr_size_t max_nodes;  /* nodes of the tree (each a zx_wb_node, ~48 bytes, for as little
                               as one input byte); checked while decoding, before the node is
                               allocated; 0 = ZX_WBXML_DEFAULT_MAX_NODES */
+    /* 1 (a request body): opaque data is text - UTF-8 without a NUL, else ZX_WBXML_EUTF8 -
+     * except in the byte-array elements ([MS-ASDTYPE] 2.7.1: MIME, conversation ids, data) */
+    int opaque_is_text;
 } zx_wbxml_limits;
 
 #define ZX_WBXML_DEFAULT_MAX_SIZE  (64u * 1024u * 1024u)

@@ -1,0 +1,120 @@
+/* zxmobile - text from an untrusted peer: UTF-8 validation and repair. */
+#include <zxsync/text.h>
+
+#include <string.h>
+
+static const char REPLACEMENT[] = "\xEF\xBF\xBD";   /* U+FFFD */
+
+apr_size_t zx_utf8_seq(const unsigned char *s, apr_size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0;
+        if (c == 0xED && s[1] >= 0xA0)
+            return 0;
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90)
+            return 0;
+        if (c == 0xF4 && s[1] >= 0x90)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+int zx_utf8_text(const char *s, apr_size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (apr_size_t i = 0; i < n;) {
+        apr_size_t k = zx_utf8_seq(u + i, n - i);
+        if (!k || (k == 1 && u[i] == 0))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+char *zx_utf8_clean(apr_pool_t *p, const char *s, apr_size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t bad = 0;
+    for (apr_size_t i = 0; i < n;) {   /* count first: bodies can be large */
+        apr_size_t k = zx_utf8_seq(u + i, n - i);
+        if (!k) {
+            bad++;
+            k = 1;
+        }
+        i += k;
+    }
+    char *out = apr_palloc(p, n + bad * 2 + 1), *o = out;
+    for (apr_size_t i = 0; i < n;) {
+        apr_size_t k = zx_utf8_seq(u + i, n - i);
+        if (!k) {
+            memcpy(o, REPLACEMENT, 3);
+            o += 3;
+            i++;
+            continue;
+        }
+        if (!(k == 1 && u[i] == 0)) {
+            memcpy(o, u + i, k);
+            o += k;
+        }
+        i += k;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* A control character: C0, DEL, or C1 (U+0080-U+009F, encoded C2 80 - C2 9F). */
+static int is_control(const unsigned char *u, apr_size_t k)
+{
+    if (k == 1)
+        return u[0] < 0x20 || u[0] == 0x7F;
+    return k == 2 && u[0] == 0xC2 && u[1] < 0xA0;
+}
+
+const char *zx_text_from_peer(apr_pool_t *p, const char *s)
+{
+    if (!s)
+        return NULL;
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t n = strlen(s), i = 0;
+    for (; i < n;) {
+        apr_size_t k = zx_utf8_seq(u + i, n - i);
+        if (!k || is_control(u + i, k))
+            break;
+        i += k;
+    }
+    if (i == n)
+        return s;   /* the common case: nothing to repair */
+    char *out = apr_palloc(p, n * 3 + 1), *o = out;
+    memcpy(o, s, i);
+    o += i;
+    while (i < n) {
+        apr_size_t k = zx_utf8_seq(u + i, n - i);
+        if (!k || is_control(u + i, k)) {
+            memcpy(o, REPLACEMENT, 3);
+            o += 3;
+            i += k ? k : 1;
+            continue;
+        }
+        memcpy(o, u + i, k);
+        o += k;
+        i += k;
+    }
+    *o = '\0';
+    return out;
+}

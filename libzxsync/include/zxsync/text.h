@@ -1,0 +1,20 @@
+/* zxmobile - text from an untrusted peer: UTF-8 validation and repair (the one copy). */
+#ifndef ZXSYNC_TEXT_H
+#define ZXSYNC_TEXT_H
+
+#include <apr_pools.h>
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), 0 when invalid: no
+ * overlongs, no surrogates, nothing above U+10FFFF. */
+apr_size_t zx_utf8_seq(const unsigned char *s, apr_size_t n);
+/* 1 when s[0..n) is valid UTF-8 without a NUL byte. */
+int zx_utf8_text(const char *s, apr_size_t n);
+/* A pool copy of s[0..n) that is valid UTF-8: invalid bytes become U+FFFD, NULs are dropped. */
+char *zx_utf8_clean(apr_pool_t *p, const char *s, apr_size_t n);
+/* A header or query value from the peer as one line of clean text (README, "Limits and
+ * hardening"): every byte that is not part of valid UTF-8 and every control character
+ * (U+0000-U+001F, U+007F-U+009F) becomes U+FFFD.  s itself when it is clean already; NULL
+ * stays NULL. */
+const char *zx_text_from_peer(apr_pool_t *p, const char *s);
+
+#endif
