@@ -98,14 +98,34 @@ int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item)
     return !item->deleted && no_news(pos->ahead, item);
 }
 
+/* 1 when a device at pos has been sent item (in some version) */
+static int known_at(const zx_sync_pos *pos, const zx_item *item, const char *device)
+{
+    if (same(item->created_by, device))
+        return 1;
+    if (item->created_modseq > pos->modseq)
+        return 0;
+    if (!pos->enumerating)
+        return 1;
+    /* listed by the enumeration so far: at or before its cursor, newest first */
+    if (!pos->cursor_id)
+        return 0;
+    long long id = strtoll(item->id, NULL, 10), cid = strtoll(pos->cursor_id, NULL, 10);
+    return item->received > pos->cursor_received ||
+           (item->received == pos->cursor_received && id >= cid);
+}
+
 long long zx_sync_seen_version(const zx_sync_state *s, const zx_item *item, const char *device)
 {
     if (same(item->changed_by, device))
         return item->modseq;
     if (!s->exists)
         return 0;
-    /* the device may have lost the response that gave it the current key */
-    const zx_sync_pos *pos = s->prev.key ? &s->prev.pos : &s->cur.pos;
+    /* The device may have lost the response that gave it the current key: then it is where
+     * the previous key stands.  Unless it was sent the item only after that: knowing the item,
+     * it has the current key's response. */
+    const zx_sync_pos *pos = s->prev.key && known_at(&s->prev.pos, item, device) ?
+                             &s->prev.pos : &s->cur.pos;
     return item->modseq <= pos->modseq || zx_sync_pos_holds(pos, item) ? item->modseq : 0;
 }
 

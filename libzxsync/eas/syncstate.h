@@ -71,9 +71,10 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
 int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item);
 
 /* The version (modseq) of item that a device surely holds, from its state s of the item's
- * folder: the item's own version when the device made its last change, or when the key the
- * device surely acknowledged (the previous one, while there is one) covers that version; else 0.
- * device is the device's row id. */
+ * folder: the item's own version when the device made its last change, or when the position
+ * the device surely reached covers that version (the previous key's when the device could
+ * have known the item there, else the current key's: it learnt the item from that answer);
+ * else 0.  device is the device's row id. */
 long long zx_sync_seen_version(const zx_sync_state *s, const zx_item *item, const char *device);
 
 /* Where the walk after position since meets row: at its creation when it was created after

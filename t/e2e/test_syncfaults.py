@@ -140,6 +140,7 @@ def test_windowed_sync_does_not_lose_an_add(instance, account, version):
     try:
         for v in (a, b):
             v.initial("Inbox")
+        a.log = []
         x1 = deliver(instance, account, message("X1"))
         x2 = deliver(instance, account, message("X2"))
         b.sync("Inbox")
