@@ -283,6 +283,12 @@ static int d_item_get(zx_store *st, const char *id, zx_item **out, const char **
     return ZX_STORE_OK;
 }
 
+static int d_item_tombstone(zx_store *st, const char *id, zx_item **out, const char **err)
+{
+    *out = NULL;
+    return ZX_STORE_NOT_FOUND;      /* the notice is never deleted */
+}
+
 static int d_item_mime(zx_store *st, const char *id, const char **data, apr_size_t *len,
                        const char **err)
 {
@@ -484,6 +490,7 @@ static const zx_store_provider dummy_provider = {
     d_sync_cache_get,
     d_sync_cache_put,
     NULL,
+    d_item_tombstone,
 };
 
 zx_store *zx_abq_store(apr_pool_t *p, zx_db *db, const zx_request *req)

@@ -398,8 +398,14 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             if (rc < 0)
                 return -1;
             if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
-                /* a retried request deletes what its first run deleted: that is done */
-                if (!retry)
+                /* a retried request deletes what its first run deleted: that is done; what
+                 * someone else removed is status 8, as the first run answered */
+                zx_item *gone = NULL;
+                if (retry && rc == ZX_STORE_NOT_FOUND &&
+                    (rc = st->provider->item_tombstone(st, sid, &gone, &c->err)) < 0)
+                    return -1;
+                if (!gone || strcmp(gone->folder_id, folder->id) != 0 ||
+                    !gone->changed_by || strcmp(gone->changed_by, c->device) != 0)
                     response_op(c, responses, ZX_AirSync_Delete, sid ? sid : "", SYNC_NOT_FOUND);
                 break;
             }

@@ -3,6 +3,7 @@
 
 #include <apr_strings.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,10 +144,12 @@ static int by_modseq_desc(const void *a, const void *b)
 /* The ahead entries after a window: the old ones still above the new position (but for the
  * items the window sent again), the tombstones the enumeration passed (gone), then every item
  * the window sent in a version above the position (an item the window deleted or soft-deleted
- * is held no more).  The newest ZX_SYNC_MAX_AHEAD are kept. */
+ * is held no more).  The newest cap are kept.  With modseq 0 and no cap: what is no news to
+ * the device while the window is being made. */
 static apr_array_header_t *next_ahead(apr_pool_t *p, const apr_array_header_t *old,
                                       const apr_array_header_t *gone,
-                                      const apr_array_header_t *sent, long long modseq)
+                                      const apr_array_header_t *sent, long long modseq,
+                                      int cap)
 {
     apr_array_header_t *a = apr_array_make(p, 4, sizeof(zx_sync_ahead));
     for (int i = 0; old && i < old->nelts; i++) {
@@ -168,9 +171,9 @@ static apr_array_header_t *next_ahead(apr_pool_t *p, const apr_array_header_t *o
             e->modseq = c->item->modseq;
         }
     }
-    if (a->nelts > ZX_SYNC_MAX_AHEAD) {
+    if (a->nelts > cap) {
         qsort(a->elts, (size_t)a->nelts, sizeof(zx_sync_ahead), by_modseq_desc);
-        a->nelts = ZX_SYNC_MAX_AHEAD;
+        a->nelts = cap;
     }
     return a->nelts ? a : NULL;
 }
@@ -247,6 +250,8 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     apr_array_header_t *rows;
     int rows_more = 0;
     long long watermark = pos.modseq;
+    /* no news: the old entries, and what the enumeration part of this window passed or sent */
+    apr_array_header_t *known = next_ahead(st->pool, from->ahead, gone, out, 0, INT_MAX);
     if (st->provider->changes(st, folder->id, watermark, 0, room + ZX_SYNC_SCAN_EXTRA, &rows,
                               &rows_more, err) < 0)
         return -1;
@@ -254,7 +259,7 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     for (i = 0; i < rows->nelts; i++) {
         zx_item *row = APR_ARRAY_IDX(rows, i, zx_item *);
         zx_sync_op op = zx_sync_classify(row, watermark, device, cutoff);
-        if ((op == ZX_SYNC_CHANGE || op == ZX_SYNC_DELETE) && no_news(from->ahead, row))
+        if ((op == ZX_SYNC_CHANGE || op == ZX_SYNC_DELETE) && no_news(known, row))
             op = ZX_SYNC_SKIP;          /* sent in this version, or never sent */
         if (op != ZX_SYNC_SKIP) {
             if (out->nelts >= window) {
@@ -272,7 +277,7 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     if (!*more && folder->modseq > pos.modseq)
         pos.modseq = folder->modseq;
 done:
-    pos.ahead = next_ahead(st->pool, from->ahead, gone, out, pos.modseq);
+    pos.ahead = next_ahead(st->pool, from->ahead, gone, out, pos.modseq, ZX_SYNC_MAX_AHEAD);
     *changes = out;
     *to = pos;
     return 0;

@@ -853,6 +853,23 @@ static int pg_item_get(zx_store *st, const char *id, zx_item **out, const char *
     return *out ? ZX_STORE_OK : ZX_STORE_NOT_FOUND;
 }
 
+static int pg_item_tombstone(zx_store *st, const char *id, zx_item **out, const char **err)
+{
+    *out = NULL;
+    if (!valid_id(id))
+        return ZX_STORE_NOT_FOUND;
+    const char *params[2] = {id, st->account_id};
+    PGresult *res = zx_db_exec(st->db, "SELECT " ITEM_COLS("i.") " FROM items i WHERE "
+                               "i.id = $1::bigint AND i.account_id = $2::bigint AND i.deleted",
+                               2, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    if (PQntuples(res) == 1)
+        *out = row_item(st->pool, res, 0);
+    PQclear(res);
+    return *out ? ZX_STORE_OK : ZX_STORE_NOT_FOUND;
+}
+
 static int pg_item_mime(zx_store *st, const char *id, const char **data, apr_size_t *len,
                         const char **err)
 {
@@ -1772,4 +1789,5 @@ const zx_store_provider zx_store_pg = {
     pg_sync_cache_get,
     pg_sync_cache_put,
     pg_bulk_loaded,
+    pg_item_tombstone,
 };

@@ -62,22 +62,25 @@ class TransportError(Exception):
 
 
 class Msg:
-    __slots__ = ("subject", "folder", "read", "version", "sid", "by", "old")
+    __slots__ = ("subject", "folder", "read", "version", "sid", "by", "old", "by_move")
 
     def __init__(self, subject, folder, sid):
         self.subject, self.folder, self.read, self.version, self.sid = subject, folder, 0, 0, sid
         self.by = None      # the device that made the latest version (None: the server)
         self.old = set()    # server ids it had before moves
+        self.by_move = False    # the latest version is a MoveItems of device `by`
 
     def moved(self, folder, sid, dev):
         if self.sid is not None:
             self.old.add(self.sid)
         self.folder, self.sid = folder, sid
         self.bump(dev)
+        self.by_move = True
 
     def bump(self, dev=None):
         self.version += 1
         self.by = dev.name if dev is not None else None
+        self.by_move = False
 
 
 class Account:
@@ -473,6 +476,12 @@ class Model:
         key = dev.keys.get(fid, "0")
         if key == "0":
             cmds = ()
+            # a new state lists the folder as it is: the items the device moved there come as
+            # Adds like any other (the device starts that folder over)
+            dev.forbid = {f for f in dev.forbid if f[1] != fid}
+            for sid in dev.view.get(fid, {}):
+                dev.seen.pop(sid, None)
+            dev.view[fid] = {}
         acc = dev.account
         fname = dev.folders[fid]
         # what the commands should do, from the truth before the request
@@ -649,7 +658,13 @@ class Model:
                                 "same response" % (sid, subj))
                 elif (m is not None and sid not in conflicted and m.sid == sid
                         and dev.seen.get(sid) == m.version):
-                    if m.by == dev.name:
+                    if m.by == dev.name and m.by_move:
+                        # the server cannot know whether the mover had got the last change
+                        # of the item before it moved it (its answer may have been lost): the
+                        # current flags may come once more, as a Change - not an echo of the
+                        # move (which would be an Add or a Delete), and harmless
+                        pass
+                    elif m.by == dev.name:
                         self.report("echo", dev, fid, "Change %s (%s): its own change (version "
                                     "%d) came back" % (sid, subj, m.version))
                     else:
@@ -707,12 +722,16 @@ class Model:
                     self.report("bad-status", dev, f, "MoveItems %s: status 3 but the item is "
                                 "gone" % sid)
                     continue
+                # the device moved what it had of the message: when that was not the latest
+                # version, the current flags are news to it (a Change of the new item, and a
+                # change it makes before getting that may meet a conflict)
+                stale = dev.seen.get(sid) != m.version
                 m.moved(g, dst, dev)
                 entry = dev.view.get(f, {}).pop(sid, [m.subject, m.read])
                 dev.seen.pop(sid, None)
                 if g in dev.view:
                     dev.view[g][dst] = entry
-                dev.seen[dst] = m.version
+                dev.seen[dst] = m.version - 1 if stale else m.version
                 dev.forbid.add(("Delete", f, sid))
                 dev.forbid.add(("Add", g, dst))
             elif failed:

@@ -321,6 +321,9 @@ typedef struct {
      * queries with, so the first Sync of the new items already walks them in index order
      * (pg: ANALYZE); NULL = nothing to do */
     int (*bulk_loaded)(zx_store *st, const char **err);
+    /* the tombstone of a deleted (or moved away) item while it is kept: who removed it
+     * (changed_by) and from where; ZX_STORE_NOT_FOUND when id is live, unknown or purged */
+    int (*item_tombstone)(zx_store *st, const char *id, zx_item **out, const char **err);
 } zx_store_provider;
 
 struct zx_store {
