@@ -332,7 +332,7 @@ static zx_wb_node *response_op(sync_ctx *c, zx_wb_node **responses, unsigned tag
 /* 0 done (*responses may have gained elements), -1 database error */
 static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *s,
                           const zx_sync_key *base, int retry, const zx_email_render_opts *ro,
-                          zx_wb_node **responses, int *applied)
+                          zx_wb_node **responses, int *applied, apr_array_header_t *dropped)
 {
     apr_pool_t *p = c->p;
     zx_store *st = c->st;
@@ -379,7 +379,13 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             int conflict = item->modseq > base->pos.modseq &&
                            !(item->changed_by && strcmp(item->changed_by, c->device) == 0) &&
                            !zx_sync_pos_holds(&base->pos, item);
-            if (conflict && server_wins) {
+            /* an item the device moved here, unchanged since (or changed only by this
+             * change's first run, on a retry), whose flags it may not have had (the server
+             * could not tell, see zx_sync_seen_version): its change is applied like a client
+             * win, and the merged item goes back to it */
+            int moved_here = item->created_by && strcmp(item->created_by, c->device) == 0 &&
+                             !item->changed_by && (item->modseq == item->created_modseq || retry);
+            if (conflict && server_wins && !moved_here) {
                 response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONFLICT);
                 break;
             }
@@ -398,14 +404,18 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             if (rc < 0)
                 return -1;
             if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
-                /* a retried request deletes what its first run deleted: that is done; what
-                 * someone else removed is status 8, as the first run answered */
+                /* Gone from the folder.  A retried request deletes what its first run
+                 * deleted: that is done.  What someone else removed is status 8, as the first
+                 * run answered; the device drops it, so that removal is no news to it. */
                 zx_item *gone = NULL;
-                if (retry && rc == ZX_STORE_NOT_FOUND &&
+                if (rc == ZX_STORE_NOT_FOUND &&
                     (rc = st->provider->item_tombstone(st, sid, &gone, &c->err)) < 0)
                     return -1;
-                if (!gone || strcmp(gone->folder_id, folder->id) != 0 ||
-                    !gone->changed_by || strcmp(gone->changed_by, c->device) != 0)
+                if (gone && strcmp(gone->folder_id, folder->id) != 0)
+                    gone = NULL;
+                if (gone)
+                    APR_ARRAY_PUSH(dropped, zx_item *) = gone;
+                if (!retry || !gone || !gone->changed_by || strcmp(gone->changed_by, c->device))
                     response_op(c, responses, ZX_AirSync_Delete, sid ? sid : "", SYNC_NOT_FOUND);
                 break;
             }
@@ -587,13 +597,14 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     zx_wb_node *responses = NULL;
     int applied = 0;
     int own = 0;
+    apr_array_header_t *dropped = apr_array_make(p, 1, sizeof(zx_item *));
     if (cr->commands) {
         c->client_commands = 1;
         if (zx_db_tx_begin(st->db, &own, &c->err) < 0) {
             log_error(c, "cannot begin a transaction");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
-        if (apply_commands(c, cr, s, base, retry, &ro, &responses, &applied) < 0) {
+        if (apply_commands(c, cr, s, base, retry, &ro, &responses, &applied, dropped) < 0) {
             zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot apply the client's changes");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
@@ -609,9 +620,12 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
             s->folder = now;
     }
 
-    /* server changes */
+    /* server changes, from the position with what the device dropped after a status 8 */
+    zx_sync_pos from = base->pos;
+    for (int i = 0; i < dropped->nelts; i++)
+        zx_sync_pos_note(p, &from, APR_ARRAY_IDX(dropped, i, zx_item *));
     int get = cr->get_changes < 0 ? 1 : cr->get_changes;
-    zx_sync_pos to = base->pos;
+    zx_sync_pos to = from;
     int more = 0;
     apr_array_header_t *changes = NULL;
     apr_time_t cutoff = zx_sync_filter_cutoff(filter, apr_time_now());
@@ -620,9 +634,9 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         if (c->budget >= 0 && window > c->budget)
             window = c->budget;
         if (window <= 0)
-            more = !zx_sync_quiet(s->folder, &base->pos, cutoff);
-        else if (!zx_sync_quiet(s->folder, &base->pos, cutoff)) {
-            if (zx_sync_window(st, s->folder, c->device, &base->pos, cutoff, window, &changes,
+            more = !zx_sync_quiet(s->folder, &from, cutoff);
+        else if (!zx_sync_quiet(s->folder, &from, cutoff)) {
+            if (zx_sync_window(st, s->folder, c->device, &from, cutoff, window, &changes,
                                &to, &more, &c->err) < 0) {
                 zx_db_tx_end(st->db, own, -1, &c->err);
                 log_error(c, "cannot read the changes");

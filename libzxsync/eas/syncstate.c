@@ -130,6 +130,22 @@ long long zx_sync_seen_version(const zx_sync_state *s, const zx_item *item, cons
     return item->modseq <= pos->modseq || zx_sync_pos_holds(pos, item) ? item->modseq : 0;
 }
 
+void zx_sync_pos_note(apr_pool_t *p, zx_sync_pos *pos, const zx_item *item)
+{
+    if (item->modseq <= pos->modseq || no_news(pos->ahead, item))
+        return;
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(zx_sync_ahead));
+    long long id = strtoll(item->id, NULL, 10);
+    for (int i = 0; pos->ahead && i < pos->ahead->nelts; i++)
+        if (APR_ARRAY_IDX(pos->ahead, i, zx_sync_ahead).id != id &&
+            a->nelts < ZX_SYNC_MAX_AHEAD - 1)
+            *(zx_sync_ahead *)apr_array_push(a) = APR_ARRAY_IDX(pos->ahead, i, zx_sync_ahead);
+    zx_sync_ahead *e = apr_array_push(a);
+    e->id = id;
+    e->modseq = item->modseq;
+    pos->ahead = a;
+}
+
 long long zx_sync_walk_key(const zx_item *row, long long since)
 {
     return row->created_modseq > since ? row->created_modseq : row->modseq;
@@ -143,8 +159,8 @@ static int by_modseq_desc(const void *a, const void *b)
 
 /* The ahead entries after a window: the old ones still above the new position (but for the
  * items the window sent again), the tombstones the enumeration passed (gone), then every item
- * the window sent in a version above the position (an item the window deleted or soft-deleted
- * is held no more).  The newest cap are kept.  With modseq 0 and no cap: what is no news to
+ * the window sent, or sent the Delete of, in a version above the position.  The newest cap are
+ * kept.  With modseq 0 and no cap: what is no news to
  * the device while the window is being made. */
 static apr_array_header_t *next_ahead(apr_pool_t *p, const apr_array_header_t *old,
                                       const apr_array_header_t *gone,
@@ -165,7 +181,9 @@ static apr_array_header_t *next_ahead(apr_pool_t *p, const apr_array_header_t *o
             *(zx_sync_ahead *)apr_array_push(a) = APR_ARRAY_IDX(gone, i, zx_sync_ahead);
     for (int j = 0; j < sent->nelts; j++) {
         const zx_sync_change *c = &APR_ARRAY_IDX(sent, j, zx_sync_change);
-        if ((c->op == ZX_SYNC_ADD || c->op == ZX_SYNC_CHANGE) && c->item->modseq > modseq) {
+        /* a Delete met at the item's creation (a tombstone of an item the device made) has its
+         * row still ahead: it is no news either */
+        if (c->op != ZX_SYNC_SOFTDELETE && c->item->modseq > modseq) {
             zx_sync_ahead *e = apr_array_push(a);
             e->id = strtoll(c->item->id, NULL, 10);
             e->modseq = c->item->modseq;
@@ -261,6 +279,16 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
         zx_sync_op op = zx_sync_classify(row, watermark, device, cutoff);
         if ((op == ZX_SYNC_CHANGE || op == ZX_SYNC_DELETE) && no_news(known, row))
             op = ZX_SYNC_SKIP;          /* sent in this version, or never sent */
+        long long key = zx_sync_walk_key(row, watermark);
+        if (op == ZX_SYNC_SKIP && row->deleted && key != row->modseq) {
+            /* the tombstone of an item created after the position, never sent: met at its
+             * creation, its row is still ahead and no news when the walk gets there */
+            if (!gone)
+                gone = apr_array_make(st->pool, 4, sizeof(zx_sync_ahead));
+            zx_sync_ahead *g = apr_array_push(gone);
+            g->id = strtoll(row->id, NULL, 10);
+            g->modseq = row->modseq;
+        }
         if (op != ZX_SYNC_SKIP) {
             if (out->nelts >= window) {
                 *more = 1;
@@ -268,7 +296,7 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
             }
             push(out, op, row);
         }
-        pos.modseq = zx_sync_walk_key(row, watermark);
+        pos.modseq = key;
     }
     if (i == rows->nelts && rows_more)
         *more = 1;

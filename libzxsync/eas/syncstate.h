@@ -77,6 +77,10 @@ int zx_sync_pos_holds(const zx_sync_pos *pos, const zx_item *item);
  * else 0.  device is the device's row id. */
 long long zx_sync_seen_version(const zx_sync_state *s, const zx_item *item, const char *device);
 
+/* Note in pos that the change row of item is no news to the device (a tombstone of an item it
+ * dropped itself after a status 8): an entry of pos->ahead while the row is above pos. */
+void zx_sync_pos_note(apr_pool_t *p, zx_sync_pos *pos, const zx_item *item);
+
 /* Where the walk after position since meets row: at its creation when it was created after
  * since (the device has not got it), else at its last change. */
 long long zx_sync_walk_key(const zx_item *row, long long since);

@@ -62,25 +62,24 @@ class TransportError(Exception):
 
 
 class Msg:
-    __slots__ = ("subject", "folder", "read", "version", "sid", "by", "old", "by_move")
+    __slots__ = ("subject", "folder", "read", "version", "sid", "by", "old", "unsure")
 
     def __init__(self, subject, folder, sid):
         self.subject, self.folder, self.read, self.version, self.sid = subject, folder, 0, 0, sid
         self.by = None      # the device that made the latest version (None: the server)
         self.old = set()    # server ids it had before moves
-        self.by_move = False    # the latest version is a MoveItems of device `by`
+        self.unsure = None  # the device that moved it, until it is sent the item again
 
     def moved(self, folder, sid, dev):
         if self.sid is not None:
             self.old.add(self.sid)
         self.folder, self.sid = folder, sid
         self.bump(dev)
-        self.by_move = True
+        self.unsure = dev.name
 
     def bump(self, dev=None):
         self.version += 1
         self.by = dev.name if dev is not None else None
-        self.by_move = False
 
 
 class Account:
@@ -554,7 +553,9 @@ class Model:
                 if status in (None, "1"):
                     if m is None:
                         continue        # gone meanwhile: nothing to apply
-                    if conflict:
+                    # after its own move of a version it may not have had, the device's change
+                    # wins (README "When changes meet")
+                    if conflict and m.unsure != dev.name:
                         self.report("missed-conflict", dev, fid, "Change %s (%s) applied, "
                                     "version %d > seen %s" % (sid, m.subject, m.version,
                                                               dev.seen.get(sid)))
@@ -658,12 +659,13 @@ class Model:
                                 "same response" % (sid, subj))
                 elif (m is not None and sid not in conflicted and m.sid == sid
                         and dev.seen.get(sid) == m.version):
-                    if m.by == dev.name and m.by_move:
+                    if m.unsure == dev.name:
                         # the server cannot know whether the mover had got the last change
-                        # of the item before it moved it (its answer may have been lost): the
-                        # current flags may come once more, as a Change - not an echo of the
-                        # move (which would be an Add or a Delete), and harmless
-                        pass
+                        # of the item before it moved it (that answer may have been lost): the
+                        # current flags, or the device's change merged into them, may come
+                        # once more as a Change - not an echo of the move (an Add or a
+                        # Delete), and harmless
+                        m.unsure = None
                     elif m.by == dev.name:
                         self.report("echo", dev, fid, "Change %s (%s): its own change (version "
                                     "%d) came back" % (sid, subj, m.version))
