@@ -15,7 +15,9 @@
  * neither - it holds the new item from the move on, so a later change or removal of it by
  * anyone else reaches it, and its own change of it is no conflict.  When the device had not
  * been sent the item's last change (its state of the source folder says what it holds), the new
- * item's flags come to it as a Change.
+ * item's flags come to it as a Change.  The same move sent again by the same device (its
+ * answer was lost) is answered as the first time, status 3 with the same DstMsgId: without it
+ * the device would never learn the new id.
  */
 #include "handlers.h"
 #include "syncstate.h"
@@ -38,6 +40,29 @@ static int is_lock_conflict(zx_db *db)
 {
     const char *s = zx_db_sqlstate(db);
     return strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 || strcmp(s, "55P03") == 0;
+}
+
+/* Has this device moved src_msg from src to dst already (the item's tombstone says so, and
+ * the new item is still there)?  0 with *new_id set when it has, 0 with *new_id NULL when
+ * not, -1 on a database error. */
+static int already_moved(zx_store *st, const char *device, const char *src_msg,
+                         const zx_folder *src, const zx_folder *dst, const char **new_id,
+                         const char **err)
+{
+    zx_item *gone = NULL, *now = NULL;
+    *new_id = NULL;
+    int rc = st->provider->item_tombstone(st, src_msg, &gone, err);
+    if (rc < 0)
+        return -1;
+    if (rc != ZX_STORE_OK || !gone->moved_to || strcmp(gone->folder_id, src->id) != 0 ||
+        !gone->changed_by || strcmp(gone->changed_by, device) != 0)
+        return 0;
+    rc = st->provider->item_get(st, gone->moved_to, &now, err);
+    if (rc < 0)
+        return -1;
+    if (rc == ZX_STORE_OK && strcmp(now->folder_id, dst->id) == 0)
+        *new_id = now->id;
+    return 0;
 }
 
 void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
@@ -105,10 +130,19 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
         if (status == ST_SUCCESS) {
             if ((rc = st->provider->item_get(st, src_msg, &item, &err)) < 0)
                 goto failed;
-            if (rc != ZX_STORE_OK || strcmp(item->folder_id, src->id) != 0)
+            if (rc == ZX_STORE_NOT_FOUND && already_moved(st, req->device_row, src_msg, src,
+                                                          dst, &new_id, &err) < 0)
+                goto failed;
+            if (new_id) {
+                /* the same move again (its answer was lost): answered as the first time */
+                zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00755) "MoveItems of item %s again: "
+                       "it is %s in folder %s since the first time", src_msg, new_id, dst->id);
+                APR_ARRAY_PUSH(moved, const char *) = src_msg;
+            }
+            else if (rc != ZX_STORE_OK || strcmp(item->folder_id, src->id) != 0)
                 status = ST_INVALID_SOURCE;
         }
-        if (status == ST_SUCCESS) {
+        if (status == ST_SUCCESS && !new_id) {
             /* what the device holds of the item: its flags go with the new item only when it
              * has them already */
             zx_sync_state state = {.folder_id = src->id};

@@ -859,13 +859,15 @@ static int pg_item_tombstone(zx_store *st, const char *id, zx_item **out, const 
     if (!valid_id(id))
         return ZX_STORE_NOT_FOUND;
     const char *params[2] = {id, st->account_id};
-    PGresult *res = zx_db_exec(st->db, "SELECT " ITEM_COLS("i.") " FROM items i WHERE "
-                               "i.id = $1::bigint AND i.account_id = $2::bigint AND i.deleted",
-                               2, params, err);
+    PGresult *res = zx_db_exec(st->db, "SELECT " ITEM_COLS("i.") ", i.moved_to FROM items i "
+                               "WHERE i.id = $1::bigint AND i.account_id = $2::bigint AND "
+                               "i.deleted", 2, params, err);
     if (!res)
         return ZX_STORE_ERROR;
-    if (PQntuples(res) == 1)
+    if (PQntuples(res) == 1) {
         *out = row_item(st->pool, res, 0);
+        (*out)->moved_to = val(st->pool, res, 0, PQnfields(res) - 1);
+    }
     PQclear(res);
     return *out ? ZX_STORE_OK : ZX_STORE_NOT_FOUND;
 }
@@ -1110,12 +1112,14 @@ static int move_tx(zx_store *st, const char *id, const char *src, const char *ds
         PQclear(res);
         return ZX_STORE_NOT_FOUND;
     }
+    const char *moved_to = val(st->pool, res, 0, 0);
     if (new_id)
-        *new_id = val(st->pool, res, 0, 0);
+        *new_id = moved_to;
     PQclear(res);
-    const char *up[3] = {id, lltoa(st->pool, sm), src_by};
+    const char *up[4] = {id, lltoa(st->pool, sm), src_by, moved_to};
     if (zx_db_run(st->db, "UPDATE items SET deleted = true, message_id = NULL, modseq = "
-                  "$2::bigint, changed_by = $3::bigint WHERE id = $1::bigint", 3, up, err) < 0)
+                  "$2::bigint, changed_by = $3::bigint, moved_to = $4::bigint WHERE "
+                  "id = $1::bigint", 4, up, err) < 0)
         return ZX_STORE_ERROR;
     return notify(st, err);
 }

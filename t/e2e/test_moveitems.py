@@ -164,3 +164,37 @@ def test_move_of_an_item_changed_meanwhile(instance, account, version):
     finally:
         d.close()
         o.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_repeated_move_is_answered_as_the_first(instance, account, version):
+    """A device whose MoveItems answer was lost sends the same move again: it gets status 3 and
+    the same DstMsgId (it is not told its own move otherwise, so the new id must reach it);
+    another device, or another destination, still gets status 1."""
+    from mailtools import PASSWORD
+    from syncutil import Device, ops
+    a, subject = new_mail(instance, account)
+    inbox, deleted, sent = (a["folder_id"], folder_id(instance, account, DELETED),
+                            folder_id(instance, account, SENT))
+    d = Device(instance, account, protocol=version, password=PASSWORD)
+    o = Device(instance, account, protocol=version, password=PASSWORD)
+    try:
+        for dev in (d, o):
+            dev.foldersync()
+            dev.sync_all(inbox)
+            dev.sync_all(deleted)
+        first = responses(d.c.post("MoveItems", move_request((a["id"], inbox, deleted))))
+        again = responses(d.c.post("MoveItems", move_request((a["id"], inbox, deleted))))
+        assert first == again == [(a["id"], 3, first[0][2])]
+        assert responses(d.c.post("MoveItems", move_request((a["id"], inbox, sent)))) == \
+            [(a["id"], 1, None)]
+        assert responses(o.c.post("MoveItems", move_request((a["id"], inbox, deleted)))) == \
+            [(a["id"], 1, None)]
+        # moved once: one item in Deleted Items, no echo to the mover
+        assert [m["id"] for m in items(instance, account, DELETED, subject=subject)] == \
+            [first[0][2]]
+        assert ops(d.sync(inbox)) == [] and ops(d.sync(deleted)) == []
+        assert ops(o.sync(deleted)) == [("Add", first[0][2])]
+    finally:
+        d.close()
+        o.close()

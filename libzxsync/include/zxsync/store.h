@@ -125,6 +125,8 @@ typedef struct {
     long long created_modseq;   /* folder modseq when the item was created */
     const char *created_by;     /* device that created it (a move by a device), NULL = server */
     const unsigned char *conversation_id;   /* 16 bytes, NULL when unknown */
+    const char *moved_to;       /* a tombstone of a move: the new item's id (item_tombstone
+                                   only), else NULL */
     const zx_item_content *content;         /* filled by item_contents, else NULL */
 } zx_item;
 
@@ -322,7 +324,8 @@ typedef struct {
      * (pg: ANALYZE); NULL = nothing to do */
     int (*bulk_loaded)(zx_store *st, const char **err);
     /* the tombstone of a deleted (or moved away) item while it is kept: who removed it
-     * (changed_by) and from where; ZX_STORE_NOT_FOUND when id is live, unknown or purged */
+     * (changed_by), from where, and where a move took it (moved_to); ZX_STORE_NOT_FOUND when
+     * id is live, unknown or purged */
     int (*item_tombstone)(zx_store *st, const char *id, zx_item **out, const char **err);
 } zx_store_provider;
 
