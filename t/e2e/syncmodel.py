@@ -75,7 +75,7 @@ class Msg:
             self.old.add(self.sid)
         self.folder, self.sid = folder, sid
         self.bump(dev)
-        self.unsure = dev.name
+        self.unsure = dev.name if dev is not None else None
 
     def bump(self, dev=None):
         self.version += 1
@@ -300,9 +300,14 @@ class Model:
             try:
                 self.current = dev
                 r = dev.c.post(cmd, xml)
-                if r.status < 500:
+                try:
+                    top = r.wbxml.findtext("Status") if r.status == 200 and r.body else None
+                except Exception:           # not WBXML: judged by the caller
+                    top = None
+                if r.status < 500 and top not in ("110", "111"):
                     return r, failed
-                err = "HTTP %d %s" % (r.status, r.headers.get("Retry-After") or "")
+                # a server error (HTTP 5xx; from 14.0 the common status 110/111 in a 200)
+                err = "HTTP %d %s" % (r.status, top or r.headers.get("Retry-After") or "")
             except Exception as e:      # connection refused/reset, timeout
                 dev.c.close()
                 err = "%s: %s" % (type(e).__name__, e)
@@ -366,7 +371,9 @@ class Model:
             acc.folders[fid] = name
             dev.folders[fid] = name
             dev.view[fid] = {}
-        elif failed:
+        elif failed or (st == "9" and self.faults):
+            # the first attempt (or the FolderSync before it, cut by a fault) may have been
+            # done: the device starts its hierarchy over, as status 9 tells it to
             self.resync_truth(acc)
             dev.reset()
             self.foldersync(dev)
