@@ -187,6 +187,12 @@ class Device:
         return seen
 
 
+def read_change(sid, read=1):
+    """A Sync Change command setting an item's Read flag."""
+    return ('<Change><ServerId>%s</ServerId><ApplicationData><Read xmlns="Email:">%d</Read>'
+            '</ApplicationData></Change>' % (sid, read))
+
+
 def ops(col):
     """[(op, ServerId)] of a response Collection's Commands."""
     if col is None:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from syncutil import (PLAIN, VERSIONS, Device, deliver, import_mbox, message, new_account, ops,
-                      server_ids)
+                      read_change, server_ids)
 
 
 @pytest.fixture
@@ -24,11 +24,6 @@ def version(request):
 @pytest.fixture
 def devs(device_factory, account, version):
     return lambda **kw: device_factory(account, version, **kw)
-
-
-def read_change(sid, read=1):
-    return ('<Change><ServerId>%s</ServerId><ApplicationData><Read xmlns="Email:">%d</Read>'
-            '</ApplicationData></Change>' % (sid, read))
 
 
 def add_of(col, sid):

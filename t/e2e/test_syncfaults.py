@@ -14,7 +14,7 @@ import time
 import pytest
 
 import zxinstance
-from syncutil import VERSIONS, Device, deliver, message, new_account, ops
+from syncutil import VERSIONS, Device, deliver, message, new_account, ops, read_change
 
 MV = 'xmlns="Move:"'
 
@@ -27,11 +27,6 @@ def account(instance):
 @pytest.fixture(params=VERSIONS)
 def version(request):
     return request.param
-
-
-def read_change(sid, read=1):
-    return ('<Change><ServerId>%s</ServerId><ApplicationData><Read xmlns="Email:">%d</Read>'
-            '</ApplicationData></Change>' % (sid, read))
 
 
 def delete_cmd(sid):

@@ -12,7 +12,7 @@ changes meet"; the reproductions of the lost Add and the move ghost are in test_
 
 import pytest
 
-from syncutil import VERSIONS, Device, deliver, message, new_account, ops
+from syncutil import VERSIONS, deliver, message, new_account, ops, read_change
 
 
 @pytest.fixture
@@ -23,11 +23,6 @@ def account(instance):
 @pytest.fixture(params=VERSIONS)
 def version(request):
     return request.param
-
-
-def read_change(sid, read=1):
-    return ('<Change><ServerId>%s</ServerId><ApplicationData><Read xmlns="Email:">%d</Read>'
-            '</ApplicationData></Change>' % (sid, read))
 
 
 def hard_delete(dev, sid):
