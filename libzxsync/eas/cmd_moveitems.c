@@ -90,8 +90,7 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
     if (!db) {
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00752) "MoveItems: %s", err));
-        if (resp->status == 503)
-            zx_retry_after_db(resp);
+        zx_retry_after_db(resp);     /* on a 503 */
         return;
     }
     zx_store *st = zx_store_open(p, db, req->account.id);

@@ -820,8 +820,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00403) "Sync without a database: %s",
                                       err ? err : "no device record"));
-        if (resp->status == 503)
-            zx_retry_after_db(resp);
+        zx_retry_after_db(resp);     /* on a 503 */
         return;
     }
     c->st = zx_abq_store(p, db, req);

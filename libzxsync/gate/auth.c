@@ -109,7 +109,7 @@ int zx_authenticate_request(const zx_server *srv, zx_request *req, zx_response *
         zx_respond_http(req, resp, 503, ZX_LOG_INFO,
                         apr_psprintf(p, ZXLOGNO(00125) "authentication of \"%s\" deferred: %s",
                                      req->auth_user, zx_auth_result_str(r)));
-        apr_table_setn(resp->headers, "Retry-After", "5");
+        apr_table_setn(resp->headers, "Retry-After", APR_STRINGIFY(ZX_RETRY_AFTER_BUSY));
         return 1;
     default:
         /* the directory cannot be reached: the client retries later ([MS-ASHTTP] 3.1.5.2.3) */

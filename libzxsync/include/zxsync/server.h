@@ -120,6 +120,9 @@ void zx_respond_http(const zx_request *req, zx_response *resp, int http_status,
  * directory in it included): short, since a restarting database is back within seconds and
  * the next request reconnects at once ([MS-ASHTTP] 3.1.5.2.3: the client waits that long). */
 #define ZX_RETRY_AFTER_DB 5
+/* Retry-After of a login deferred because this process computes as many password hashes as it
+ * may (ZxMobileAuthHashSlots): a slot frees within a second or so. */
+#define ZX_RETRY_AFTER_BUSY 5
 /* Retry-After: ZX_RETRY_AFTER_DB on a 503 answer (a 14.0+ answer with Status 111 in a 200 has
  * none): every answer to a database failure calls it. */
 void zx_retry_after_db(zx_response *resp);
