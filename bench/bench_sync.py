@@ -198,7 +198,7 @@ def wrk_run(inst, devices, which, conns, seconds, protocol="14.1"):
     pgcpu = cpu_seconds(pg) - pg0
     out = p.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)  # not "..85.99%" of a stats line
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     nreq = int(re.search(r"(\d+) requests in", out).group(1))
     # server (httpd + PostgreSQL) CPU per request: less sensitive than req/s to what else
