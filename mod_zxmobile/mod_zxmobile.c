@@ -2,7 +2,8 @@
  *
  * The module is glue: it claims the endpoint URL, reads the request into a zx_request,
  * lets libzxsync run the pipeline, and writes the zx_response back.  Library log messages
- * are forwarded to the httpd error log.
+ * are forwarded to the httpd error log.  The module's own log lines carry the project's
+ * ZXLOGNO tags (ZX019nn; never httpd's APLOGNO range; t/unit/check_logtags.py).
  */
 #include "zxm_config.h"
 
@@ -92,7 +93,7 @@ static void zxm_dos_init(apr_pool_t *pconf, server_rec *s)
         rv = ap_global_mutex_create(&zxm_dos_mutex, NULL, ZXM_DOS_MUTEX, NULL, s, pconf, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                     APLOGNO(10950) "cannot create the anti-DoS filter's shared memory (%"
+                     ZXLOGNO(01950) "cannot create the anti-DoS filter's shared memory (%"
                      APR_SIZE_T_FMT " bytes) or lock: the filter is off", size);
         zxm_dos_shm = NULL;
         zxm_dos_mutex = NULL;
@@ -111,7 +112,7 @@ static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         zxm_finalize_srv_conf(c);
         if (c->enabled == 1 && !c->db_conninfo)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
-                         APLOGNO(10900) "ZxMobileEnable On without ZxMobileDatabase: "
+                         ZXLOGNO(01900) "ZxMobileEnable On without ZxMobileDatabase: "
                          "the endpoint cannot reach its database");
     }
     zxm_dos_init(pconf, s);
@@ -150,7 +151,7 @@ static void zxm_hub_start(apr_pool_t *pchild, server_rec *s, const char *conninf
     }
     if (!hub || zx_notify_hub_start(hub, &err) < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     APLOGNO(10910) "cannot start the notification listener (%s): Ping "
+                     ZXLOGNO(01910) "cannot start the notification listener (%s): Ping "
                      "answers without waiting", hub ? err : "no eventfd");
         return;
     }
@@ -212,13 +213,13 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
                   : NULL;
         if (!dos)
             ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                         APLOGNO(10951) "cannot attach the anti-DoS filter's lock: the filter "
+                         ZXLOGNO(01951) "cannot attach the anti-DoS filter's lock: the filter "
                          "is off in this child");
     }
     zx_autodiscover_init();
     if (!cache)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     APLOGNO(10906) "cannot create the authentication cache: every request "
+                     ZXLOGNO(01906) "cannot create the authentication cache: every request "
                      "will verify its password");
     for (server_rec *vs = s; vs; vs = vs->next) {
         zxm_srv_conf *c = zxm_get_srv_conf(vs);
@@ -265,7 +266,7 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
         const char *err = NULL;
         if (!zx_maint_start(pchild, &c->server, 0, &err))
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                         APLOGNO(10912) "%s: ABQ notifications are sent on requests only", err);
+                         ZXLOGNO(01912) "%s: ABQ notifications are sent on requests only", err);
         apr_hash_set(maint, c->db_conninfo, APR_HASH_KEY_STRING, c);
     }
 }
@@ -442,14 +443,14 @@ static int zxm_handler(request_rec *r)
     long long declared = declared_body(r);
     if (req.method == ZX_METHOD_POST) {
         if (zx_request_parse_query(&req, r->args, &why) < 0) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10904) "bad query: %s", why);
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZXLOGNO(01904) "bad query: %s", why);
             close_if_unread(r, declared);
             return HTTP_BAD_REQUEST;
         }
         for (int i = 0; passed_headers[i]; i++) {
             if (zx_request_set_header(&req, passed_headers[i],
                                       apr_table_get(r->headers_in, passed_headers[i]), &why) < 0) {
-                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10905) "bad header %s: %s",
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZXLOGNO(01905) "bad header %s: %s",
                               passed_headers[i], why);
                 close_if_unread(r, declared);
                 return HTTP_BAD_REQUEST;
@@ -507,7 +508,7 @@ static int zxm_autodiscover_handler(request_rec *r)
                               &why) < 0 ||
         zx_request_set_header(&req, "Content-Type", apr_table_get(r->headers_in, "Content-Type"),
                               &why) < 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10930) "Autodiscover: bad header: %s",
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZXLOGNO(01930) "Autodiscover: bad header: %s",
                       why);
         ap_discard_request_body(r);
         return HTTP_BAD_REQUEST;
@@ -515,7 +516,7 @@ static int zxm_autodiscover_handler(request_rec *r)
     if (req.method == ZX_METHOD_POST) {
         int rv = read_body(r, ZX_AD_MAX_BODY, &req.body, &req.body_len, &why);
         if (rv != OK) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10901) "Autodiscover: request "
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ZXLOGNO(01901) "Autodiscover: request "
                           "body not read: %s", why);
             r->connection->keepalive = AP_CONN_CLOSE;
             return rv;

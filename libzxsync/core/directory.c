@@ -1,9 +1,12 @@
 /* zxmobile - directory operations (domains, COS, accounts).  The attributes of the registry
- * live in the configuration store (config.c); the account columns (display name, status,
- * COS, password) in the accounts table. */
-#include <zxsync/config.h>
+ * live in the configuration store (written through config_values.c); the account columns
+ * (display name, status, COS, password) in the accounts table.  Below config.c: nothing here
+ * calls it. */
+#include <zxsync/attrs.h>
+#include <zxsync/config_values.h>
 #include <zxsync/directory.h>
 #include <zxsync/password.h>
+#include <zxsync/text.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -46,7 +49,7 @@ const char *zx_account_name_normalize(apr_pool_t *p, const char *name, const cha
     if (!at || at == name || at - name > 64)
         return NULL;
     char *l = apr_pstrmemdup(p, name, (apr_size_t)(at - name));
-    char *d = apr_pstrdup(p, at + 1);
+    const char *d = zx_str_lower(p, at + 1);
     if (l[0] == '.' || l[strlen(l) - 1] == '.' || strstr(l, ".."))
         return NULL;
     for (char *c = l; *c; c++) {
@@ -54,8 +57,6 @@ const char *zx_account_name_normalize(apr_pool_t *p, const char *name, const cha
             return NULL;
         *c = (char)tolower((unsigned char)*c);
     }
-    for (char *c = d; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
     if (!zx_domain_name_valid(d))
         return NULL;
     if (local)
@@ -76,10 +77,7 @@ int zx_dir_find_account(apr_pool_t *p, zx_db *db, const char *name_or_uuid, zx_a
             *err = apr_psprintf(p, "no such account: %s", name_or_uuid ? name_or_uuid : "");
             return 0;
         }
-        char *u = apr_pstrdup(p, name_or_uuid);
-        for (char *c = u; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-        uuid = u;
+        uuid = zx_str_lower(p, name_or_uuid);
     }
     const char *params[] = {local, domain, uuid};
     PGresult *res = zx_db_exec(
@@ -104,11 +102,57 @@ int zx_dir_find_account(apr_pool_t *p, zx_db *db, const char *name_or_uuid, zx_a
     return found;
 }
 
+int zx_dir_account_id(apr_pool_t *p, zx_db *db, const char *name_or_uuid, const char **id,
+                      const char **err)
+{
+    zx_account_ref a;
+    int rc = zx_dir_find_account(p, db, name_or_uuid ? name_or_uuid : "", &a, err);
+    if (rc == 1)
+        *id = a.id;
+    return rc;
+}
+
+/* The first column of the first row (NULL when no row), and res cleared. */
+static const char *single_value(apr_pool_t *p, PGresult *res)
+{
+    const char *v = PQntuples(res) > 0 ? apr_pstrdup(p, PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    return v;
+}
+
+int zx_dir_domain_id(apr_pool_t *p, zx_db *db, const char *name, const char **id,
+                     const char **err)
+{
+    const char *params[] = {name ? name : ""};
+    PGresult *res = zx_db_exec(db, "SELECT id FROM domains WHERE name = lower($1)", 1, params,
+                               err);
+    if (!res)
+        return -1;
+    if (!(*id = single_value(p, res))) {
+        *err = apr_psprintf(p, "no such domain: %s", params[0]);
+        return 0;
+    }
+    return 1;
+}
+
+int zx_dir_cos_id(apr_pool_t *p, zx_db *db, const char *name_or_id, const char **id,
+                  const char **err)
+{
+    const char *params[] = {name_or_id ? name_or_id : ""};
+    PGresult *res = zx_db_exec(db, "SELECT id FROM cos WHERE name = lower($1) OR id::text = $1 "
+                                   "ORDER BY name = lower($1) DESC LIMIT 1", 1, params, err);
+    if (!res)
+        return -1;
+    if (!(*id = single_value(p, res))) {
+        *err = apr_psprintf(p, "no such COS: %s", params[0]);
+        return 0;
+    }
+    return 1;
+}
+
 int zx_dir_create_domain(apr_pool_t *p, zx_db *db, const char *name, const char **err)
 {
-    char *lname = apr_pstrdup(p, name ? name : "");
-    for (char *c = lname; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
+    const char *lname = zx_str_lower(p, name);
     if (!zx_domain_name_valid(lname)) {
         *err = apr_psprintf(p, "invalid domain name \"%s\"", name ? name : "");
         return -1;
@@ -134,15 +178,6 @@ int zx_cos_name_valid(const char *name)
     }
     return 1;
 }
-
-static const char *lower(apr_pool_t *p, const char *s)
-{
-    char *l = apr_pstrdup(p, s ? s : "");
-    for (char *c = l; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    return l;
-}
-
 
 /* ---- attribute lists (zmprov "attr value" pairs) ------------------------------------------- */
 
@@ -203,7 +238,7 @@ static int parse_attrs(apr_pool_t *p, zx_level level, const apr_array_header_t *
                 return -1;
             }
             if (m.column == COL_STATUS) {
-                const char *v = lower(p, value);
+                const char *v = zx_str_lower(p, value);
                 if (strcmp(v, "active") && strcmp(v, "locked") && strcmp(v, "closed")) {
                     *err = apr_psprintf(p, "invalid zimbraAccountStatus \"%s\" (active, locked, "
                                            "closed)", value);
@@ -408,7 +443,8 @@ static int owner_modify(apr_pool_t *p, zx_db *db, zx_level level, const char *na
         return -1;
     }
     const char *key;
-    int rc = zx_config_target_key(p, db, level, name, &key, err);
+    int rc = level == ZX_LEVEL_DOMAIN ? zx_dir_domain_id(p, db, name, &key, err)
+                                      : zx_dir_cos_id(p, db, name, &key, err);
     if (rc != 1)
         return -1;
     int own;
@@ -451,7 +487,7 @@ int zx_dir_delete_domain(apr_pool_t *p, zx_db *db, const char *name, const char 
 int zx_dir_create_cos(apr_pool_t *p, zx_db *db, const char *name,
                       const apr_array_header_t *attrs, zx_cos **out, const char **err)
 {
-    const char *lname = lower(p, name);
+    const char *lname = zx_str_lower(p, name);
     if (!zx_cos_name_valid(lname) || strspn(lname, "0123456789") == strlen(lname)) {
         *err = apr_psprintf(p, "invalid COS name \"%s\" (letters, digits, '.', '_', '-'; at "
                                "most 64; not only digits)", name ? name : "");
@@ -544,7 +580,7 @@ int zx_dir_create_account(apr_pool_t *p, zx_db *db, const char *name, const char
     if (zx_db_tx_begin(db, &own, err) < 0)
         return -1;
     const char *cos_id = NULL;
-    if (cos && zx_config_target_key(p, db, ZX_LEVEL_COS, cos, &cos_id, err) != 1)
+    if (cos && zx_dir_cos_id(p, db, cos, &cos_id, err) != 1)
         return zx_db_tx_end(db, own, -1, err);
     const char *params[] = {local, domain, display, status, cos_id, hash};
     PGresult *res = zx_db_exec(
@@ -661,7 +697,7 @@ int zx_dir_modify_account(apr_pool_t *p, zx_db *db, const char *name,
         return -1;
     }
     const char *id;
-    int rc = zx_config_target_key(p, db, ZX_LEVEL_ACCOUNT, name, &id, err);
+    int rc = zx_dir_account_id(p, db, name, &id, err);
     if (rc != 1)
         return -1;
     int own;
@@ -671,8 +707,7 @@ int zx_dir_modify_account(apr_pool_t *p, zx_db *db, const char *name,
     const attr_mod *status = find_column(mods, COL_STATUS);
     const attr_mod *cos = find_column(mods, COL_COS);
     const char *cos_id = NULL;
-    if (cos && cos->value && zx_config_target_key(p, db, ZX_LEVEL_COS, cos->value, &cos_id,
-                                                  err) != 1)
+    if (cos && cos->value && zx_dir_cos_id(p, db, cos->value, &cos_id, err) != 1)
         return zx_db_tx_end(db, own, -1, err);
     const char *params[] = {id, disp ? "t" : "f", disp ? disp->value : NULL,
                             status ? status->value : NULL, cos ? "t" : "f", cos_id};
@@ -692,7 +727,7 @@ int zx_dir_modify_account(apr_pool_t *p, zx_db *db, const char *name,
 int zx_dir_delete_account(apr_pool_t *p, zx_db *db, const char *name, const char **err)
 {
     const char *id;
-    if (zx_config_target_key(p, db, ZX_LEVEL_ACCOUNT, name, &id, err) != 1)
+    if (zx_dir_account_id(p, db, name, &id, err) != 1)
         return -1;
     const char *params[] = {id};
     return zx_db_run(db, "DELETE FROM accounts WHERE id = $1::bigint", 1, params, err);

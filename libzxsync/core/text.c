@@ -1,6 +1,9 @@
-/* zxmobile - text from an untrusted peer: UTF-8 validation and repair. */
+/* zxmobile - small text helpers: UTF-8 validation and repair of text from an untrusted peer,
+ * ASCII case folding. */
 #include <zxsync/text.h>
 
+#include <apr_strings.h>
+#include <ctype.h>
 #include <string.h>
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD";   /* U+FFFD */
@@ -117,4 +120,12 @@ const char *zx_text_from_peer(apr_pool_t *p, const char *s)
     }
     *o = '\0';
     return out;
+}
+
+char *zx_str_lower(apr_pool_t *p, const char *s)
+{
+    char *l = apr_pstrdup(p, s ? s : "");
+    for (char *c = l; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    return l;
 }

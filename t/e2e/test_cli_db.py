@@ -25,7 +25,8 @@ def zx(instance, *args, db=None, check=False):
 
 
 def migrations():
-    return sorted(f for f in os.listdir(SQL_DIR) if f.endswith(".sql"))
+    # what the migrator reads (NNN_name.sql): sql/schema.sql is the generated snapshot
+    return sorted(f for f in os.listdir(SQL_DIR) if f[:3].isdigit() and f[3:4] == "_" and f.endswith(".sql"))
 
 
 def test_migrate_fresh_then_idempotent(instance, scratch_db):

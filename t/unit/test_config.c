@@ -1,7 +1,11 @@
-/* zxmobile - unit tests of the attribute registry and value validation (zxsync/config.h,
- * attrs.def), Check printing TAP.  No database: resolution and storage are tested end to end
- * in t/e2e/test_config.py. */
+/* zxmobile - unit tests of the attribute registry and value validation (zxsync/attrs.h,
+ * attrs.def), the service names (zxsync/services.h) and the text helper they share
+ * (zxsync/text.h), Check printing TAP.  No database: resolution and storage are tested end to
+ * end in t/e2e/test_config.py. */
+#include <zxsync/attrs.h>
 #include <zxsync/config.h>
+#include <zxsync/services.h>
+#include <zxsync/text.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -160,6 +164,43 @@ START_TEST(test_levels)
     ck_assert_int_eq(zx_level_parse("planet"), ZX_LEVEL_NONE);
     ck_assert_str_eq(zx_level_name(ZX_LEVEL_SERVER), "server");
     ck_assert_str_eq(zx_level_name(ZX_LEVEL_NONE), "default");
+    /* resolution order, most specific first */
+    ck_assert_int_eq(zx_level_rank(ZX_LEVEL_ACCOUNT), 0);
+    ck_assert_int_eq(zx_level_rank(ZX_LEVEL_COS), 1);
+    ck_assert_int_eq(zx_level_rank(ZX_LEVEL_DOMAIN), 2);
+    ck_assert_int_eq(zx_level_rank(ZX_LEVEL_SERVER), 3);
+    ck_assert_int_eq(zx_level_rank(ZX_LEVEL_GLOBAL), 4);
+    ck_assert_int_eq(zx_level_rank(ZX_LEVEL_NONE), -1);
+    ck_assert_int_eq(zx_level_rank(ZX_LEVEL_ACCOUNT | ZX_LEVEL_COS), -1);
+}
+END_TEST
+
+START_TEST(test_attr_need_and_parse_int)
+{
+    const char *err = NULL;
+    ck_assert_ptr_eq(zx_attr_need(g_pool, "ZIMBRAFEATUREMOBILESYNCENABLED", &err),
+                     zx_attr_find("zimbraFeatureMobileSyncEnabled"));
+    ck_assert_ptr_null(zx_attr_need(g_pool, "noSuchAttr", &err));
+    ck_assert_str_eq(err, "unknown attribute \"noSuchAttr\" (zxsuite config info lists them)");
+    long long v = 0;
+    ck_assert_int_eq(zx_attr_parse_int("-42", &v), 0);
+    ck_assert_int_eq(v, -42);
+    ck_assert_int_eq(zx_attr_parse_int(" 1", &v), -1);
+    ck_assert_int_eq(zx_attr_parse_int("1 ", &v), -1);
+    ck_assert_int_eq(zx_attr_parse_int("", &v), -1);
+    ck_assert_int_eq(zx_attr_parse_int(NULL, &v), -1);
+    ck_assert_int_eq(zx_attr_parse_int("99999999999999999999", &v), -1);
+}
+END_TEST
+
+START_TEST(test_str_lower)
+{
+    ck_assert_str_eq(zx_str_lower(g_pool, "User@Example.COM"), "user@example.com");
+    ck_assert_str_eq(zx_str_lower(g_pool, NULL), "");
+    ck_assert_str_eq(zx_str_lower(g_pool, "\xC3\x89t\xC3\xA9"), "\xC3\x89t\xC3\xA9");   /* ASCII only */
+    const char *s = "ABC";
+    ck_assert_ptr_ne(zx_str_lower(g_pool, s), s);
+    ck_assert_str_eq(s, "ABC");
 }
 END_TEST
 
@@ -192,6 +233,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_normalisation);
     tcase_add_test(tc, test_refusals_say_what_is_allowed);
     tcase_add_test(tc, test_levels);
+    tcase_add_test(tc, test_attr_need_and_parse_int);
+    tcase_add_test(tc, test_str_lower);
     tcase_add_test(tc, test_services_names);
     tcase_add_test(tc, test_server_name);
     suite_add_tcase(s, tc);

@@ -3,11 +3,15 @@
  * Names are case-insensitive (stored lower-case).  Attributes come as name/value pairs in
  * zmprov's style: the columns displayName, zimbraAccountStatus (active|locked|closed) and
  * zimbraCOSId (a COS name or id) of an account, and every attribute of the registry
- * (zxsync/attrs.def, through zxsync/config.h) that the level allows.  In modify functions a
+ * (zxsync/attrs.h) that the level allows.  In modify functions a
  * name prefixed "+" adds a value to a multi-valued attribute and "-" removes one, an empty
  * value removes the attribute, and a multi-valued attribute given several times gets all the
  * values.  Every value is checked before anything is written, and the whole change is one
  * transaction.  Passwords are not attributes here: see zxsync/auth.h.
+ *
+ * The directory sits below the configuration store (zxsync/config.h, which finds accounts,
+ * domains and COS here) and above the registry and config_values.h, which write its
+ * attributes.
  */
 #ifndef ZXSYNC_DIRECTORY_H
 #define ZXSYNC_DIRECTORY_H
@@ -56,6 +60,15 @@ typedef struct {
 /* 1 found (*out), 0 no such account (*err says so), -1 error (*err). */
 int zx_dir_find_account(apr_pool_t *p, zx_db *db, const char *name_or_uuid, zx_account_ref *out,
                         const char **err);
+/* The id (as text; the key of its configuration values) of an account by name or uuid, of a
+ * domain by name, of a COS by name or id, all case-insensitive.  1 found (*id), 0 no such
+ * account/domain/COS (*err says so), -1 error (*err). */
+int zx_dir_account_id(apr_pool_t *p, zx_db *db, const char *name_or_uuid, const char **id,
+                      const char **err);
+int zx_dir_domain_id(apr_pool_t *p, zx_db *db, const char *name, const char **id,
+                     const char **err);
+int zx_dir_cos_id(apr_pool_t *p, zx_db *db, const char *name_or_id, const char **id,
+                  const char **err);
 int zx_cos_name_valid(const char *name);
 
 /* Domains.  get: 1 found, 0 not found, -1 error.  delete refuses a domain with accounts. */

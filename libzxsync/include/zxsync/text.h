@@ -1,4 +1,5 @@
-/* zxmobile - text from an untrusted peer: UTF-8 validation and repair (the one copy). */
+/* zxmobile - small text helpers (the one copy of each): UTF-8 validation and repair of text
+ * from an untrusted peer, ASCII case folding. */
 #ifndef ZXSYNC_TEXT_H
 #define ZXSYNC_TEXT_H
 
@@ -16,5 +17,8 @@ char *zx_utf8_clean(apr_pool_t *p, const char *s, apr_size_t n);
  * (U+0000-U+001F, U+007F-U+009F) becomes U+FFFD.  s itself when it is clean already; NULL
  * stays NULL. */
 const char *zx_text_from_peer(apr_pool_t *p, const char *s);
+
+/* A pool copy of s with ASCII letters in lower case (names, keys); NULL gives "". */
+char *zx_str_lower(apr_pool_t *p, const char *s);
 
 #endif
