@@ -15,6 +15,11 @@
  *    httpd children.  Everything else is per call (parser, options, streams).
  *  - Recursion over the MIME tree is bounded (ZX_MIME_MAX_DEPTH): httpd threads have small
  *    stacks and GMime itself accepts 1024 levels.
+ *
+ * The rest of libzxsync/mime/ (shared through mime_int.h): part.c (GMime set-up, the leaves
+ * and their content), charset.c (text to UTF-8), ical_scan.c (meeting requests), winmail.c
+ * and tnef.c (winmail.dat), range.c (attachment reads), html_text.c (HTML to text) and
+ * compose.c (messages to send, zxsync/mime_compose.h).
  */
 #include "mime_int.h"
 
