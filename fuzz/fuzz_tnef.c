@@ -1,8 +1,8 @@
-/* libFuzzer target for the TNEF reader (libzxsync/store/tnef.c): a winmail.dat is untrusted
+/* libFuzzer target for the TNEF reader (libzxsync/mime/tnef.c): a winmail.dat is untrusted
  * input from any sender.  For every input: parse it; every value the reader hands out points
  * into the input and must lie inside it (abort otherwise), and every byte of it is read so
  * that ASan sees any access beyond.  Build and run: see README.md (make -C fuzz run-tnef). */
-#include "../libzxsync/store/tnef.h"
+#include "../libzxsync/mime/tnef.h"
 
 #include <apr_general.h>
 #include <stdint.h>

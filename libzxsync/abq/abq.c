@@ -628,25 +628,12 @@ int zx_abq_gate(const zx_server *srv, zx_request *req, zx_response *resp)
 
 /* ---- the administrators' notification -------------------------------------------------- */
 
-static apr_array_header_t *split_addrs(apr_pool_t *p, const char *list)
-{
-    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
-    char *last, *text = apr_pstrdup(p, list ? list : "");
-    for (char *t = apr_strtok(text, "\n,; \t", &last); t; t = apr_strtok(NULL, "\n,; \t", &last))
-        if (strchr(t, '@'))
-            APR_ARRAY_PUSH(a, const char *) = t;
-    return a;
-}
-
+/* The one parser of ZxMobile_NotificationRecipients (zxsync/recipients.h), as the
+ * notification itself reads it. */
 int zx_abq_admin_recipients(apr_pool_t *p, zx_db *db, apr_array_header_t **out,
                             const char **err)
 {
-    const char *v = NULL;
-    if (zx_config_get(p, db, ZX_LEVEL_GLOBAL, NULL, "ZxMobile_NotificationRecipients", &v,
-                      err) < 0)
-        return -1;
-    *out = split_addrs(p, v);
-    return 0;
+    return zx_admin_recipients(p, db, out, err);
 }
 
 int zx_abq_notify_due(apr_pool_t *p, zx_db *db, const char *sendmail, const char **err)

@@ -50,6 +50,18 @@ int zx_utf8_text(const char *s, apr_size_t n)
     return 1;
 }
 
+int zx_utf8_valid(const char *s, apr_size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (apr_size_t i = 0; i < n;) {
+        apr_size_t k = zx_utf8_seq(u + i, n - i);
+        if (!k)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
 char *zx_utf8_clean(apr_pool_t *p, const char *s, apr_size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -1,4 +1,5 @@
-/* zxmobile - unit tests of the MIME reader (zxsync/mime.h, GMime 3), Check printing TAP.
+/* zxmobile - unit tests of the MIME reader (zxsync/mime.h, GMime 3) and of composing a
+ * message to send (zxsync/mime_compose.h), Check printing TAP.
  *
  * The fixtures in t/fixtures/mime/ are written byte by byte for these tests (charsets, encoded
  * words, RFC 2231 names, nested multiparts, S/MIME, an invitation, a broken message, an empty
@@ -7,6 +8,7 @@
  */
 #include <zxsync/buf.h>
 #include <zxsync/mime.h>
+#include <zxsync/mime_compose.h>
 
 #include <apr_base64.h>
 #include <apr_general.h>
@@ -897,6 +899,110 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* ---- composing (zxsync/mime_compose.h) ---------------------------------------------------- */
+
+static const char *draft_text(zx_mime_draft *d)
+{
+    apr_size_t len = 0;
+    const char *t = zx_mime_draft_write(d, &len);
+    ck_assert_uint_eq(strlen(t), len);
+    return t;
+}
+
+START_TEST(test_compose_headers)
+{
+    const char *msg = "From: Boss <boss@elsewhere.test>\n"
+                      "To: a@x.test, Group: b@y.test, -opt@x.test;\n"
+                      "Cc: A@X.TEST\n"
+                      "Bcc: hidden@z.test\n"
+                      "Subject: hi\n\nbody\n";
+    zx_mime_draft *d = zx_mime_draft_parse(g_pool, msg, strlen(msg));
+    ck_assert_ptr_nonnull(d);
+    /* another From is replaced by the account, keeping the display name */
+    const char *was = zx_mime_draft_set_from(d, "me@acct.test");
+    ck_assert_ptr_nonnull(was);
+    ck_assert_ptr_nonnull(strstr(was, "boss@elsewhere.test"));
+    ck_assert_ptr_null(zx_mime_draft_set_from(d, "me@acct.test"));     /* now it is */
+    zx_mime_draft_complete(d, "me@acct.test");
+    zx_mime_draft_reply_headers(d, "orig@x.test", "<older@x.test>");
+    const char *t = draft_text(d);
+    ck_assert_ptr_nonnull(strstr(t, "From: Boss <me@acct.test>\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nDate: "));
+    ck_assert_ptr_nonnull(strstr(t, "@acct.test>\n"));                  /* Message-ID */
+    ck_assert_ptr_nonnull(strstr(t, "In-Reply-To: <orig@x.test>\n"));
+    ck_assert_ptr_nonnull(strstr(t, "References: <older@x.test> <orig@x.test>\n"));
+    /* recipients: groups flattened, duplicates once, never an option; Bcc too */
+    apr_array_header_t *r = zx_mime_draft_recipients(d);
+    ck_assert_int_eq(r->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(r, 0, const char *), "a@x.test");
+    ck_assert_str_eq(APR_ARRAY_IDX(r, 1, const char *), "b@y.test");
+    ck_assert_str_eq(APR_ARRAY_IDX(r, 2, const char *), "hidden@z.test");
+    ck_assert_int_eq(zx_mime_draft_remove_bcc(d), 1);
+    ck_assert_int_eq(zx_mime_draft_remove_bcc(d), 0);
+    ck_assert_ptr_null(strstr(draft_text(d), "hidden@z.test"));
+    /* a missing From is added; no reply headers without a Message-ID */
+    const char *bare = "To: a@x.test\n\nbody\n";
+    d = zx_mime_draft_parse(g_pool, bare, strlen(bare));
+    ck_assert_ptr_null(zx_mime_draft_set_from(d, "me@acct.test"));
+    zx_mime_draft_reply_headers(d, "", NULL);
+    t = draft_text(d);
+    ck_assert_ptr_nonnull(strstr(t, "From: me@acct.test\n"));
+    ck_assert_ptr_null(strstr(t, "In-Reply-To"));
+    ck_assert_int_eq(zx_mime_draft_is_protected(d), 0);
+    const char *sig = "To: a@x.test\nContent-Type: multipart/signed; boundary=b; "
+                      "protocol=\"application/pkcs7-signature\"\n\n--b\n\nx\n--b--\n";
+    ck_assert_int_eq(zx_mime_draft_is_protected(zx_mime_draft_parse(g_pool, sig, strlen(sig))),
+                     1);
+}
+END_TEST
+
+START_TEST(test_compose_reply_and_forward)
+{
+    const char *orig = "From: Ann <ann@x.test>\nTo: me@acct.test\nSubject: plan\n"
+                       "Message-ID: <o1@x.test>\n"
+                       "Content-Type: multipart/mixed; boundary=B\n\n"
+                       "--B\nContent-Type: text/plain\n\nline one\nline two\n"
+                       "--B\nContent-Type: application/pdf\n"
+                       "Content-Disposition: attachment; filename=plan.pdf\n"
+                       "Content-Transfer-Encoding: base64\n\nJVBERg==\n--B--\n";
+    zx_mime_message *om = NULL;
+    const char *err = NULL;
+    ck_assert_int_eq(zx_mime_parse(g_pool, orig, strlen(orig), &om, &err), 0);
+    const char *reply = "To: ann@x.test\nSubject: RE: plan\n\nfine\n";
+    zx_mime_draft *d = zx_mime_draft_parse(g_pool, reply, strlen(reply));
+    zx_mime_draft_merge_original(d, orig, strlen(orig), om, 0);
+    const char *t = draft_text(d);
+    ck_assert_ptr_nonnull(strstr(t, "fine\n"));
+    ck_assert_ptr_nonnull(strstr(t, "-----Original Message-----"));
+    ck_assert_ptr_nonnull(strstr(t, "> line one\n> line two"));
+    ck_assert_ptr_null(strstr(t, "plan.pdf"));                 /* a reply has no attachments */
+    const char *fwd = "To: bob@y.test\nSubject: FW: plan\n\nsee below\n";
+    d = zx_mime_draft_parse(g_pool, fwd, strlen(fwd));
+    zx_mime_draft_merge_original(d, orig, strlen(orig), om, 1);
+    t = draft_text(d);
+    ck_assert_ptr_nonnull(strstr(t, "line one\nline two"));
+    ck_assert_ptr_null(strstr(t, "> line one"));
+    ck_assert_ptr_nonnull(strstr(t, "multipart/mixed"));
+    ck_assert_ptr_nonnull(strstr(t, "plan.pdf"));
+    /* a forward made from Forwardees and Body */
+    apr_array_header_t *to = apr_array_make(g_pool, 2, sizeof(zx_mime_mailbox));
+    zx_mime_mailbox *mb = apr_array_push(to);
+    mb->name = "Bob";
+    mb->email = "bob@y.test";
+    mb = apr_array_push(to);
+    mb->name = "nobody";
+    mb->email = "";
+    apr_size_t len = 0;
+    t = zx_mime_compose_forward(g_pool, to, om->subject, "<p>hi</p>", 1, &len);
+    ck_assert_uint_eq(strlen(t), len);
+    ck_assert_ptr_nonnull(strstr(t, "To: Bob <bob@y.test>\n"));
+    ck_assert_ptr_null(strstr(t, "nobody"));
+    ck_assert_ptr_nonnull(strstr(t, "Subject: FW: plan\n"));
+    ck_assert_ptr_nonnull(strstr(t, "text/html"));
+    ck_assert_ptr_null(zx_mime_draft_parse(g_pool, "", 0));
+}
+END_TEST
+
 static Suite *mime_suite(void)
 {
     Suite *s = suite_create("mime");
@@ -937,6 +1043,11 @@ static Suite *mime_suite(void)
     tc = tcase_create("html");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_html_to_text);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("compose");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_compose_headers);
+    tcase_add_test(tc, test_compose_reply_and_forward);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,8 @@
-/* zxmobile - unit tests of running the sendmail command (eas/compose.h: zx_sendmail_run),
- * with t/tools/fake-sendmail as the command, Check printing TAP. */
-#include "../../libzxsync/eas/compose.h"
+/* zxmobile - unit tests of mail out (libzxsync/mta/): running the sendmail command
+ * (zxsync/sendmail.h: zx_sendmail_run, with t/tools/fake-sendmail as the command) and the
+ * recipient lists (zxsync/recipients.h: zx_recipients_parse), Check printing TAP. */
+#include <zxsync/recipients.h>
+#include <zxsync/sendmail.h>
 
 #include <apr_file_io.h>
 #include <apr_general.h>
@@ -145,6 +147,70 @@ START_TEST(test_failures)
 }
 END_TEST
 
+/* The addresses zx_recipients_parse finds in value, joined by '|' (and the invalid pieces). */
+static const char *parsed(const char *value, const char **invalid)
+{
+    apr_array_header_t *bad = NULL;
+    apr_array_header_t *a = zx_recipients_parse(g_pool, value, &bad);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(bad);
+    const char *out = "", *rej = "";
+    for (int i = 0; i < a->nelts; i++)
+        out = apr_pstrcat(g_pool, out, i ? "|" : "", APR_ARRAY_IDX(a, i, const char *), NULL);
+    for (int i = 0; i < bad->nelts; i++)
+        rej = apr_pstrcat(g_pool, rej, i ? "|" : "", APR_ARRAY_IDX(bad, i, const char *), NULL);
+    if (invalid)
+        *invalid = rej;
+    return out;
+}
+
+START_TEST(test_recipients_format)
+{
+    const char *bad = NULL;
+    /* nothing */
+    ck_assert_str_eq(parsed(NULL, &bad), "");
+    ck_assert_str_eq(parsed("", &bad), "");
+    ck_assert_str_eq(parsed(" \n\t,;", &bad), "");
+    ck_assert_str_eq(bad, "");
+    /* one per line: the multi-valued attribute as stored */
+    ck_assert_str_eq(parsed("a@x.test\nb@y.test\n", &bad), "a@x.test|b@y.test");
+    ck_assert_str_eq(parsed("a@x.test\r\nb@y.test", &bad), "a@x.test|b@y.test");
+    /* commas, semicolons, spaces, in one value and mixed with lines */
+    ck_assert_str_eq(parsed("a@x.test,b@y.test", &bad), "a@x.test|b@y.test");
+    ck_assert_str_eq(parsed("a@x.test, b@y.test ; c@z.test\td@w.test", &bad),
+                     "a@x.test|b@y.test|c@z.test|d@w.test");
+    ck_assert_str_eq(parsed(" a@x.test;;b@y.test,\n c@z.test ", &bad),
+                     "a@x.test|b@y.test|c@z.test");
+    ck_assert_str_eq(bad, "");
+    /* angle brackets; a display name is not an address */
+    ck_assert_str_eq(parsed("Admin <a@x.test>, <b@y.test>", &bad), "a@x.test|b@y.test");
+    ck_assert_str_eq(bad, "Admin");
+    /* invalid pieces are skipped, the rest kept in order */
+    ck_assert_str_eq(parsed("nobody, a@x.test, @x.test, b@, c@@y.test, d@y@z, -oQ@x.test, "
+                            "\"q\"@x.test, e(f)@x.test, b@y.test", &bad),
+                     "a@x.test|b@y.test");
+    ck_assert_str_eq(bad, "nobody|@x.test|b@|c@@y.test|d@y@z|-oQ@x.test|\"q\"@x.test|"
+                          "e(f)@x.test");
+    ck_assert_str_eq(parsed("caf\xc3\xa9@x.test a@x.test", &bad), "a@x.test");
+    /* a repeated address counts once (the first spelling, the first place) */
+    ck_assert_str_eq(parsed("A@x.test\nb@y.test, a@X.TEST", &bad), "A@x.test|b@y.test");
+    /* invalid may be NULL */
+    ck_assert_int_eq(zx_recipients_parse(g_pool, "a@x.test bad", NULL)->nelts, 1);
+    ck_assert_int_eq(zx_recipient_valid("a@x.test"), 1);
+    ck_assert_int_eq(zx_recipient_valid("<a@x.test>"), 0);
+    ck_assert_int_eq(zx_recipient_valid(NULL), 0);
+}
+END_TEST
+
+START_TEST(test_reads_recipients)
+{
+    ck_assert_int_eq(zx_sendmail_reads_recipients(g_pool, "/usr/sbin/sendmail -t -i"), 1);
+    ck_assert_int_eq(zx_sendmail_reads_recipients(g_pool, "/usr/sbin/sendmail -i"), 0);
+    ck_assert_int_eq(zx_sendmail_reads_recipients(g_pool, "/usr/sbin/sendmail \"-t\""), 1);
+    ck_assert_int_eq(zx_sendmail_reads_recipients(g_pool, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     apr_initialize();
@@ -159,5 +225,10 @@ int main(void)
     tcase_add_test(tc, test_large_message);
     tcase_add_test(tc, test_failures);
     suite_add_tcase(s, tc);
+    TCase *rc = tcase_create("recipients");
+    tcase_add_checked_fixture(rc, setup, teardown);
+    tcase_add_test(rc, test_recipients_format);
+    tcase_add_test(rc, test_reads_recipients);
+    suite_add_tcase(s, rc);
     return zx_run_tap(s);
 }

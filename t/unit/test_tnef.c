@@ -1,10 +1,10 @@
-/* zxmobile - unit tests of the TNEF reader (libzxsync/store/tnef.c) and of winmail.dat in the
+/* zxmobile - unit tests of the TNEF reader (libzxsync/mime/tnef.c) and of winmail.dat in the
  * MIME reader: the streams are built here attribute by attribute as [MS-OXTNEF] lays them out
  * (and the properties as 2.1.3.4 does); every prefix of a stream and a stream with lengths that
  * lie are read without reading past the input (valgrind, `./zx test`).  Check, TAP. */
 #include <zxsync/mime.h>
 
-#include "../../libzxsync/store/tnef.h"
+#include "../../libzxsync/mime/tnef.h"
 
 #include <apr_base64.h>
 #include <apr_general.h>

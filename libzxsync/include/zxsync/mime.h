@@ -1,5 +1,7 @@
 /* zxmobile - reading RFC 5322 / MIME messages (GMime 3): the fields ActiveSync shows, bodies
- * converted to UTF-8, attachments.  Malformed messages still yield what can be parsed. */
+ * converted to UTF-8, attachments.  Malformed messages still yield what can be parsed.
+ * Implemented in libzxsync/mime/ (pure conversions: no database, no EAS state); composing a
+ * message to send is zxsync/mime_compose.h. */
 #ifndef ZXSYNC_MIME_H
 #define ZXSYNC_MIME_H
 
@@ -43,8 +45,9 @@ typedef struct {
     int malformed;              /* parsing needed repairs */
 } zx_mime_message;
 
-/* Initialise GMime for this process (once, thread-safe).  zx_mime_parse calls it; other code
- * that uses GMime directly (composing replies and forwards) calls it first. */
+/* Initialise GMime for this process (once, thread-safe).  zx_mime_parse, zx_mime_open and the
+ * composing functions (zxsync/mime_compose.h) call it; other code that uses GMime directly
+ * calls it first. */
 void zx_mime_init(void);
 
 /* Parse len bytes.  Never fails on bad input (a message with no headers is still a message);

@@ -2,7 +2,8 @@
  * "a warning is sent via email to admin and added to server notifications").  Each one is a
  * row of the notifications table (sql/011) that `zxsuite core getNotification` lists, and an
  * e-mail to the addresses of ZxMobile_NotificationRecipients (global; the first is also the
- * sender), handed to the ZxMobileSendmail command. */
+ * sender), handed to the ZxMobileSendmail command.  Sent from libzxsync/mta/ (the mail-out
+ * layer), whoever raises it: the anti-DoS stage, the ABQ rules. */
 #ifndef ZXSYNC_NOTIFICATION_H
 #define ZXSYNC_NOTIFICATION_H
 
@@ -23,6 +24,11 @@ typedef struct {
     const char *device_id;     /* concerned device, or NULL */
     const char *mail_status;   /* "sent", or why no mail went out (when read) */
 } zx_notification;
+
+/* The administrators: the addresses of ZxMobile_NotificationRecipients (global), parsed by
+ * zx_recipients_parse (zxsync/recipients.h: the format).  *out: const char *, maybe empty;
+ * -1 and *err when the attribute cannot be read. */
+int zx_admin_recipients(apr_pool_t *p, zx_db *db, apr_array_header_t **out, const char **err);
 
 /* Store n (n->id is set) and email the administrators with sendmail (a ZxMobileSendmail
  * command line, NULL = none configured).  Returns -1 and *err only when the row cannot be

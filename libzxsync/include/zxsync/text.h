@@ -10,6 +10,8 @@
 apr_size_t zx_utf8_seq(const unsigned char *s, apr_size_t n);
 /* 1 when s[0..n) is valid UTF-8 without a NUL byte. */
 int zx_utf8_text(const char *s, apr_size_t n);
+/* 1 when s[0..n) is valid UTF-8 (NUL bytes allowed). */
+int zx_utf8_valid(const char *s, apr_size_t n);
 /* A pool copy of s[0..n) that is valid UTF-8: invalid bytes become U+FFFD, NULs are dropped. */
 char *zx_utf8_clean(apr_pool_t *p, const char *s, apr_size_t n);
 /* A header or query value from the peer as one line of clean text (README, "Limits and

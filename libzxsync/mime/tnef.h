@@ -8,8 +8,8 @@
  * (attBody, or PR_BODY among attMsgProps).  Embedded messages (PR_ATTACH_METHOD 5), the
  * compressed RTF body and recipients are left out.  Every length is checked against what is
  * left of the input: a damaged stream yields what was read before the damage. */
-#ifndef ZX_STORE_TNEF_H
-#define ZX_STORE_TNEF_H
+#ifndef ZX_MIME_TNEF_H
+#define ZX_MIME_TNEF_H
 
 #include <apr_pools.h>
 #include <apr_tables.h>

@@ -1,44 +1,22 @@
 /* zxmobile - server notifications (see zxsync/notification.h). */
 #include <zxsync/config.h>
 #include <zxsync/notification.h>
-
-#include "../eas/compose.h"
+#include <zxsync/recipients.h>
+#include <zxsync/sendmail.h>
 
 #include <apr_strings.h>
 #include <apr_time.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* An addr-spec we can hand to sendmail: printable, no blanks, one '@' not at either end. */
-static int address_ok(const char *a)
-{
-    const char *at = strchr(a, '@');
-    if (!at || at == a || !at[1] || strchr(at + 1, '@'))
-        return 0;
-    for (const unsigned char *c = (const unsigned char *)a; *c; c++)
-        if (*c <= 0x20 || *c >= 0x7f || *c == '<' || *c == '>' || *c == ',' || *c == '"')
-            return 0;
-    return 1;
-}
-
-/* The administrators: ZxMobile_NotificationRecipients (global, one address per line). */
-static int recipients(apr_pool_t *p, zx_db *db, apr_array_header_t **out, const char **err)
+int zx_admin_recipients(apr_pool_t *p, zx_db *db, apr_array_header_t **out, const char **err)
 {
     const char *value = NULL;
-    *out = apr_array_make(p, 4, sizeof(const char *));
+    *out = NULL;
     if (zx_config_get(p, db, ZX_LEVEL_GLOBAL, NULL, "ZxMobile_NotificationRecipients", &value,
                       err) < 0)
         return -1;
-    if (!value)
-        return 0;
-    char *last = NULL;
-    for (char *tok = apr_strtok(apr_pstrdup(p, value), "\n", &last); tok;
-         tok = apr_strtok(NULL, "\n", &last)) {
-        char *a = apr_pstrdup(p, tok);
-        apr_collapse_spaces(a, a);       /* returns the end, not the string */
-        if (address_ok(a))
-            APR_ARRAY_PUSH(*out, const char *) = a;
-    }
+    *out = zx_recipients_parse(p, value, NULL);
     return 0;
 }
 
@@ -97,7 +75,7 @@ int zx_admin_notify(apr_pool_t *p, zx_db *db, const char *sendmail, zx_notificat
 
     const char *status, *why = NULL;
     apr_array_header_t *rcpts = NULL;
-    if (recipients(p, db, &rcpts, &why) < 0)
+    if (zx_admin_recipients(p, db, &rcpts, &why) < 0)
         status = apr_pstrcat(p, "cannot read ZxMobile_NotificationRecipients: ", why, NULL);
     else if (rcpts->nelts == 0)
         status = "no recipients (ZxMobile_NotificationRecipients is empty)";

@@ -1,9 +1,10 @@
-/* zxmobile - the shared core of SendMail, SmartReply and SmartForward (eas/cmd_sendmail.c),
- * usable by other commands that send mail (e.g. a Sync that sends a draft, MS-ASEMAIL Send). */
-#ifndef ZX_EAS_COMPOSE_H
-#define ZX_EAS_COMPOSE_H
+/* zxmobile - mail out through the sendmail command (libzxsync/mta/): what SendMail,
+ * SmartReply, SmartForward and the administrator notifications hand over. */
+#ifndef ZXSYNC_SENDMAIL_H
+#define ZXSYNC_SENDMAIL_H
 
-#include <zxsync/server.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
 
 /* Hand an RFC 5322 message to the configured sendmail command (ZxMobileSendmail, split with
  * apr_tokenize_to_argv, run without a shell): the envelope sender is `sender` (-f), the
@@ -13,5 +14,9 @@
 int zx_sendmail_run(apr_pool_t *p, const char *cmdline, const char *sender,
                     const apr_array_header_t *rcpts, const char *data, apr_size_t len,
                     const char **err);
+
+/* 1 when the command line has -t: the command reads the recipients from the message (and
+ * removes its Bcc itself). */
+int zx_sendmail_reads_recipients(apr_pool_t *p, const char *cmdline);
 
 #endif
