@@ -197,7 +197,13 @@ def main():
                 # libtool builds each source twice (.libs/x.o PIC, x.o) when static is on
                 path = os.path.join(dirpath, name)
                 rel = os.path.relpath(path, blib).split(os.sep)
-                if rel[0] in levels:
+                if rel[0] not in levels:
+                    continue
+                # an object whose source is gone (moved, deleted) is left over from an
+                # older build: it must not count
+                srcdir = [x for x in rel[:-1] if x != ".libs"]
+                base = name[:-2].split("-", 1)[-1] if name.startswith("lib") else name[:-2]
+                if os.path.exists(os.path.join(lib, *srcdir, base + ".c")):
                     objs.append((rel[0], path))
     if not objs:
         results.append(("no call into a higher layer # SKIP no build objects", None))
