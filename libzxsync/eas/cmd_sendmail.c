@@ -148,7 +148,7 @@ static int parse_wbxml(const zx_request *req, compose_req *c, compose_err *e)
             c->has_source = 1;
             if (c->kind == COMPOSE_SEND)
                 return fail(e, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                            ZXLOGNO(00701) "Source in a SendMail request");
+                            ZXLOGNO(00732) "Source in a SendMail request");
             for (const zx_wb_node *s = n->first; s; s = s->next) {
                 if (s->kind != ZX_WB_ELEMENT)
                     continue;
@@ -160,7 +160,7 @@ static int parse_wbxml(const zx_request *req, compose_req *c, compose_err *e)
                 case ZX_ComposeMail_InstanceId: c->src_instance = v ? v : ""; break;
                 default:
                     return fail(e, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                                apr_psprintf(p, ZXLOGNO(00701) "unexpected element %s in Source",
+                                apr_psprintf(p, ZXLOGNO(00733) "unexpected element %s in Source",
                                              zx_wb_tag_name(s->tag)));
                 }
             }
@@ -170,7 +170,7 @@ static int parse_wbxml(const zx_request *req, compose_req *c, compose_err *e)
              * account has none ([MS-ASCMD] 2.2.3.3.1), so any value is unknown (166). */
             if (req->proto < ZX_V141)
                 return fail(e, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                            ZXLOGNO(00701) "AccountId before protocol 14.1");
+                            ZXLOGNO(00734) "AccountId before protocol 14.1");
             return fail(e, EAS_INVALID_ACCOUNT_ID, 400, ZX_LOG_INFO,
                         ZXLOGNO(00702) "AccountId names no account of this user");
         case ZX_RightsManagement_TemplateID:
@@ -179,18 +179,18 @@ static int parse_wbxml(const zx_request *req, compose_req *c, compose_err *e)
         case ZX_ComposeMail_Forwardees:
             if (c->kind != COMPOSE_FORWARD || req->proto < ZX_V160)
                 return fail(e, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                            ZXLOGNO(00701) "Forwardees outside a 16.x SmartForward");
+                            ZXLOGNO(00735) "Forwardees outside a 16.x SmartForward");
             c->forwardees = n;
             break;
         case ZX_AirSyncBase_Body:
             if (c->kind != COMPOSE_FORWARD || req->proto < ZX_V160)
                 return fail(e, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                            ZXLOGNO(00701) "airsyncbase:Body outside a 16.x SmartForward");
+                            ZXLOGNO(00736) "airsyncbase:Body outside a 16.x SmartForward");
             c->body = n;
             break;
         default:
             return fail(e, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                        apr_psprintf(p, ZXLOGNO(00701) "unexpected element %s:%s",
+                        apr_psprintf(p, ZXLOGNO(00737) "unexpected element %s:%s",
                                      zx_wb_page_name(ZX_WB_PAGE(n->tag)), zx_wb_tag_name(n->tag)));
         }
     }
@@ -217,7 +217,7 @@ static int parse_wbxml(const zx_request *req, compose_req *c, compose_err *e)
                         ZXLOGNO(00708) "Source with LongId and FolderId/ItemId");
         if (c->src_folder && !c->src_item)
             return fail(e, EAS_INVALID_COMBINATION_OF_IDS, 400, ZX_LOG_INFO,
-                        ZXLOGNO(00708) "Source with FolderId but no ItemId");
+                        ZXLOGNO(00739) "Source with FolderId but no ItemId");
         /* [MS-ASCMD] 2.2.1.19/2.2.1.20: an invalid InstanceId is status 104 */
         if (c->src_instance && !datetime_valid(c->src_instance))
             return fail(e, EAS_INVALID_DATETIME, 400, ZX_LOG_INFO,
@@ -240,7 +240,7 @@ static int parse_mime_form(const zx_request *req, compose_req *c, compose_err *e
                         ZXLOGNO(00710) "SmartReply/SmartForward without ItemId or LongId parameter");
     }
     if (!c->mime || !c->mime_len)
-        return fail(e, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO, ZXLOGNO(00706) "empty message");
+        return fail(e, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO, ZXLOGNO(00738) "empty message");
     return 0;
 }
 
@@ -379,7 +379,7 @@ static int compose_in_tx(const zx_server *srv, zx_request *req, compose_req *c, 
                         apr_psprintf(p, ZXLOGNO(00721) "cannot mark item %s: %s", orig->id, err));
         if (rc != ZX_STORE_OK)      /* deleted meanwhile */
             return fail(e, EAS_ITEM_NOT_FOUND, 500, ZX_LOG_INFO,
-                        apr_psprintf(p, ZXLOGNO(00716) "source item %s not found", orig->id));
+                        apr_psprintf(p, ZXLOGNO(00740) "source item %s not found", orig->id));
     }
 
     /* 5. hand it over; Bcc stays in the Sent copy but not in what recipients see (with -t
