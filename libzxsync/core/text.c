@@ -4,6 +4,7 @@
 
 #include <apr_strings.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD";   /* U+FFFD */
@@ -54,6 +55,19 @@ int zx_utf8_valid(const char *s, apr_size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (apr_size_t i = 0; i < n;) {
+        /* ASCII fast path (WBXML strings, mail bodies): 16 bytes at a time */
+        while (i + 16 <= n) {
+            uint64_t a, b;
+            memcpy(&a, u + i, 8);
+            memcpy(&b, u + i + 8, 8);
+            if ((a | b) & 0x8080808080808080ULL)
+                break;
+            i += 16;
+        }
+        while (i < n && u[i] < 0x80)
+            i++;
+        if (i >= n)
+            break;
         apr_size_t k = zx_utf8_seq(u + i, n - i);
         if (!k)
             return 0;

@@ -98,60 +98,6 @@ static int opaque_may_be_binary(unsigned tag)
     }
 }
 
-static int utf8_valid(const unsigned char *s, apr_size_t n)
-{
-    apr_size_t i = 0;
-    while (i < n) {
-        /* ASCII fast path, 16 bytes at a time, then straight to the first high byte */
-        while (i + 16 <= n) {
-            uint64_t a, b;
-            memcpy(&a, s + i, 8);
-            memcpy(&b, s + i + 8, 8);
-            if ((a | b) & 0x8080808080808080ULL)
-                break;
-            i += 16;
-        }
-        while (i < n && s[i] < 0x80)
-            i++;
-        if (i >= n)
-            break;
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        apr_size_t need;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1F;
-        }
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0F;
-        }
-        else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07;
-        }
-        else
-            return 0;
-        if (n - i <= need)          /* the sequence runs past the end */
-            return 0;
-        for (apr_size_t k = 1; k <= need; k++) {
-            unsigned char cc = s[i + k];
-            if ((cc & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
 /* ---- decoder ---------------------------------------------------------------------- */
 
 typedef struct {
@@ -273,7 +219,7 @@ zx_wbxml_status zx_wbxml_decode(apr_pool_t *p, const unsigned char *buf, apr_siz
             const unsigned char *nul = memchr(r.p, 0, (apr_size_t)(r.end - r.p));
             if (!nul)
                 FAIL(ZX_WBXML_ETRUNC);
-            if (!utf8_valid(r.p, (apr_size_t)(nul - r.p)))
+            if (!zx_utf8_valid((const char *)r.p, (apr_size_t)(nul - r.p)))
                 FAIL(ZX_WBXML_EUTF8);
             if (++nodes > max_nodes) {
                 r.p = tokpos;
