@@ -2,7 +2,7 @@
  * its period, and stops and is joined by its pool's cleanup, leaving nothing behind (valgrind).
  * Without a database the jobs are skipped.  The jobs themselves are tested end to end
  * (t/e2e/test_abq.py: a notification without any request).  Check, TAP. */
-#include <zxsync/maint.h>
+#include <zxsync/server.h>
 
 #include <apr_general.h>
 #include <check.h>
