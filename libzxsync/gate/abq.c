@@ -66,9 +66,9 @@ int zx_gate_abq(const zx_server *srv, zx_request *req, zx_response *resp)
     if (kept && db)
         g = *kept;
     else if (!db || load_ctx(db, req, &g, &err) < 0) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(01402) "ABQ: cannot read the device's status: %s",
-                                      err ? err : "internal error"));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(01402) "ABQ: cannot read the device's status: %s",
+                                       err ? err : "internal error"));
         zx_retry_after_db(resp);
         return 1;
     }
@@ -89,9 +89,9 @@ int zx_gate_abq(const zx_server *srv, zx_request *req, zx_response *resp)
     if (view != g.served) {
         changed = zx_abq_reset_device(db, req->device_row, view, &err);
         if (changed < 0) {
-            zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                             apr_psprintf(p, ZXLOGNO(01405) "ABQ: cannot reset the device: %s",
-                                          err));
+            zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                              apr_psprintf(p, ZXLOGNO(01405) "ABQ: cannot reset the device: %s",
+                                           err));
             zx_retry_after_db(resp);
             return 1;
         }
@@ -130,17 +130,17 @@ int zx_gate_abq(const zx_server *srv, zx_request *req, zx_response *resp)
     case ZX_CMD_SMARTREPLY:
     case ZX_CMD_SMARTFORWARD:
         /* [MS-ASCMD] 2.2.3.177.14: 120 MailSubmissionFailed */
-        zx_respond_error(req, resp, ZX_EAS_MAIL_SUBMISSION_FAILED, 403, ZX_LOG_INFO,
-                         apr_psprintf(p, ZXLOGNO(01409) "ABQ: device %s is %s: %s refused",
-                                      req->device_id, zx_abq_status_name(d.status),
-                                      req->cmd_name));
+        zx_respond_status(req, resp, ZX_EAS_MAIL_SUBMISSION_FAILED, ZX_LOG_INFO,
+                          apr_psprintf(p, ZXLOGNO(01409) "ABQ: device %s is %s: %s refused",
+                                       req->device_id, zx_abq_status_name(d.status),
+                                       req->cmd_name));
         return 1;
     default:
         /* [MS-ASCMD] 2.2.2: 129 DeviceIsBlockedForThisUser (HTTP 403 before 14.0) */
-        zx_respond_error(req, resp, ZX_EAS_DEVICE_BLOCKED_FOR_USER, 403, ZX_LOG_INFO,
-                         apr_psprintf(p, ZXLOGNO(01409) "ABQ: device %s is %s: %s refused",
-                                      req->device_id, zx_abq_status_name(d.status),
-                                      req->cmd_name));
+        zx_respond_status(req, resp, ZX_EAS_DEVICE_BLOCKED_FOR_USER, ZX_LOG_INFO,
+                          apr_psprintf(p, ZXLOGNO(01409) "ABQ: device %s is %s: %s refused",
+                                       req->device_id, zx_abq_status_name(d.status),
+                                       req->cmd_name));
         return 1;
     }
 }

@@ -306,19 +306,19 @@ static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_res
         return ZX_DONE;
     }
     if (!device_id_valid(req->device_id)) {
-        zx_respond_error(req, resp, ZX_EAS_DEVICE_ID_INVALID, 400, ZX_LOG_INFO,
-                         ZXLOGNO(00009) "DeviceId missing or not 1-32 letters and digits");
+        zx_respond_status(req, resp, ZX_EAS_DEVICE_ID_INVALID, ZX_LOG_INFO,
+                          ZXLOGNO(00009) "DeviceId missing or not 1-32 letters and digits");
         return ZX_DONE;
     }
     if (!vchars(req->device_type, 64)) {
-        zx_respond_error(req, resp, ZX_EAS_DEVICE_TYPE_INVALID, 400, ZX_LOG_INFO,
-                         ZXLOGNO(00010) "DeviceType missing or invalid");
+        zx_respond_status(req, resp, ZX_EAS_DEVICE_TYPE_INVALID, ZX_LOG_INFO,
+                          ZXLOGNO(00010) "DeviceType missing or invalid");
         return ZX_DONE;
     }
     if (!zx_command_in_version(req->cmd, req->proto)) {
-        zx_respond_error(req, resp, ZX_EAS_VERSION_NOT_SUPPORTED, 400, ZX_LOG_INFO,
-                         apr_psprintf(p, ZXLOGNO(00011) "command %s does not exist in protocol %s",
-                                      req->cmd_name, req->proto_str));
+        zx_respond_status(req, resp, ZX_EAS_VERSION_NOT_SUPPORTED, ZX_LOG_INFO,
+                          apr_psprintf(p, ZXLOGNO(00011) "command %s does not exist in protocol %s",
+                                       req->cmd_name, req->proto_str));
         return ZX_DONE;
     }
     return ZX_NEXT;
@@ -349,9 +349,9 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
          * (empty Sync and Ping reuse the cached request); MS-ASCMD status 101 otherwise. */
         if (req->cmd == ZX_CMD_SYNC || req->cmd == ZX_CMD_PING || req->cmd == ZX_CMD_GETATTACHMENT)
             return ZX_NEXT;
-        zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool, ZXLOGNO(00018) "%s request without a body",
-                                      req->cmd_name));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_CONTENT, ZX_LOG_INFO,
+                          apr_psprintf(req->pool, ZXLOGNO(00018) "%s request without a body",
+                                       req->cmd_name));
         return ZX_DONE;
     }
     const zx_command_info *ci = zx_command_info_get(req->cmd);
@@ -365,8 +365,8 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
     }
     if (body_is_mime(req)) {
         if (!content_type_is(req->content_type, "message/rfc822")) {
-            zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
-                             ZXLOGNO(00013) "MIME body expected with Content-Type message/rfc822");
+            zx_respond_status(req, resp, ZX_EAS_INVALID_CONTENT, ZX_LOG_INFO,
+                              ZXLOGNO(00013) "MIME body expected with Content-Type message/rfc822");
             return ZX_DONE;
         }
         return ZX_NEXT;
@@ -375,11 +375,11 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
                    (req->proto >= ZX_V121 &&
                     content_type_is(req->content_type, "application/vnd.ms-sync"));
     if (!wbxml_ct) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool,
-                                      ZXLOGNO(00014) "body with Content-Type \"%s\", expected "
-                                      "application/vnd.ms-sync.wbxml",
-                                      req->content_type ? req->content_type : "(none)"));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_CONTENT, ZX_LOG_INFO,
+                          apr_psprintf(req->pool,
+                                       ZXLOGNO(00014) "body with Content-Type \"%s\", expected "
+                                       "application/vnd.ms-sync.wbxml",
+                                       req->content_type ? req->content_type : "(none)"));
         return ZX_DONE;
     }
     /* the node budget of the command: decoding stops at the first node over it; opaque data
@@ -397,16 +397,18 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
         return ZX_DONE;
     }
     if (st != ZX_WBXML_OK) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_WBXML, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool, ZXLOGNO(00015) "malformed WBXML body: %s at byte %lu",
-                                      zx_wbxml_strerror(st), (unsigned long)off));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_WBXML, ZX_LOG_INFO,
+                          apr_psprintf(req->pool,
+                                       ZXLOGNO(00015) "malformed WBXML body: %s at byte %lu",
+                                       zx_wbxml_strerror(st), (unsigned long)off));
         return ZX_DONE;
     }
     if (ci->root_tag != ZX_TAG_NONE_ && req->doc->tag != ci->root_tag) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool, ZXLOGNO(00016) "%s request with root element %s:%s",
-                                      ci->name, zx_wb_page_name(ZX_WB_PAGE(req->doc->tag)),
-                                      zx_wb_tag_name(req->doc->tag)));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_XML, ZX_LOG_INFO,
+                          apr_psprintf(req->pool,
+                                       ZXLOGNO(00016) "%s request with root element %s:%s",
+                                       ci->name, zx_wb_page_name(ZX_WB_PAGE(req->doc->tag)),
+                                       zx_wb_tag_name(req->doc->tag)));
         return ZX_DONE;
     }
     return ZX_NEXT;
@@ -426,9 +428,9 @@ static void run_command(const zx_server *srv, zx_request *req, zx_response *resp
         handler(srv, req, resp);
         return;
     }
-    zx_respond_error(req, resp, ZX_EAS_COMMAND_NOT_SUPPORTED, 501, ZX_LOG_INFO,
-                     apr_psprintf(req->pool, ZXLOGNO(00017) "command %s is not implemented",
-                                  req->cmd_name));
+    zx_respond_status(req, resp, ZX_EAS_COMMAND_NOT_SUPPORTED, ZX_LOG_INFO,
+                      apr_psprintf(req->pool, ZXLOGNO(00017) "command %s is not implemented",
+                                   req->cmd_name));
 }
 
 /* Device registry (gate/device.c): the (account, DeviceId) record, req->device_row.  A host
@@ -440,9 +442,9 @@ static zx_stage_result stage_device(const zx_server *srv, zx_request *req, zx_re
         return ZX_NEXT;
     if (zx_device_register(srv, req, &err) == 0)
         return ZX_NEXT;
-    zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                     apr_psprintf(req->pool, ZXLOGNO(00400) "cannot register the device: %s",
-                                  err ? err : "internal error"));
+    zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                      apr_psprintf(req->pool, ZXLOGNO(00400) "cannot register the device: %s",
+                                   err ? err : "internal error"));
     zx_retry_after_db(resp);
     return ZX_DONE;
 }

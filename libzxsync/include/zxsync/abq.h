@@ -130,16 +130,16 @@ int zx_abq_import_line(apr_pool_t *p, const char *line, const char **device,
 /* 1 when s is a DeviceId ([MS-ASHTTP]: 1-32 letters and digits). */
 int zx_abq_device_id_valid(const char *s);
 
-/* ---- what the device gate reads and writes (the stage is gate/abq.c) -------------------------- */
+/* ---- what the device gate reads and writes (the stage is gate/abq.c) ----------------------- */
 
 /* What a device with status s is served: 'A' its mailbox, 'Q' / 'B' the dummy one. */
 char zx_abq_view_char(zx_abq_status s);
 
 /* What the gate reads, as ZX_ABQ_CTX_NCOLS columns of a statement over "abq_state s" (the row
  * id = 1): the device registry reads them along with the device record (gate/device.c), so
- * the gate (gate/abq.c) costs no round trip of its own.  Arguments are SQL expressions: the DeviceId (text),
- * the account id as text and as bigint, the account's COS id (text, NULL: the default COS),
- * the device's abq_status and the account's domain id (bigint). */
+ * the gate (gate/abq.c) costs no round trip of its own.  Arguments are SQL expressions: the
+ * DeviceId (text), the account id as text and as bigint, the account's COS id (text, NULL: the
+ * default COS), the device's abq_status and the account's domain id (bigint). */
 #define ZX_ABQ_CTX_COLS(dev, acct_text, acct_bigint, cos, served, domain)                     \
     "(SELECT bool_and(running) FROM services WHERE name IN ('module', 'abq')), "             \
     "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "             \
