@@ -3,7 +3,9 @@
  * Each stage is a function of its own that either lets the request go on (ZX_NEXT) or has
  * answered it (ZX_DONE).  The stages run in the order of the table below; later layers
  * (authentication, DoS filter, device registry, ABQ, provisioning, account logger) insert
- * theirs into the same table.
+ * theirs into the same table.  After the last stage the command runs: zx_pipeline_run is
+ * handed the lookup of the command table (eas/handlers.c, through zx_handle), so this file
+ * names no command.
  */
 #include <zxsync/acctlog.h>
 #include <zxsync/answer.h>
