@@ -1,11 +1,11 @@
 /* zxmobile - ABQ, Allow/Block/Quarantine (zxsync/abq.h): the pure parts (decision, rules,
- * locales, messages, parsers) and the pipeline's gate.  The dummy mailbox is abq/dummy.c, the
+ * locales, messages, parsers), what the gate reads and writes, and the administrators'
+ * notification.  The pipeline's stage is gate/abq.c, the dummy mailbox abq/dummy.c, the
  * administration abq/admin.c. */
 #include <zxsync/abq.h>
 #include <zxsync/config.h>
 #include <zxsync/log.h>
 #include <zxsync/notification.h>
-#include <zxsync/server.h>
 
 #include "abq_int.h"
 
@@ -342,19 +342,7 @@ int zx_abq_import_line(apr_pool_t *p, const char *line, const char **device,
     return 1;
 }
 
-/* ---- the gate ---------------------------------------------------------------------------- */
-
-typedef struct {
-    int running;
-    zx_abq_mode mode;
-    zx_abq_status pair, device;
-    char served;                /* 'A', 'Q', 'B' */
-    apr_array_header_t *rules;  /* zx_abq_rule */
-    int need_import;
-    long long interval;         /* abqNotificationsInterval, ms */
-    int pending;                /* devices quarantined since the last notification */
-    long long since_last;       /* ms since the last notification, -1 never */
-} gate_ctx;
+/* ---- what the gate reads, and what it writes --------------------------------------------- */
 
 /* ZX_ABQ_CTX_COLS (abq.h) on their own: $1 DeviceId, $2 account, $3 COS, $4 device row,
  * $5 domain. */
@@ -369,13 +357,11 @@ static const char *col(const PGresult *r, int c)
     return PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c);
 }
 
-static void parse_ctx(apr_pool_t *p, const PGresult *res, int c0, gate_ctx *g);
-
-static int load_ctx(apr_pool_t *p, zx_db *db, const zx_request *req, gate_ctx *g,
-                    const char **err)
+int zx_abq_ctx_load(apr_pool_t *p, zx_db *db, const char *device_id, const char *account_id,
+                    const char *cos_id, const char *device_row, const char *domain_id,
+                    zx_abq_ctx *g, const char **err)
 {
-    const char *params[5] = {req->device_id, req->account.id, req->account.cos_id,
-                             req->device_row, req->account.domain_id};
+    const char *params[5] = {device_id, account_id, cos_id, device_row, domain_id};
     PGresult *res = zx_db_exec(db, CTX_SQL, 5, params, err);
     if (!res)
         return -1;
@@ -384,13 +370,12 @@ static int load_ctx(apr_pool_t *p, zx_db *db, const zx_request *req, gate_ctx *g
         *err = "the abq_state row is missing (zxsuite db migrate)";
         return -1;
     }
-    parse_ctx(p, res, 0, g);
+    zx_abq_ctx_parse(p, res, 0, g);
     PQclear(res);
     return 0;
 }
 
-/* The ZX_ABQ_CTX_COLS of row 0 from column c0 on. */
-static void parse_ctx(apr_pool_t *p, const PGresult *res, int c0, gate_ctx *g)
+void zx_abq_ctx_parse(apr_pool_t *p, const PGresult *res, int c0, zx_abq_ctx *g)
 {
     const char *startup = col(res, c0 + 1), *gmode = col(res, c0 + 2), *mode = col(res, c0 + 3);
     int svc = col(res, c0 + 0) && col(res, c0 + 0)[0] == 't';
@@ -423,23 +408,10 @@ static void parse_ctx(apr_pool_t *p, const PGresult *res, int c0, gate_ctx *g)
     g->since_last = col(res, c0 + 11) ? atoll(col(res, c0 + 11)) : -1;
 }
 
-void zx_abq_ctx_keep(zx_request *req, const PGresult *res, int c0)
+int zx_abq_import_known(apr_pool_t *p, zx_db *db, const char *exclude_row, const char **count,
+                        const char **err)
 {
-    req->abq_ctx = NULL;
-    if (PQntuples(res) < 1 || PQgetisnull(res, 0, c0 + ZX_ABQ_CTX_NCOLS))  /* no abq_state */
-        return;
-    gate_ctx *g = apr_palloc(req->pool, sizeof *g);
-    parse_ctx(req->pool, res, c0, g);
-    req->abq_ctx = g;
-}
-
-/* The devices known before the service first ran become Allowed (spec 11.1), once: the node
- * that claims abq_state.imported_at does it, and only when the list is empty.  The device of
- * this request is left out when this very request registered it. */
-static void import_known(const zx_server *srv, zx_request *req, zx_db *db)
-{
-    const char *err = NULL;
-    const char *params[1] = {req->device.is_new ? req->device_row : "0"};
+    const char *params[1] = {exclude_row ? exclude_row : "0"};
     PGresult *res = zx_db_exec(db,
         "WITH claim AS (UPDATE abq_state SET imported_at = now() "
         "               WHERE id = 1 AND imported_at IS NULL RETURNING id), "
@@ -450,34 +422,22 @@ static void import_known(const zx_server *srv, zx_request *req, zx_db *db)
         "           AND NOT EXISTS (SELECT 1 FROM abq_devices) "
         "        ON CONFLICT DO NOTHING RETURNING 1) "
         "SELECT (SELECT count(*) FROM claim), (SELECT count(*) FROM ins)",
-        1, params, &err);
-    if (res && atoi(PQgetvalue(res, 0, 0)) == 1) {
-        const char *count = apr_pstrdup(req->pool, PQgetvalue(res, 0, 1));
-        const char *cp[1] = {count};
-        if (zx_db_run(db, "UPDATE abq_state SET imported_count = $1::bigint WHERE id = 1", 1, cp,
-                      &err) < 0) {
-            PQclear(res);
-            res = NULL;
-        }
-        else
-            zx_log(req->log_ctx, ZX_LOG_NOTICE, ZXLOGNO(01401) "ABQ: first start: %s known "
-                   "devices imported as Allowed", count);
-    }
-    if (!res) {
-        zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(01400) "ABQ: cannot import the known devices: %s",
-               err);
-        return;
-    }
+        1, params, err);
+    if (!res)
+        return -1;
+    int claimed = atoi(PQgetvalue(res, 0, 0)) == 1;
+    *count = claimed ? apr_pstrdup(p, PQgetvalue(res, 0, 1)) : NULL;
     PQclear(res);
+    if (!claimed)
+        return 0;
+    const char *cp[1] = {*count};
+    if (zx_db_run(db, "UPDATE abq_state SET imported_count = $1::bigint WHERE id = 1", 1, cp,
+                  err) < 0)
+        return -1;
+    return 1;
 }
 
-/* What the device is served changed: record it and reset its sync states (one statement, so
- * two requests of the device cannot both think they did it half).  A reset state keeps only a
- * key number the device was never given: every key the device holds is refused (Sync status 3,
- * FolderSync 9) and it starts over from 0, while the keys of the new states go on from there,
- * so no old key can ever match a new state.  1 changed, 0 another request did it first,
- * -1 error. */
-static int reset_device(zx_db *db, const char *device_row, char view, const char **err)
+int zx_abq_reset_device(zx_db *db, const char *device_row, char view, const char **err)
 {
     char v[2] = {view, '\0'};
     const char *params[2] = {device_row, v};
@@ -501,7 +461,18 @@ static int reset_device(zx_db *db, const char *device_row, char view, const char
     return n > 0;
 }
 
-static const char *by_text(apr_pool_t *p, const zx_abq_decision *d, zx_abq_mode mode)
+int zx_abq_record(zx_db *db, const char *device_id, const char *account_id,
+                  zx_abq_status status, zx_abq_mode mode, const char **err)
+{
+    const char *params[4] = {device_id, account_id, zx_abq_status_name(status),
+                             mode == ZX_ABQ_STRICT ? "strict" : "interactive"};
+    return zx_db_run(db,
+                     "INSERT INTO abq_devices (device_id, account_id, status, source) "
+                     "VALUES ($1, $2::bigint, $3, $4) ON CONFLICT DO NOTHING",
+                     4, params, err) < 0 ? -1 : 0;
+}
+
+const char *zx_abq_by_text(apr_pool_t *p, const zx_abq_decision *d, zx_abq_mode mode)
 {
     switch (d->by) {
     case ZX_ABQ_BY_SERVICE: return "the abq service is not running";
@@ -510,119 +481,6 @@ static const char *by_text(apr_pool_t *p, const zx_abq_decision *d, zx_abq_mode 
     case ZX_ABQ_BY_DEVICE: return "device entry";
     case ZX_ABQ_BY_RULE: return apr_psprintf(p, "rule \"%s\"", d->rule->regex);
     default: return apr_psprintf(p, "abqMode %s", zx_abq_mode_name(mode));
-    }
-}
-
-/* [MS-ASCMD] 2.2.3.177.17 Sync Status 12 / 2.2.3.177.11 Ping Status 7: the folder hierarchy
- * changed, FolderSync first.  The device's FolderSync key is gone, so it starts over from 0. */
-static void respond_hierarchy_changed(zx_request *req, zx_response *resp)
-{
-    int ping = req->cmd == ZX_CMD_PING;
-    zx_wb_node *root = zx_wb_new(req->pool, ping ? ZX_Ping_Ping : ZX_AirSync_Sync);
-    zx_wb_add_text(req->pool, root, ping ? ZX_Ping_Status : ZX_AirSync_Status, ping ? "7" : "12");
-    zx_respond_wbxml(req, resp, root);
-    resp->reason = ZXLOGNO(01403) "ABQ status of the device changed: folder hierarchy sync "
-                   "required";
-    resp->reason_level = ZX_LOG_INFO;
-}
-
-int zx_abq_gate(const zx_server *srv, zx_request *req, zx_response *resp)
-{
-    apr_pool_t *p = req->pool;
-    const char *err = NULL;
-    req->abq_held = 0;
-    if (!req->device_row || !req->account.id)
-        return 0;
-    zx_db *db = zx_request_db(srv, req, &err);
-    gate_ctx g;
-    /* read along with the device record (zx_abq_ctx_keep), else now */
-    const gate_ctx *kept = req->abq_ctx;
-    req->abq_ctx = NULL;
-    if (kept && db)
-        g = *kept;
-    else if (!db || load_ctx(p, db, req, &g, &err) < 0) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(01402) "ABQ: cannot read the device's status: %s",
-                                      err ? err : "internal error"));
-        zx_retry_after_db(resp);
-        return 1;
-    }
-    if (g.need_import && g.running) {
-        import_known(srv, req, db);
-        /* the import may have listed this device: decide on what is there now */
-        if (load_ctx(p, db, req, &g, &err) < 0)
-            g.need_import = 0;
-    }
-    zx_abq_decision d = zx_abq_decide(p, g.running, g.mode, g.pair, g.device, req->device_id,
-                                      g.rules);
-    if (d.record) {
-        const char *params[4] = {req->device_id, req->account.id, zx_abq_status_name(d.status),
-                                 g.mode == ZX_ABQ_STRICT ? "strict" : "interactive"};
-        if (zx_db_run(db,
-                      "INSERT INTO abq_devices (device_id, account_id, status, source) "
-                      "VALUES ($1, $2::bigint, $3, $4) ON CONFLICT DO NOTHING",
-                      4, params, &err) < 0)
-            zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(01404) "ABQ: cannot record %s of %s: %s",
-                   req->device_id, req->account.name, err);
-    }
-    char view = zx_abq_view_char(d.status);
-    int changed = 0;
-    if (view != g.served) {
-        changed = reset_device(db, req->device_row, view, &err);
-        if (changed < 0) {
-            zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                             apr_psprintf(p, ZXLOGNO(01405) "ABQ: cannot reset the device: %s",
-                                          err));
-            zx_retry_after_db(resp);
-            return 1;
-        }
-        if (changed)
-            zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(01406) "ABQ: device %s of %s is now %s "
-                   "(%s); its sync state was reset", req->device_id, req->account.name,
-                   zx_abq_status_name(d.status), by_text(p, &d, g.mode));
-    }
-    /* the administrators' notification: on requests, whichever node sees it due first */
-    int pending = g.pending || (changed && view == 'Q');
-    if (g.interval > 0 && pending && (g.since_last < 0 || g.since_last >= g.interval) &&
-        srv->settings.sendmail) {
-        int n = zx_abq_notify_due(p, db, srv->settings.sendmail, &err);
-        if (n < 0)
-            zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(01407) "ABQ: notification not sent: %s", err);
-        else if (n > 0)
-            zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(01408) "ABQ: notified the administrators "
-                   "of %d newly quarantined device(s)", n);
-    }
-    if (changed && (req->cmd == ZX_CMD_SYNC || req->cmd == ZX_CMD_PING)) {
-        respond_hierarchy_changed(req, resp);
-        return 1;
-    }
-    if (view == 'A')
-        return 0;
-    req->abq_held = d.status;
-    switch (req->cmd) {
-    case ZX_CMD_FOLDERSYNC:
-    case ZX_CMD_SYNC:
-    case ZX_CMD_GETITEMESTIMATE:
-    case ZX_CMD_PING:
-    case ZX_CMD_PROVISION:
-    case ZX_CMD_SETTINGS:
-        return 0;
-    case ZX_CMD_SENDMAIL:
-    case ZX_CMD_SMARTREPLY:
-    case ZX_CMD_SMARTFORWARD:
-        /* [MS-ASCMD] 2.2.3.177.14: 120 MailSubmissionFailed */
-        zx_respond_error(req, resp, (zx_eas_status)120, 403, ZX_LOG_INFO,
-                         apr_psprintf(p, ZXLOGNO(01409) "ABQ: device %s is %s: %s refused",
-                                      req->device_id, zx_abq_status_name(d.status),
-                                      req->cmd_name));
-        return 1;
-    default:
-        /* [MS-ASCMD] 2.2.2: 129 DeviceIsBlockedForThisUser (HTTP 403 before 14.0) */
-        zx_respond_error(req, resp, (zx_eas_status)129, 403, ZX_LOG_INFO,
-                         apr_psprintf(p, ZXLOGNO(01409) "ABQ: device %s is %s: %s refused",
-                                      req->device_id, zx_abq_status_name(d.status),
-                                      req->cmd_name));
-        return 1;
     }
 }
 

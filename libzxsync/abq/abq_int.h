@@ -6,9 +6,6 @@
 
 #include <regex.h>
 
-/* What a device with status s is served: 'A' its mailbox, 'Q' / 'B' the dummy one. */
-char zx_abq_view_char(zx_abq_status s);
-
 /* Compile a rule's regex as zx_abq_regex_match uses it (regfree it after); 0 or -1 and *err. */
 int zx_abq_regex_compile(apr_pool_t *p, const char *regex, regex_t *re, const char **err);
 

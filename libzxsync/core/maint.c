@@ -1,8 +1,8 @@
-/* zxmobile - the periodic work of a server process (zxsync/maint.h). */
-#include <zxsync/abq.h>
+/* zxmobile - a runner of periodic jobs (zxsync/maint.h). */
 #include <zxsync/log.h>
 #include <zxsync/maint.h>
 
+#include <apr_tables.h>
 #include <apr_thread_proc.h>
 
 #include <errno.h>
@@ -12,45 +12,52 @@
 #include <unistd.h>
 
 struct zx_maint {
-    const zx_server *srv;
+    apr_pool_t *pool;
+    zx_dbpool *dbpool;
     unsigned period_ms;
+    apr_array_header_t *jobs;   /* job_entry */
     int stop_fd;                /* eventfd: wakes the thread to stop */
     apr_thread_t *thread;
 };
 
-/* ---- the jobs ---------------------------------------------------------------------------- */
+typedef struct {
+    zx_maint_job *run;
+    void *baton;
+} job_entry;
 
-static void abq_notification(const zx_server *srv, apr_pool_t *p, zx_db *db)
+zx_maint *zx_maint_create(apr_pool_t *p, zx_dbpool *dbpool, unsigned period_ms)
 {
-    if (!srv->settings.sendmail)
-        return;                 /* no way to mail: the devices stay pending */
-    const char *err = NULL;
-    int n = zx_abq_notify_due(p, db, srv->settings.sendmail, &err);
-    if (n < 0)
-        zx_log(NULL, ZX_LOG_ERR, ZXLOGNO(01700) "ABQ: notification not sent: %s",
-               err ? err : "internal error");
-    else if (n > 0)
-        zx_log(NULL, ZX_LOG_INFO, ZXLOGNO(01701) "ABQ: notified the administrators of %d newly "
-               "quarantined device(s)", n);
+    zx_maint *m = apr_pcalloc(p, sizeof *m);
+    m->pool = p;
+    m->dbpool = dbpool;
+    m->period_ms = period_ms ? period_ms : ZX_MAINT_PERIOD * 1000u;
+    m->jobs = apr_array_make(p, 2, sizeof(job_entry));
+    m->stop_fd = -1;
+    return m;
 }
 
-static void (*const jobs[])(const zx_server *, apr_pool_t *, zx_db *) = {
-    abq_notification,
-};
+void zx_maint_add(zx_maint *m, zx_maint_job *job, void *baton)
+{
+    job_entry *e = apr_array_push(m->jobs);
+    e->run = job;
+    e->baton = baton;
+}
 
-void zx_maint_run_once(const zx_server *srv, apr_pool_t *parent)
+void zx_maint_run(zx_maint *m, apr_pool_t *parent)
 {
     apr_pool_t *p;
-    if (!srv->dbpool || apr_pool_create(&p, parent) != APR_SUCCESS)
+    if (!m->dbpool || m->jobs->nelts == 0 || apr_pool_create(&p, parent) != APR_SUCCESS)
         return;
     const char *err = NULL;
-    zx_db *db = zx_dbpool_acquire(srv->dbpool, p, &err);
+    zx_db *db = zx_dbpool_acquire(m->dbpool, p, &err);
     if (!db)
         zx_log(NULL, ZX_LOG_WARNING, ZXLOGNO(01702) "periodic jobs skipped: %s",
                err ? err : "no database connection");
     else
-        for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++)
-            jobs[i](srv, p, db);
+        for (int i = 0; i < m->jobs->nelts; i++) {
+            const job_entry *e = &APR_ARRAY_IDX(m->jobs, i, job_entry);
+            e->run(e->baton, p, db);
+        }
     apr_pool_destroy(p);        /* gives the connection back */
 }
 
@@ -67,7 +74,7 @@ static void *APR_THREAD_FUNC maint_thread(apr_thread_t *thread, void *data)
             if (rc > 0 || (rc < 0 && errno != EINTR))
                 break;
             if (rc == 0)
-                zx_maint_run_once(m->srv, p);
+                zx_maint_run(m, p);
         }
         apr_pool_destroy(p);
     }
@@ -93,16 +100,13 @@ static apr_status_t maint_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-zx_maint *zx_maint_start(apr_pool_t *p, const zx_server *srv, unsigned period_ms,
-                         const char **err)
+int zx_maint_begin(zx_maint *m, const char **err)
 {
-    zx_maint *m = apr_pcalloc(p, sizeof *m);
-    m->srv = srv;
-    m->period_ms = period_ms ? period_ms : ZX_MAINT_PERIOD * 1000u;
+    apr_pool_t *p = m->pool;
     m->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (m->stop_fd < 0) {
         *err = "cannot create an eventfd";
-        return NULL;
+        return -1;
     }
     /* a pre-cleanup: the thread runs in a subpool of p, destroyed before ordinary cleanups */
     apr_pool_pre_cleanup_register(p, m, maint_cleanup);
@@ -112,7 +116,7 @@ zx_maint *zx_maint_start(apr_pool_t *p, const zx_server *srv, unsigned period_ms
         apr_thread_create(&m->thread, attr, maint_thread, m, p) != APR_SUCCESS) {
         m->thread = NULL;
         *err = "cannot start the periodic jobs' thread";
-        return NULL;
+        return -1;
     }
-    return m;
+    return 0;
 }

@@ -288,8 +288,8 @@ void zx_cmd_ping(const zx_server *srv, zx_request *req, zx_response *resp)
     }
 
     ping_ctx ctx = {srv, ids, 0, apr_array_make(p, 4, sizeof(const char *))};
-    zx_waited w = zx_eas_wait(srv, req, resp, "Ping", wait_id, (int)heartbeat, &ps, ping_check,
-                              &ctx, &err);
+    zx_waited w = zx_eas_wait(srv, req, resp, "Ping", wait_id, (int)heartbeat, &ps,
+                              zx_device_recheck, ping_check, &ctx, &err);
     switch (w) {
     case ZX_WAITED_READY:
         respond(req, resp, ctx.status, NULL, 0, ctx.status == PING_CHANGES ? ctx.changed : NULL,

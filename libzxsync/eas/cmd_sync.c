@@ -780,8 +780,8 @@ static int sync_wait(sync_ctx *c, zx_response *resp, const zx_push_settings *ps)
         return -1;
     }
     int seconds = c->heartbeat > 0 ? c->heartbeat : c->wait * 60;
-    zx_waited w = zx_eas_wait(c->srv, req, resp, "Sync", wait_id, seconds, ps, sync_wait_check,
-                              c, &err);
+    zx_waited w = zx_eas_wait(c->srv, req, resp, "Sync", wait_id, seconds, ps,
+                              zx_device_recheck, sync_wait_check, c, &err);
     if (w == ZX_WAITED_GATED)
         return 1;
     if (w == ZX_WAITED_READY) {

@@ -4,7 +4,7 @@
 #ifndef ZX_EAS_DEVICEINFO_H
 #define ZX_EAS_DEVICEINFO_H
 
-#include <zxsync/server.h>
+#include <zxsync/proto.h>
 
 /* Settings status values ([MS-ASCMD] 2.2.3.177.15), also those of settings:Status inside a
  * Provision response. */

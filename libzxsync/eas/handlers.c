@@ -1,5 +1,7 @@
 /* zxmobile - which function handles which command (NULL: not implemented yet, answered with
- * MS-ASCMD status 137 / HTTP 501 by the pipeline). */
+ * MS-ASCMD status 137 / HTTP 501 by the pipeline), and zx_handle: the pipeline (gate/) with
+ * this table.  The table names the eas/cmd_*.c functions, so it lives in eas/; the pipeline
+ * below it is handed the lookup instead of naming it. */
 #include "handlers.h"
 
 static zx_command_handler *const handlers[ZX_CMD_COUNT_] = {
@@ -25,4 +27,9 @@ zx_command_handler *zx_command_handler_get(zx_cmd cmd)
     if (cmd < 0 || cmd >= ZX_CMD_COUNT_)
         return NULL;
     return handlers[cmd];
+}
+
+void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp)
+{
+    zx_pipeline_run(srv, req, resp, zx_command_handler_get);
 }

@@ -5,11 +5,7 @@
 
 #include <zxsync/server.h>
 
-/* A handler answers the request completely (zx_respond_wbxml / zx_respond_error / ...).
- * When it runs, the request is authenticated (req->account), its query and headers are
- * valid, its body is decoded (req->doc, NULL for an empty body) with the command's root
- * element, and the device is registered (req->device_row). */
-typedef void zx_command_handler(const zx_server *srv, zx_request *req, zx_response *resp);
+/* zx_command_handler (zxsync/proto.h): a handler answers the request completely. */
 
 /* eas/cmd_sendmail.c, cmd_settings.c, cmd_moveitems.c, cmd_getattachment.c,
  * cmd_itemoperations.c */
@@ -27,7 +23,8 @@ zx_command_handler zx_cmd_ping;
 /* eas/cmd_provision.c */
 zx_command_handler zx_cmd_provision;
 
-/* NULL when the command is not implemented. */
+/* NULL when the command is not implemented (a zx_command_lookup).  zx_handle (zxsync/server.h)
+ * runs the pipeline with it. */
 zx_command_handler *zx_command_handler_get(zx_cmd cmd);
 
 #endif

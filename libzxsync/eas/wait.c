@@ -2,7 +2,6 @@
 #include "wait.h"
 
 #include <zxsync/config.h>
-#include <zxsync/device.h>
 #include <zxsync/log.h>
 
 #include <apr_strings.h>
@@ -91,8 +90,8 @@ int zx_client_gone(const zx_request *req)
 
 zx_waited zx_eas_wait(const zx_server *srv, zx_request *req, zx_response *resp,
                       const char *cmd, long long wait_id, int seconds,
-                      const zx_push_settings *ps, zx_wait_check *check, void *baton,
-                      const char **err)
+                      const zx_push_settings *ps, zx_wait_recheck *device_recheck,
+                      zx_wait_check *check, void *baton, const char **err)
 {
     zx_notify_hub *hub = srv->notify;
     zx_waiter *w = NULL;
@@ -122,15 +121,14 @@ zx_waited zx_eas_wait(const zx_server *srv, zx_request *req, zx_response *resp,
         if (recheck && now >= recheck) {
             recheck = 0;
             const char *cerr = NULL;
-            int gone = zx_device_reload(srv, req, &cerr);
-            if (gone < 0) {
+            int gated = device_recheck ? device_recheck(srv, req, resp, &cerr) : 0;
+            if (gated < 0) {
                 zx_log(req->log_ctx, ZX_LOG_DEBUG, ZXLOGNO(01011) "%s re-check postponed: %s",
                        cmd, cerr ? cerr : "no database");
                 recheck = apr_time_now() + apr_time_from_msec(RETRY_MS);
                 continue;
             }
-            /* a removed device has no states left: the check tells it to start over */
-            if (!gone && zx_device_gates(srv, req, resp)) {
+            if (gated) {
                 out = ZX_WAITED_GATED;
                 break;
             }

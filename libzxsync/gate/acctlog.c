@@ -12,7 +12,7 @@
  * descriptors and checking them for rotation.
  */
 #include <zxsync/acctlog.h>
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>

@@ -2,21 +2,9 @@
  * mobile-password rule of spec 2.1) and "account enabled" (zimbraFeatureMobileSyncEnabled,
  * account over COS, spec 1.1). */
 #include <zxsync/config.h>
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 
 #include <apr_strings.h>
-
-zx_db *zx_request_db(const zx_server *srv, zx_request *req, const char **err)
-{
-    if (req->db)
-        return req->db;
-    if (!srv->dbpool) {
-        *err = "no database configured (ZxMobileDatabase)";
-        return NULL;
-    }
-    req->db = zx_dbpool_acquire(srv->dbpool, req->pool, err);
-    return req->db;
-}
 
 /* The password check gives the request's connection back while it hashes and takes one again
  * only when it must write (zx_auth_opts.db_release). */

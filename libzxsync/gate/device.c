@@ -1,6 +1,7 @@
 /* zxmobile - pipeline stage 5: the device registry (zxsync/device.h). */
-#include <zxsync/abq.h>
 #include <zxsync/device.h>
+
+#include "abq.h"
 
 #include <apr_strings.h>
 #include <stdlib.h>
@@ -64,7 +65,7 @@ int zx_device_register(const zx_server *srv, zx_request *req, const char **err)
     req->device_row = apr_pstrdup(req->pool, PQgetvalue(res, 0, 0));
     read_ctl(res, 1, &req->device);
     req->device.is_new = PQgetvalue(res, 0, 5)[0] == 't';
-    zx_abq_ctx_keep(req, res, 6);      /* the ABQ gate's context (abq/abq.c) */
+    zx_abq_ctx_keep(req, res, 6);      /* the ABQ gate's context (gate/abq.c) */
     int c = 6 + ZX_ABQ_CTX_NCOLS + 1;
     req->device.sync_cache_md5 = PQgetisnull(res, 0, c) ? NULL
                                                         : apr_pstrdup(req->pool, PQgetvalue(res, 0, c));

@@ -10,7 +10,7 @@
 #include <zxsync/dos.h>
 #include <zxsync/log.h>
 #include <zxsync/notification.h>
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>

@@ -2,7 +2,7 @@
 #include <zxsync/config.h>
 #include <zxsync/easfilter.h>
 #include <zxsync/log.h>
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>

@@ -3,18 +3,19 @@
  * Each stage is a function of its own that either lets the request go on (ZX_NEXT) or has
  * answered it (ZX_DONE).  The stages run in the order of the table below; later layers
  * (authentication, DoS filter, device registry, ABQ, provisioning, account logger) insert
- * theirs into the same table.
+ * theirs into the same table.  After the last stage the command runs: zx_pipeline_run is
+ * handed the lookup of the command table (eas/handlers.c, through zx_handle), so this file
+ * names no command.
  */
-#include <zxsync/abq.h>
 #include <zxsync/acctlog.h>
 #include <zxsync/answer.h>
 #include <zxsync/device.h>
 #include <zxsync/dos.h>
 #include <zxsync/easfilter.h>
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 #include <zxsync/log.h>
 
-#include "../eas/handlers.h"
+#include "abq.h"
 #include "suspend.h"
 #include "provision.h"
 
@@ -24,77 +25,6 @@
 
 typedef enum { ZX_NEXT = 0, ZX_DONE } zx_stage_result;
 typedef zx_stage_result zx_stage(const zx_server *srv, zx_request *req, zx_response *resp);
-
-void zx_server_settings_default(zx_server_settings *s)
-{
-    s->versions = ZX_VSET_ALL;
-    s->max_body = ZX_DEFAULT_MAX_BODY;
-    s->max_wbxml_depth = ZX_WBXML_DEFAULT_MAX_DEPTH;
-    s->sendmail = NULL;
-    s->public_url = NULL;
-    s->fetch_budget = ZX_DEFAULT_FETCH_BUDGET;
-    s->max_fetches = ZX_DEFAULT_MAX_FETCHES;
-}
-
-/* ---- responses ------------------------------------------------------------------------ */
-
-void zx_respond_http(const zx_request *req, zx_response *resp, int http_status,
-                     zx_log_level level, const char *reason)
-{
-    resp->status = http_status;
-    resp->content_type = NULL;
-    resp->body = NULL;
-    resp->body_len = 0;
-    resp->reason = reason;
-    resp->reason_level = level;
-}
-
-void zx_retry_after_db(zx_response *resp)
-{
-    if (resp->status == 503)
-        apr_table_setn(resp->headers, "Retry-After", APR_STRINGIFY(ZX_RETRY_AFTER_DB));
-}
-
-void zx_respond_wbxml(const zx_request *req, zx_response *resp, const zx_wb_node *doc)
-{
-    unsigned char *out;
-    apr_size_t len;
-    if (zx_wbxml_encode(req->pool, doc, &out, &len) != ZX_WBXML_OK) {
-        zx_respond_http(req, resp, 500, ZX_LOG_ERR,
-                        ZXLOGNO(00001) "internal error: response tree cannot be encoded");
-        return;
-    }
-    resp->status = 200;
-    resp->content_type = "application/vnd.ms-sync.wbxml";
-    resp->body = out;
-    resp->body_len = len;
-}
-
-void zx_respond_error(const zx_request *req, zx_response *resp, zx_eas_status eas_status,
-                      int legacy_http, zx_log_level level, const char *reason)
-{
-    const zx_command_info *ci = zx_command_info_get(req->cmd);
-    if (req->proto >= ZX_V140 && ci && ci->root_tag != ZX_TAG_NONE_) {
-        int status_tag = zx_wb_tag_lookup(ZX_WB_PAGE(ci->root_tag), "Status");
-        if (status_tag >= 0) {
-            zx_wb_node *root = zx_wb_new(req->pool, ci->root_tag);
-            zx_wb_add_textf(req->pool, root, (unsigned)status_tag, "%d", (int)eas_status);
-            zx_respond_wbxml(req, resp, root);
-            resp->reason = reason;
-            resp->reason_level = level;
-            return;
-        }
-    }
-    zx_respond_http(req, resp, legacy_http, level, reason);
-}
-
-void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_response *resp)
-{
-    /* the versions of this client (EAS filters), else the server's */
-    zx_vset versions = req->versions_set ? req->versions : srv->settings.versions;
-    apr_table_setn(resp->headers, "MS-ASProtocolVersions", zx_vset_str(req->pool, versions));
-    apr_table_setn(resp->headers, "MS-ASProtocolCommands", zx_command_list(req->pool, versions));
-}
 
 /* ---- stages --------------------------------------------------------------------------- */
 
@@ -378,19 +308,19 @@ static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_res
         return ZX_DONE;
     }
     if (!device_id_valid(req->device_id)) {
-        zx_respond_error(req, resp, ZX_EAS_DEVICE_ID_INVALID, 400, ZX_LOG_INFO,
-                         ZXLOGNO(00009) "DeviceId missing or not 1-32 letters and digits");
+        zx_respond_status(req, resp, ZX_EAS_DEVICE_ID_INVALID, ZX_LOG_INFO,
+                          ZXLOGNO(00009) "DeviceId missing or not 1-32 letters and digits");
         return ZX_DONE;
     }
     if (!vchars(req->device_type, 64)) {
-        zx_respond_error(req, resp, ZX_EAS_DEVICE_TYPE_INVALID, 400, ZX_LOG_INFO,
-                         ZXLOGNO(00010) "DeviceType missing or invalid");
+        zx_respond_status(req, resp, ZX_EAS_DEVICE_TYPE_INVALID, ZX_LOG_INFO,
+                          ZXLOGNO(00010) "DeviceType missing or invalid");
         return ZX_DONE;
     }
     if (!zx_command_in_version(req->cmd, req->proto)) {
-        zx_respond_error(req, resp, ZX_EAS_VERSION_NOT_SUPPORTED, 400, ZX_LOG_INFO,
-                         apr_psprintf(p, ZXLOGNO(00011) "command %s does not exist in protocol %s",
-                                      req->cmd_name, req->proto_str));
+        zx_respond_status(req, resp, ZX_EAS_VERSION_NOT_SUPPORTED, ZX_LOG_INFO,
+                          apr_psprintf(p, ZXLOGNO(00011) "command %s does not exist in protocol %s",
+                                       req->cmd_name, req->proto_str));
         return ZX_DONE;
     }
     return ZX_NEXT;
@@ -421,9 +351,9 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
          * (empty Sync and Ping reuse the cached request); MS-ASCMD status 101 otherwise. */
         if (req->cmd == ZX_CMD_SYNC || req->cmd == ZX_CMD_PING || req->cmd == ZX_CMD_GETATTACHMENT)
             return ZX_NEXT;
-        zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool, ZXLOGNO(00018) "%s request without a body",
-                                      req->cmd_name));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_CONTENT, ZX_LOG_INFO,
+                          apr_psprintf(req->pool, ZXLOGNO(00018) "%s request without a body",
+                                       req->cmd_name));
         return ZX_DONE;
     }
     const zx_command_info *ci = zx_command_info_get(req->cmd);
@@ -437,8 +367,8 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
     }
     if (body_is_mime(req)) {
         if (!content_type_is(req->content_type, "message/rfc822")) {
-            zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
-                             ZXLOGNO(00013) "MIME body expected with Content-Type message/rfc822");
+            zx_respond_status(req, resp, ZX_EAS_INVALID_CONTENT, ZX_LOG_INFO,
+                              ZXLOGNO(00013) "MIME body expected with Content-Type message/rfc822");
             return ZX_DONE;
         }
         return ZX_NEXT;
@@ -447,11 +377,11 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
                    (req->proto >= ZX_V121 &&
                     content_type_is(req->content_type, "application/vnd.ms-sync"));
     if (!wbxml_ct) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_CONTENT, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool,
-                                      ZXLOGNO(00014) "body with Content-Type \"%s\", expected "
-                                      "application/vnd.ms-sync.wbxml",
-                                      req->content_type ? req->content_type : "(none)"));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_CONTENT, ZX_LOG_INFO,
+                          apr_psprintf(req->pool,
+                                       ZXLOGNO(00014) "body with Content-Type \"%s\", expected "
+                                       "application/vnd.ms-sync.wbxml",
+                                       req->content_type ? req->content_type : "(none)"));
         return ZX_DONE;
     }
     /* the node budget of the command: decoding stops at the first node over it; opaque data
@@ -469,37 +399,40 @@ static zx_stage_result stage_body(const zx_server *srv, zx_request *req, zx_resp
         return ZX_DONE;
     }
     if (st != ZX_WBXML_OK) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_WBXML, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool, ZXLOGNO(00015) "malformed WBXML body: %s at byte %lu",
-                                      zx_wbxml_strerror(st), (unsigned long)off));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_WBXML, ZX_LOG_INFO,
+                          apr_psprintf(req->pool,
+                                       ZXLOGNO(00015) "malformed WBXML body: %s at byte %lu",
+                                       zx_wbxml_strerror(st), (unsigned long)off));
         return ZX_DONE;
     }
     if (ci->root_tag != ZX_TAG_NONE_ && req->doc->tag != ci->root_tag) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                         apr_psprintf(req->pool, ZXLOGNO(00016) "%s request with root element %s:%s",
-                                      ci->name, zx_wb_page_name(ZX_WB_PAGE(req->doc->tag)),
-                                      zx_wb_tag_name(req->doc->tag)));
+        zx_respond_status(req, resp, ZX_EAS_INVALID_XML, ZX_LOG_INFO,
+                          apr_psprintf(req->pool,
+                                       ZXLOGNO(00016) "%s request with root element %s:%s",
+                                       ci->name, zx_wb_page_name(ZX_WB_PAGE(req->doc->tag)),
+                                       zx_wb_tag_name(req->doc->tag)));
         return ZX_DONE;
     }
     return ZX_NEXT;
 }
 
-/* Commands: one handler per command (later issues fill the table in eas/). */
-static zx_stage_result stage_command(const zx_server *srv, zx_request *req, zx_response *resp)
+/* Commands: one handler per command, found by the lookup zx_pipeline_run is given (the table
+ * of eas/handlers.c); the step after the stages. */
+static void run_command(const zx_server *srv, zx_request *req, zx_response *resp,
+                        zx_command_lookup *lookup)
 {
     if (req->answered_from_cache) {
         zx_answer_replay(req, resp);
-        return ZX_DONE;
+        return;
     }
-    zx_command_handler *handler = zx_command_handler_get(req->cmd);
+    zx_command_handler *handler = lookup ? lookup(req->cmd) : NULL;
     if (handler) {
         handler(srv, req, resp);
-        return ZX_DONE;
+        return;
     }
-    zx_respond_error(req, resp, ZX_EAS_COMMAND_NOT_SUPPORTED, 501, ZX_LOG_INFO,
-                     apr_psprintf(req->pool, ZXLOGNO(00017) "command %s is not implemented",
-                                  req->cmd_name));
-    return ZX_DONE;
+    zx_respond_status(req, resp, ZX_EAS_COMMAND_NOT_SUPPORTED, ZX_LOG_INFO,
+                      apr_psprintf(req->pool, ZXLOGNO(00017) "command %s is not implemented",
+                                   req->cmd_name));
 }
 
 /* Device registry (gate/device.c): the (account, DeviceId) record, req->device_row.  A host
@@ -511,9 +444,9 @@ static zx_stage_result stage_device(const zx_server *srv, zx_request *req, zx_re
         return ZX_NEXT;
     if (zx_device_register(srv, req, &err) == 0)
         return ZX_NEXT;
-    zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                     apr_psprintf(req->pool, ZXLOGNO(00400) "cannot register the device: %s",
-                                  err ? err : "internal error"));
+    zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                      apr_psprintf(req->pool, ZXLOGNO(00400) "cannot register the device: %s",
+                                   err ? err : "internal error"));
     zx_retry_after_db(resp);
     return ZX_DONE;
 }
@@ -529,7 +462,7 @@ static zx_stage_result stage_suspend(const zx_server *srv, zx_request *req, zx_r
 
 static zx_stage_result stage_abq(const zx_server *srv, zx_request *req, zx_response *resp)
 {
-    return zx_abq_gate(srv, req, resp) ? ZX_DONE : ZX_NEXT;         /* abq/abq.c */
+    return zx_gate_abq(srv, req, resp) ? ZX_DONE : ZX_NEXT;         /* gate/abq.c */
 }
 
 static zx_stage_result stage_provision(const zx_server *srv, zx_request *req, zx_response *resp)
@@ -552,6 +485,16 @@ int zx_device_gates(const zx_server *srv, zx_request *req, zx_response *resp)
     return 0;
 }
 
+int zx_device_recheck(const zx_server *srv, zx_request *req, zx_response *resp,
+                      const char **err)
+{
+    int gone = zx_device_reload(srv, req, err);
+    if (gone < 0)
+        return -1;
+    /* a removed device has no states left: the command's check tells it to start over */
+    return !gone && zx_device_gates(srv, req, resp) ? 1 : 0;
+}
+
 static zx_stage_result stage_device_gates(const zx_server *srv, zx_request *req,
                                           zx_response *resp)
 {
@@ -561,7 +504,7 @@ static zx_stage_result stage_device_gates(const zx_server *srv, zx_request *req,
 }
 
 /* The account logger's window_size (gate/acctlog.c): the Sync command caps its windows at
- * req->window_cap.  The exchange itself is written after the stages, in zx_handle. */
+ * req->window_cap.  The exchange itself is written after the stages, in zx_pipeline_run. */
 static zx_stage_result stage_acctlog(const zx_server *srv, zx_request *req, zx_response *resp)
 {
     req->window_cap = zx_acctlog_window_cap(srv, req);
@@ -589,18 +532,23 @@ static const struct {
     {stage_read_body, COMPUTED_ONLY},
     {stage_body, COMPUTED_ONLY},
     {stage_acctlog, ALWAYS},
-    {stage_command, ALWAYS},
 };
 
-void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp)
+void zx_pipeline_run(const zx_server *srv, zx_request *req, zx_response *resp,
+                     zx_command_lookup *lookup)
 {
     apr_time_t start = apr_time_now();
+    int done = 0;
     for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++) {
         if (req->answered_from_cache && !pipeline[i].always)
             continue;
-        if (pipeline[i].run(srv, req, resp) == ZX_DONE)
+        if (pipeline[i].run(srv, req, resp) == ZX_DONE) {
+            done = 1;
             break;
+        }
     }
+    if (!done)          /* every stage let it go on: the command (the answer cache's, too) */
+        run_command(srv, req, resp, lookup);
     if (srv->answers && req->answer_fill && !req->answered_from_cache)
         zx_answer_store(srv->answers, req, resp);
     if (resp->reason)

@@ -64,9 +64,9 @@ int zx_gate_provision(const zx_server *srv, zx_request *req, zx_response *resp)
     zx_policy pol;
     zx_policy_device dev;
     if (!db || zx_policy_resolve(p, db, &scope, req->device_row, &pol, &dev, &err) < 0) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(01102) "cannot read the mobile policy: %s",
-                                      err ? err : "internal error"));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(01102) "cannot read the mobile policy: %s",
+                                       err ? err : "internal error"));
         zx_retry_after_db(resp);
         return 1;
     }

@@ -3,7 +3,7 @@
 #ifndef ZX_GATE_PROVISION_H
 #define ZX_GATE_PROVISION_H
 
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 
 /* Every command but Provision: a pending (or acknowledged) remote wipe sends the device into
  * Provision (14.0+: status 140, older: HTTP 449); with MDM on for the account, a request

@@ -2,7 +2,7 @@
  * doStopService activesync|module, spec 14)?  The state lives in the database so every node
  * sees it; each process re-reads it at most every ZX_SERVICE_RECHECK seconds. */
 #include <zxsync/config.h>
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>

@@ -3,10 +3,7 @@
 #ifndef ZX_GATE_SUSPEND_H
 #define ZX_GATE_SUSPEND_H
 
-#include <zxsync/server.h>
-
-/* [MS-ASCMD] 2.2.2 common status 129 DeviceIsBlockedForThisUser */
-#define ZX_EAS_DEVICE_BLOCKED_FOR_USER 129
+#include <zxsync/gate.h>
 
 /* Refuse every request of a suspended device: protocol 14.0+ gets HTTP 200 with the command's
  * Status 129 (DeviceIsBlockedForThisUser), 12.1 and older (and commands without a response

@@ -1,8 +1,8 @@
-/* zxmobile - unit test of the periodic jobs' thread (libzxsync/core/maint.c): it starts, runs
- * its period, and stops and is joined by its pool's cleanup, leaving nothing behind (valgrind).
- * Without a database the jobs are skipped.  The jobs themselves are tested end to end
+/* zxmobile - unit test of the periodic jobs' runner (libzxsync/core/maint.c) and the server's
+ * jobs on it (gate/jobs.c): it starts, runs its period, and stops and is joined by its pool's
+ * cleanup, leaving nothing behind (valgrind).  Without a database the jobs are skipped.  The jobs themselves are tested end to end
  * (t/e2e/test_abq.py: a notification without any request).  Check, TAP. */
-#include <zxsync/maint.h>
+#include <zxsync/server.h>
 
 #include <apr_general.h>
 #include <check.h>
@@ -36,6 +36,29 @@ START_TEST(a_long_period_still_stops_at_once)
 }
 END_TEST
 
+static void count_job(void *baton, apr_pool_t *p, zx_db *db)
+{
+    (void)p;
+    (void)db;
+    ++*(int *)baton;
+}
+
+START_TEST(a_runner_without_a_database_runs_no_job)
+{
+    apr_pool_t *p;
+    ck_assert_int_eq(apr_pool_create(&p, NULL), APR_SUCCESS);
+    int runs = 0;
+    zx_maint *m = zx_maint_create(p, NULL, 5);
+    zx_maint_add(m, count_job, &runs);
+    const char *err = NULL;
+    ck_assert_int_eq(zx_maint_begin(m, &err), 0);
+    usleep(30 * 1000);
+    zx_maint_run(m, p);
+    apr_pool_destroy(p);                    /* stops and joins the thread */
+    ck_assert_int_eq(runs, 0);
+}
+END_TEST
+
 int main(void)
 {
     apr_initialize();
@@ -44,6 +67,7 @@ int main(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, starts_runs_and_is_joined_by_its_pool);
     tcase_add_test(tc, a_long_period_still_stops_at_once);
+    tcase_add_test(tc, a_runner_without_a_database_runs_no_job);
     suite_add_tcase(s, tc);
     return zx_run_tap(s);
 }

@@ -826,6 +826,44 @@ START_TEST(test_commands)
 }
 END_TEST
 
+/* The one status table (eas_status.def): each status its number and its 12.1-and-older HTTP
+ * status; zx_respond_status answers 14.0+ with the Status element, older versions with that. */
+START_TEST(test_status_table)
+{
+    ck_assert_int_eq(ZX_EAS_SERVER_ERROR, 110);
+    ck_assert_int_eq(ZX_EAS_SERVER_ERROR_RETRY, 111);
+    ck_assert_int_eq(ZX_EAS_DEVICE_BLOCKED_FOR_USER, 129);
+    ck_assert_int_eq(zx_eas_status_http(ZX_EAS_INVALID_WBXML), 400);
+    ck_assert_int_eq(zx_eas_status_http(ZX_EAS_SERVER_ERROR), 500);
+    ck_assert_int_eq(zx_eas_status_http(ZX_EAS_SERVER_ERROR_RETRY), 503);
+    ck_assert_int_eq(zx_eas_status_http(ZX_EAS_DEVICE_BLOCKED_FOR_USER), 403);
+    ck_assert_int_eq(zx_eas_status_http(ZX_EAS_COMMAND_NOT_SUPPORTED), 501);
+    ck_assert_int_eq(zx_eas_status_http(ZX_EAS_INVALID_POLICY_KEY), 449);
+    ck_assert_int_eq(zx_eas_status_http((zx_eas_status)1), 500);
+
+    zx_request req;
+    zx_response resp;
+    zx_request_init(&req, g_pool);
+    req.cmd = ZX_CMD_FOLDERSYNC;
+    req.proto = ZX_V121;
+    zx_response_init(&resp, g_pool);
+    zx_respond_status(&req, &resp, ZX_EAS_DEVICE_BLOCKED_FOR_USER, ZX_LOG_INFO, "blocked");
+    ck_assert_int_eq(resp.status, 403);
+    ck_assert_ptr_null(resp.body);
+    ck_assert_str_eq(resp.reason, "blocked");
+    req.proto = ZX_V141;
+    zx_response_init(&resp, g_pool);
+    zx_respond_status(&req, &resp, ZX_EAS_DEVICE_BLOCKED_FOR_USER, ZX_LOG_INFO, "blocked");
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert_ptr_nonnull(resp.body);
+    zx_wb_node *doc = NULL;
+    ck_assert_int_eq(zx_wbxml_decode(g_pool, resp.body, resp.body_len, NULL, &doc, NULL),
+                     ZX_WBXML_OK);
+    ck_assert_uint_eq(doc->tag, ZX_FolderHierarchy_FolderSync);
+    ck_assert_str_eq(zx_wb_child_text(g_pool, doc, ZX_FolderHierarchy_Status), "129");
+}
+END_TEST
+
 /* ---- headers and credentials ---------------------------------------------------------------- */
 
 START_TEST(test_set_header)
@@ -1838,6 +1876,7 @@ static Suite *request_suite(void)
     tcase_add_test(tc, test_versions);
     tcase_add_test(tc, test_vsets);
     tcase_add_test(tc, test_commands);
+    tcase_add_test(tc, test_status_table);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("headers");

@@ -130,25 +130,16 @@ int zx_abq_import_line(apr_pool_t *p, const char *line, const char **device,
 /* 1 when s is a DeviceId ([MS-ASHTTP]: 1-32 letters and digits). */
 int zx_abq_device_id_valid(const char *s);
 
-/* ---- the pipeline ---------------------------------------------------------------------------- */
+/* ---- what the device gate reads and writes (the stage is gate/abq.c) ----------------------- */
 
-struct zx_server;
-struct zx_response;
-
-/* The ABQ device gate (after suspend, before provisioning): decides about the request's
- * registered device, records what the mode decided, resets the sync states when what the
- * device is served changes (then a Sync or Ping is told that the folder hierarchy changed),
- * imports the known devices on the first start of the service, sends the administrators'
- * notification when it is due, and for a held-back device sets req->abq_held and refuses the
- * commands the dummy mailbox has no use for.  Returns 1 when it answered (resp filled), 0 when
- * the request goes on. */
-int zx_abq_gate(const struct zx_server *srv, zx_request *req, struct zx_response *resp);
+/* What a device with status s is served: 'A' its mailbox, 'Q' / 'B' the dummy one. */
+char zx_abq_view_char(zx_abq_status s);
 
 /* What the gate reads, as ZX_ABQ_CTX_NCOLS columns of a statement over "abq_state s" (the row
  * id = 1): the device registry reads them along with the device record (gate/device.c), so
- * the gate costs no round trip of its own.  Arguments are SQL expressions: the DeviceId (text),
- * the account id as text and as bigint, the account's COS id (text, NULL: the default COS),
- * the device's abq_status and the account's domain id (bigint). */
+ * the gate (gate/abq.c) costs no round trip of its own.  Arguments are SQL expressions: the
+ * DeviceId (text), the account id as text and as bigint, the account's COS id (text, NULL: the
+ * default COS), the device's abq_status and the account's domain id (bigint). */
 #define ZX_ABQ_CTX_COLS(dev, acct_text, acct_bigint, cos, served, domain)                     \
     "(SELECT bool_and(running) FROM services WHERE name IN ('module', 'abq')), "             \
     "  (SELECT value FROM config_values WHERE level = 'global' AND target = '' "             \
@@ -174,10 +165,46 @@ int zx_abq_gate(const struct zx_server *srv, zx_request *req, struct zx_response
     "  EXISTS (SELECT 1 FROM devices WHERE abq_status = 'Q' AND NOT abq_notified), "         \
     "  floor(extract(epoch FROM now() - s.last_notification) * 1000)::bigint"
 #define ZX_ABQ_CTX_NCOLS 12
-/* Keep the ZX_ABQ_CTX_COLS of row 0 starting at column c0 for this request's gate; column
- * c0 + ZX_ABQ_CTX_NCOLS is NULL when there was no abq_state row (the gate then reads and
- * reports it itself).  zx_device_reload forgets them. */
-void zx_abq_ctx_keep(zx_request *req, const PGresult *res, int c0);
+
+/* Those columns, parsed. */
+typedef struct {
+    int running;                /* the abq service runs for this account */
+    zx_abq_mode mode;
+    zx_abq_status pair, device; /* the device/account and the device entries */
+    char served;                /* what the device is served now: 'A', 'Q', 'B' */
+    apr_array_header_t *rules;  /* zx_abq_rule, in evaluation order */
+    int need_import;            /* the known devices were never imported */
+    long long interval;         /* abqNotificationsInterval, ms */
+    int pending;                /* devices quarantined since the last notification */
+    long long since_last;       /* ms since the last notification, -1 never */
+} zx_abq_ctx;
+
+/* The ZX_ABQ_CTX_COLS of row 0 from column c0 on. */
+void zx_abq_ctx_parse(apr_pool_t *p, const PGresult *res, int c0, zx_abq_ctx *g);
+/* Read them on their own (the device's record row, its account, COS and domain ids).
+ * Returns 0, or -1 and *err (also when there is no abq_state row). */
+int zx_abq_ctx_load(apr_pool_t *p, zx_db *db, const char *device_id, const char *account_id,
+                    const char *cos_id, const char *device_row, const char *domain_id,
+                    zx_abq_ctx *g, const char **err);
+
+/* The devices known before the service first ran become Allowed (spec 11.1), once: whoever
+ * claims abq_state.imported_at does it, and only when the list is empty; exclude_row (a
+ * device record id, NULL none) is left out.  Returns 1 and *count (how many, as text) when
+ * this call did it, 0 when it was done before, -1 and *err. */
+int zx_abq_import_known(apr_pool_t *p, zx_db *db, const char *exclude_row, const char **count,
+                        const char **err);
+/* What the device is served changed to view (zx_abq_view_char): record it and reset its sync
+ * states (one statement, so two requests of the device cannot both think they did it half).
+ * A reset state keeps only a key number the device was never given: every key the device
+ * holds is refused (Sync status 3, FolderSync 9) and it starts over from 0, while the keys of
+ * the new states go on from there, so no old key can ever match a new state.  1 changed,
+ * 0 another request did it first, -1 error. */
+int zx_abq_reset_device(zx_db *db, const char *device_row, char view, const char **err);
+/* Record what the mode decided (zx_abq_decision.record) as a device/account entry. */
+int zx_abq_record(zx_db *db, const char *device_id, const char *account_id,
+                  zx_abq_status status, zx_abq_mode mode, const char **err);
+/* Why a decision was taken, for the log. */
+const char *zx_abq_by_text(apr_pool_t *p, const zx_abq_decision *d, zx_abq_mode mode);
 
 /* The store a request works on: the dummy mailbox when req->abq_held, else the account's
  * (zx_store_open).  FolderSync, Sync and GetItemEstimate open their store with it. */

@@ -9,6 +9,7 @@
  *
  * Levels, from the least to the most verbose:
  *   crit, err  one line per exchange the server failed: HTTP 5xx, or EAS status 110/111
+ *              (ZX_EAS_SERVER_ERROR, ZX_EAS_SERVER_ERROR_RETRY)
  *   warn       one line per exchange that failed: the above, HTTP 4xx, or an EAS Status that
  *              is not a success (MS-ASCMD: 1, for Ping also 2, for MoveItems 3)
  *   info       one line per exchange
@@ -139,7 +140,7 @@ char *zx_acctlog_format(apr_pool_t *p, const zx_acctlog_exchange *x, zx_acctlog_
  * an errno value: EPERM when path is not inside dir, ELOOP for a symbolic link. */
 int zx_acctlog_append(const char *dir, const char *path, const char *data, apr_size_t len);
 
-/* ---- the pipeline (gate/acctlog.c) ------------------------------------------------------------ */
+/* ---- the pipeline (gate/acctlog.c; the rest is gate/acctlog_file.c) ------------------------- */
 
 struct zx_server;
 struct zx_request;

@@ -3,7 +3,7 @@
 #ifndef ZXSYNC_DEVICE_H
 #define ZXSYNC_DEVICE_H
 
-#include <zxsync/server.h>
+#include <zxsync/gate.h>
 
 /* Create or update the device record of an authenticated request and set req->device_row.
  * Cheap on purpose: one statement; it writes only for a new device, a changed DeviceType,

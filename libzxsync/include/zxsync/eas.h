@@ -1,4 +1,6 @@
-/* zxmobile - the ActiveSync request and response values ([MS-ASHTTP]).
+/* zxmobile - the ActiveSync request and response values ([MS-ASHTTP]), the protocol versions,
+ * the command table (eas_commands.def) and the common status table (eas_status.def): the
+ * protocol's values, level 2 (libzxsync/proto/), used by every layer above.
  *
  * mod_zxmobile (or any other host) fills a zx_request from the HTTP request and hands it to
  * zx_handle(); everything else - parameter rules, versions, the pipeline, the commands - is
@@ -66,6 +68,17 @@ zx_cmd zx_command_by_code(int code);
 int zx_command_in_version(zx_cmd cmd, zx_version v);
 /* Comma-separated command names valid in at least one version of set (OPTIONS header). */
 const char *zx_command_list(apr_pool_t *p, zx_vset set);
+
+/* ---- EAS common status codes (data in eas_status.def) -------------------------------- */
+typedef enum {
+#define ZX_EAS_STATUS(id, number, legacy_http) ZX_EAS_##id = number,
+#include <zxsync/eas_status.def>
+#undef ZX_EAS_STATUS
+} zx_eas_status;
+
+/* The HTTP status a request of protocol 12.1 or earlier is answered with instead of st
+ * (eas_status.def); 500 for a status the table does not list. */
+int zx_eas_status_http(zx_eas_status st);
 
 /* ---- request and response ------------------------------------------------------------ */
 typedef enum { ZX_METHOD_OTHER = 0, ZX_METHOD_POST, ZX_METHOD_OPTIONS, ZX_METHOD_GET } zx_method;

@@ -5,6 +5,7 @@
 #include <zxsync/audit.h>
 #include <zxsync/buf.h>
 #include <zxsync/config.h>
+#include <zxsync/eas.h>
 #include <zxsync/text.h>
 
 #include <apr_strings.h>
@@ -496,7 +497,8 @@ int zx_acctlog_eas_status(apr_pool_t *p, const zx_wb_node *doc, int *ok)
 
 zx_acctlog_level zx_acctlog_severity(const zx_acctlog_exchange *x)
 {
-    if (x->http_status >= 500 || x->eas_status == 110 || x->eas_status == 111)
+    if (x->http_status >= 500 || x->eas_status == ZX_EAS_SERVER_ERROR ||
+        x->eas_status == ZX_EAS_SERVER_ERROR_RETRY)
         return ZX_ACCTLOG_ERR;
     if (x->http_status >= 400 || (x->eas_status >= 0 && !x->eas_ok))
         return ZX_ACCTLOG_WARN;
