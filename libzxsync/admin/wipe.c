@@ -1,4 +1,5 @@
-/* zxmobile - remote wipe requests (zxsync/wipe.h). */
+/* zxmobile - remote wipe requests (zxsync/wipe.h): device administration, beside devadmin.c
+ * (mdm/ holds the policies; it calls nothing here). */
 #include <zxsync/wipe.h>
 
 #include <zxsync/audit.h>
