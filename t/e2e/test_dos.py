@@ -123,8 +123,11 @@ def dos(instance):
     finally:
         inst.httpd_down()
         with open(inst.error_log) as f:
+            # AH00286 "server reached MaxRequestWorkers": this instance has 2 workers on
+            # purpose; on a loaded machine a request may wait for one, which is no error here
             bad = [l for l in f if re.search(r"\[(?:[a-z_]+:)?(?:error|crit|alert|emerg)\]"
-                                              r"|exit signal|child pid \d+ exit", l)]
+                                              r"|exit signal|child pid \d+ exit", l)
+                   and "AH00286" not in l]
         instance.drop_database(dbname)
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(maildir, ignore_errors=True)
