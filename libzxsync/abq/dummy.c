@@ -265,13 +265,6 @@ static int d_changes(zx_store *st, const char *folder_id, long long since,
     return ZX_STORE_OK;
 }
 
-static int d_count_changes(zx_store *st, const char *folder_id, long long since,
-                           apr_time_t received_after, long long *count, const char **err)
-{
-    *count = 0;
-    return ZX_STORE_OK;
-}
-
 static int d_item_get(zx_store *st, const char *id, zx_item **out, const char **err)
 {
     *out = NULL;
@@ -467,7 +460,6 @@ static const zx_store_provider dummy_provider = {
     d_folder_update,
     d_folder_delete,
     d_changes,
-    d_count_changes,
     d_item_get,
     d_item_mime,
     d_item_update,

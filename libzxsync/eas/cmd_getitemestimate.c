@@ -94,7 +94,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         if (ft && parse_filter(ft, &filters[i]) < 0)
             bad[i] = 1;
     }
-    if (st->provider->sync_states_get(st, req->device_row, states, n, &err) < 0) {
+    if (zx_store_sync_states_get(st, req->device_row, states, n, &err) < 0) {
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00432) "GetItemEstimate: %s", err));
         zx_retry_after_db(resp);
@@ -124,9 +124,9 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         }
         int filter = filters[i] >= 0 ? filters[i] : s->filter_type;
         long long count = 0;
-        if (st->provider->estimate(st, s->folder->id, &base->pos,
-                                   zx_sync_filter_cutoff(filter, now), req->device_row, &count,
-                                   &err) < 0) {
+        if (zx_store_estimate(st, s->folder->id, &base->pos,
+                              zx_sync_filter_cutoff(filter, now), req->device_row, &count,
+                              &err) < 0) {
             zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                              apr_psprintf(p, ZXLOGNO(00433) "GetItemEstimate: %s", err));
             zx_retry_after_db(resp);

@@ -256,7 +256,7 @@ static int fetch_attachment(iop_ctx *c, const zx_wb_node *f, const char *ref, zx
         tmp.pool = load;
         const char *mime = NULL;
         apr_size_t mime_len = 0;
-        rc = tmp.provider->item_mime(&tmp, a.item_id, &mime, &mime_len, &c->err);
+        rc = zx_store_item_mime(&tmp, a.item_id, &mime, &mime_len, &c->err);
         if (rc < 0) {
             zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00779) "ItemOperations Fetch %s: %s",
                    ref, apr_pstrdup(p, c->err));
@@ -305,7 +305,7 @@ static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const c
 {
     apr_pool_t *p = c->req->pool;
     zx_item *item = NULL;
-    int rc = c->st->provider->item_get(c->st, id, &item, &c->err);
+    int rc = zx_store_item_get(c->st, id, &item, &c->err);
     if (rc < 0) {
         zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00771) "ItemOperations Fetch of item %s: %s",
                id, c->err);
@@ -322,7 +322,7 @@ static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const c
     zx_email_content_want(&ro, &want);
     apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
     APR_ARRAY_PUSH(one, zx_item *) = item;
-    if (c->st->provider->item_contents(c->st, one, &sizes, &c->err) < 0) {
+    if (zx_store_item_contents(c->st, one, &sizes, &c->err) < 0) {
         zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00790) "ItemOperations Fetch of item %s: %s",
                id, c->err);
         return ST_SERVER_ERROR;
@@ -396,7 +396,7 @@ static void op_empty(iop_ctx *c, const zx_wb_node *e, zx_wb_node *resp)
     int subfolders = opt && zx_wb_child(opt, ZX_ItemOperations_DeleteSubFolders) != NULL;
     zx_folder *f = NULL;
     int st = ST_SUCCESS;
-    int rc = c->st->provider->folder_get(c->st, coll, &f, &c->err);
+    int rc = zx_store_folder_get(c->st, coll, &f, &c->err);
     if (rc < 0)
         st = ST_SERVER_ERROR;
     else if (rc != ZX_STORE_OK)
@@ -406,7 +406,7 @@ static void op_empty(iop_ctx *c, const zx_wb_node *e, zx_wb_node *resp)
         st = ST_ACCESS_DENIED;
     else {
         /* the server's change: every device, the asking one too, gets the Deletes */
-        rc = c->st->provider->folder_empty(c->st, f->id, subfolders, NULL, &c->err);
+        rc = zx_store_folder_empty(c->st, f->id, subfolders, NULL, &c->err);
         if (rc < 0)
             st = ST_SERVER_ERROR;
         else if (rc != ZX_STORE_OK)
@@ -471,7 +471,7 @@ static void op_move(iop_ctx *c, const zx_wb_node *m, zx_wb_node *resp)
     if (!opt || !zx_wb_child(opt, ZX_ItemOperations_MoveAlways))
         st = ST_MOVEALWAYS_MISSING;
     if (st == ST_SUCCESS) {
-        int rc = c->st->provider->folder_get(c->st, dst_id, &dst, &c->err);
+        int rc = zx_store_folder_get(c->st, dst_id, &dst, &c->err);
         if (rc < 0)
             st = ST_SERVER_ERROR;
         else if (rc != ZX_STORE_OK)
@@ -498,8 +498,8 @@ static void op_move(iop_ctx *c, const zx_wb_node *m, zx_wb_node *resp)
         if (!r)
             st = ST_SERVER_ERROR;
         for (int i = 0; r && i < PQntuples(r) && st == ST_SUCCESS; i++) {
-            int rc = c->st->provider->item_move(c->st, PQgetvalue(r, i, 0), dst->id, NULL, 0,
-                                                NULL, &c->err);
+            int rc = zx_store_item_move(c->st, PQgetvalue(r, i, 0), dst->id, NULL, 0,
+                                        NULL, &c->err);
             if (rc < 0)
                 st = ST_SERVER_ERROR;
             else if (rc == ZX_STORE_OK)

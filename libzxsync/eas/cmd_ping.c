@@ -70,7 +70,7 @@ static int hierarchy_changed(zx_store *st, const char *device, int *changed, con
 {
     zx_folder_state fs;
     *changed = 0;
-    if (st->provider->folder_state_get(st, device, &fs, err) < 0)
+    if (zx_store_folder_state_get(st, device, &fs, err) < 0)
         return -1;
     if (!fs.exists) {
         *changed = 1;
@@ -78,7 +78,7 @@ static int hierarchy_changed(zx_store *st, const char *device, int *changed, con
     }
     apr_array_header_t *folders;
     long long now;
-    if (st->provider->folders(st, fs.hier_seq, &folders, &now, err) < 0)
+    if (zx_store_folders(st, fs.hier_seq, &folders, &now, err) < 0)
         return -1;
     /* as FolderSync sees it: the device's own changes are not news to it */
     for (int i = 0; i < folders->nelts; i++) {
@@ -114,7 +114,7 @@ static int ping_check(void *baton, zx_request *req, const char **err)
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)n);
     for (int i = 0; i < n; i++)
         states[i].folder_id = APR_ARRAY_IDX(c->ids, i, const char *);
-    if (st->provider->sync_states_get(st, device, states, n, err) < 0) {
+    if (zx_store_sync_states_get(st, device, states, n, err) < 0) {
         rc = -1;
         goto done;
     }
@@ -133,8 +133,8 @@ static int ping_check(void *baton, zx_request *req, const char **err)
         if (zx_sync_quiet(s->folder, &s->cur.pos, cutoff))
             continue;
         long long count = 0;
-        if (st->provider->estimate(st, s->folder->id, &s->cur.pos, cutoff, device, &count,
-                                   err) < 0) {
+        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff, device, &count,
+                              err) < 0) {
             rc = -1;
             goto done;
         }

@@ -358,7 +358,7 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             break;
         }
         case ZX_AirSync_Change: {
-            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
             if (rc < 0)
                 return -1;
             if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
@@ -390,7 +390,7 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
                 break;
             }
             /* client wins over a change it has not seen: the merged item goes back to it */
-            rc = st->provider->item_update(st, sid, &ch, conflict ? NULL : c->device, &c->err);
+            rc = zx_store_item_update(st, sid, &ch, conflict ? NULL : c->device, &c->err);
             if (rc < 0)
                 return -1;
             if (rc != ZX_STORE_OK)
@@ -400,7 +400,7 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             break;
         }
         case ZX_AirSync_Delete: {
-            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
             if (rc < 0)
                 return -1;
             if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
@@ -409,7 +409,7 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
                  * run answered; the device drops it, so that removal is no news to it. */
                 zx_item *gone = NULL;
                 if (rc == ZX_STORE_NOT_FOUND &&
-                    (rc = st->provider->item_tombstone(st, sid, &gone, &c->err)) < 0)
+                    (rc = zx_store_item_tombstone(st, sid, &gone, &c->err)) < 0)
                     return -1;
                 if (gone && strcmp(gone->folder_id, folder->id) != 0)
                     gone = NULL;
@@ -421,14 +421,14 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             }
             int as_move = cr->deletes_as_moves != 0 && folder->type != ZX_FOLDER_DELETED;
             if (as_move && !trash) {
-                rc = st->provider->folder_by_type(st, ZX_FOLDER_DELETED, &trash, &c->err);
+                rc = zx_store_folder_by_type(st, ZX_FOLDER_DELETED, &trash, &c->err);
                 if (rc < 0)
                     return -1;
             }
             if (as_move && trash)
-                rc = st->provider->item_trash(st, sid, trash->id, c->device, &c->err);
+                rc = zx_store_item_trash(st, sid, trash->id, c->device, &c->err);
             else
-                rc = st->provider->item_delete(st, sid, c->device, &c->err);
+                rc = zx_store_item_delete(st, sid, c->device, &c->err);
             if (rc < 0)
                 return -1;
             if (rc != ZX_STORE_OK)
@@ -438,7 +438,7 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             break;
         }
         case ZX_AirSync_Fetch: {
-            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
             if (rc < 0)
                 return -1;
             if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
@@ -565,8 +565,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         ns.cur.pos.aged_id = "0";
         memset(&ns.prev, 0, sizeof ns.prev);
         c->wrote = 1;
-        int rc = st->provider->sync_state_put(st, c->device, &ns, s->exists ? s->cur.key : 0,
-                                              &c->err);
+        int rc = zx_store_sync_state_put(st, c->device, &ns, s->exists ? s->cur.key : 0,
+                                         &c->err);
         if (rc < 0) {
             log_error(c, "cannot store the state");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
@@ -611,7 +611,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         }
         /* the folder moved on with them: read past them in this response already */
         zx_folder *now = NULL;
-        if (applied && st->provider->folder_get(st, s->folder->id, &now, &c->err) < 0) {
+        if (applied && zx_store_folder_get(st, s->folder->id, &now, &c->err) < 0) {
             zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot read the folder");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
@@ -662,7 +662,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         }
         ns.cur.pos = to;
         c->wrote = 1;
-        int rc = st->provider->sync_state_put(st, c->device, &ns, s->cur.key, &c->err);
+        int rc = zx_store_sync_state_put(st, c->device, &ns, s->cur.key, &c->err);
         if (rc < 0) {
             zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot store the state");
@@ -679,7 +679,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
     }
     /* the device has acknowledged the previous response: tombstones it passed can go */
-    if (new_key && !retry && st->provider->purge_tombstones(st, s->folder->id, &c->err) < 0)
+    if (new_key && !retry && zx_store_purge_tombstones(st, s->folder->id, &c->err) < 0)
         log_error(c, "cannot purge tombstones");
 
     /* the response */
@@ -697,7 +697,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         }
         zx_content_want want;
         zx_email_content_want(&ro, &want);
-        if (adds->nelts && st->provider->item_contents(st, adds, &want, &c->err) < 0) {
+        if (adds->nelts && zx_store_item_contents(st, adds, &want, &c->err) < 0) {
             log_error(c, "cannot read the items");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
@@ -743,7 +743,7 @@ static int sync_wait_check(void *baton, zx_request *req, const char **err)
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)(n ? n : 1));
     for (int i = 0; i < n; i++)
         states[i].folder_id = APR_ARRAY_IDX(c->colls, i, coll_req).id;
-    if (st->provider->sync_states_get(st, c->device, states, n, err) < 0)
+    if (zx_store_sync_states_get(st, c->device, states, n, err) < 0)
         rc = -1;
     apr_time_t now = apr_time_now();
     for (int i = 0; rc == 0 && i < n; i++) {
@@ -756,8 +756,8 @@ static int sync_wait_check(void *baton, zx_request *req, const char **err)
         if (!s->exists || zx_sync_quiet(s->folder, &s->cur.pos, cutoff))
             continue;
         long long count = 0;
-        if (st->provider->estimate(st, s->folder->id, &s->cur.pos, cutoff, c->device, &count,
-                                   err) < 0)
+        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff, c->device, &count,
+                              err) < 0)
             rc = -1;
         else if (count > 0)
             rc = 1;
@@ -844,7 +844,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
     if (!req->doc || partial) {
         const char *data = NULL;
         apr_size_t len = 0;
-        int rc = c->st->provider->sync_cache_get(c->st, c->device, &data, &len, &c->err);
+        int rc = zx_store_sync_cache_get(c->st, c->device, &data, &len, &c->err);
         if (rc < 0) {
             log_error(c, "cannot read the cached request");
             respond_status(c, resp, SYNC_SERVER_ERROR, NULL, ZX_LOG_ERR, NULL);
@@ -890,7 +890,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         const char *cache = cache_encode(c, &len);
         if (cache && !cache_kept(req, cache, len)) {
             c->wrote = 1;
-            if (c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
+            if (zx_store_sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
                 log_error(c, "cannot keep the request");
         }
     }
@@ -905,7 +905,7 @@ again:
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)(n ? n : 1));
     for (int i = 0; i < n; i++)
         states[i].folder_id = APR_ARRAY_IDX(c->colls, i, coll_req).id;
-    if (c->st->provider->sync_states_get(c->st, c->device, states, n, &c->err) < 0) {
+    if (zx_store_sync_states_get(c->st, c->device, states, n, &c->err) < 0) {
         log_error(c, "cannot read the states");
         respond_status(c, resp, SYNC_SERVER_ERROR, NULL, ZX_LOG_ERR, NULL);
         return;

@@ -623,7 +623,7 @@ int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
         APR_ARRAY_PUSH(one, zx_item *) = copy;
         zx_content_want want;
         zx_email_content_want(o, &want);
-        if (st->provider->item_contents(st, one, &want, err) < 0)
+        if (zx_store_item_contents(st, one, &want, err) < 0)
             return -1;
         c = copy->content;
         if (!c) {

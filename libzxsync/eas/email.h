@@ -46,7 +46,7 @@ typedef struct {
 int zx_email_render_opts_from_wbxml(apr_pool_t *p, const zx_wb_node *options, zx_version v,
                                     zx_email_render_opts *o);
 
-/* What zx_store_provider.item_contents must load to render with these options. */
+/* What zx_store_item_contents must load to render with these options. */
 void zx_email_content_want(const zx_email_render_opts *o, zx_content_want *want);
 
 /* Append the Email class properties of item to parent (airsync:ApplicationData,

@@ -662,25 +662,6 @@ static int pg_changes(zx_store *st, const char *folder_id, long long since,
     return ZX_STORE_OK;
 }
 
-static int pg_count_changes(zx_store *st, const char *folder_id, long long since,
-                            apr_time_t received_after, long long *count, const char **err)
-{
-    *count = 0;
-    if (!valid_id(folder_id))
-        return ZX_STORE_NOT_FOUND;
-    const char *params[4] = {folder_id, st->account_id, lltoa(st->pool, since),
-                             time_param(st->pool, received_after)};
-    PGresult *res = zx_db_exec(st->db,
-        "SELECT count(*) FROM items i WHERE i.folder_id = $1::bigint AND i.account_id = $2::bigint "
-        "AND i.modseq > $3::bigint AND ($4::bigint IS NULL OR i.deleted OR i.received >= "
-        TS("$4") ")", 4, params, err);
-    if (!res)
-        return ZX_STORE_ERROR;
-    *count = ival(res, 0, 0);
-    PQclear(res);
-    return ZX_STORE_OK;
-}
-
 /* "{1,2,3}" -> the numbers */
 static int bigint_array(const char *s, long long *out, int max)
 {
@@ -1770,7 +1751,6 @@ const zx_store_provider zx_store_pg = {
     pg_folder_update,
     pg_folder_delete,
     pg_changes,
-    pg_count_changes,
     pg_item_get,
     pg_item_mime,
     pg_item_update,

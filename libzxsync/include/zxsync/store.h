@@ -243,8 +243,6 @@ typedef struct {
     int (*changes)(zx_store *st, const char *folder_id, long long since,
                    apr_time_t received_after, int limit, apr_array_header_t **out, int *more,
                    const char **err);      /* zx_item * */
-    int (*count_changes)(zx_store *st, const char *folder_id, long long since,
-                         apr_time_t received_after, long long *count, const char **err);
     int (*item_get)(zx_store *st, const char *id, zx_item **out, const char **err);
     int (*item_mime)(zx_store *st, const char *id, const char **data, apr_size_t *len,
                      const char **err);
@@ -341,6 +339,66 @@ extern const zx_store_provider zx_store_pg;
 
 /* A store on account_id over db, allocations from p. */
 zx_store *zx_store_open(apr_pool_t *p, zx_db *db, const char *account_id);
+
+/* The operations, reached only through these wrappers (never st->provider directly):
+ * each calls the store's provider; what they do is described at zx_store_provider. */
+int zx_store_ensure_mailbox(zx_store *st, const char **err);
+int zx_store_folders(zx_store *st, long long since, apr_array_header_t **out, long long *now,
+                     const char **err);
+int zx_store_folder_get(zx_store *st, const char *id, zx_folder **out, const char **err);
+int zx_store_folder_by_type(zx_store *st, int type, zx_folder **out, const char **err);
+int zx_store_folder_create(zx_store *st, const char *parent_id, const char *name, int type,
+                           const char *device, zx_folder **out, const char **err);
+int zx_store_folder_update(zx_store *st, const char *id, const char *parent_id,
+                           const char *name, const char *device, const char **err);
+int zx_store_folder_delete(zx_store *st, const char *id, const char *device, const char **err);
+int zx_store_changes(zx_store *st, const char *folder_id, long long since,
+                     apr_time_t received_after, int limit, apr_array_header_t **out, int *more,
+                     const char **err);
+int zx_store_item_get(zx_store *st, const char *id, zx_item **out, const char **err);
+int zx_store_item_mime(zx_store *st, const char *id, const char **data, apr_size_t *len,
+                       const char **err);
+int zx_store_item_update(zx_store *st, const char *id, const zx_item_changes *ch,
+                         const char *device, const char **err);
+int zx_store_item_move(zx_store *st, const char *id, const char *dst_folder_id,
+                       const char *device, long long seen_modseq, const char **new_id,
+                       const char **err);
+int zx_store_item_delete(zx_store *st, const char *id, const char *device, const char **err);
+int zx_store_folder_empty(zx_store *st, const char *folder_id, int include_subfolders,
+                          const char *device, const char **err);
+int zx_store_deliver(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
+                     int read, zx_item **out, const char **err);
+int zx_store_deliver_at(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
+                        int read, apr_time_t received, zx_item **out, const char **err);
+int zx_store_folder_find(zx_store *st, const char *id_or_path, zx_folder **out,
+                         const char **err);
+int zx_store_enumerate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                       apr_time_t received_after, int limit, apr_array_header_t **out,
+                       apr_array_header_t **gone, const char **err);
+int zx_store_item_contents(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
+                           const char **err);
+int zx_store_item_trash(zx_store *st, const char *id, const char *dst_folder_id,
+                        const char *device, const char **err);
+int zx_store_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                      apr_time_t received_after, const char *device, long long *count,
+                      const char **err);
+int zx_store_aged(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                  apr_time_t before, int limit, apr_array_header_t **out, const char **err);
+int zx_store_purge_tombstones(zx_store *st, const char *folder_id, const char **err);
+int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
+                             const char **err);
+int zx_store_sync_state_put(zx_store *st, const char *device, const zx_sync_state *s,
+                            long long expect_key, const char **err);
+int zx_store_folder_state_get(zx_store *st, const char *device, zx_folder_state *out,
+                              const char **err);
+int zx_store_folder_state_put(zx_store *st, const char *device, const zx_folder_state *s,
+                              long long expect_key, const char **err);
+int zx_store_sync_cache_get(zx_store *st, const char *device, const char **data,
+                            apr_size_t *len, const char **err);
+int zx_store_sync_cache_put(zx_store *st, const char *device, const char *data, apr_size_t len,
+                            const char **err);
+int zx_store_bulk_loaded(zx_store *st, const char **err);
+int zx_store_item_tombstone(zx_store *st, const char *id, zx_item **out, const char **err);
 
 /* "Inbox", "Drafts", ... for the standard folder types, NULL for others. */
 const char *zx_store_standard_name(int type);
