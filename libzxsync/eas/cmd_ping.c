@@ -6,7 +6,7 @@
  * SyncKey the device was given for the folder: what its next Sync would receive (a folder the
  * device never synchronised has nothing to report).  The wait itself is eas/wait.c.
  */
-#include "email.h"
+#include "class/class.h"
 #include "handlers.h"
 #include "syncstate.h"
 #include "wait.h"

@@ -1,17 +1,17 @@
 /* zxmobile - Sync ([MS-ASCMD] 2.2.1.21).
  *
  * Per collection: check the SyncKey against the device's state (the current key, or the
- * previous one when a response was lost: the same changes again), apply the client's Change,
- * Delete and Fetch commands (in one transaction), take the next window of server changes from
- * the sync engine (eas/syncstate.c), render them (eas/email.c) and store the new state under
- * a new key.  A collection with nothing to say keeps its key, and a request where no
+ * previous one when a response was lost: the same changes again), apply the client's Add,
+ * Change, Delete and Fetch commands (in one transaction), take the next window of server
+ * changes from the sync engine (eas/syncstate.c), render them through the item class of the
+ * folder (eas/class/class.h) and store the new state under a new key.  A collection with nothing to say keeps its key, and a request where no
  * collection has anything to say gets the empty response of 12.1+ ([MS-ASCMD] 2.2.1.21.2).
  * The collections of the last request (not their keys, Options or commands) are kept per
  * device for the empty and partial requests ([MS-ASCMD] 2.2.1.21.1, 2.2.3.131); the Options
  * of each collection are kept in its state, since a client sends them only when they change
  * ([MS-ASAIRS] 2.2.2.12).
  */
-#include "email.h"
+#include "class/class.h"
 #include "handlers.h"
 #include "syncstate.h"
 #include "wait.h"
@@ -331,8 +331,9 @@ static zx_wb_node *response_op(sync_ctx *c, zx_wb_node **responses, unsigned tag
 
 /* 0 done (*responses may have gained elements), -1 database error */
 static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *s,
-                          const zx_sync_key *base, int retry, const zx_email_render_opts *ro,
-                          zx_wb_node **responses, int *applied, apr_array_header_t *dropped)
+                          const zx_sync_key *base, int retry, const zx_item_class *cls,
+                          const zx_class_opts *ro, zx_wb_node **responses, int *applied,
+                          apr_array_header_t *dropped)
 {
     apr_pool_t *p = c->p;
     zx_store *st = c->st;
@@ -347,14 +348,28 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
         int rc;
         switch (op->tag) {
         case ZX_AirSync_Add: {
-            /* e-mail is not created by clients here (drafts are not kept): the item is
-             * refused as one the server cannot take ([MS-ASCMD] status 6) */
+            /* a class whose items clients do not create (e-mail: drafts are not kept)
+             * refuses the item as one the server cannot take ([MS-ASCMD] status 6) */
             const char *cid = zx_wb_child_text(p, op, ZX_AirSync_ClientId);
+            const char *new_id = NULL;
+            int status = SYNC_CONVERSION_ERROR;
+            if (cls->add) {
+                rc = cls->add(p, st, folder, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v,
+                              c->device, &new_id, &c->err);
+                if (rc < 0)
+                    return -1;
+                if (rc == ZX_CLASS_ADD_OK) {
+                    status = SYNC_OK;
+                    *applied = 1;
+                }
+            }
             if (!*responses)
                 *responses = zx_wb_new(p, ZX_AirSync_Responses);
             zx_wb_node *n = zx_wb_add(p, *responses, ZX_AirSync_Add);
             zx_wb_add_text(p, n, ZX_AirSync_ClientId, cid ? cid : "");
-            zx_wb_add_textf(p, n, ZX_AirSync_Status, "%d", SYNC_CONVERSION_ERROR);
+            if (status == SYNC_OK && new_id)
+                zx_wb_add_text(p, n, ZX_AirSync_ServerId, new_id);
+            zx_wb_add_textf(p, n, ZX_AirSync_Status, "%d", status);
             break;
         }
         case ZX_AirSync_Change: {
@@ -367,8 +382,8 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             }
             zx_item_changes ch;
             const char *why = NULL;
-            if (zx_email_parse_changes(p, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v,
-                                       &ch, &why) < 0) {
+            if (cls->parse_change(p, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v, &ch,
+                                  &why) < 0) {
                 zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00402) "Sync Change of %s: %s",
                        sid, why);
                 response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONVERSION_ERROR);
@@ -447,7 +462,7 @@ static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *
             }
             zx_wb_node *n = response_op(c, responses, ZX_AirSync_Fetch, sid, SYNC_OK);
             zx_wb_node *ad = zx_wb_add(p, n, ZX_AirSync_ApplicationData);
-            if (zx_email_render(p, st, item, ro, ad, NULL, &c->err) < 0)
+            if (cls->render(p, st, item, ro, ad, NULL, &c->err) < 0)
                 return -1;
             break;
         }
@@ -497,6 +512,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     *quiet = 0;
     if (!s->folder)
         return coll_status(c, cr->key, cr->id, SYNC_HIERARCHY_CHANGED);
+    const zx_item_class *cls = zx_class_of(s->folder->item_class);
     const char *key_text = cr->key;
     if (!key_text) {
         if (!s->exists)
@@ -524,9 +540,9 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     else if (opt_bytes) {
         options = decode(p, opt_bytes, opt_len);
     }
-    zx_email_render_opts ro;
+    zx_class_opts ro;
     int filter = 0;
-    if (zx_email_render_opts_from_wbxml(p, options, c->v, &ro) < 0)
+    if (cls->parse_options(p, options, c->v, &ro) < 0)
         return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
     const char *ft = options ? zx_wb_child_text(p, options, ZX_AirSync_FilterType) : NULL;
     if (ft) {
@@ -604,7 +620,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
             log_error(c, "cannot begin a transaction");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
-        if (apply_commands(c, cr, s, base, retry, &ro, &responses, &applied, dropped) < 0) {
+        if (apply_commands(c, cr, s, base, retry, cls, &ro, &responses, &applied, dropped) < 0) {
             zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot apply the client's changes");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
@@ -696,7 +712,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
                 APR_ARRAY_PUSH(adds, zx_item *) = ch->item;
         }
         zx_content_want want;
-        zx_email_content_want(&ro, &want);
+        cls->content_want(&ro, &want);
         if (adds->nelts && zx_store_item_contents(st, adds, &want, &c->err) < 0) {
             log_error(c, "cannot read the items");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
@@ -714,8 +730,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
                 continue;
             zx_wb_node *ad = zx_wb_add(p, op, ZX_AirSync_ApplicationData);
             if (ch->op == ZX_SYNC_CHANGE)
-                zx_email_render_flags(p, ch->item, c->v, ad);
-            else if (zx_email_render(p, st, ch->item, &ro, ad, NULL, &c->err) < 0) {
+                cls->render_change(p, ch->item, c->v, ad);
+            else if (cls->render(p, st, ch->item, &ro, ad, NULL, &c->err) < 0) {
                 log_error(c, "cannot render an item");
                 return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
             }
