@@ -409,6 +409,22 @@ static int d_purge_tombstones(zx_store *st, const char *folder_id, const char **
     return ZX_STORE_OK;
 }
 
+/* no conversations: the dummy runs Sync, FolderSync, GetItemEstimate and Ping only */
+static int d_conversation_items(zx_store *st, const unsigned char *conversation_id,
+                                const char *except_folder, apr_array_header_t **out,
+                                const char **err)
+{
+    *out = none(st);
+    return ZX_STORE_OK;
+}
+
+static int d_conversation_known(zx_store *st, const unsigned char *conversation_id, int *yes,
+                                const char **err)
+{
+    *yes = 0;
+    return ZX_STORE_OK;
+}
+
 /* the states are the real ones (zx_store_pg_state); only the dummy Inbox is a folder */
 static int d_collections(zx_store *st, zx_sync_state *states, int n, const char **err)
 {
@@ -445,6 +461,8 @@ static const zx_store_items dummy_items = {
     d_item_tombstone,
     d_item_mime,
     d_item_contents,
+    d_conversation_items,
+    d_conversation_known,
     d_item_update,
     d_item_move,
     d_item_trash,

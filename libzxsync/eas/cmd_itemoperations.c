@@ -488,41 +488,25 @@ static void op_move(iop_ctx *c, const zx_wb_node *m, zx_wb_node *resp)
         st = ST_NOT_FOUND;
     if (st == ST_SUCCESS) {
         /* The conversation's mail in every folder but Sent Items and the destination
-         * ([MS-ASCON] 2.2.2.8).  The store has no lookup by conversation: read the ids here. */
-        char hex[33];
-        for (int i = 0; i < 16; i++)
-            apr_snprintf(hex + 2 * i, 3, "%02x", cid[i]);
-        const char *params[3] = {c->req->account.id, hex, dst->id};
-        PGresult *r = zx_db_exec(c->db,
-            "SELECT i.id FROM items i JOIN folders f ON f.id = i.folder_id "
-            "WHERE i.account_id = $1::bigint AND i.conversation_id = decode($2, 'hex') "
-            "AND NOT i.deleted AND i.folder_id <> $3::bigint AND f.item_class = 'Email' "
-            "AND NOT (f.system AND f.type = 5) ORDER BY i.id", 3, params, &c->err);
-        if (!r)
+         * ([MS-ASCON] 2.2.2.8). */
+        apr_array_header_t *items = NULL;
+        if (zx_store_conversation_items(c->st, cid, dst->id, &items, &c->err) < 0)
             st = ST_SERVER_ERROR;
-        for (int i = 0; r && i < PQntuples(r) && st == ST_SUCCESS; i++) {
-            int rc = zx_store_item_move(c->st, PQgetvalue(r, i, 0), dst->id, NULL, 0,
-                                        NULL, &c->err);
+        for (int i = 0; items && i < items->nelts && st == ST_SUCCESS; i++) {
+            int rc = zx_store_item_move(c->st, APR_ARRAY_IDX(items, i, zx_item *)->id, dst->id,
+                                        NULL, 0, NULL, &c->err);
             if (rc < 0)
                 st = ST_SERVER_ERROR;
             else if (rc == ZX_STORE_OK)
                 moved++;
         }
-        if (r)
-            PQclear(r);
         if (st == ST_SUCCESS && moved == 0) {
             /* a conversation this mailbox does not know (or already all there) */
-            const char *cp[2] = {c->req->account.id, hex};
-            PGresult *e = zx_db_exec(c->db, "SELECT 1 FROM items WHERE account_id = $1::bigint "
-                                     "AND conversation_id = decode($2, 'hex') AND NOT deleted "
-                                     "LIMIT 1", 2, cp, &c->err);
-            if (!e)
+            int known = 0;
+            if (zx_store_conversation_known(c->st, cid, &known, &c->err) < 0)
                 st = ST_SERVER_ERROR;
-            else {
-                if (PQntuples(e) == 0)
-                    st = ST_NOT_FOUND;
-                PQclear(e);
-            }
+            else if (!known)
+                st = ST_NOT_FOUND;
         }
     }
     if (st == ST_SERVER_ERROR)

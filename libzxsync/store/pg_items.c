@@ -560,6 +560,55 @@ static int pg_item_delete(zx_store *st, const char *id, const char *device, cons
     return zx_db_tx_end(st->db, own, rc, err);
 }
 
+/* ---- conversations ------------------------------------------------------------------------ */
+
+static const char *conversation_hex(apr_pool_t *p, const unsigned char *cid)
+{
+    char *hex = apr_palloc(p, 33);
+    for (int i = 0; i < 16; i++)
+        apr_snprintf(hex + 2 * i, 3, "%02x", cid[i]);
+    return hex;
+}
+
+static int pg_conversation_items(zx_store *st, const unsigned char *conversation_id,
+                                 const char *except_folder, apr_array_header_t **out,
+                                 const char **err)
+{
+    apr_pool_t *p = st->pool;
+    *out = apr_array_make(p, 4, sizeof(zx_item *));
+    const char *params[3] = {st->account_id, conversation_hex(p, conversation_id),
+                             zx_pg_valid_id(except_folder) ? except_folder : "0"};
+    PGresult *res = zx_db_exec(st->db,
+        "SELECT i.id, i.folder_id FROM items i JOIN folders f ON f.id = i.folder_id "
+        "WHERE i.account_id = $1::bigint AND i.conversation_id = decode($2, 'hex') "
+        "AND NOT i.deleted AND i.folder_id <> $3::bigint AND f.item_class = 'Email' "
+        "AND NOT (f.system AND f.type = 5) ORDER BY i.id", 3, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    for (int r = 0; r < PQntuples(res); r++) {
+        zx_item *it = apr_pcalloc(p, sizeof *it);
+        it->id = zx_pg_val(p, res, r, 0);
+        it->folder_id = zx_pg_val(p, res, r, 1);
+        APR_ARRAY_PUSH(*out, zx_item *) = it;
+    }
+    PQclear(res);
+    return ZX_STORE_OK;
+}
+
+static int pg_conversation_known(zx_store *st, const unsigned char *conversation_id, int *yes,
+                                 const char **err)
+{
+    const char *params[2] = {st->account_id, conversation_hex(st->pool, conversation_id)};
+    PGresult *res = zx_db_exec(st->db, "SELECT 1 FROM items WHERE account_id = $1::bigint "
+                               "AND conversation_id = decode($2, 'hex') AND NOT deleted "
+                               "LIMIT 1", 2, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    *yes = PQntuples(res) > 0;
+    PQclear(res);
+    return ZX_STORE_OK;
+}
+
 /* ---- the window ---------------------------------------------------------------------------- */
 
 static int pg_aged(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
@@ -611,6 +660,8 @@ const zx_store_items zx_pg_items = {
     pg_item_tombstone,
     pg_item_mime,
     pg_item_contents,
+    pg_conversation_items,
+    pg_conversation_known,
     pg_item_update,
     pg_item_move,
     pg_item_trash,

@@ -305,6 +305,35 @@ static int pg_sync_cache_put(zx_store *st, const char *device, const char *data,
     return ZX_STORE_OK;
 }
 
+static int pg_device_states(zx_store *st, const char *device, apr_array_header_t **out,
+                            const char **err)
+{
+    apr_pool_t *p = st->pool;
+    const char *params[1] = {device};
+    PGresult *res = zx_db_exec(st->db,
+        "SELECT s.folder_id, f.name, f.type, s.sync_key, s.filter_type, " US("s.updated_at")
+        "  FROM sync_states s JOIN folders f ON f.id = s.folder_id "
+        " WHERE s.device_id = $1::bigint ORDER BY f.type, f.name, f.id", 1, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    *out = apr_array_make(p, PQntuples(res) + 1, sizeof(zx_sync_state *));
+    for (int r = 0; r < PQntuples(res); r++) {
+        zx_sync_state *s = apr_pcalloc(p, sizeof *s);
+        zx_folder *f = apr_pcalloc(p, sizeof *f);
+        s->folder_id = f->id = zx_pg_val(p, res, r, 0);
+        f->name = zx_pg_val(p, res, r, 1);
+        f->type = (int)zx_pg_ival(res, r, 2);
+        s->folder = f;
+        s->exists = 1;
+        s->cur.key = zx_pg_ival(res, r, 3);
+        s->filter_type = (int)zx_pg_ival(res, r, 4);
+        s->updated = (apr_time_t)zx_pg_ival(res, r, 5);
+        APR_ARRAY_PUSH(*out, zx_sync_state *) = s;
+    }
+    PQclear(res);
+    return ZX_STORE_OK;
+}
+
 const zx_store_syncstate zx_store_pg_state = {
     pg_sync_states_get,
     pg_sync_state_put,
@@ -312,4 +341,5 @@ const zx_store_syncstate zx_store_pg_state = {
     pg_folder_state_put,
     pg_sync_cache_get,
     pg_sync_cache_put,
+    pg_device_states,
 };

@@ -168,6 +168,19 @@ int zx_store_item_delete(zx_store *st, const char *id, const char *device, const
     return st->provider->items->item_delete(st, id, device, err);
 }
 
+int zx_store_conversation_items(zx_store *st, const unsigned char *conversation_id,
+                                const char *except_folder, apr_array_header_t **out,
+                                const char **err)
+{
+    return st->provider->items->conversation_items(st, conversation_id, except_folder, out, err);
+}
+
+int zx_store_conversation_known(zx_store *st, const unsigned char *conversation_id, int *yes,
+                                const char **err)
+{
+    return st->provider->items->conversation_known(st, conversation_id, yes, err);
+}
+
 /* ---- the synchronisation states -------------------------------------------------------------- */
 
 int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
@@ -207,6 +220,12 @@ int zx_store_sync_cache_put(zx_store *st, const char *device, const char *data, 
                             const char **err)
 {
     return st->state->sync_cache_put(st, device, data, len, err);
+}
+
+int zx_store_device_states(zx_store *st, const char *device, apr_array_header_t **out,
+                           const char **err)
+{
+    return st->state->device_states(st, device, out, err);
 }
 
 const char *zx_store_standard_name(int type)

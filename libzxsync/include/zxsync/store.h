@@ -205,6 +205,7 @@ typedef struct {
     int filter_type;            /* FilterType the state was built with */
     const char *options;        /* WBXML of the collection's last Options element, NULL = none */
     apr_size_t options_len;
+    apr_time_t updated;         /* out, zx_store_device_states only: when it was last written */
 } zx_sync_state;
 
 /* The folder-hierarchy (FolderSync) state of a device. */
@@ -306,6 +307,14 @@ typedef struct {
     /* load the content of items (zx_item *) for rendering: one round trip for all of them */
     int (*item_contents)(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
                          const char **err);
+    /* the live items of a conversation (16 bytes) in e-mail folders other than except_folder
+     * and Sent Items, by id (ItemOperations Move): zx_item * with id and folder_id */
+    int (*conversation_items)(zx_store *st, const unsigned char *conversation_id,
+                              const char *except_folder, apr_array_header_t **out,
+                              const char **err);
+    /* whether the mailbox has a live item of that conversation in any folder (*yes) */
+    int (*conversation_known)(zx_store *st, const unsigned char *conversation_id, int *yes,
+                              const char **err);
     /* apply client changes; device = row id of the device making them (NULL = server) */
     int (*item_update)(zx_store *st, const char *id, const zx_item_changes *ch,
                        const char *device, const char **err);
@@ -356,6 +365,11 @@ typedef struct {
                           const char **err);
     int (*sync_cache_put)(zx_store *st, const char *device, const char *data, apr_size_t len,
                           const char **err);
+    /* every state of a device, whatever account its folders belong to (zxsuite mobile
+     * getDeviceInfo): zx_sync_state * with folder_id, folder (id, name and type; tombstones
+     * too), cur.key, filter_type and updated, ordered by folder type, name and id */
+    int (*device_states)(zx_store *st, const char *device, apr_array_header_t **out,
+                         const char **err);
 } zx_store_syncstate;
 
 struct zx_store {
@@ -418,6 +432,11 @@ int zx_store_item_mime(zx_store *st, const char *id, const char **data, apr_size
                        const char **err);
 int zx_store_item_contents(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
                            const char **err);
+int zx_store_conversation_items(zx_store *st, const unsigned char *conversation_id,
+                                const char *except_folder, apr_array_header_t **out,
+                                const char **err);
+int zx_store_conversation_known(zx_store *st, const unsigned char *conversation_id, int *yes,
+                                const char **err);
 int zx_store_item_update(zx_store *st, const char *id, const zx_item_changes *ch,
                          const char *device, const char **err);
 int zx_store_item_move(zx_store *st, const char *id, const char *dst_folder_id,
@@ -440,6 +459,8 @@ int zx_store_sync_cache_get(zx_store *st, const char *device, const char **data,
                             apr_size_t *len, const char **err);
 int zx_store_sync_cache_put(zx_store *st, const char *device, const char *data, apr_size_t len,
                             const char **err);
+int zx_store_device_states(zx_store *st, const char *device, apr_array_header_t **out,
+                           const char **err);
 
 /* "Inbox", "Drafts", ... for the standard folder types, NULL for others. */
 const char *zx_store_standard_name(int type);
