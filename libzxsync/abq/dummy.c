@@ -1,7 +1,9 @@
 /* zxmobile - the dummy mailbox of a device ABQ holds back (spec 11.3): a store provider
  * (zxsync/store.h) with one folder, the Inbox, holding one message, the notice of the device's
- * status.  FolderSync, Sync and GetItemEstimate run unchanged on it (zx_abq_store), so keys,
- * windows, body preferences and retries behave as for a real mailbox.
+ * status.  FolderSync, Sync, GetItemEstimate and Ping run unchanged on it (zx_request_store,
+ * eas/reqstore.c), so keys, windows, body preferences and retries behave as for a real
+ * mailbox.  Its states are the real ones (zx_store_pg_state); it is a mailbox and items
+ * provider only, as any provider is (zxsync/store.h).
  *
  * The Inbox keeps the real Inbox's id: the device's sync states live in the real tables
  * (their folder must exist), and a Ping on it is a Ping on a real folder.  The states are
@@ -476,11 +478,9 @@ static const zx_store_provider dummy_provider = {
     NULL,
 };
 
-zx_store *zx_abq_store(apr_pool_t *p, zx_db *db, const zx_request *req)
+zx_store *zx_abq_dummy_open(apr_pool_t *p, zx_db *db, const zx_request *req)
 {
     zx_store *st = zx_store_open(p, db, req->account.id);
-    if (!req->abq_held)
-        return st;
     dummy *d = apr_pcalloc(p, sizeof *d);
     d->status = req->abq_held;
     d->account_name = req->account.name ? req->account.name : "";

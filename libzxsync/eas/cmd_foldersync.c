@@ -3,9 +3,9 @@
  * valid (a client that lost the response gets the same changes again); the folders a device
  * created, changed or deleted itself (FolderCreate/Update/Delete) are not sent back to it. */
 #include "handlers.h"
+#include "reqstore.h"
 #include "syncstate.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -98,7 +98,7 @@ void zx_cmd_foldersync(const zx_server *srv, zx_request *req, zx_response *resp)
                                     err ? err : "no device record"));
         return;
     }
-    zx_store *st = zx_abq_store(p, db, req);
+    zx_store *st = zx_request_store(p, db, req);
     const char *device = req->device_row;
     zx_folder_state fs;
     if (zx_store_folder_state_get(st, device, &fs, &err) < 0)

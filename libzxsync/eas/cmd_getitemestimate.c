@@ -3,9 +3,9 @@
  * command does not change).  12.1 sends Class, SyncKey, CollectionId and FilterType in the
  * Collection; 14.0+ sends the filter in airsync:Options. */
 #include "handlers.h"
+#include "reqstore.h"
 #include "syncstate.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -70,7 +70,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         zx_retry_after_db(resp);
         return;
     }
-    zx_store *st = zx_abq_store(p, db, req);
+    zx_store *st = zx_request_store(p, db, req);
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)n);
     const char **keys = apr_pcalloc(p, sizeof(char *) * (apr_size_t)n);
     int *filters = apr_pcalloc(p, sizeof(int) * (apr_size_t)n);

@@ -8,10 +8,10 @@
  */
 #include "class/class.h"
 #include "handlers.h"
+#include "reqstore.h"
 #include "syncstate.h"
 #include "wait.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -98,7 +98,7 @@ static int ping_check(void *baton, zx_request *req, const char **err)
     ping_ctx *c = baton;
     apr_pool_t *p;
     apr_pool_create(&p, req->pool);
-    zx_store *st = zx_abq_store(p, req->db, req);
+    zx_store *st = zx_request_store(p, req->db, req);
     const char *device = req->device_row;
     int rc = 0, hier = 0;
     if (hierarchy_changed(st, device, &hier, err) < 0) {

@@ -13,10 +13,10 @@
  */
 #include "class/class.h"
 #include "handlers.h"
+#include "reqstore.h"
 #include "syncstate.h"
 #include "wait.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -754,7 +754,7 @@ static int sync_wait_check(void *baton, zx_request *req, const char **err)
     sync_ctx *c = baton;
     apr_pool_t *p;
     apr_pool_create(&p, req->pool);
-    zx_store *st = zx_abq_store(p, req->db, req);
+    zx_store *st = zx_request_store(p, req->db, req);
     int n = c->colls->nelts, rc = 0;
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)(n ? n : 1));
     for (int i = 0; i < n; i++)
@@ -801,7 +801,7 @@ static int sync_wait(sync_ctx *c, zx_response *resp, const zx_push_settings *ps)
     if (w == ZX_WAITED_GATED)
         return 1;
     if (w == ZX_WAITED_READY) {
-        c->st = zx_abq_store(c->p, req->db, req);
+        c->st = zx_request_store(c->p, req->db, req);
         return 0;
     }
     if (w == ZX_WAITED_HANGUP)
@@ -839,7 +839,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_retry_after_db(resp);     /* on a 503 */
         return;
     }
-    c->st = zx_abq_store(p, db, req);
+    c->st = zx_request_store(p, db, req);
     c->device = req->device_row;
     const char *why = NULL;
 

@@ -179,9 +179,10 @@ int zx_abq_gate(const struct zx_server *srv, zx_request *req, struct zx_response
  * reports it itself).  zx_device_reload forgets them. */
 void zx_abq_ctx_keep(zx_request *req, const PGresult *res, int c0);
 
-/* The store a request works on: the dummy mailbox when req->abq_held, else the account's
- * (zx_store_open).  FolderSync, Sync and GetItemEstimate open their store with it. */
-zx_store *zx_abq_store(apr_pool_t *p, zx_db *db, const zx_request *req);
+/* The dummy mailbox of a device ABQ holds back (req->abq_held: ZX_ABQ_QUARANTINED or
+ * ZX_ABQ_BLOCKED), a store provider of its own on the account's sync states (abq/dummy.c).
+ * The commands get it from zx_request_store (eas/reqstore.h). */
+zx_store *zx_abq_dummy_open(apr_pool_t *p, zx_db *db, const zx_request *req);
 
 /* The administrators' notification, if due: when abqNotificationsInterval > 0, at least that
  * long since the last one and some device was quarantined since: one mail listing those
