@@ -1,4 +1,4 @@
-/* zxmobile - unit tests of the e-mail renderer (eas/email.c) and of the sync engine's pure
+/* zxmobile - unit tests of the e-mail renderer (eas/class/email.c) and of the sync engine's pure
  * parts (eas/syncstate.c): dates, body preferences and the body chosen for them, truncation on
  * UTF-8 boundaries, the version-dependent elements, client changes, the classification of a
  * change for a device, FilterType windows and SyncKeys.  Check, TAP; run under valgrind by
