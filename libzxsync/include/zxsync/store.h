@@ -223,8 +223,8 @@ typedef struct zx_store zx_store;
  * changing, the change feed Sync walks), and room for search.  The synchronisation states of
  * the devices are not the provider's: they always live in PostgreSQL (zx_store_pg_state),
  * whatever holds the mail - a provider backed by an IMAP server implements zx_store_mailbox and
- * zx_store_items alone.  Its ids are decimal text (a folder id is kept in the states, and
- * the devices table refers to folder rows: such a provider keeps a row per folder there).
+ * zx_store_items alone.  Its ids are decimal text, and the states refer to rows of the
+ * folders table (sync_states.folder_id): such a provider keeps a row per folder there too.
  * Every operation is reached through its zx_store_<op>() wrapper below, never through the
  * tables directly. */
 
