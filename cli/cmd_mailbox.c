@@ -139,10 +139,9 @@ static int all_digits(const char *s)
  * case-insensitive.  1 found, 0 not found, -1 error. */
 static int find_folder(cli *c, zx_store *st, const char *arg, zx_folder **out, const char **err)
 {
-    const zx_store_provider *pv = st->provider;
     *out = NULL;
     /* a server id, or a path of names from the top ("Inbox/Projects") */
-    int rc = pv->folder_find(st, arg, out, err);
+    int rc = zx_store_folder_find(st, arg, out, err);
     if (rc == ZX_STORE_OK && *out)
         return 1;
     if (rc < 0)
@@ -152,7 +151,7 @@ static int find_folder(cli *c, zx_store *st, const char *arg, zx_folder **out, c
     /* a name that is unique anywhere in the tree */
     apr_array_header_t *list;
     long long now;
-    if (pv->folders(st, 0, &list, &now, err) != ZX_STORE_OK)
+    if (zx_store_folders(st, 0, &list, &now, err) != ZX_STORE_OK)
         return -1;
     zx_folder *hit = NULL;
     for (int i = 0; i < list->nelts; i++) {
@@ -234,10 +233,9 @@ static int read_stdin(cli *c, char **data, apr_size_t *len, const char **err)
 static int deliver_once(cli *c, target *t, const char *folder_arg, const char *data,
                         apr_size_t len, int read, zx_item **item, const char **err)
 {
-    const zx_store_provider *pv = t->st->provider;
     int own, rc;
     t->vanished = 0;
-    if (pv->ensure_mailbox(t->st, err) != ZX_STORE_OK)
+    if (zx_store_ensure_mailbox(t->st, err) != ZX_STORE_OK)
         return -1;
     if (zx_db_tx_begin(c->db, &own, err) < 0)
         return -1;
@@ -255,14 +253,14 @@ static int deliver_once(cli *c, target *t, const char *folder_arg, const char *d
                     found ? "not a mail folder:" : "no such folder:", folder_arg, t->account);
     }
     if (rc == 0 && !t->folder &&
-        pv->folder_by_type(t->st, ZX_FOLDER_INBOX, &t->folder, err) == ZX_STORE_ERROR)
+        zx_store_folder_by_type(t->st, ZX_FOLDER_INBOX, &t->folder, err) == ZX_STORE_ERROR)
         rc = -1;
     if (rc == 0 && !t->folder) {
         *err = apr_psprintf(c->pool, "the mailbox of %s has no Inbox", t->account);
         rc = -1;
     }
     if (rc == 0) {
-        rc = pv->deliver(t->st, t->folder->id, data, len, read, item, err);
+        rc = zx_store_deliver(t->st, t->folder->id, data, len, read, item, err);
         if (rc > 0 || (rc == ZX_STORE_OK && !*item)) {
             /* the folder was deleted meanwhile: look again */
             *err = apr_psprintf(c->pool, "folder %s disappeared during the delivery",
@@ -392,7 +390,6 @@ static void import_one(importer *im, const char *where, const char *data, apr_si
     strip_from_line(&data, &len);
     const char *problem = message_problem(data, len);
     if (!problem) {
-        const zx_store_provider *pv = im->t->st->provider;
         for (int attempt = 1;; attempt++) {
             apr_pool_t *sub;
             apr_pool_create(&sub, c->pool);
@@ -402,7 +399,8 @@ static void import_one(importer *im, const char *where, const char *data, apr_si
             const char *e = NULL;
             if (!received)
                 received = date_header(sub, data, len);
-            int rc = pv->deliver_at(st, im->t->folder->id, data, len, read, received, &item, &e);
+            int rc = zx_store_deliver_at(st, im->t->folder->id, data, len, read, received,
+                                         &item, &e);
             if (rc == ZX_STORE_ERROR)
                 problem = apr_pstrdup(c->pool, e ? e : "failed");
             else if (rc != ZX_STORE_OK || !item)
@@ -713,7 +711,7 @@ static int cmd_import(cli *c, int argc, const char **argv, ov **out, const char 
     target t = {0};
     if (open_account(c, argv[0], &t, err) <= 0)
         return -1;
-    if (t.st->provider->ensure_mailbox(t.st, err) != ZX_STORE_OK)
+    if (zx_store_ensure_mailbox(t.st, err) != ZX_STORE_OK)
         return -1;
     if (argc > 2) {
         int found = find_folder(c, t.st, argv[2], &t.folder, err);
@@ -729,7 +727,7 @@ static int cmd_import(cli *c, int argc, const char **argv, ov **out, const char 
         }
     }
     else {
-        if (t.st->provider->folder_by_type(t.st, ZX_FOLDER_INBOX, &t.folder, err) ==
+        if (zx_store_folder_by_type(t.st, ZX_FOLDER_INBOX, &t.folder, err) ==
             ZX_STORE_ERROR)
             return -1;
         if (!t.folder) {
@@ -756,8 +754,7 @@ static int cmd_import(cli *c, int argc, const char **argv, ov **out, const char 
     }
     if (rc < 0)
         return -1;
-    if (im.imported > 0 && t.st->provider->bulk_loaded &&
-        t.st->provider->bulk_loaded(t.st, err) < 0)
+    if (im.imported > 0 && zx_store_bulk_loaded(t.st, err) < 0)
         return -1;
     const char *summary = apr_psprintf(c->pool, "imported %d of %d message%s into %s of %s%s",
                                        im.imported, im.total, im.total == 1 ? "" : "s",

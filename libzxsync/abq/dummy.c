@@ -1,7 +1,9 @@
 /* zxmobile - the dummy mailbox of a device ABQ holds back (spec 11.3): a store provider
  * (zxsync/store.h) with one folder, the Inbox, holding one message, the notice of the device's
- * status.  FolderSync, Sync and GetItemEstimate run unchanged on it (zx_abq_store), so keys,
- * windows, body preferences and retries behave as for a real mailbox.
+ * status.  FolderSync, Sync, GetItemEstimate and Ping run unchanged on it (zx_request_store,
+ * eas/reqstore.c), so keys, windows, body preferences and retries behave as for a real
+ * mailbox.  Its states are the real ones (zx_store_pg_state); it is a mailbox and items
+ * provider only, as any provider is (zxsync/store.h).
  *
  * The Inbox keeps the real Inbox's id: the device's sync states live in the real tables
  * (their folder must exist), and a Ping on it is a Ping on a real folder.  The states are
@@ -69,11 +71,14 @@ static int load(zx_store *st, const char **err)
         return 0;
     apr_pool_t *p = st->pool;
     zx_folder *real = NULL;
-    int rc = zx_store_pg.folder_by_type(st, ZX_FOLDER_INBOX, &real, err);
+    zx_store pg = *st;          /* the real mailbox of the account */
+    pg.provider = &zx_store_pg;
+    pg.ctx = NULL;
+    int rc = zx_store_folder_by_type(&pg, ZX_FOLDER_INBOX, &real, err);
     if (rc == ZX_STORE_NOT_FOUND) {
-        if (zx_store_pg.ensure_mailbox(st, err) < 0)
+        if (zx_store_ensure_mailbox(&pg, err) < 0)
             return -1;
-        rc = zx_store_pg.folder_by_type(st, ZX_FOLDER_INBOX, &real, err);
+        rc = zx_store_folder_by_type(&pg, ZX_FOLDER_INBOX, &real, err);
     }
     if (rc < 0)
         return -1;
@@ -265,13 +270,6 @@ static int d_changes(zx_store *st, const char *folder_id, long long since,
     return ZX_STORE_OK;
 }
 
-static int d_count_changes(zx_store *st, const char *folder_id, long long since,
-                           apr_time_t received_after, long long *count, const char **err)
-{
-    *count = 0;
-    return ZX_STORE_OK;
-}
-
 static int d_item_get(zx_store *st, const char *id, zx_item **out, const char **err)
 {
     *out = NULL;
@@ -413,91 +411,76 @@ static int d_purge_tombstones(zx_store *st, const char *folder_id, const char **
     return ZX_STORE_OK;
 }
 
-/* the states are the real ones; only the dummy Inbox is a folder */
-static int d_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
-                             const char **err)
+/* no conversations: the dummy runs Sync, FolderSync, GetItemEstimate and Ping only */
+static int d_conversation_items(zx_store *st, const unsigned char *conversation_id,
+                                const char *except_folder, apr_array_header_t **out,
+                                const char **err)
+{
+    *out = none(st);
+    return ZX_STORE_OK;
+}
+
+static int d_conversation_known(zx_store *st, const unsigned char *conversation_id, int *yes,
+                                const char **err)
+{
+    *yes = 0;
+    return ZX_STORE_OK;
+}
+
+/* the states are the real ones (zx_store_pg_state); only the dummy Inbox is a folder */
+static int d_collections(zx_store *st, zx_sync_state *states, int n, const char **err)
 {
     if (load(st, err) < 0)
         return ZX_STORE_ERROR;
-    int rc = zx_store_pg.sync_states_get(st, device, states, n, err);
-    if (rc != ZX_STORE_OK)
-        return rc;
     for (int i = 0; i < n; i++)
         states[i].folder = is_inbox(st, states[i].folder_id) ? &D(st)->inbox : NULL;
     return ZX_STORE_OK;
 }
 
-static int d_sync_state_put(zx_store *st, const char *device, const zx_sync_state *s,
-                            long long expect_key, const char **err)
-{
-    return zx_store_pg.sync_state_put(st, device, s, expect_key, err);
-}
-
-static int d_folder_state_get(zx_store *st, const char *device, zx_folder_state *out,
-                              const char **err)
-{
-    return zx_store_pg.folder_state_get(st, device, out, err);
-}
-
-static int d_folder_state_put(zx_store *st, const char *device, const zx_folder_state *s,
-                              long long expect_key, const char **err)
-{
-    return zx_store_pg.folder_state_put(st, device, s, expect_key, err);
-}
-
-static int d_sync_cache_get(zx_store *st, const char *device, const char **data,
-                            apr_size_t *len, const char **err)
-{
-    return zx_store_pg.sync_cache_get(st, device, data, len, err);
-}
-
-static int d_sync_cache_put(zx_store *st, const char *device, const char *data, apr_size_t len,
-                            const char **err)
-{
-    return zx_store_pg.sync_cache_put(st, device, data, len, err);
-}
-
-static const zx_store_provider dummy_provider = {
-    "abq-dummy",
+static const zx_store_mailbox dummy_mailbox = {
     d_ensure,
     d_folders,
     d_folder_get,
     d_folder_by_type,
+    d_folder_find,
     d_folder_create,
     d_folder_update,
     d_folder_delete,
-    d_changes,
-    d_count_changes,
-    d_item_get,
-    d_item_mime,
-    d_item_update,
-    d_item_move,
-    d_item_delete,
     d_folder_empty,
     d_deliver,
     d_deliver_at,
-    d_folder_find,
+    NULL,
+    d_collections,
+};
+
+static const zx_store_items dummy_items = {
+    d_changes,
     d_enumerate,
-    d_item_contents,
-    d_item_trash,
     d_estimate,
     d_aged,
     d_purge_tombstones,
-    d_sync_states_get,
-    d_sync_state_put,
-    d_folder_state_get,
-    d_folder_state_put,
-    d_sync_cache_get,
-    d_sync_cache_put,
-    NULL,
+    d_item_get,
     d_item_tombstone,
+    d_item_mime,
+    d_item_contents,
+    d_conversation_items,
+    d_conversation_known,
+    d_item_update,
+    d_item_move,
+    d_item_trash,
+    d_item_delete,
 };
 
-zx_store *zx_abq_store(apr_pool_t *p, zx_db *db, const zx_request *req)
+static const zx_store_provider dummy_provider = {
+    "abq-dummy",
+    &dummy_mailbox,
+    &dummy_items,
+    NULL,
+};
+
+zx_store *zx_abq_dummy_open(apr_pool_t *p, zx_db *db, const zx_request *req)
 {
     zx_store *st = zx_store_open(p, db, req->account.id);
-    if (!req->abq_held)
-        return st;
     dummy *d = apr_pcalloc(p, sizeof *d);
     d->status = req->abq_held;
     d->account_name = req->account.name ? req->account.name : "";

@@ -5,6 +5,7 @@
 #include <zxsync/directory.h>
 #include <zxsync/notify.h>
 #include <zxsync/policy.h>
+#include <zxsync/store.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -248,26 +249,28 @@ int zx_devadmin_list(apr_pool_t *p, zx_db *db, const char *account, const char *
     return 0;
 }
 
+/* The device's synchronisation states (they are the store's: zxsync/store.h). */
 static int load_states(apr_pool_t *p, zx_db *db, zx_devinfo *d, const char **err)
 {
-    const char *params[1] = {d->row_id};
-    PGresult *res = zx_db_exec(db,
-        "SELECT s.folder_id, f.name, f.type, s.sync_key, s.filter_type, " TS("s.updated_at")
-        "  FROM sync_states s JOIN folders f ON f.id = s.folder_id "
-        " WHERE s.device_id = $1::bigint ORDER BY f.type, f.name, f.id", 1, params, err);
-    if (!res)
+    zx_store *st = zx_store_open(p, db, d->account_id);
+    apr_array_header_t *states;
+    if (zx_store_device_states(st, d->row_id, &states, err) != ZX_STORE_OK)
         return -1;
-    d->states = apr_array_make(p, PQntuples(res) + 1, sizeof(zx_devstate));
-    for (int i = 0; i < PQntuples(res); i++) {
+    d->states = apr_array_make(p, states->nelts + 1, sizeof(zx_devstate));
+    for (int i = 0; i < states->nelts; i++) {
+        const zx_sync_state *ss = APR_ARRAY_IDX(states, i, zx_sync_state *);
         zx_devstate *s = apr_array_push(d->states);
-        s->folder_id = str_or_null(p, res, i, 0);
-        s->folder_name = str_or_null(p, res, i, 1);
-        s->folder_type = int_or(res, i, 2, 0);
-        s->sync_key = str_or_null(p, res, i, 3);
-        s->filter_type = int_or(res, i, 4, 0);
-        s->updated_at = str_or_null(p, res, i, 5);
+        apr_time_exp_t e;
+        apr_time_exp_gmt(&e, ss->updated);
+        s->folder_id = ss->folder_id;
+        s->folder_name = ss->folder->name;
+        s->folder_type = ss->folder->type;
+        s->sync_key = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)ss->cur.key);
+        s->filter_type = ss->filter_type;
+        /* as TS() writes it */
+        s->updated_at = apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", e.tm_year + 1900,
+                                     e.tm_mon + 1, e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
     }
-    PQclear(res);
     return 0;
 }
 

@@ -106,7 +106,7 @@ static void folder_command(const zx_server *srv, zx_request *req, zx_response *r
     /* the key: the device's current hierarchy key */
     zx_folder_state fs;
     long long key;
-    if (st->provider->folder_state_get(st, device, &fs, &err) < 0)
+    if (zx_store_folder_state_get(st, device, &fs, &err) < 0)
         goto server_error;
     if (zx_sync_key_parse(key_text, &key) < 0 || key == 0 || !fs.exists || key != fs.key) {
         respond(req, resp, root, FH_INVALID_KEY, NULL, NULL, ZX_LOG_INFO, NULL);
@@ -125,11 +125,11 @@ static void folder_command(const zx_server *srv, zx_request *req, zx_response *r
     zx_folder *created = NULL;
     int rc;
     if (op == OP_CREATE)
-        rc = st->provider->folder_create(st, parent, name, type, device, &created, &err);
+        rc = zx_store_folder_create(st, parent, name, type, device, &created, &err);
     else if (op == OP_UPDATE)
-        rc = st->provider->folder_update(st, server_id, parent, name, device, &err);
+        rc = zx_store_folder_update(st, server_id, parent, name, device, &err);
     else
-        rc = st->provider->folder_delete(st, server_id, device, &err);
+        rc = zx_store_folder_delete(st, server_id, device, &err);
     int status = store_status(op, rc);
     const char *new_key = NULL;
     if (rc == ZX_STORE_OK) {
@@ -138,7 +138,7 @@ static void folder_command(const zx_server *srv, zx_request *req, zx_response *r
         ns.prev_key = fs.key;
         ns.prev_hier_seq = fs.hier_seq;
         ns.key = (fs.key > fs.prev_key ? fs.key : fs.prev_key) + 1;
-        int prc = st->provider->folder_state_put(st, device, &ns, fs.key, &err);
+        int prc = zx_store_folder_state_put(st, device, &ns, fs.key, &err);
         if (prc != ZX_STORE_OK) {
             if (prc > 0)
                 err = "another request of the device changed its hierarchy state";

@@ -3,9 +3,9 @@
  * valid (a client that lost the response gets the same changes again); the folders a device
  * created, changed or deleted itself (FolderCreate/Update/Delete) are not sent back to it. */
 #include "handlers.h"
+#include "reqstore.h"
 #include "syncstate.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -98,10 +98,10 @@ void zx_cmd_foldersync(const zx_server *srv, zx_request *req, zx_response *resp)
                                     err ? err : "no device record"));
         return;
     }
-    zx_store *st = zx_abq_store(p, db, req);
+    zx_store *st = zx_request_store(p, db, req);
     const char *device = req->device_row;
     zx_folder_state fs;
-    if (st->provider->folder_state_get(st, device, &fs, &err) < 0)
+    if (zx_store_folder_state_get(st, device, &fs, &err) < 0)
         goto server_error;
     long long since = 0;
     int retry = 0;
@@ -119,7 +119,7 @@ void zx_cmd_foldersync(const zx_server *srv, zx_request *req, zx_response *resp)
     }
     apr_array_header_t *folders;
     long long now;
-    if (st->provider->folders(st, since, &folders, &now, &err) < 0)
+    if (zx_store_folders(st, since, &folders, &now, &err) < 0)
         goto server_error;
     apr_array_header_t *adds = apr_array_make(p, folders->nelts + 1, sizeof(zx_folder *));
     apr_array_header_t *updates = apr_array_make(p, 4, sizeof(zx_folder *));
@@ -152,7 +152,7 @@ void zx_cmd_foldersync(const zx_server *srv, zx_request *req, zx_response *resp)
             ns.prev_key = key;
             ns.prev_hier_seq = since;
         }
-        int rc = st->provider->folder_state_put(st, device, &ns, fs.exists ? fs.key : 0, &err);
+        int rc = zx_store_folder_state_put(st, device, &ns, fs.exists ? fs.key : 0, &err);
         if (rc < 0)
             goto server_error;
         if (rc != ZX_STORE_OK) {

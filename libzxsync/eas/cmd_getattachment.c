@@ -45,7 +45,7 @@ int zx_attachment_lookup(apr_pool_t *p, zx_store *st, const char *ref, zx_attach
     if (zx_attachment_ref_parse(p, ref, &id, &part) < 0)
         return 1;
     zx_item *item = NULL;
-    int rc = st->provider->item_get(st, id, &item, err);
+    int rc = zx_store_item_get(st, id, &item, err);
     if (rc < 0)
         return -1;
     if (rc != ZX_STORE_OK || !item)
@@ -54,7 +54,7 @@ int zx_attachment_lookup(apr_pool_t *p, zx_store *st, const char *ref, zx_attach
     apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
     APR_ARRAY_PUSH(one, zx_item *) = item;
     zx_content_want want = {0, 0, 0};
-    if (st->provider->item_contents(st, one, &want, err) < 0)
+    if (zx_store_item_contents(st, one, &want, err) < 0)
         return -1;
     const zx_mime_attachment *att = NULL;
     apr_array_header_t *atts = item->content ? item->content->attachments : NULL;
@@ -79,7 +79,7 @@ int zx_attachment_read(apr_pool_t *p, zx_store *st, const zx_attachment_info *a,
     memset(out, 0, sizeof *out);
     const char *mime = NULL;
     apr_size_t mime_len = 0;
-    int rc = st->provider->item_mime(st, a->item_id, &mime, &mime_len, err);
+    int rc = zx_store_item_mime(st, a->item_id, &mime, &mime_len, err);
     if (rc < 0)
         return -1;
     if (rc != ZX_STORE_OK || !mime)

@@ -3,9 +3,9 @@
  * command does not change).  12.1 sends Class, SyncKey, CollectionId and FilterType in the
  * Collection; 14.0+ sends the filter in airsync:Options. */
 #include "handlers.h"
+#include "reqstore.h"
 #include "syncstate.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -70,7 +70,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         zx_retry_after_db(resp);
         return;
     }
-    zx_store *st = zx_abq_store(p, db, req);
+    zx_store *st = zx_request_store(p, db, req);
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)n);
     const char **keys = apr_pcalloc(p, sizeof(char *) * (apr_size_t)n);
     int *filters = apr_pcalloc(p, sizeof(int) * (apr_size_t)n);
@@ -94,7 +94,7 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         if (ft && parse_filter(ft, &filters[i]) < 0)
             bad[i] = 1;
     }
-    if (st->provider->sync_states_get(st, req->device_row, states, n, &err) < 0) {
+    if (zx_store_sync_states_get(st, req->device_row, states, n, &err) < 0) {
         zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                          apr_psprintf(p, ZXLOGNO(00432) "GetItemEstimate: %s", err));
         zx_retry_after_db(resp);
@@ -124,9 +124,9 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         }
         int filter = filters[i] >= 0 ? filters[i] : s->filter_type;
         long long count = 0;
-        if (st->provider->estimate(st, s->folder->id, &base->pos,
-                                   zx_sync_filter_cutoff(filter, now), req->device_row, &count,
-                                   &err) < 0) {
+        if (zx_store_estimate(st, s->folder->id, &base->pos,
+                              zx_sync_filter_cutoff(filter, now), req->device_row, &count,
+                              &err) < 0) {
             zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
                              apr_psprintf(p, ZXLOGNO(00433) "GetItemEstimate: %s", err));
             zx_retry_after_db(resp);

@@ -30,7 +30,7 @@
  */
 #include "handlers.h"
 #include "attachref.h"
-#include "email.h"
+#include "class/class.h"
 #include "wait.h"
 
 #include <zxsync/log.h>
@@ -65,7 +65,7 @@ typedef struct {
     zx_db *db;
     zx_store *st;
     int multipart;
-    apr_array_header_t *blobs;     /* zx_email_blob: parts 1..n of a multipart response */
+    apr_array_header_t *blobs;     /* zx_class_blob: parts 1..n of a multipart response */
     const char *err;
     int failed;                    /* a database error: the whole request fails */
     apr_size_t left;               /* bytes of ZxMobileFetchBudget not yet spent */
@@ -130,7 +130,7 @@ static void put_data(iop_ctx *c, zx_wb_node *parent, const char *data, apr_size_
 {
     apr_pool_t *p = c->req->pool;
     if (c->multipart) {
-        zx_email_blob *b = apr_array_push(c->blobs);
+        zx_class_blob *b = apr_array_push(c->blobs);
         b->data = data;
         b->len = len;
         zx_wb_add_textf(p, parent, ZX_ItemOperations_Part, "%d", c->blobs->nelts);
@@ -164,9 +164,10 @@ static int fetch_valid(apr_pool_t *p, const zx_wb_node *f, zx_version v)
         apr_uint64_t a, b;
         if (r && parse_range(zx_wb_text(p, r), &a, &b) < 0)
             return 0;
-        /* [MS-ASCMD] 2.2.3.125.3: an invalid option is status 2 */
-        zx_email_render_opts ro;
-        if (zx_email_render_opts_from_wbxml(p, opt, v, &ro) < 0)
+        /* [MS-ASCMD] 2.2.3.125.3: an invalid option is status 2 (the item's class is not
+         * known yet: the options as the default class reads them) */
+        zx_class_opts ro;
+        if (zx_class_of(NULL)->parse_options(p, opt, v, &ro) < 0)
             return 0;
     }
     return 1;
@@ -256,7 +257,7 @@ static int fetch_attachment(iop_ctx *c, const zx_wb_node *f, const char *ref, zx
         tmp.pool = load;
         const char *mime = NULL;
         apr_size_t mime_len = 0;
-        rc = tmp.provider->item_mime(&tmp, a.item_id, &mime, &mime_len, &c->err);
+        rc = zx_store_item_mime(&tmp, a.item_id, &mime, &mime_len, &c->err);
         if (rc < 0) {
             zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00779) "ItemOperations Fetch %s: %s",
                    ref, apr_pstrdup(p, c->err));
@@ -305,7 +306,7 @@ static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const c
 {
     apr_pool_t *p = c->req->pool;
     zx_item *item = NULL;
-    int rc = c->st->provider->item_get(c->st, id, &item, &c->err);
+    int rc = zx_store_item_get(c->st, id, &item, &c->err);
     if (rc < 0) {
         zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00771) "ItemOperations Fetch of item %s: %s",
                id, c->err);
@@ -313,16 +314,17 @@ static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const c
     }
     if (rc != ZX_STORE_OK || (coll && strcmp(coll, item->folder_id) != 0))
         return ST_NOT_FOUND;
+    const zx_item_class *cls = zx_class_of(item->item_class);
     const zx_wb_node *opt = zx_wb_child(f, ZX_ItemOperations_Options);
-    zx_email_render_opts ro;
-    zx_email_render_opts_from_wbxml(p, opt, c->req->proto, &ro);
+    zx_class_opts ro;
+    cls->parse_options(p, opt, c->req->proto, &ro);
     ro.multipart = c->multipart;
     /* what rendering would load, from the sizes alone (nothing of the bodies is read) */
     zx_content_want want, sizes = {0, 0, 0};
-    zx_email_content_want(&ro, &want);
+    cls->content_want(&ro, &want);
     apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
     APR_ARRAY_PUSH(one, zx_item *) = item;
-    if (c->st->provider->item_contents(c->st, one, &sizes, &c->err) < 0) {
+    if (zx_store_item_contents(c->st, one, &sizes, &c->err) < 0) {
         zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00790) "ItemOperations Fetch of item %s: %s",
                id, c->err);
         return ST_SERVER_ERROR;
@@ -339,7 +341,7 @@ static int fetch_item(iop_ctx *c, const zx_wb_node *f, const char *coll, const c
     }
     c->left -= cost;
     zx_wb_node *props = zx_wb_new(p, ZX_ItemOperations_Properties);
-    if (zx_email_render(p, c->st, item, &ro, props, &c->blobs, &c->err) < 0) {
+    if (cls->render(p, c->st, item, &ro, props, &c->blobs, &c->err) < 0) {
         zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(00772) "ItemOperations Fetch of item %s: %s",
                id, c->err);
         return ST_SERVER_ERROR;
@@ -396,7 +398,7 @@ static void op_empty(iop_ctx *c, const zx_wb_node *e, zx_wb_node *resp)
     int subfolders = opt && zx_wb_child(opt, ZX_ItemOperations_DeleteSubFolders) != NULL;
     zx_folder *f = NULL;
     int st = ST_SUCCESS;
-    int rc = c->st->provider->folder_get(c->st, coll, &f, &c->err);
+    int rc = zx_store_folder_get(c->st, coll, &f, &c->err);
     if (rc < 0)
         st = ST_SERVER_ERROR;
     else if (rc != ZX_STORE_OK)
@@ -406,7 +408,7 @@ static void op_empty(iop_ctx *c, const zx_wb_node *e, zx_wb_node *resp)
         st = ST_ACCESS_DENIED;
     else {
         /* the server's change: every device, the asking one too, gets the Deletes */
-        rc = c->st->provider->folder_empty(c->st, f->id, subfolders, NULL, &c->err);
+        rc = zx_store_folder_empty(c->st, f->id, subfolders, NULL, &c->err);
         if (rc < 0)
             st = ST_SERVER_ERROR;
         else if (rc != ZX_STORE_OK)
@@ -467,59 +469,44 @@ static void op_move(iop_ctx *c, const zx_wb_node *m, zx_wb_node *resp)
     const zx_wb_node *opt = zx_wb_child(m, ZX_ItemOperations_Options);
     const unsigned char *cid = conversation_bytes(p, cid_node);
     zx_folder *dst = NULL;
+    const zx_item_class *dst_class = NULL;
     int st = ST_SUCCESS, moved = 0;
     if (!opt || !zx_wb_child(opt, ZX_ItemOperations_MoveAlways))
         st = ST_MOVEALWAYS_MISSING;
     if (st == ST_SUCCESS) {
-        int rc = c->st->provider->folder_get(c->st, dst_id, &dst, &c->err);
+        int rc = zx_store_folder_get(c->st, dst_id, &dst, &c->err);
         if (rc < 0)
             st = ST_SERVER_ERROR;
         else if (rc != ZX_STORE_OK)
             st = ST_NOT_FOUND;
         else if (dst->type == ZX_FOLDER_RI_CACHE)
             st = ST_INVALID_COMBINATION;
-        else if (!dst->item_class || strcmp(dst->item_class, "Email") != 0)
+        else if (!(dst_class = zx_class_find(dst->item_class)) || !dst_class->conversations)
             st = ST_DESTINATION_NOT_MAIL;
     }
     if (st == ST_SUCCESS && !cid)
         st = ST_NOT_FOUND;
     if (st == ST_SUCCESS) {
         /* The conversation's mail in every folder but Sent Items and the destination
-         * ([MS-ASCON] 2.2.2.8).  The store has no lookup by conversation: read the ids here. */
-        char hex[33];
-        for (int i = 0; i < 16; i++)
-            apr_snprintf(hex + 2 * i, 3, "%02x", cid[i]);
-        const char *params[3] = {c->req->account.id, hex, dst->id};
-        PGresult *r = zx_db_exec(c->db,
-            "SELECT i.id FROM items i JOIN folders f ON f.id = i.folder_id "
-            "WHERE i.account_id = $1::bigint AND i.conversation_id = decode($2, 'hex') "
-            "AND NOT i.deleted AND i.folder_id <> $3::bigint AND f.item_class = 'Email' "
-            "AND NOT (f.system AND f.type = 5) ORDER BY i.id", 3, params, &c->err);
-        if (!r)
+         * ([MS-ASCON] 2.2.2.8). */
+        apr_array_header_t *items = NULL;
+        if (zx_store_conversation_items(c->st, cid, dst->id, &items, &c->err) < 0)
             st = ST_SERVER_ERROR;
-        for (int i = 0; r && i < PQntuples(r) && st == ST_SUCCESS; i++) {
-            int rc = c->st->provider->item_move(c->st, PQgetvalue(r, i, 0), dst->id, NULL, 0,
-                                                NULL, &c->err);
+        for (int i = 0; items && i < items->nelts && st == ST_SUCCESS; i++) {
+            int rc = zx_store_item_move(c->st, APR_ARRAY_IDX(items, i, zx_item *)->id, dst->id,
+                                        NULL, 0, NULL, &c->err);
             if (rc < 0)
                 st = ST_SERVER_ERROR;
             else if (rc == ZX_STORE_OK)
                 moved++;
         }
-        if (r)
-            PQclear(r);
         if (st == ST_SUCCESS && moved == 0) {
             /* a conversation this mailbox does not know (or already all there) */
-            const char *cp[2] = {c->req->account.id, hex};
-            PGresult *e = zx_db_exec(c->db, "SELECT 1 FROM items WHERE account_id = $1::bigint "
-                                     "AND conversation_id = decode($2, 'hex') AND NOT deleted "
-                                     "LIMIT 1", 2, cp, &c->err);
-            if (!e)
+            int known = 0;
+            if (zx_store_conversation_known(c->st, cid, &known, &c->err) < 0)
                 st = ST_SERVER_ERROR;
-            else {
-                if (PQntuples(e) == 0)
-                    st = ST_NOT_FOUND;
-                PQclear(e);
-            }
+            else if (!known)
+                st = ST_NOT_FOUND;
         }
     }
     if (st == ST_SERVER_ERROR)
@@ -561,7 +548,7 @@ static void respond_multipart(iop_ctx *c, zx_response *resp, const zx_wb_node *r
     apr_size_t nparts = 1 + (apr_size_t)c->blobs->nelts;
     apr_size_t head = 4 + 8 * nparts, total = head + wblen;
     for (int i = 0; i < c->blobs->nelts; i++)
-        total += APR_ARRAY_IDX(c->blobs, i, zx_email_blob).len;
+        total += APR_ARRAY_IDX(c->blobs, i, zx_class_blob).len;
     if (total > UINT32_MAX) {
         zx_respond_http(req, resp, 500, ZX_LOG_ERR,
                         ZXLOGNO(00776) "ItemOperations: multipart response over 4 GB");
@@ -575,7 +562,7 @@ static void respond_multipart(iop_ctx *c, zx_response *resp, const zx_wb_node *r
     memcpy(body + off, wb, wblen);
     off += wblen;
     for (int i = 0; i < c->blobs->nelts; i++) {
-        const zx_email_blob *b = &APR_ARRAY_IDX(c->blobs, i, zx_email_blob);
+        const zx_class_blob *b = &APR_ARRAY_IDX(c->blobs, i, zx_class_blob);
         put_u32le(body + 4 + 8 * (apr_size_t)(i + 1), (apr_uint32_t)off);
         put_u32le(body + 8 + 8 * (apr_size_t)(i + 1), (apr_uint32_t)b->len);
         if (b->len)
@@ -596,7 +583,7 @@ void zx_cmd_itemoperations(const zx_server *srv, zx_request *req, zx_response *r
     c.srv = srv;
     c.req = req;
     c.multipart = req->accept_multipart == 1;
-    c.blobs = apr_array_make(p, 2, sizeof(zx_email_blob));
+    c.blobs = apr_array_make(p, 2, sizeof(zx_class_blob));
     c.left = srv->settings.fetch_budget;
 
     zx_wb_node *root = zx_wb_new(p, ZX_ItemOperations_ItemOperations);

@@ -51,13 +51,13 @@ static int already_moved(zx_store *st, const char *device, const char *src_msg,
 {
     zx_item *gone = NULL, *now = NULL;
     *new_id = NULL;
-    int rc = st->provider->item_tombstone(st, src_msg, &gone, err);
+    int rc = zx_store_item_tombstone(st, src_msg, &gone, err);
     if (rc < 0)
         return -1;
     if (rc != ZX_STORE_OK || !gone->moved_to || strcmp(gone->folder_id, src->id) != 0 ||
         !gone->changed_by || strcmp(gone->changed_by, device) != 0)
         return 0;
-    rc = st->provider->item_get(st, gone->moved_to, &now, err);
+    rc = zx_store_item_get(st, gone->moved_to, &now, err);
     if (rc < 0)
         return -1;
     if (rc == ZX_STORE_OK && strcmp(now->folder_id, dst->id) == 0)
@@ -113,13 +113,13 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
             if (strcmp(APR_ARRAY_IDX(moved, i, const char *), src_msg) == 0)
                 status = ST_FAILURE;
         if (status == ST_SUCCESS) {
-            if ((rc = st->provider->folder_get(st, src_fld, &src, &err)) < 0)
+            if ((rc = zx_store_folder_get(st, src_fld, &src, &err)) < 0)
                 goto failed;
             if (rc != ZX_STORE_OK)
                 status = ST_INVALID_SOURCE;
         }
         if (status == ST_SUCCESS) {
-            if ((rc = st->provider->folder_get(st, dst_fld, &dst, &err)) < 0)
+            if ((rc = zx_store_folder_get(st, dst_fld, &dst, &err)) < 0)
                 goto failed;
             if (rc != ZX_STORE_OK)
                 status = ST_INVALID_DESTINATION;
@@ -127,7 +127,7 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
         if (status == ST_SUCCESS && strcmp(src->id, dst->id) == 0)
             status = ST_SAME_FOLDER;
         if (status == ST_SUCCESS) {
-            if ((rc = st->provider->item_get(st, src_msg, &item, &err)) < 0)
+            if ((rc = zx_store_item_get(st, src_msg, &item, &err)) < 0)
                 goto failed;
             if (rc == ZX_STORE_NOT_FOUND && already_moved(st, req->device_row, src_msg, src,
                                                           dst, &new_id, &err) < 0)
@@ -145,11 +145,11 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
             /* what the device holds of the item: its flags go with the new item only when it
              * has them already */
             zx_sync_state state = {.folder_id = src->id};
-            if (st->provider->sync_states_get(st, req->device_row, &state, 1, &err) < 0)
+            if (zx_store_sync_states_get(st, req->device_row, &state, 1, &err) < 0)
                 goto failed;
-            rc = st->provider->item_move(st, item->id, dst->id, req->device_row,
-                                         zx_sync_seen_version(&state, item, req->device_row),
-                                         &new_id, &err);
+            rc = zx_store_item_move(st, item->id, dst->id, req->device_row,
+                                    zx_sync_seen_version(&state, item, req->device_row),
+                                    &new_id, &err);
             if (rc < 0 && is_lock_conflict(db)) {
                 zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00753) "MoveItems of item %s: %s",
                        item->id, err);

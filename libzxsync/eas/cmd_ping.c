@@ -6,12 +6,12 @@
  * SyncKey the device was given for the folder: what its next Sync would receive (a folder the
  * device never synchronised has nothing to report).  The wait itself is eas/wait.c.
  */
-#include "email.h"
+#include "class/class.h"
 #include "handlers.h"
+#include "reqstore.h"
 #include "syncstate.h"
 #include "wait.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -70,7 +70,7 @@ static int hierarchy_changed(zx_store *st, const char *device, int *changed, con
 {
     zx_folder_state fs;
     *changed = 0;
-    if (st->provider->folder_state_get(st, device, &fs, err) < 0)
+    if (zx_store_folder_state_get(st, device, &fs, err) < 0)
         return -1;
     if (!fs.exists) {
         *changed = 1;
@@ -78,7 +78,7 @@ static int hierarchy_changed(zx_store *st, const char *device, int *changed, con
     }
     apr_array_header_t *folders;
     long long now;
-    if (st->provider->folders(st, fs.hier_seq, &folders, &now, err) < 0)
+    if (zx_store_folders(st, fs.hier_seq, &folders, &now, err) < 0)
         return -1;
     /* as FolderSync sees it: the device's own changes are not news to it */
     for (int i = 0; i < folders->nelts; i++) {
@@ -98,7 +98,7 @@ static int ping_check(void *baton, zx_request *req, const char **err)
     ping_ctx *c = baton;
     apr_pool_t *p;
     apr_pool_create(&p, req->pool);
-    zx_store *st = zx_abq_store(p, req->db, req);
+    zx_store *st = zx_request_store(p, req->db, req);
     const char *device = req->device_row;
     int rc = 0, hier = 0;
     if (hierarchy_changed(st, device, &hier, err) < 0) {
@@ -114,7 +114,7 @@ static int ping_check(void *baton, zx_request *req, const char **err)
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)n);
     for (int i = 0; i < n; i++)
         states[i].folder_id = APR_ARRAY_IDX(c->ids, i, const char *);
-    if (st->provider->sync_states_get(st, device, states, n, err) < 0) {
+    if (zx_store_sync_states_get(st, device, states, n, err) < 0) {
         rc = -1;
         goto done;
     }
@@ -133,8 +133,8 @@ static int ping_check(void *baton, zx_request *req, const char **err)
         if (zx_sync_quiet(s->folder, &s->cur.pos, cutoff))
             continue;
         long long count = 0;
-        if (st->provider->estimate(st, s->folder->id, &s->cur.pos, cutoff, device, &count,
-                                   err) < 0) {
+        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff, device, &count,
+                              err) < 0) {
             rc = -1;
             goto done;
         }

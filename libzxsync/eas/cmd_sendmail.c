@@ -308,7 +308,7 @@ static int compose_in_tx(const zx_server *srv, zx_request *req, compose_req *c, 
     if (kind != COMPOSE_SEND) {
         const char *what = kind == COMPOSE_REPLY ? "SmartReply" : "SmartForward";
         const char *id = c->src_item ? c->src_item : c->src_long;
-        int rc = st->provider->item_get(st, id, &orig, &err);
+        int rc = zx_store_item_get(st, id, &orig, &err);
         if (rc < 0)
             return fail(e, ZX_EAS_SERVER_ERROR_RETRY, 500, ZX_LOG_ERR,
                         apr_psprintf(p, ZXLOGNO(00715) "%s: cannot read item %s: %s", what, id, err));
@@ -317,7 +317,7 @@ static int compose_in_tx(const zx_server *srv, zx_request *req, compose_req *c, 
                         apr_psprintf(p, ZXLOGNO(00716) "%s: source item %s%s%s not found", what, id,
                                      c->src_folder ? " in folder " : "",
                                      c->src_folder ? c->src_folder : ""));
-        if (st->provider->item_mime(st, orig->id, &orig_mime, &orig_len, &err) != ZX_STORE_OK ||
+        if (zx_store_item_mime(st, orig->id, &orig_mime, &orig_len, &err) != ZX_STORE_OK ||
             !orig_mime ||
             zx_mime_parse(p, orig_mime, orig_len, &om, &err) < 0)
             return fail(e, EAS_MESSAGE_REPLY_FAILED, 500, ZX_LOG_ERR,
@@ -355,10 +355,10 @@ static int compose_in_tx(const zx_server *srv, zx_request *req, compose_req *c, 
     if (c->save_in_sent) {
         zx_folder *sent = NULL;
         zx_item *copy = NULL;
-        if (st->provider->ensure_mailbox(st, &err) != ZX_STORE_OK ||
-            st->provider->folder_by_type(st, ZX_FOLDER_SENT, &sent, &err) != ZX_STORE_OK ||
+        if (zx_store_ensure_mailbox(st, &err) != ZX_STORE_OK ||
+            zx_store_folder_by_type(st, ZX_FOLDER_SENT, &sent, &err) != ZX_STORE_OK ||
             !sent ||
-            st->provider->deliver(st, sent->id, full, full_len, 1, &copy, &err) != ZX_STORE_OK)
+            zx_store_deliver(st, sent->id, full, full_len, 1, &copy, &err) != ZX_STORE_OK)
             return fail(e, ZX_EAS_SERVER_ERROR_RETRY, 500, ZX_LOG_ERR,
                         apr_psprintf(p, ZXLOGNO(00720) "cannot store the copy in Sent Items: %s",
                                      err ? err : "no Sent Items folder"));
@@ -373,7 +373,7 @@ static int compose_in_tx(const zx_server *srv, zx_request *req, compose_req *c, 
          * reply to more than one recipient is a reply to all. */
         ch.last_verb = kind == COMPOSE_FORWARD ? 3 : rcpts->nelts > 1 ? 2 : 1;
         /* made by the server, so every device (the sender's too) gets the change */
-        int rc = st->provider->item_update(st, orig->id, &ch, NULL, &err);
+        int rc = zx_store_item_update(st, orig->id, &ch, NULL, &err);
         if (rc < 0)
             return fail(e, ZX_EAS_SERVER_ERROR_RETRY, 500, ZX_LOG_ERR,
                         apr_psprintf(p, ZXLOGNO(00721) "cannot mark item %s: %s", orig->id, err));

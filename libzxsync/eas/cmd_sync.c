@@ -1,22 +1,22 @@
 /* zxmobile - Sync ([MS-ASCMD] 2.2.1.21).
  *
  * Per collection: check the SyncKey against the device's state (the current key, or the
- * previous one when a response was lost: the same changes again), apply the client's Change,
- * Delete and Fetch commands (in one transaction), take the next window of server changes from
- * the sync engine (eas/syncstate.c), render them (eas/email.c) and store the new state under
- * a new key.  A collection with nothing to say keeps its key, and a request where no
+ * previous one when a response was lost: the same changes again), apply the client's Add,
+ * Change, Delete and Fetch commands (in one transaction), take the next window of server
+ * changes from the sync engine (eas/syncstate.c), render them through the item class of the
+ * folder (eas/class/class.h) and store the new state under a new key.  A collection with nothing to say keeps its key, and a request where no
  * collection has anything to say gets the empty response of 12.1+ ([MS-ASCMD] 2.2.1.21.2).
  * The collections of the last request (not their keys, Options or commands) are kept per
  * device for the empty and partial requests ([MS-ASCMD] 2.2.1.21.1, 2.2.3.131); the Options
  * of each collection are kept in its state, since a client sends them only when they change
  * ([MS-ASAIRS] 2.2.2.12).
  */
-#include "email.h"
 #include "handlers.h"
+#include "reqstore.h"
+#include "sync_int.h"
 #include "syncstate.h"
 #include "wait.h"
 
-#include <zxsync/abq.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -26,52 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* [MS-ASCMD] 2.2.3.177.17 Status (Sync) */
-enum {
-    SYNC_OK = 1,
-    SYNC_INVALID_KEY = 3,
-    SYNC_PROTOCOL_ERROR = 4,
-    SYNC_SERVER_ERROR = 5,
-    SYNC_CONVERSION_ERROR = 6,
-    SYNC_CONFLICT = 7,
-    SYNC_NOT_FOUND = 8,
-    SYNC_HIERARCHY_CHANGED = 12,
-    SYNC_INCOMPLETE = 13,
-    SYNC_BAD_WAIT = 14,
-    SYNC_TOO_MANY_COLLECTIONS = 15
-};
-
 #define MAX_COLLECTIONS 300        /* [MS-ASCMD] 2.2.3.31.2: more gets status 15 */
-
-typedef struct {
-    const char *id;             /* CollectionId */
-    const char *key;            /* SyncKey as sent; NULL: cached collection (current key) */
-    int get_changes;            /* -1 absent */
-    int deletes_as_moves;       /* -1 absent */
-    int window;                 /* -1 absent */
-    int conversation_mode;      /* -1 absent */
-    int conflict;               /* -1 absent */
-    const zx_wb_node *options;  /* the collection's Options (its own class), NULL = absent */
-    const zx_wb_node *commands;
-} coll_req;
-
-typedef struct {
-    const zx_server *srv;
-    zx_request *req;
-    apr_pool_t *p;
-    zx_store *st;
-    const char *device;
-    zx_version v;
-    apr_array_header_t *colls;  /* coll_req */
-    int window;                 /* Sync-level WindowSize, -1 absent */
-    int wait;                   /* minutes, -1 absent */
-    int heartbeat;              /* seconds, -1 absent */
-    int budget;                 /* changes left under the Sync-level WindowSize, -1 none */
-    int client_commands;        /* some collection had client commands */
-    int waited;                 /* the hanging Sync waited once already */
-    int wrote;                  /* a state or the cached request was written */
-    const char *err;
-} sync_ctx;
 
 /* ---- the request ----------------------------------------------------------------------------- */
 
@@ -315,149 +270,6 @@ static void log_error(sync_ctx *c, const char *what)
            c->err ? c->err : "internal error");
 }
 
-/* ---- client commands --------------------------------------------------------------------------- */
-
-static zx_wb_node *response_op(sync_ctx *c, zx_wb_node **responses, unsigned tag,
-                               const char *server_id, int status)
-{
-    if (!*responses)
-        *responses = zx_wb_new(c->p, ZX_AirSync_Responses);
-    zx_wb_node *n = zx_wb_add(c->p, *responses, tag);
-    if (server_id)
-        zx_wb_add_text(c->p, n, ZX_AirSync_ServerId, server_id);
-    zx_wb_add_textf(c->p, n, ZX_AirSync_Status, "%d", status);
-    return n;
-}
-
-/* 0 done (*responses may have gained elements), -1 database error */
-static int apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *s,
-                          const zx_sync_key *base, int retry, const zx_email_render_opts *ro,
-                          zx_wb_node **responses, int *applied, apr_array_header_t *dropped)
-{
-    apr_pool_t *p = c->p;
-    zx_store *st = c->st;
-    const zx_folder *folder = s->folder;
-    int server_wins = cr->conflict != 0;
-    zx_folder *trash = NULL;
-    for (const zx_wb_node *op = cr->commands->first; op; op = op->next) {
-        if (op->kind != ZX_WB_ELEMENT)
-            continue;
-        const char *sid = zx_wb_child_text(p, op, ZX_AirSync_ServerId);
-        zx_item *item = NULL;
-        int rc;
-        switch (op->tag) {
-        case ZX_AirSync_Add: {
-            /* e-mail is not created by clients here (drafts are not kept): the item is
-             * refused as one the server cannot take ([MS-ASCMD] status 6) */
-            const char *cid = zx_wb_child_text(p, op, ZX_AirSync_ClientId);
-            if (!*responses)
-                *responses = zx_wb_new(p, ZX_AirSync_Responses);
-            zx_wb_node *n = zx_wb_add(p, *responses, ZX_AirSync_Add);
-            zx_wb_add_text(p, n, ZX_AirSync_ClientId, cid ? cid : "");
-            zx_wb_add_textf(p, n, ZX_AirSync_Status, "%d", SYNC_CONVERSION_ERROR);
-            break;
-        }
-        case ZX_AirSync_Change: {
-            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
-            if (rc < 0)
-                return -1;
-            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
-                response_op(c, responses, ZX_AirSync_Change, sid ? sid : "", SYNC_NOT_FOUND);
-                break;
-            }
-            zx_item_changes ch;
-            const char *why = NULL;
-            if (zx_email_parse_changes(p, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v,
-                                       &ch, &why) < 0) {
-                zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00402) "Sync Change of %s: %s",
-                       sid, why);
-                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONVERSION_ERROR);
-                break;
-            }
-            /* changed on the server since the client last saw it: the server's version wins
-             * (Conflict 1, the default) and comes back as a Change */
-            int conflict = item->modseq > base->pos.modseq &&
-                           !(item->changed_by && strcmp(item->changed_by, c->device) == 0) &&
-                           !zx_sync_pos_holds(&base->pos, item);
-            /* an item the device moved here, unchanged since (or changed only by this
-             * change's first run, on a retry), whose flags it may not have had (the server
-             * could not tell, see zx_sync_seen_version): its change is applied like a client
-             * win, and the merged item goes back to it */
-            int moved_here = item->created_by && strcmp(item->created_by, c->device) == 0 &&
-                             !item->changed_by && (item->modseq == item->created_modseq || retry);
-            if (conflict && server_wins && !moved_here) {
-                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONFLICT);
-                break;
-            }
-            /* client wins over a change it has not seen: the merged item goes back to it */
-            rc = st->provider->item_update(st, sid, &ch, conflict ? NULL : c->device, &c->err);
-            if (rc < 0)
-                return -1;
-            if (rc != ZX_STORE_OK)
-                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_NOT_FOUND);
-            else
-                *applied = 1;
-            break;
-        }
-        case ZX_AirSync_Delete: {
-            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
-            if (rc < 0)
-                return -1;
-            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
-                /* Gone from the folder.  A retried request deletes what its first run
-                 * deleted: that is done.  What someone else removed is status 8, as the first
-                 * run answered; the device drops it, so that removal is no news to it. */
-                zx_item *gone = NULL;
-                if (rc == ZX_STORE_NOT_FOUND &&
-                    (rc = st->provider->item_tombstone(st, sid, &gone, &c->err)) < 0)
-                    return -1;
-                if (gone && strcmp(gone->folder_id, folder->id) != 0)
-                    gone = NULL;
-                if (gone)
-                    APR_ARRAY_PUSH(dropped, zx_item *) = gone;
-                if (!retry || !gone || !gone->changed_by || strcmp(gone->changed_by, c->device))
-                    response_op(c, responses, ZX_AirSync_Delete, sid ? sid : "", SYNC_NOT_FOUND);
-                break;
-            }
-            int as_move = cr->deletes_as_moves != 0 && folder->type != ZX_FOLDER_DELETED;
-            if (as_move && !trash) {
-                rc = st->provider->folder_by_type(st, ZX_FOLDER_DELETED, &trash, &c->err);
-                if (rc < 0)
-                    return -1;
-            }
-            if (as_move && trash)
-                rc = st->provider->item_trash(st, sid, trash->id, c->device, &c->err);
-            else
-                rc = st->provider->item_delete(st, sid, c->device, &c->err);
-            if (rc < 0)
-                return -1;
-            if (rc != ZX_STORE_OK)
-                response_op(c, responses, ZX_AirSync_Delete, sid, SYNC_NOT_FOUND);
-            else
-                *applied = 1;
-            break;
-        }
-        case ZX_AirSync_Fetch: {
-            rc = sid ? st->provider->item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
-            if (rc < 0)
-                return -1;
-            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
-                response_op(c, responses, ZX_AirSync_Fetch, sid ? sid : "", SYNC_NOT_FOUND);
-                break;
-            }
-            zx_wb_node *n = response_op(c, responses, ZX_AirSync_Fetch, sid, SYNC_OK);
-            zx_wb_node *ad = zx_wb_add(p, n, ZX_AirSync_ApplicationData);
-            if (zx_email_render(p, st, item, ro, ad, NULL, &c->err) < 0)
-                return -1;
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    return 0;
-}
-
 /* ---- one collection ------------------------------------------------------------------------------ */
 
 static int same_id(const char *a, const char *b)
@@ -497,6 +309,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     *quiet = 0;
     if (!s->folder)
         return coll_status(c, cr->key, cr->id, SYNC_HIERARCHY_CHANGED);
+    const zx_item_class *cls = zx_class_of(s->folder->item_class);
     const char *key_text = cr->key;
     if (!key_text) {
         if (!s->exists)
@@ -524,9 +337,9 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     else if (opt_bytes) {
         options = decode(p, opt_bytes, opt_len);
     }
-    zx_email_render_opts ro;
+    zx_class_opts ro;
     int filter = 0;
-    if (zx_email_render_opts_from_wbxml(p, options, c->v, &ro) < 0)
+    if (cls->parse_options(p, options, c->v, &ro) < 0)
         return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
     const char *ft = options ? zx_wb_child_text(p, options, ZX_AirSync_FilterType) : NULL;
     if (ft) {
@@ -565,8 +378,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         ns.cur.pos.aged_id = "0";
         memset(&ns.prev, 0, sizeof ns.prev);
         c->wrote = 1;
-        int rc = st->provider->sync_state_put(st, c->device, &ns, s->exists ? s->cur.key : 0,
-                                              &c->err);
+        int rc = zx_store_sync_state_put(st, c->device, &ns, s->exists ? s->cur.key : 0,
+                                         &c->err);
         if (rc < 0) {
             log_error(c, "cannot store the state");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
@@ -604,14 +417,15 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
             log_error(c, "cannot begin a transaction");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
-        if (apply_commands(c, cr, s, base, retry, &ro, &responses, &applied, dropped) < 0) {
+        if (zx_sync_apply_commands(c, cr, s, base, retry, cls, &ro, &responses, &applied,
+                                   dropped) < 0) {
             zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot apply the client's changes");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
         /* the folder moved on with them: read past them in this response already */
         zx_folder *now = NULL;
-        if (applied && st->provider->folder_get(st, s->folder->id, &now, &c->err) < 0) {
+        if (applied && zx_store_folder_get(st, s->folder->id, &now, &c->err) < 0) {
             zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot read the folder");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
@@ -662,7 +476,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         }
         ns.cur.pos = to;
         c->wrote = 1;
-        int rc = st->provider->sync_state_put(st, c->device, &ns, s->cur.key, &c->err);
+        int rc = zx_store_sync_state_put(st, c->device, &ns, s->cur.key, &c->err);
         if (rc < 0) {
             zx_db_tx_end(st->db, own, -1, &c->err);
             log_error(c, "cannot store the state");
@@ -679,7 +493,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
     }
     /* the device has acknowledged the previous response: tombstones it passed can go */
-    if (new_key && !retry && st->provider->purge_tombstones(st, s->folder->id, &c->err) < 0)
+    if (new_key && !retry && zx_store_purge_tombstones(st, s->folder->id, &c->err) < 0)
         log_error(c, "cannot purge tombstones");
 
     /* the response */
@@ -696,8 +510,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
                 APR_ARRAY_PUSH(adds, zx_item *) = ch->item;
         }
         zx_content_want want;
-        zx_email_content_want(&ro, &want);
-        if (adds->nelts && st->provider->item_contents(st, adds, &want, &c->err) < 0) {
+        cls->content_want(&ro, &want);
+        if (adds->nelts && zx_store_item_contents(st, adds, &want, &c->err) < 0) {
             log_error(c, "cannot read the items");
             return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
         }
@@ -714,8 +528,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
                 continue;
             zx_wb_node *ad = zx_wb_add(p, op, ZX_AirSync_ApplicationData);
             if (ch->op == ZX_SYNC_CHANGE)
-                zx_email_render_flags(p, ch->item, c->v, ad);
-            else if (zx_email_render(p, st, ch->item, &ro, ad, NULL, &c->err) < 0) {
+                cls->render_change(p, ch->item, c->v, ad);
+            else if (cls->render(p, st, ch->item, &ro, ad, NULL, &c->err) < 0) {
                 log_error(c, "cannot render an item");
                 return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
             }
@@ -738,12 +552,12 @@ static int sync_wait_check(void *baton, zx_request *req, const char **err)
     sync_ctx *c = baton;
     apr_pool_t *p;
     apr_pool_create(&p, req->pool);
-    zx_store *st = zx_abq_store(p, req->db, req);
+    zx_store *st = zx_request_store(p, req->db, req);
     int n = c->colls->nelts, rc = 0;
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)(n ? n : 1));
     for (int i = 0; i < n; i++)
         states[i].folder_id = APR_ARRAY_IDX(c->colls, i, coll_req).id;
-    if (st->provider->sync_states_get(st, c->device, states, n, err) < 0)
+    if (zx_store_sync_states_get(st, c->device, states, n, err) < 0)
         rc = -1;
     apr_time_t now = apr_time_now();
     for (int i = 0; rc == 0 && i < n; i++) {
@@ -756,8 +570,8 @@ static int sync_wait_check(void *baton, zx_request *req, const char **err)
         if (!s->exists || zx_sync_quiet(s->folder, &s->cur.pos, cutoff))
             continue;
         long long count = 0;
-        if (st->provider->estimate(st, s->folder->id, &s->cur.pos, cutoff, c->device, &count,
-                                   err) < 0)
+        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff, c->device, &count,
+                              err) < 0)
             rc = -1;
         else if (count > 0)
             rc = 1;
@@ -785,7 +599,7 @@ static int sync_wait(sync_ctx *c, zx_response *resp, const zx_push_settings *ps)
     if (w == ZX_WAITED_GATED)
         return 1;
     if (w == ZX_WAITED_READY) {
-        c->st = zx_abq_store(c->p, req->db, req);
+        c->st = zx_request_store(c->p, req->db, req);
         return 0;
     }
     if (w == ZX_WAITED_HANGUP)
@@ -823,7 +637,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         zx_retry_after_db(resp);     /* on a 503 */
         return;
     }
-    c->st = zx_abq_store(p, db, req);
+    c->st = zx_request_store(p, db, req);
     c->device = req->device_row;
     const char *why = NULL;
 
@@ -844,7 +658,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
     if (!req->doc || partial) {
         const char *data = NULL;
         apr_size_t len = 0;
-        int rc = c->st->provider->sync_cache_get(c->st, c->device, &data, &len, &c->err);
+        int rc = zx_store_sync_cache_get(c->st, c->device, &data, &len, &c->err);
         if (rc < 0) {
             log_error(c, "cannot read the cached request");
             respond_status(c, resp, SYNC_SERVER_ERROR, NULL, ZX_LOG_ERR, NULL);
@@ -890,7 +704,7 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
         const char *cache = cache_encode(c, &len);
         if (cache && !cache_kept(req, cache, len)) {
             c->wrote = 1;
-            if (c->st->provider->sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
+            if (zx_store_sync_cache_put(c->st, c->device, cache, len, &c->err) < 0)
                 log_error(c, "cannot keep the request");
         }
     }
@@ -905,7 +719,7 @@ again:
     zx_sync_state *states = apr_pcalloc(p, sizeof(zx_sync_state) * (apr_size_t)(n ? n : 1));
     for (int i = 0; i < n; i++)
         states[i].folder_id = APR_ARRAY_IDX(c->colls, i, coll_req).id;
-    if (c->st->provider->sync_states_get(c->st, c->device, states, n, &c->err) < 0) {
+    if (zx_store_sync_states_get(c->st, c->device, states, n, &c->err) < 0) {
         log_error(c, "cannot read the states");
         respond_status(c, resp, SYNC_SERVER_ERROR, NULL, ZX_LOG_ERR, NULL);
         return;

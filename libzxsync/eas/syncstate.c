@@ -216,8 +216,8 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     if (pos.enumerating) {
         /* the initial enumeration: newest first, the items created up to pos.modseq */
         apr_array_header_t *items;
-        if (st->provider->enumerate(st, folder->id, &pos, cutoff, window + 1, &items, &gone,
-                                    err) < 0)
+        if (zx_store_enumerate(st, folder->id, &pos, cutoff, window + 1, &items, &gone,
+                               err) < 0)
             return -1;
         int take = items->nelts > window ? window : items->nelts;
         for (int i = 0; i < take; i++)
@@ -242,7 +242,7 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     if (aging_due(&pos, cutoff)) {
         /* what the device holds that left its window, oldest first */
         apr_array_header_t *aged;
-        if (st->provider->aged(st, folder->id, &pos, cutoff, room + 1, &aged, err) < 0)
+        if (zx_store_aged(st, folder->id, &pos, cutoff, room + 1, &aged, err) < 0)
             return -1;
         int take = aged->nelts > room ? room : aged->nelts;
         for (int i = 0; i < take; i++)
@@ -270,8 +270,8 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     long long watermark = pos.modseq;
     /* no news: the old entries, and what the enumeration part of this window passed or sent */
     apr_array_header_t *known = next_ahead(st->pool, from->ahead, gone, out, 0, INT_MAX);
-    if (st->provider->changes(st, folder->id, watermark, 0, room + ZX_SYNC_SCAN_EXTRA, &rows,
-                              &rows_more, err) < 0)
+    if (zx_store_changes(st, folder->id, watermark, 0, room + ZX_SYNC_SCAN_EXTRA, &rows,
+                         &rows_more, err) < 0)
         return -1;
     int i;
     for (i = 0; i < rows->nelts; i++) {

@@ -1,9 +1,9 @@
-/* zxmobile - unit tests of the e-mail renderer (eas/email.c) and of the sync engine's pure
+/* zxmobile - unit tests of the e-mail renderer (eas/class/email.c) and of the sync engine's pure
  * parts (eas/syncstate.c): dates, body preferences and the body chosen for them, truncation on
  * UTF-8 boundaries, the version-dependent elements, client changes, the classification of a
  * change for a device, FilterType windows and SyncKeys.  Check, TAP; run under valgrind by
  * `./zx test`. */
-#include "../../libzxsync/eas/email.h"
+#include "../../libzxsync/eas/class/email.h"
 #include "../../libzxsync/eas/syncstate.h"
 
 #include <zxsync/mime.h>
@@ -77,7 +77,7 @@ END_TEST
 
 START_TEST(test_options)
 {
-    zx_email_render_opts o;
+    zx_class_opts o;
     ck_assert_int_eq(zx_email_render_opts_from_wbxml(g_pool, NULL, ZX_V141, &o), 0);
     ck_assert_int_eq(o.nbody, 0);
     ck_assert_int_eq(o.mime_support, -1);
@@ -178,7 +178,7 @@ static zx_item *sample_item(void)
 
 static zx_wb_node *render(zx_item *it, const char *options, zx_version v)
 {
-    zx_email_render_opts o;
+    zx_class_opts o;
     ck_assert_int_eq(zx_email_render_opts_from_wbxml(g_pool, options ? xml(options) : NULL, v,
                                                      &o), 0);
     zx_wb_node *ad = zx_wb_new(g_pool, ZX_AirSync_ApplicationData);
@@ -304,7 +304,7 @@ START_TEST(test_render_bodies)
     ad = render(it, OPTS(PREF(3, "")), ZX_V141);
     ck_assert_str_eq(AT(ad, ZX_AirSyncBase_Body, ZX_AirSyncBase_Type), "1");
     /* a multipart response: the data in its own part */
-    zx_email_render_opts o;
+    zx_class_opts o;
     zx_email_render_opts_from_wbxml(g_pool, xml(OPTS(PREF(1, ""))), ZX_V141, &o);
     o.multipart = 1;
     apr_array_header_t *blobs = NULL;
@@ -314,7 +314,7 @@ START_TEST(test_render_bodies)
     ck_assert_str_eq(AT(ad, ZX_AirSyncBase_Body, ZX_ItemOperations_Part), "1");
     ck_assert_ptr_null(AT(ad, ZX_AirSyncBase_Body, ZX_AirSyncBase_Data));
     ck_assert_int_eq(blobs->nelts, 1);
-    ck_assert_uint_eq(APR_ARRAY_IDX(blobs, 0, zx_email_blob).len, strlen(PLAIN));
+    ck_assert_uint_eq(APR_ARRAY_IDX(blobs, 0, zx_class_blob).len, strlen(PLAIN));
 }
 END_TEST
 

@@ -206,9 +206,10 @@ int zx_abq_record(zx_db *db, const char *device_id, const char *account_id,
 /* Why a decision was taken, for the log. */
 const char *zx_abq_by_text(apr_pool_t *p, const zx_abq_decision *d, zx_abq_mode mode);
 
-/* The store a request works on: the dummy mailbox when req->abq_held, else the account's
- * (zx_store_open).  FolderSync, Sync and GetItemEstimate open their store with it. */
-zx_store *zx_abq_store(apr_pool_t *p, zx_db *db, const zx_request *req);
+/* The dummy mailbox of a device ABQ holds back (req->abq_held: ZX_ABQ_QUARANTINED or
+ * ZX_ABQ_BLOCKED), a store provider of its own on the account's sync states (abq/dummy.c).
+ * The commands get it from zx_request_store (eas/reqstore.h). */
+zx_store *zx_abq_dummy_open(apr_pool_t *p, zx_db *db, const zx_request *req);
 
 /* The administrators' notification, if due: when abqNotificationsInterval > 0, at least that
  * long since the last one and some device was quarantined since: one mail listing those

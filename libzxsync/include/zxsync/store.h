@@ -1,6 +1,7 @@
 /* zxmobile - the mail store: folders and items of one account, behind a provider interface
- * (mod_dav style) so that another backend can be added later.  The PostgreSQL provider is
- * zx_store_pg (libzxsync/store/pg_store.c, schema sql/004_mailstore.sql).
+ * split by concern (mod_dav style: mailbox, items, room for search) so that another backend can
+ * be added; the synchronisation states of the devices always live in PostgreSQL.  The
+ * PostgreSQL provider is zx_store_pg (libzxsync/store/pg_*.c, schema sql/004_mailstore.sql).
  *
  * Change tracking: every change of a folder's items advances that folder's modification
  * sequence (modseq); each changed item gets a modseq of its own, so modseqs are unique within a
@@ -165,8 +166,8 @@ typedef struct {
 
 /* Where a device is in a folder (the sync engine keeps one per SyncKey):
  *   modseq       the device has every change numbered up to it, and the items created up to
- *                it (the changes after it are walked in the order of zx_store_provider
- *                changes: an item created after modseq at its creation, an older one at its
+ *                it (the changes after it are walked in the order of zx_store_changes:
+ *                an item created after modseq at its creation, an older one at its
  *                last change, so an item is never passed over before it was sent);
  *   enumerating  the initial enumeration of the folder runs: the live items created up to
  *                `modseq` are listed newest first, after (cursor_received, cursor_id)
@@ -204,6 +205,7 @@ typedef struct {
     int filter_type;            /* FilterType the state was built with */
     const char *options;        /* WBXML of the collection's last Options element, NULL = none */
     apr_size_t options_len;
+    apr_time_t updated;         /* out, zx_store_device_states only: when it was last written */
 } zx_sync_state;
 
 /* The folder-hierarchy (FolderSync) state of a device. */
@@ -215,9 +217,19 @@ typedef struct {
 
 typedef struct zx_store zx_store;
 
-/* The provider: one implementation of every operation, all on one account. */
+/* ---- the provider interface, split by concern (as mod_dav's repository/locks/search) -------
+ *
+ * A mail store is a provider: its mailbox (the folders, delivery) and its items (reading,
+ * changing, the change feed Sync walks), and room for search.  The synchronisation states of
+ * the devices are not the provider's: they always live in PostgreSQL (zx_store_pg_state),
+ * whatever holds the mail - a provider backed by an IMAP server implements zx_store_mailbox and
+ * zx_store_items alone.  Its ids are decimal text, and the states refer to rows of the
+ * folders table (sync_states.folder_id): such a provider keeps a row per folder there too.
+ * Every operation is reached through its zx_store_<op>() wrapper below, never through the
+ * tables directly. */
+
+/* The mailbox: folders and what comes into them. */
 typedef struct {
-    const char *name;
     /* create the standard folders if the account has none (idempotent) */
     int (*ensure_mailbox)(zx_store *st, const char **err);
     /* folders changed after hierarchy sequence `since` (0 = all live folders), tombstones of
@@ -228,6 +240,8 @@ typedef struct {
     int (*folder_get)(zx_store *st, const char *id, zx_folder **out, const char **err);
     /* the standard folder of a type (ZX_FOLDER_USER_MAIL: Junk E-Mail) */
     int (*folder_by_type)(zx_store *st, int type, zx_folder **out, const char **err);
+    /* a folder by id, or by path of names from the top ("Inbox/Projects"), case-insensitive */
+    int (*folder_find)(zx_store *st, const char *id_or_path, zx_folder **out, const char **err);
     /* create/rename-or-move/delete on behalf of device (NULL = server).  parent_id "0" or NULL
      * = top level; folder_update: NULL parent_id or name = unchanged.  Deleting a folder
      * deletes its subfolders and their items. */
@@ -236,6 +250,26 @@ typedef struct {
     int (*folder_update)(zx_store *st, const char *id, const char *parent_id,
                          const char *name, const char *device, const char **err);
     int (*folder_delete)(zx_store *st, const char *id, const char *device, const char **err);
+    int (*folder_empty)(zx_store *st, const char *folder_id, int include_subfolders,
+                        const char *device, const char **err);
+    /* store a message (RFC 5322) in folder; read = initial \Seen */
+    int (*deliver)(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
+                   int read, zx_item **out, const char **err);
+    /* deliver with a received time (0 = now), e.g. for imports */
+    int (*deliver_at)(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
+                      int read, apr_time_t received, zx_item **out, const char **err);
+    /* after a bulk load (zxsuite mailbox import): bring up to date what the backend plans its
+     * queries with, so the first Sync of the new items already walks them in index order
+     * (pg: ANALYZE); NULL = nothing to do */
+    int (*bulk_loaded)(zx_store *st, const char **err);
+    /* the live folders of n collections: states[i].folder for states[i].folder_id, NULL when
+     * there is none.  NULL = the sync-state provider's own reading of the folders table is
+     * the provider's (its folders are rows of the same database: the PostgreSQL store). */
+    int (*collections)(zx_store *st, zx_sync_state *states, int n, const char **err);
+} zx_store_mailbox;
+
+/* The items: reading them, the change feed, changing them. */
+typedef struct {
     /* the changes of folder after position since (tombstones too) in walk order: an item
      * created after since at its creation (created_modseq), an older one at its last change
      * (modseq) - each item once, at its key; at most limit (*more says whether more remain);
@@ -243,11 +277,44 @@ typedef struct {
     int (*changes)(zx_store *st, const char *folder_id, long long since,
                    apr_time_t received_after, int limit, apr_array_header_t **out, int *more,
                    const char **err);      /* zx_item * */
-    int (*count_changes)(zx_store *st, const char *folder_id, long long since,
-                         apr_time_t received_after, long long *count, const char **err);
+    /* initial enumeration from pos (enumerating): up to limit live items created up to
+     * pos->modseq and received at or after received_after (0 = all), newest first.  *gone
+     * (zx_sync_ahead, NULL = none) lists the items created up to pos->modseq and deleted after
+     * it that lie where this part of the enumeration passes (after the cursor, and before
+     * the limit-1'th item when there are limit items): the device is never sent them, so
+     * their deletion is no news to it.  Both come from one snapshot. */
+    int (*enumerate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                     apr_time_t received_after, int limit, apr_array_header_t **out,
+                     apr_array_header_t **gone, const char **err);    /* zx_item * */
+    /* how many changes a device at pos would receive (GetItemEstimate) */
+    int (*estimate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                    apr_time_t received_after, const char *device, long long *count,
+                    const char **err);
+    /* items the device at pos holds that left its FilterType window: live items created up to
+     * pos->modseq, from (aged_received, aged_id) on and received before `before`, oldest first,
+     * at most limit */
+    int (*aged)(zx_store *st, const char *folder_id, const zx_sync_pos *pos, apr_time_t before,
+                int limit, apr_array_header_t **out, const char **err);   /* zx_item * */
+    /* drop the folder's tombstones that every device state has passed */
+    int (*purge_tombstones)(zx_store *st, const char *folder_id, const char **err);
     int (*item_get)(zx_store *st, const char *id, zx_item **out, const char **err);
+    /* the tombstone of a deleted (or moved away) item while it is kept: who removed it
+     * (changed_by), from where, and where a move took it (moved_to); ZX_STORE_NOT_FOUND when
+     * id is live, unknown or purged */
+    int (*item_tombstone)(zx_store *st, const char *id, zx_item **out, const char **err);
     int (*item_mime)(zx_store *st, const char *id, const char **data, apr_size_t *len,
                      const char **err);
+    /* load the content of items (zx_item *) for rendering: one round trip for all of them */
+    int (*item_contents)(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
+                         const char **err);
+    /* the live items of a conversation (16 bytes) in e-mail folders other than except_folder
+     * and Sent Items, by id (ItemOperations Move): zx_item * with id and folder_id */
+    int (*conversation_items)(zx_store *st, const unsigned char *conversation_id,
+                              const char *except_folder, apr_array_header_t **out,
+                              const char **err);
+    /* whether the mailbox has a live item of that conversation in any folder (*yes) */
+    int (*conversation_known)(zx_store *st, const unsigned char *conversation_id, int *yes,
+                              const char **err);
     /* apply client changes; device = row id of the device making them (NULL = server) */
     int (*item_update)(zx_store *st, const char *id, const zx_item_changes *ch,
                        const char *device, const char **err);
@@ -261,49 +328,28 @@ typedef struct {
     int (*item_move)(zx_store *st, const char *id, const char *dst_folder_id,
                      const char *device, long long seen_modseq, const char **new_id,
                      const char **err);
-    int (*item_delete)(zx_store *st, const char *id, const char *device, const char **err);
-    int (*folder_empty)(zx_store *st, const char *folder_id, int include_subfolders,
-                        const char *device, const char **err);
-    /* store a message (RFC 5322) in folder; read = initial \Seen */
-    int (*deliver)(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
-                   int read, zx_item **out, const char **err);
-
-    /* ---- additions ---------------------------------------------------------------------- */
-    /* deliver with a received time (0 = now), e.g. for imports */
-    int (*deliver_at)(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
-                      int read, apr_time_t received, zx_item **out, const char **err);
-    /* a folder by id, or by path of names from the top ("Inbox/Projects"), case-insensitive */
-    int (*folder_find)(zx_store *st, const char *id_or_path, zx_folder **out, const char **err);
-    /* initial enumeration from pos (enumerating): up to limit live items created up to
-     * pos->modseq and received at or after received_after (0 = all), newest first.  *gone
-     * (zx_sync_ahead, NULL = none) lists the items created up to pos->modseq and deleted after
-     * it that lie where this part of the enumeration passes (after the cursor, and before
-     * the limit-1'th item when there are limit items): the device is never sent them, so
-     * their deletion is no news to it.  Both come from one snapshot. */
-    int (*enumerate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
-                     apr_time_t received_after, int limit, apr_array_header_t **out,
-                     apr_array_header_t **gone, const char **err);    /* zx_item * */
-    /* load the content of items (zx_item *) for rendering: one round trip for all of them */
-    int (*item_contents)(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
-                         const char **err);
     /* Sync Delete with DeletesAsMoves: the item goes to dst; its removal from the source is the
      * device's change, its arrival in dst a server change (the device is told about it) */
     int (*item_trash)(zx_store *st, const char *id, const char *dst_folder_id,
                       const char *device, const char **err);
-    /* how many changes a device at pos would receive (GetItemEstimate) */
-    int (*estimate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
-                    apr_time_t received_after, const char *device, long long *count,
-                    const char **err);
-    /* items the device at pos holds that left its FilterType window: live items created up to
-     * pos->modseq, from (aged_received, aged_id) on and received before `before`, oldest first,
-     * at most limit */
-    int (*aged)(zx_store *st, const char *folder_id, const zx_sync_pos *pos, apr_time_t before,
-                int limit, apr_array_header_t **out, const char **err);   /* zx_item * */
-    /* drop the folder's tombstones that every device state has passed */
-    int (*purge_tombstones)(zx_store *st, const char *folder_id, const char **err);
+    int (*item_delete)(zx_store *st, const char *id, const char *device, const char **err);
+} zx_store_items;
 
-    /* ---- synchronisation states of a device (the sync engine of eas/ keeps them here) ----- */
-    /* the folders and the states of n collections, one round trip */
+/* Search ([MS-ASCMD] Search of the mailbox): not defined yet; a provider sets NULL. */
+typedef struct zx_store_search zx_store_search;
+
+typedef struct {
+    const char *name;
+    const zx_store_mailbox *mailbox;
+    const zx_store_items *items;
+    const zx_store_search *search;  /* NULL: none */
+} zx_store_provider;
+
+/* The synchronisation states of the devices: one implementation, in PostgreSQL
+ * (zx_store_pg_state), for every provider.  The sync engine of eas/ keeps them here. */
+typedef struct {
+    /* the states of n collections and their folders, one round trip (the folders as the
+     * mailbox's collections operation says, when it has one) */
     int (*sync_states_get)(zx_store *st, const char *device, zx_sync_state *states, int n,
                            const char **err);
     /* write a state if its current key is still expect_key (0: the device has none yet);
@@ -319,28 +365,102 @@ typedef struct {
                           const char **err);
     int (*sync_cache_put)(zx_store *st, const char *device, const char *data, apr_size_t len,
                           const char **err);
-    /* after a bulk load (zxsuite mailbox import): bring up to date what the backend plans its
-     * queries with, so the first Sync of the new items already walks them in index order
-     * (pg: ANALYZE); NULL = nothing to do */
-    int (*bulk_loaded)(zx_store *st, const char **err);
-    /* the tombstone of a deleted (or moved away) item while it is kept: who removed it
-     * (changed_by), from where, and where a move took it (moved_to); ZX_STORE_NOT_FOUND when
-     * id is live, unknown or purged */
-    int (*item_tombstone)(zx_store *st, const char *id, zx_item **out, const char **err);
-} zx_store_provider;
+    /* every state of a device, whatever account its folders belong to (zxsuite mobile
+     * getDeviceInfo): zx_sync_state * with folder_id, folder (id, name and type; tombstones
+     * too), cur.key, filter_type and updated, ordered by folder type, name and id */
+    int (*device_states)(zx_store *st, const char *device, apr_array_header_t **out,
+                         const char **err);
+} zx_store_syncstate;
 
 struct zx_store {
-    const zx_store_provider *provider;
+    const zx_store_provider *provider;  /* the mail */
+    const zx_store_syncstate *state;    /* the devices' states: zx_store_pg_state */
     apr_pool_t *pool;
     zx_db *db;
     const char *account_id;
     void *ctx;                  /* provider data */
 };
 
+/* The PostgreSQL store (libzxsync/store/pg_*.c) and the one sync-state implementation. */
 extern const zx_store_provider zx_store_pg;
+extern const zx_store_syncstate zx_store_pg_state;
 
-/* A store on account_id over db, allocations from p. */
+/* A store on account_id over db, allocations from p: the PostgreSQL provider.  Another
+ * provider is set by whoever opens it (st->provider, st->ctx: abq/dummy.c). */
 zx_store *zx_store_open(apr_pool_t *p, zx_db *db, const char *account_id);
+
+/* The operations, reached only through these wrappers (never through st->provider or
+ * st->state directly); what each does is described at its table above. */
+
+/* the mailbox */
+int zx_store_ensure_mailbox(zx_store *st, const char **err);
+int zx_store_folders(zx_store *st, long long since, apr_array_header_t **out, long long *now,
+                     const char **err);
+int zx_store_folder_get(zx_store *st, const char *id, zx_folder **out, const char **err);
+int zx_store_folder_by_type(zx_store *st, int type, zx_folder **out, const char **err);
+int zx_store_folder_find(zx_store *st, const char *id_or_path, zx_folder **out,
+                         const char **err);
+int zx_store_folder_create(zx_store *st, const char *parent_id, const char *name, int type,
+                           const char *device, zx_folder **out, const char **err);
+int zx_store_folder_update(zx_store *st, const char *id, const char *parent_id,
+                           const char *name, const char *device, const char **err);
+int zx_store_folder_delete(zx_store *st, const char *id, const char *device, const char **err);
+int zx_store_folder_empty(zx_store *st, const char *folder_id, int include_subfolders,
+                          const char *device, const char **err);
+int zx_store_deliver(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
+                     int read, zx_item **out, const char **err);
+int zx_store_deliver_at(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
+                        int read, apr_time_t received, zx_item **out, const char **err);
+int zx_store_bulk_loaded(zx_store *st, const char **err);
+
+/* the items */
+int zx_store_changes(zx_store *st, const char *folder_id, long long since,
+                     apr_time_t received_after, int limit, apr_array_header_t **out, int *more,
+                     const char **err);
+int zx_store_enumerate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                       apr_time_t received_after, int limit, apr_array_header_t **out,
+                       apr_array_header_t **gone, const char **err);
+int zx_store_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                      apr_time_t received_after, const char *device, long long *count,
+                      const char **err);
+int zx_store_aged(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
+                  apr_time_t before, int limit, apr_array_header_t **out, const char **err);
+int zx_store_purge_tombstones(zx_store *st, const char *folder_id, const char **err);
+int zx_store_item_get(zx_store *st, const char *id, zx_item **out, const char **err);
+int zx_store_item_tombstone(zx_store *st, const char *id, zx_item **out, const char **err);
+int zx_store_item_mime(zx_store *st, const char *id, const char **data, apr_size_t *len,
+                       const char **err);
+int zx_store_item_contents(zx_store *st, apr_array_header_t *items, const zx_content_want *want,
+                           const char **err);
+int zx_store_conversation_items(zx_store *st, const unsigned char *conversation_id,
+                                const char *except_folder, apr_array_header_t **out,
+                                const char **err);
+int zx_store_conversation_known(zx_store *st, const unsigned char *conversation_id, int *yes,
+                                const char **err);
+int zx_store_item_update(zx_store *st, const char *id, const zx_item_changes *ch,
+                         const char *device, const char **err);
+int zx_store_item_move(zx_store *st, const char *id, const char *dst_folder_id,
+                       const char *device, long long seen_modseq, const char **new_id,
+                       const char **err);
+int zx_store_item_trash(zx_store *st, const char *id, const char *dst_folder_id,
+                        const char *device, const char **err);
+int zx_store_item_delete(zx_store *st, const char *id, const char *device, const char **err);
+
+/* the synchronisation states */
+int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
+                             const char **err);
+int zx_store_sync_state_put(zx_store *st, const char *device, const zx_sync_state *s,
+                            long long expect_key, const char **err);
+int zx_store_folder_state_get(zx_store *st, const char *device, zx_folder_state *out,
+                              const char **err);
+int zx_store_folder_state_put(zx_store *st, const char *device, const zx_folder_state *s,
+                              long long expect_key, const char **err);
+int zx_store_sync_cache_get(zx_store *st, const char *device, const char **data,
+                            apr_size_t *len, const char **err);
+int zx_store_sync_cache_put(zx_store *st, const char *device, const char *data, apr_size_t len,
+                            const char **err);
+int zx_store_device_states(zx_store *st, const char *device, apr_array_header_t **out,
+                           const char **err);
 
 /* "Inbox", "Drafts", ... for the standard folder types, NULL for others. */
 const char *zx_store_standard_name(int type);

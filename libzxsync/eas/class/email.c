@@ -1,4 +1,4 @@
-/* zxmobile - an item as Email class properties (eas/email.h).
+/* zxmobile - the Email class (eas/class/email.h).
  *
  * [MS-ASEMAIL] gives the elements and the versions that have them: Flag, airsyncbase:Body and
  * airsyncbase:Attachments from 12.0; Categories and the Email2 elements (ConversationId,
@@ -19,89 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- dates --------------------------------------------------------------------------------- */
-
-const char *zx_eas_date(apr_pool_t *p, apr_time_t t)
-{
-    apr_time_exp_t e;
-    apr_time_exp_gmt(&e, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", e.tm_year + 1900, e.tm_mon + 1,
-                        e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec, e.tm_usec / 1000);
-}
-
-static int digits(const char **s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*s)[i]))
-            return -1;
-        v = v * 10 + ((*s)[i] - '0');
-    }
-    *s += n;
-    *out = v;
-    return 0;
-}
-
-int zx_eas_parse_date(const char *s, apr_time_t *t)
-{
-    apr_time_exp_t e;
-    memset(&e, 0, sizeof e);
-    int y, mo, d, h, mi, sec, ms = 0;
-    if (!s)
-        return -1;
-    int compact = strlen(s) >= 15 && s[8] == 'T';
-    if (digits(&s, 4, &y) < 0 || (!compact && *s++ != '-') || digits(&s, 2, &mo) < 0 ||
-        (!compact && *s++ != '-') || digits(&s, 2, &d) < 0 || *s++ != 'T' ||
-        digits(&s, 2, &h) < 0 || (!compact && *s++ != ':') || digits(&s, 2, &mi) < 0 ||
-        (!compact && *s++ != ':') || digits(&s, 2, &sec) < 0)
-        return -1;
-    if (*s == '.') {
-        s++;
-        int n = 0, frac = 0;
-        while (isdigit((unsigned char)*s)) {
-            if (n < 3) {
-                frac = frac * 10 + (*s - '0');
-                n++;
-            }
-            s++;
-        }
-        if (n == 0)
-            return -1;
-        while (n++ < 3)
-            frac *= 10;
-        ms = frac;
-    }
-    if (*s == 'Z')
-        s++;
-    if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    e.tm_year = y - 1900;
-    e.tm_mon = mo - 1;
-    e.tm_mday = d;
-    e.tm_hour = h;
-    e.tm_min = mi;
-    e.tm_sec = sec;
-    e.tm_usec = ms * 1000;
-    return apr_time_exp_gmt_get(t, &e) == APR_SUCCESS ? 0 : -1;
-}
-
 /* ---- options ------------------------------------------------------------------------------- */
-
-int zx_eas_parse_uint(const char *s, long long max, long long *out)
-{
-    if (!s || !*s)
-        return -1;
-    long long v = 0;
-    for (const char *c = s; *c; c++) {
-        if (!isdigit((unsigned char)*c))
-            return -1;
-        v = v * 10 + (*c - '0');
-        if (v > max)
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
 
 static int parse_pref(apr_pool_t *p, const zx_wb_node *n, zx_body_pref *pref)
 {
@@ -138,7 +56,7 @@ static const long long mime_truncation_sizes[] = {0, 4096, 5120, 7168, 10240, 20
                                                   102400, -1};
 
 int zx_email_render_opts_from_wbxml(apr_pool_t *p, const zx_wb_node *options, zx_version v,
-                                    zx_email_render_opts *o)
+                                    zx_class_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->version = v;
@@ -157,9 +75,9 @@ int zx_email_render_opts_from_wbxml(apr_pool_t *p, const zx_wb_node *options, zx
                 rc = -1;
                 break;
             }
-            if (c->tag == ZX_AirSyncBase_BodyPreference && o->nbody < ZX_EMAIL_MAX_PREFS)
+            if (c->tag == ZX_AirSyncBase_BodyPreference && o->nbody < ZX_CLASS_MAX_PREFS)
                 o->body[o->nbody++] = pref;
-            else if (c->tag == ZX_AirSyncBase_BodyPartPreference && o->npart < ZX_EMAIL_MAX_PREFS)
+            else if (c->tag == ZX_AirSyncBase_BodyPartPreference && o->npart < ZX_CLASS_MAX_PREFS)
                 o->part[o->npart++] = pref;
             else
                 rc = -1;    /* at most one per type */
@@ -191,7 +109,7 @@ static long long want_max(long long a, long long b)
     return a > b ? a : b;
 }
 
-void zx_email_content_want(const zx_email_render_opts *o, zx_content_want *want)
+void zx_email_content_want(const zx_class_opts *o, zx_content_want *want)
 {
     want->plain = o->nbody == 0 ? -1 : 0;
     want->html = 0;
@@ -277,7 +195,7 @@ static int is_smime(const zx_item *it)
     return it->message_class && strncasecmp(it->message_class, "IPM.Note.SMIME", 14) == 0;
 }
 
-static int type_available(const zx_email_render_opts *o, const zx_item *it, int type)
+static int type_available(const zx_class_opts *o, const zx_item *it, int type)
 {
     switch (type) {
     case 1:
@@ -336,11 +254,11 @@ static void body_data(apr_pool_t *p, const zx_item_content *c, int type, long lo
     }
 }
 
-static void choose_body(apr_pool_t *p, const zx_email_render_opts *o, const zx_item *it,
+static void choose_body(apr_pool_t *p, const zx_class_opts *o, const zx_item *it,
                         const zx_item_content *c, body_out *b, const zx_body_pref **chosen)
 {
     static const zx_body_pref plain_whole = {1, -1, 0, 0};
-    const zx_body_pref *order[ZX_EMAIL_MAX_PREFS + 1];
+    const zx_body_pref *order[ZX_CLASS_MAX_PREFS + 1];
     int n = 0;
     for (int i = 0; i < o->nbody; i++)
         if (o->body[i].type == it->native_body_type)
@@ -390,14 +308,14 @@ static const char *preview_of(apr_pool_t *p, const zx_item_content *c, int chars
 }
 
 static void put_data(apr_pool_t *p, zx_wb_node *parent, const body_out *b,
-                     const zx_email_render_opts *o, apr_array_header_t **blobs)
+                     const zx_class_opts *o, apr_array_header_t **blobs)
 {
     if (!b->data)
         return;
     if (o->multipart && blobs) {
         if (!*blobs)
-            *blobs = apr_array_make(p, 4, sizeof(zx_email_blob));
-        zx_email_blob *bl = apr_array_push(*blobs);
+            *blobs = apr_array_make(p, 4, sizeof(zx_class_blob));
+        zx_class_blob *bl = apr_array_push(*blobs);
         bl->data = b->data;
         bl->len = b->len;
         zx_wb_add_textf(p, parent, ZX_ItemOperations_Part, "%d", (*blobs)->nelts);
@@ -409,7 +327,7 @@ static void put_data(apr_pool_t *p, zx_wb_node *parent, const body_out *b,
         zx_wb_add_text(p, parent, ZX_AirSyncBase_Data, b->data);
 }
 
-static void render_body(apr_pool_t *p, const zx_email_render_opts *o, const zx_item *it,
+static void render_body(apr_pool_t *p, const zx_class_opts *o, const zx_item *it,
                         const zx_item_content *c, zx_wb_node *parent, apr_array_header_t **blobs)
 {
     body_out b;
@@ -425,7 +343,7 @@ static void render_body(apr_pool_t *p, const zx_email_render_opts *o, const zx_i
 }
 
 /* airsyncbase:BodyPart (14.1): the message part as HTML ([MS-ASAIRS] 2.2.2.10). */
-static void render_body_part(apr_pool_t *p, const zx_email_render_opts *o,
+static void render_body_part(apr_pool_t *p, const zx_class_opts *o,
                              const zx_item_content *c, zx_wb_node *parent,
                              apr_array_header_t **blobs)
 {
@@ -613,7 +531,7 @@ static const unsigned char *conversation_index(apr_pool_t *p, apr_time_t receive
 }
 
 int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
-                    const zx_email_render_opts *o, zx_wb_node *parent,
+                    const zx_class_opts *o, zx_wb_node *parent,
                     apr_array_header_t **blobs, const char **err)
 {
     const zx_item_content *c = item->content;
@@ -623,7 +541,7 @@ int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
         APR_ARRAY_PUSH(one, zx_item *) = copy;
         zx_content_want want;
         zx_email_content_want(o, &want);
-        if (st->provider->item_contents(st, one, &want, err) < 0)
+        if (zx_store_item_contents(st, one, &want, err) < 0)
             return -1;
         c = copy->content;
         if (!c) {
@@ -807,3 +725,16 @@ int zx_email_parse_changes(apr_pool_t *p, const zx_wb_node *appdata, zx_version 
     }
     return 0;
 }
+
+/* ---- the class ------------------------------------------------------------------------------ */
+
+const zx_item_class zx_class_email = {
+    "Email",
+    zx_email_render_opts_from_wbxml,
+    zx_email_content_want,
+    zx_email_render,
+    zx_email_render_flags,
+    zx_email_parse_changes,
+    NULL,                       /* e-mail is not created by clients (drafts are not kept) */
+    1,
+};

@@ -1,0 +1,113 @@
+/* zxmobile - the registry of item classes (eas/class/class.h) and the EAS values they share. */
+#include "class.h"
+#include "email.h"
+
+#include <apr_strings.h>
+#include <ctype.h>
+#include <string.h>
+
+/* ---- the registry: one line per class ------------------------------------------------------- */
+
+static const zx_item_class *const classes[] = {
+    &zx_class_email,
+};
+
+const zx_item_class *zx_class_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (strcmp(classes[i]->name, name) == 0)
+            return classes[i];
+    return NULL;
+}
+
+const zx_item_class *zx_class_of(const char *name)
+{
+    const zx_item_class *k = zx_class_find(name);
+    return k ? k : &zx_class_email;
+}
+
+/* ---- dates --------------------------------------------------------------------------------- */
+
+const char *zx_eas_date(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t e;
+    apr_time_exp_gmt(&e, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", e.tm_year + 1900, e.tm_mon + 1,
+                        e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec, e.tm_usec / 1000);
+}
+
+static int digits(const char **s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*s)[i]))
+            return -1;
+        v = v * 10 + ((*s)[i] - '0');
+    }
+    *s += n;
+    *out = v;
+    return 0;
+}
+
+int zx_eas_parse_date(const char *s, apr_time_t *t)
+{
+    apr_time_exp_t e;
+    memset(&e, 0, sizeof e);
+    int y, mo, d, h, mi, sec, ms = 0;
+    if (!s)
+        return -1;
+    int compact = strlen(s) >= 15 && s[8] == 'T';
+    if (digits(&s, 4, &y) < 0 || (!compact && *s++ != '-') || digits(&s, 2, &mo) < 0 ||
+        (!compact && *s++ != '-') || digits(&s, 2, &d) < 0 || *s++ != 'T' ||
+        digits(&s, 2, &h) < 0 || (!compact && *s++ != ':') || digits(&s, 2, &mi) < 0 ||
+        (!compact && *s++ != ':') || digits(&s, 2, &sec) < 0)
+        return -1;
+    if (*s == '.') {
+        s++;
+        int n = 0, frac = 0;
+        while (isdigit((unsigned char)*s)) {
+            if (n < 3) {
+                frac = frac * 10 + (*s - '0');
+                n++;
+            }
+            s++;
+        }
+        if (n == 0)
+            return -1;
+        while (n++ < 3)
+            frac *= 10;
+        ms = frac;
+    }
+    if (*s == 'Z')
+        s++;
+    if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    e.tm_year = y - 1900;
+    e.tm_mon = mo - 1;
+    e.tm_mday = d;
+    e.tm_hour = h;
+    e.tm_min = mi;
+    e.tm_sec = sec;
+    e.tm_usec = ms * 1000;
+    return apr_time_exp_gmt_get(t, &e) == APR_SUCCESS ? 0 : -1;
+}
+
+/* ---- numbers -------------------------------------------------------------------------------- */
+
+int zx_eas_parse_uint(const char *s, long long max, long long *out)
+{
+    if (!s || !*s)
+        return -1;
+    long long v = 0;
+    for (const char *c = s; *c; c++) {
+        if (!isdigit((unsigned char)*c))
+            return -1;
+        v = v * 10 + (*c - '0');
+        if (v > max)
+            return -1;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,165 @@
+/* zxmobile - Sync: the client's commands of a collection (Add, Change, Delete, Fetch;
+ * [MS-ASCMD] 2.2.3.24.2), applied through the folder's item class (eas/class/class.h). */
+#include "sync_int.h"
+#include "syncstate.h"
+
+#include <zxsync/log.h>
+
+#include <string.h>
+
+/* ---- client commands --------------------------------------------------------------------------- */
+
+static zx_wb_node *response_op(sync_ctx *c, zx_wb_node **responses, unsigned tag,
+                               const char *server_id, int status)
+{
+    if (!*responses)
+        *responses = zx_wb_new(c->p, ZX_AirSync_Responses);
+    zx_wb_node *n = zx_wb_add(c->p, *responses, tag);
+    if (server_id)
+        zx_wb_add_text(c->p, n, ZX_AirSync_ServerId, server_id);
+    zx_wb_add_textf(c->p, n, ZX_AirSync_Status, "%d", status);
+    return n;
+}
+
+int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *s,
+                           const zx_sync_key *base, int retry, const zx_item_class *cls,
+                           const zx_class_opts *ro, zx_wb_node **responses, int *applied,
+                           apr_array_header_t *dropped)
+{
+    apr_pool_t *p = c->p;
+    zx_store *st = c->st;
+    const zx_folder *folder = s->folder;
+    int server_wins = cr->conflict != 0;
+    zx_folder *trash = NULL;
+    for (const zx_wb_node *op = cr->commands->first; op; op = op->next) {
+        if (op->kind != ZX_WB_ELEMENT)
+            continue;
+        const char *sid = zx_wb_child_text(p, op, ZX_AirSync_ServerId);
+        zx_item *item = NULL;
+        int rc;
+        switch (op->tag) {
+        case ZX_AirSync_Add: {
+            /* a class whose items clients do not create (e-mail: drafts are not kept)
+             * refuses the item as one the server cannot take ([MS-ASCMD] status 6) */
+            const char *cid = zx_wb_child_text(p, op, ZX_AirSync_ClientId);
+            const char *new_id = NULL;
+            int status = SYNC_CONVERSION_ERROR;
+            if (cls->add) {
+                rc = cls->add(p, st, folder, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v,
+                              c->device, &new_id, &c->err);
+                if (rc < 0)
+                    return -1;
+                if (rc == ZX_CLASS_ADD_OK) {
+                    status = SYNC_OK;
+                    *applied = 1;
+                }
+            }
+            if (!*responses)
+                *responses = zx_wb_new(p, ZX_AirSync_Responses);
+            zx_wb_node *n = zx_wb_add(p, *responses, ZX_AirSync_Add);
+            zx_wb_add_text(p, n, ZX_AirSync_ClientId, cid ? cid : "");
+            if (status == SYNC_OK && new_id)
+                zx_wb_add_text(p, n, ZX_AirSync_ServerId, new_id);
+            zx_wb_add_textf(p, n, ZX_AirSync_Status, "%d", status);
+            break;
+        }
+        case ZX_AirSync_Change: {
+            rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
+                response_op(c, responses, ZX_AirSync_Change, sid ? sid : "", SYNC_NOT_FOUND);
+                break;
+            }
+            zx_item_changes ch;
+            const char *why = NULL;
+            if (cls->parse_change(p, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v, &ch,
+                                  &why) < 0) {
+                zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00402) "Sync Change of %s: %s",
+                       sid, why);
+                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONVERSION_ERROR);
+                break;
+            }
+            /* changed on the server since the client last saw it: the server's version wins
+             * (Conflict 1, the default) and comes back as a Change */
+            int conflict = item->modseq > base->pos.modseq &&
+                           !(item->changed_by && strcmp(item->changed_by, c->device) == 0) &&
+                           !zx_sync_pos_holds(&base->pos, item);
+            /* an item the device moved here, unchanged since (or changed only by this
+             * change's first run, on a retry), whose flags it may not have had (the server
+             * could not tell, see zx_sync_seen_version): its change is applied like a client
+             * win, and the merged item goes back to it */
+            int moved_here = item->created_by && strcmp(item->created_by, c->device) == 0 &&
+                             !item->changed_by && (item->modseq == item->created_modseq || retry);
+            if (conflict && server_wins && !moved_here) {
+                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_CONFLICT);
+                break;
+            }
+            /* client wins over a change it has not seen: the merged item goes back to it */
+            rc = zx_store_item_update(st, sid, &ch, conflict ? NULL : c->device, &c->err);
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK)
+                response_op(c, responses, ZX_AirSync_Change, sid, SYNC_NOT_FOUND);
+            else
+                *applied = 1;
+            break;
+        }
+        case ZX_AirSync_Delete: {
+            rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
+                /* Gone from the folder.  A retried request deletes what its first run
+                 * deleted: that is done.  What someone else removed is status 8, as the first
+                 * run answered; the device drops it, so that removal is no news to it. */
+                zx_item *gone = NULL;
+                if (rc == ZX_STORE_NOT_FOUND &&
+                    (rc = zx_store_item_tombstone(st, sid, &gone, &c->err)) < 0)
+                    return -1;
+                if (gone && strcmp(gone->folder_id, folder->id) != 0)
+                    gone = NULL;
+                if (gone)
+                    APR_ARRAY_PUSH(dropped, zx_item *) = gone;
+                if (!retry || !gone || !gone->changed_by || strcmp(gone->changed_by, c->device))
+                    response_op(c, responses, ZX_AirSync_Delete, sid ? sid : "", SYNC_NOT_FOUND);
+                break;
+            }
+            int as_move = cr->deletes_as_moves != 0 && folder->type != ZX_FOLDER_DELETED;
+            if (as_move && !trash) {
+                rc = zx_store_folder_by_type(st, ZX_FOLDER_DELETED, &trash, &c->err);
+                if (rc < 0)
+                    return -1;
+            }
+            if (as_move && trash)
+                rc = zx_store_item_trash(st, sid, trash->id, c->device, &c->err);
+            else
+                rc = zx_store_item_delete(st, sid, c->device, &c->err);
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK)
+                response_op(c, responses, ZX_AirSync_Delete, sid, SYNC_NOT_FOUND);
+            else
+                *applied = 1;
+            break;
+        }
+        case ZX_AirSync_Fetch: {
+            rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+            if (rc < 0)
+                return -1;
+            if (rc != ZX_STORE_OK || strcmp(item->folder_id, folder->id) != 0) {
+                response_op(c, responses, ZX_AirSync_Fetch, sid ? sid : "", SYNC_NOT_FOUND);
+                break;
+            }
+            zx_wb_node *n = response_op(c, responses, ZX_AirSync_Fetch, sid, SYNC_OK);
+            zx_wb_node *ad = zx_wb_add(p, n, ZX_AirSync_ApplicationData);
+            if (cls->render(p, st, item, ro, ad, NULL, &c->err) < 0)
+                return -1;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return 0;
+}
