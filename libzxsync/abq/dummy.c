@@ -12,6 +12,7 @@
  * the notice is acknowledged and forgotten. */
 #include <zxsync/abq.h>
 #include <zxsync/config.h>
+#include <zxsync/mime.h>
 
 #include "abq_int.h"
 
@@ -52,15 +53,6 @@ static const char *header_text(apr_pool_t *p, const char *s)
     char *b = apr_palloc(p, (apr_size_t)apr_base64_encode_len(n));
     apr_base64_encode(b, s, n);
     return apr_pstrcat(p, "=?UTF-8?B?", b, "?=", NULL);
-}
-
-static const char *one_line(apr_pool_t *p, const char *s, apr_size_t max)
-{
-    char *o = apr_pstrndup(p, s, max);
-    for (char *c = o; *c; c++)
-        if (*c == '\r' || *c == '\n' || *c == '\t')
-            *c = ' ';
-    return o;
 }
 
 /* The folder and the notice: the real Inbox's id, the message for the account. */
@@ -141,7 +133,7 @@ static int load(zx_store *st, const char **err)
     c->plain_size = strlen(c->text_plain);
     c->text_html = m->body_html && *m->body_html ? m->body_html : NULL;
     c->html_size = c->text_html ? strlen(c->text_html) : 0;
-    c->preview = one_line(p, c->text_plain, 255);
+    c->preview = zx_mime_preview(p, c->text_plain);
     char date[APR_RFC822_DATE_LEN];
     apr_rfc822_date(date, now);
     const char *subject = m->subject ? m->subject : "";

@@ -155,3 +155,14 @@ char *zx_str_lower(apr_pool_t *p, const char *s)
         *c = (char)tolower((unsigned char)*c);
     return l;
 }
+
+int zx_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

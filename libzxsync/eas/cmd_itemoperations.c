@@ -36,6 +36,7 @@
 #include <zxsync/log.h>
 #include <zxsync/mime.h>
 #include <zxsync/store.h>
+#include <zxsync/text.h>
 
 #include <apr_base64.h>
 #include <apr_strings.h>
@@ -424,12 +425,6 @@ static void op_empty(iop_ctx *c, const zx_wb_node *e, zx_wb_node *resp)
 
 /* ---- Move (a conversation) -------------------------------------------------------------------- */
 
-static int hexval(char ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-         : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
 /* The 16 bytes of a ConversationId sent as opaque data, as hex text or as base64 text. */
 static const unsigned char *conversation_bytes(apr_pool_t *p, const zx_wb_node *n)
 {
@@ -447,7 +442,8 @@ static const unsigned char *conversation_bytes(apr_pool_t *p, const zx_wb_node *
     unsigned char *out = apr_palloc(p, 64);
     if (len == 32) {
         for (int i = 0; i < 16; i++) {
-            int hi = hexval(only->data[2 * i]), lo = hexval(only->data[2 * i + 1]);
+            int hi = zx_hexval((unsigned char)only->data[2 * i]),
+                lo = zx_hexval((unsigned char)only->data[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 return NULL;
             out[i] = (unsigned char)(hi << 4 | lo);

@@ -103,26 +103,6 @@ static const char *html_to_text_or_keep(apr_pool_t *p, const char *html)
     return t ? t : html;
 }
 
-static const char *text_to_html(apr_pool_t *p, const char *s)
-{
-    apr_size_t n = 0;
-    for (const char *c = s; *c; c++)
-        n += *c == '&' ? 5 : (*c == '<' || *c == '>') ? 4 : *c == '\n' ? 4 : 1;
-    char *o = apr_palloc(p, n + 1), *w = o;
-    for (const char *c = s; *c; c++) {
-        switch (*c) {
-        case '&': memcpy(w, "&amp;", 5); w += 5; break;
-        case '<': memcpy(w, "&lt;", 4); w += 4; break;
-        case '>': memcpy(w, "&gt;", 4); w += 4; break;
-        case '\n': memcpy(w, "<br>", 4); w += 4; break;
-        case '\r': break;
-        default: *w++ = *c;
-        }
-    }
-    *w = '\0';
-    return o;
-}
-
 static int oof_get(settings_ctx *c, const zx_wb_node *get, zx_wb_node *out)
 {
     apr_pool_t *p = c->req->pool;
@@ -171,7 +151,7 @@ static int oof_get(settings_ctx *c, const zx_wb_node *get, zx_wb_node *out)
             if (stored_html && !want_html)
                 msg = html_to_text_or_keep(p, msg);
             else if (!stored_html && want_html)
-                msg = text_to_html(p, msg);
+                msg = zx_mime_text_to_html(p, msg, ZX_HTML_LINES);
             zx_wb_add_text(p, m, ZX_Settings_ReplyMessage, msg);
             zx_wb_add_text(p, m, ZX_Settings_BodyType, want_html ? "HTML" : "Text");
         }

@@ -1,7 +1,8 @@
 /* zxmobile - plain text from HTML (zxsync/mime.h: zx_mime_html_to_text), for a client that
- * asks for plain text of an HTML-only message. */
+ * asks for plain text of an HTML-only message, and HTML from plain text (zx_mime_text_to_html). */
 #include <zxsync/mime.h>
 #include <zxsync/text.h>
+#include <zxsync/buf.h>
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -411,4 +412,60 @@ const char *zx_mime_html_to_text(apr_pool_t *p, const char *html)
     *o = '\0';
     free(t.buf);
     return zx_utf8_clean(p, out, (size_t)(o - out));
+}
+
+/* ---- text to HTML ------------------------------------------------------------------------------ */
+
+const char *zx_mime_text_to_html(apr_pool_t *p, const char *text, zx_html_shape shape)
+{
+    apr_size_t len = strlen(text);
+    zx_buf b;
+    zx_buf_init(&b, p, len + len / 8 + 64);
+    if (shape == ZX_HTML_DOCUMENT) {
+        zx_buf_puts(&b, "<html><body><pre>");
+        zx_buf_xml_escape(&b, text, len);
+        zx_buf_puts(&b, "</pre></body></html>");
+        return b.data;
+    }
+    for (const char *c = text; *c; c++) {
+        switch (*c) {
+        case '&': zx_buf_puts(&b, "&amp;"); break;
+        case '<': zx_buf_puts(&b, "&lt;"); break;
+        case '>': zx_buf_puts(&b, "&gt;"); break;
+        case '\n': zx_buf_puts(&b, "<br>"); break;
+        case '\r': break;
+        default: zx_buf_putc(&b, *c);
+        }
+    }
+    return b.data;
+}
+
+/* ---- preview ------------------------------------------------------------------------------------ */
+
+const char *zx_mime_preview(apr_pool_t *p, const char *text)
+{
+    zx_buf b;
+    zx_buf_init(&b, p, 256);
+    int chars = 0, space = 0;
+    for (const unsigned char *s = (const unsigned char *)(text ? text : ""); *s && chars < 255;) {
+        if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' || *s == '\v') {
+            space = b.len > 0;
+            s++;
+            continue;
+        }
+        if (space) {
+            zx_buf_putc(&b, ' ');
+            chars++;
+            space = 0;
+            if (chars >= 255)
+                break;
+        }
+        apr_size_t n = 1;
+        while (s[n] && (s[n] & 0xC0) == 0x80)
+            n++;
+        zx_buf_append(&b, s, n);
+        s += n;
+        chars++;
+    }
+    return b.data;
 }

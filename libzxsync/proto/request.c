@@ -109,23 +109,14 @@ void zx_response_init(zx_response *resp, apr_pool_t *p)
 
 /* ---- plain text query ([MS-ASHTTP] 2.2.1.1.1.2) ------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Percent-decode in place ('+' is a space in form encoding).  -1 on a bad escape or NUL. */
 static int url_unescape(char *s)
 {
     char *o = s;
     for (char *i = s; *i; i++) {
         if (*i == '%') {
-            int h = hexval((unsigned char)i[1]), l = h < 0 ? -1 : hexval((unsigned char)i[2]);
+            int h = zx_hexval((unsigned char)i[1]);
+            int l = h < 0 ? -1 : zx_hexval((unsigned char)i[2]);
             if (h < 0 || l < 0)
                 return -1;
             int c = h * 16 + l;

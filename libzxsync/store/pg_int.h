@@ -52,7 +52,6 @@ const char *zx_pg_lltoa(apr_pool_t *p, long long v);
 const char *zx_pg_time_param(apr_pool_t *p, apr_time_t t);
 apr_array_header_t *zx_pg_parse_text_array(apr_pool_t *p, const char *s);
 const char *zx_pg_text_array_literal(apr_pool_t *p, const apr_array_header_t *a);
-int zx_pg_hexval(int c);
 zx_item *zx_pg_row_item(apr_pool_t *p, PGresult *res, int r);
 zx_folder *zx_pg_row_folder(apr_pool_t *p, PGresult *res, int r, int c0);
 int zx_pg_notify(zx_store *st, const char **err);

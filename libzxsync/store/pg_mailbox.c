@@ -430,35 +430,6 @@ static const char *conversation_hex(apr_pool_t *p, const zx_mime_message *m)
     return hex;
 }
 
-/* Up to 255 characters of the text, white space folded, for airsyncbase:Preview. */
-static const char *make_preview(apr_pool_t *p, const char *text)
-{
-    zx_buf b;
-    zx_buf_init(&b, p, 256);
-    int chars = 0, space = 0;
-    for (const unsigned char *s = (const unsigned char *)(text ? text : ""); *s && chars < 255;) {
-        if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' || *s == '\v') {
-            space = b.len > 0;
-            s++;
-            continue;
-        }
-        if (space) {
-            zx_buf_putc(&b, ' ');
-            chars++;
-            space = 0;
-            if (chars >= 255)
-                break;
-        }
-        apr_size_t n = 1;
-        while (s[n] && (s[n] & 0xC0) == 0x80)
-            n++;
-        zx_buf_append(&b, s, n);
-        s += n;
-        chars++;
-    }
-    return b.data;
-}
-
 static int pg_deliver_at(zx_store *st, const char *folder_id, const char *data, apr_size_t len,
                          int read, apr_time_t received, zx_item **out, const char **err)
 {
@@ -505,7 +476,7 @@ static int pg_deliver_at(zx_store *st, const char *folder_id, const char *data, 
     int nbt = m->native_body_type >= 1 && m->native_body_type <= 3 ? m->native_body_type :
               m->text_html && !m->text_plain ? 2 : 1;
     const char *params[30] = {
-        f->id, st->account_id, data, plain, m->text_html, make_preview(p, plain),
+        f->id, st->account_id, data, plain, m->text_html, zx_mime_preview(p, plain),
         zx_pg_text_array_literal(p, parts), zx_pg_text_array_literal(p, names),
         zx_pg_text_array_literal(p, types), zx_pg_text_array_literal(p, cids),
         zx_pg_text_array_literal(p, locs), zx_pg_text_array_literal(p, inl),

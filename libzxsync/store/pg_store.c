@@ -16,6 +16,7 @@
 #include <zxsync/buf.h>
 #include <zxsync/log.h>
 #include <zxsync/mime.h>
+#include <zxsync/text.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -135,17 +136,6 @@ const char *zx_pg_text_array_literal(apr_pool_t *p, const apr_array_header_t *a)
     return b.data;
 }
 
-int zx_pg_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 zx_item *zx_pg_row_item(apr_pool_t *p, PGresult *res, int r)
 {
     zx_item *it = apr_pcalloc(p, sizeof *it);
@@ -195,7 +185,7 @@ zx_item *zx_pg_row_item(apr_pool_t *p, PGresult *res, int r)
     if (hex && strlen(hex) == 32) {
         unsigned char *cid = apr_palloc(p, 16);
         for (int i = 0; i < 16; i++)
-            cid[i] = (unsigned char)(zx_pg_hexval(hex[2 * i]) << 4 | zx_pg_hexval(hex[2 * i + 1]));
+            cid[i] = (unsigned char)(zx_hexval(hex[2 * i]) << 4 | zx_hexval(hex[2 * i + 1]));
         it->conversation_id = cid;
     }
     return it;

@@ -204,6 +204,19 @@ START_TEST(test_str_lower)
 }
 END_TEST
 
+START_TEST(test_hexval)
+{
+    ck_assert_int_eq(zx_hexval('0'), 0);
+    ck_assert_int_eq(zx_hexval('9'), 9);
+    ck_assert_int_eq(zx_hexval('a'), 10);
+    ck_assert_int_eq(zx_hexval('F'), 15);
+    ck_assert_int_eq(zx_hexval('g'), -1);
+    ck_assert_int_eq(zx_hexval('G'), -1);
+    ck_assert_int_eq(zx_hexval('\0'), -1);
+    ck_assert_int_eq(zx_hexval(0xC3), -1);
+}
+END_TEST
+
 START_TEST(test_services_names)
 {
     ck_assert_str_eq(zx_service_name("activesync-services"), "activesync");
@@ -235,6 +248,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_levels);
     tcase_add_test(tc, test_attr_need_and_parse_int);
     tcase_add_test(tc, test_str_lower);
+    tcase_add_test(tc, test_hexval);
     tcase_add_test(tc, test_services_names);
     tcase_add_test(tc, test_server_name);
     suite_add_tcase(s, tc);

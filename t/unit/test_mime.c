@@ -9,6 +9,7 @@
 #include <zxsync/buf.h>
 #include <zxsync/mime.h>
 #include <zxsync/mime_compose.h>
+#include <zxsync/text.h>
 
 #include <apr_base64.h>
 #include <apr_general.h>
@@ -818,6 +819,29 @@ START_TEST(test_attachment_data_errors)
 }
 END_TEST
 
+START_TEST(test_text_to_html_and_preview)
+{
+    apr_pool_t *p = g_pool;
+    /* a body: a <pre> document, every special character escaped */
+    ck_assert_str_eq(zx_mime_text_to_html(p, "a <b> & \"c\"\n  d", ZX_HTML_DOCUMENT),
+                     "<html><body><pre>a &lt;b&gt; &amp; &quot;c&quot;\n  d</pre></body></html>");
+    /* an Oof reply: lines joined by <br>, CRs dropped */
+    ck_assert_str_eq(zx_mime_text_to_html(p, "Away & back\r\nsee <you>", ZX_HTML_LINES),
+                     "Away &amp; back<br>see &lt;you&gt;");
+    ck_assert_str_eq(zx_mime_text_to_html(p, "", ZX_HTML_LINES), "");
+    /* preview: white space folded and trimmed at the start, 255 characters, whole sequences */
+    ck_assert_str_eq(zx_mime_preview(p, "  one\r\n\ttwo   three "), "one two three");
+    ck_assert_str_eq(zx_mime_preview(p, NULL), "");
+    char long_text[601];
+    for (int i = 0; i < 300; i++)
+        memcpy(long_text + 2 * i, "\xC3\xA9", 2);    /* 300 x U+00E9, 2 bytes each */
+    long_text[600] = '\0';
+    const char *pv = zx_mime_preview(p, long_text);
+    ck_assert_uint_eq(strlen(pv), 255 * 2);
+    ck_assert_int_eq(zx_utf8_text(pv, strlen(pv)), 1);
+}
+END_TEST
+
 /* ---- HTML to text ---------------------------------------------------------------------------- */
 
 START_TEST(test_html_to_text)
@@ -1043,6 +1067,7 @@ static Suite *mime_suite(void)
     tc = tcase_create("html");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_html_to_text);
+    tcase_add_test(tc, test_text_to_html_and_preview);
     suite_add_tcase(s, tc);
     tc = tcase_create("compose");
     tcase_add_checked_fixture(tc, setup, teardown);

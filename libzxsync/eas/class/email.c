@@ -13,6 +13,7 @@
 
 #include <zxsync/buf.h>
 #include <zxsync/mime.h>
+#include <zxsync/text.h>
 
 #include <apr_strings.h>
 #include <ctype.h>
@@ -142,45 +143,6 @@ static apr_size_t utf8_cut(const char *s, apr_size_t len, apr_size_t max)
     return n;
 }
 
-static int utf8_valid(const unsigned char *s, apr_size_t n)
-{
-    apr_size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        apr_size_t k;
-        if (c < 0x80) {
-            if (c == 0)
-                return 0;
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            k = 1;
-        else if (c >= 0xE0 && c <= 0xEF)
-            k = 2;
-        else if (c >= 0xF0 && c <= 0xF4)
-            k = 3;
-        else
-            return 0;
-        for (apr_size_t j = 1; j <= k; j++)
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
-                return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
-/* Plain text as HTML, for a client that asks only for HTML. */
-static const char *text_to_html(apr_pool_t *p, const char *text)
-{
-    zx_buf b;
-    zx_buf_init(&b, p, strlen(text) + 64);
-    zx_buf_puts(&b, "<html><body><pre>");
-    zx_buf_xml_escape(&b, text, strlen(text));
-    zx_buf_puts(&b, "</pre></body></html>");
-    return b.data;
-}
-
 typedef struct {
     int type;
     const char *data;           /* NULL: no data element */
@@ -234,11 +196,12 @@ static void body_data(apr_pool_t *p, const zx_item_content *c, int type, long lo
         len = c->mime ? c->mime_len : 0;
         if (trunc >= 0 && len > (apr_size_t)trunc)
             len = (apr_size_t)trunc;
-        b->binary = !utf8_valid((const unsigned char *)d, len);
+        b->binary = !zx_utf8_text(d, len);
     }
     else {
         if (type == 2)
-            d = c->text_html ? c->text_html : text_to_html(p, c->text_plain ? c->text_plain : "");
+            d = c->text_html ? c->text_html
+                : zx_mime_text_to_html(p, c->text_plain ? c->text_plain : "", ZX_HTML_DOCUMENT);
         else
             d = c->text_plain ? c->text_plain : "";
         len = strlen(d);

@@ -167,7 +167,7 @@ typedef struct zx_request {
                                     WindowSize (0 = none; gate/acctlog.c) */
     int abq_held;                /* ABQ holds the device back (zxsync/abq.h): 0 = no, else
                                     ZX_ABQ_QUARANTINED or ZX_ABQ_BLOCKED; it sees the dummy
-                                    mailbox (zx_abq_store) */
+                                    mailbox (zx_request_store) */
     int mdm_off;                 /* ZxMobile_DeviceManagementEnabled was FALSE when the account
                                     was read (gate/auth.c): the provisioning gate needs no
                                     policy; 0 = not known (zx_device_reload clears it) */

@@ -93,4 +93,15 @@ int zx_mime_is_tnef(const char *content_type, const char *filename);
 /* Plain text from HTML (for a client that asks for plain text of an HTML-only message). */
 const char *zx_mime_html_to_text(apr_pool_t *p, const char *html);
 
+/* HTML from plain text, for a client that asks only for HTML:
+ *   ZX_HTML_DOCUMENT  a message body: <html><body><pre>escaped text</pre></body></html>
+ *                     (line breaks and runs of blanks kept as written);
+ *   ZX_HTML_LINES     a short text (an Oof reply): escaped, each line break a <br>, CRs dropped. */
+typedef enum { ZX_HTML_DOCUMENT, ZX_HTML_LINES } zx_html_shape;
+const char *zx_mime_text_to_html(apr_pool_t *p, const char *text, zx_html_shape shape);
+
+/* Up to 255 characters of text (whole UTF-8 sequences), white space folded to single blanks and
+ * trimmed at the start, for airsyncbase:Preview. */
+const char *zx_mime_preview(apr_pool_t *p, const char *text);
+
 #endif

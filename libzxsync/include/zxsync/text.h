@@ -20,6 +20,9 @@ char *zx_utf8_clean(apr_pool_t *p, const char *s, apr_size_t n);
  * stays NULL. */
 const char *zx_text_from_peer(apr_pool_t *p, const char *s);
 
+/* The value of a hexadecimal digit (either case), -1 for any other character. */
+int zx_hexval(int c);
+
 /* A pool copy of s with ASCII letters in lower case (names, keys); NULL gives "". */
 char *zx_str_lower(apr_pool_t *p, const char *s);
 
