@@ -1,6 +1,7 @@
 /* zxmobile - libpq connection helpers */
 #include <zxsync/db.h>
 #include <zxsync/log.h>
+#include <zxsync/text.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -24,23 +25,11 @@ struct zx_db {
     char sqlstate[6];
 };
 
-/* A libpq message on one line (for the log): without its final newline, the line breaks
- * (and the tabs after them) inside it made single spaces. */
-static char *one_line(char *s)
+/* A libpq message on one line, for the log ("" rather than NULL). */
+static const char *db_message(apr_pool_t *p, const char *s)
 {
-    char *w = s;
-    for (const char *r = s; *r;) {
-        if (*r != '\n') {
-            *w++ = *r++;
-            continue;
-        }
-        while (*r == '\n' || *r == '\t')
-            r++;
-        if (*r && w > s && w[-1] != ' ')
-            *w++ = ' ';
-    }
-    *w = '\0';
-    return s;
+    const char *l = zx_text_one_line(p, s);
+    return l ? l : "";
 }
 
 static apr_status_t db_cleanup(void *data)
@@ -71,7 +60,7 @@ zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
     apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";
-        *err = one_line(apr_psprintf(p, "cannot connect to the database: %s", msg));
+        *err = db_message(p, apr_psprintf(p, "cannot connect to the database: %s", msg));
         return NULL;
     }
     PQsetNoticeReceiver(db->conn, notice_sink, NULL);
@@ -119,8 +108,8 @@ static int reconnect(zx_db *db, const char **err)
 {
     if (reset(db) == 0)
         return 0;
-    *err = one_line(apr_psprintf(db->msg_pool, "cannot connect to the database: %s",
-                              PQerrorMessage(db->conn)));
+    *err = db_message(db->msg_pool, apr_psprintf(db->msg_pool, "cannot connect to the "
+                                                  "database: %s", PQerrorMessage(db->conn)));
     return -1;
 }
 
@@ -216,8 +205,9 @@ static const char *error_text(zx_db *db, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    return one_line(apr_psprintf(db->msg_pool, "%s%s%s", state ? state : "", state ? ": " : "",
-                              msg ? msg : PQerrorMessage(db->conn)));
+    return db_message(db->msg_pool, apr_psprintf(db->msg_pool, "%s%s%s", state ? state : "",
+                                                 state ? ": " : "",
+                                                 msg ? msg : PQerrorMessage(db->conn)));
 }
 
 PGresult *zx_db_exec_ex(zx_db *db, const char *sql, int nparams, const char *const *params,

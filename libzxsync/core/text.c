@@ -166,3 +166,26 @@ int zx_hexval(int c)
         return c - 'A' + 10;
     return -1;
 }
+
+const char *zx_text_one_line(apr_pool_t *p, const char *s)
+{
+    if (!s)
+        return NULL;
+    char *v = zx_utf8_clean(p, s, strlen(s)), *o = v;
+    int space = 1;
+    for (const char *i = v; *i; i++) {
+        unsigned char c = (unsigned char)*i;
+        if (c < 0x20 || c == 0x7f || c == ' ') {
+            if (!space)
+                *o++ = ' ';
+            space = 1;
+            continue;
+        }
+        *o++ = (char)c;
+        space = 0;
+    }
+    while (o > v && o[-1] == ' ')
+        o--;
+    *o = '\0';
+    return *v ? v : NULL;
+}

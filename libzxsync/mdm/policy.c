@@ -14,11 +14,11 @@
 
 #include <zxsync/audit.h>
 #include <zxsync/notify.h>
+#include <zxsync/text.h>
 
 #include <apr_strings.h>
 #include <openssl/rand.h>
 
-#include <ctype.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -179,10 +179,7 @@ static const char *names_array(apr_pool_t *p)
 {
     char *s = apr_pstrdup(p, "{");
     for (size_t i = 0; i < NITEMS; i++) {
-        char *lower = apr_pstrdup(p, items[i].attr);
-        for (char *c = lower; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-        s = apr_pstrcat(p, s, i ? "," : "", lower, NULL);
+        s = apr_pstrcat(p, s, i ? "," : "", zx_str_lower(p, items[i].attr), NULL);
     }
     return apr_pstrcat(p, s, "}", NULL);
 }
@@ -192,10 +189,7 @@ int zx_policy_resolve(apr_pool_t *p, zx_db *db, const zx_config_scope *scope,
                       const char **err)
 {
     const char *names = names_array(p);
-    const char *server = scope->server ? apr_pstrdup(p, scope->server) : NULL;
-    if (server)
-        for (char *c = (char *)server; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
+    const char *server = scope->server ? zx_str_lower(p, scope->server) : NULL;
     const char *params[5] = {names, scope->account_id, scope->cos_id, server, device_row};
     PGresult *res = zx_db_exec(db,
         "WITH v AS (SELECT DISTINCT ON (name) name, value, level FROM config_values "
@@ -405,9 +399,7 @@ int zx_policy_set(apr_pool_t *p, zx_db *db, const char *actor, zx_level level,
         v = lines ? lines : "";
     }
     /* the audit names accounts as they are stored: lower case */
-    char *who = apr_pstrdup(p, target);
-    for (char *ch = who; *ch; ch++)
-        *ch = (char)tolower((unsigned char)*ch);
+    const char *who = zx_str_lower(p, target);
     int own = 0;
     if (zx_db_tx_begin(db, &own, err) < 0)
         return -1;

@@ -14,33 +14,6 @@
 
 #define REPLACEMENT "\xef\xbf\xbd"     /* U+FFFD */
 
-/* ---- one line ------------------------------------------------------------------------------- */
-
-/* A header value on one line: control characters become spaces, runs of spaces collapse, ends
- * trimmed.  NULL or "" -> NULL. */
-const char *zx_mime_one_line(apr_pool_t *p, const char *s)
-{
-    if (!s)
-        return NULL;
-    char *v = zx_utf8_clean(p, s, strlen(s)), *o = v;
-    int space = 1;
-    for (const char *i = v; *i; i++) {
-        unsigned char c = (unsigned char)*i;
-        if (c < 0x20 || c == 0x7f || c == ' ') {
-            if (!space)
-                *o++ = ' ';
-            space = 1;
-            continue;
-        }
-        *o++ = (char)c;
-        space = 0;
-    }
-    while (o > v && o[-1] == ' ')
-        o--;
-    *o = '\0';
-    return *v ? v : NULL;
-}
-
 /* Case-insensitive search (the one copy: parse.c and compose.c use it) */
 const char *zx_mime_find_ci(const char *hay, const char *needle)
 {

@@ -39,7 +39,6 @@ typedef struct {
 char *zx_mime_to_utf8(apr_pool_t *p, const char *in, size_t len, const char *cs);
 /* A header value on one line: control characters become spaces, runs of spaces collapse, ends
  * trimmed.  NULL or "" -> NULL. */
-const char *zx_mime_one_line(apr_pool_t *p, const char *s);
 /* Case-insensitive search of needle in hay (NULL: not found). */
 const char *zx_mime_find_ci(const char *hay, const char *needle);
 

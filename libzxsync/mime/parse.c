@@ -153,13 +153,13 @@ static void add_attachment(pctx *c, GMimeObject *o)
     }
     if (!name && GMIME_IS_MESSAGE_PART(o)) {
         GMimeMessage *em = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-        const char *subj = em ? zx_mime_one_line(c->p, g_mime_message_get_subject(em)) : NULL;
+        const char *subj = em ? zx_text_one_line(c->p, g_mime_message_get_subject(em)) : NULL;
         name = apr_pstrcat(c->p, subj ? subj : "message", ".eml", NULL);
     }
-    a->name = zx_mime_one_line(c->p, name);
+    a->name = zx_text_one_line(c->p, name);
     const char *cid = g_mime_object_get_content_id(o);
-    a->content_id = cid && *cid ? zx_mime_one_line(c->p, cid) : NULL;
-    a->content_location = zx_mime_one_line(c->p, g_mime_object_get_header(o, "Content-Location"));
+    a->content_id = cid && *cid ? zx_text_one_line(c->p, cid) : NULL;
+    a->content_location = zx_text_one_line(c->p, g_mime_object_get_header(o, "Content-Location"));
     const char *disp = zx_mime_disposition(o);
     a->is_inline = disp && strcasecmp(disp, "inline") == 0;
     a->size = zx_mime_leaf_size(o);
@@ -385,14 +385,14 @@ static const char *addresses(apr_pool_t *p, InternetAddressList *l)
     if (!l || internet_address_list_length(l) == 0)
         return NULL;
     char *s = internet_address_list_to_string(l, NULL, FALSE);
-    const char *r = zx_mime_one_line(p, s);
+    const char *r = zx_text_one_line(p, s);
     g_free(s);
     return r;
 }
 
 static const char *header(apr_pool_t *p, GMimeObject *o, const char *name)
 {
-    return zx_mime_one_line(p, g_mime_object_get_header(o, name));
+    return zx_text_one_line(p, g_mime_object_get_header(o, name));
 }
 
 static const char *strip_angles(apr_pool_t *p, const char *v)
@@ -400,7 +400,7 @@ static const char *strip_angles(apr_pool_t *p, const char *v)
     if (!v)
         return NULL;
     char *id = g_mime_utils_decode_message_id(v);
-    const char *r = id && *id ? zx_mime_one_line(p, id) : zx_mime_one_line(p, v);
+    const char *r = id && *id ? zx_text_one_line(p, id) : zx_text_one_line(p, v);
     g_free(id);
     return r;
 }
@@ -493,7 +493,7 @@ static void read_headers(pctx *c, GMimeMessage *msg)
     zx_mime_message *m = c->m;
     apr_pool_t *p = c->p;
     GMimeObject *o = GMIME_OBJECT(msg);
-    m->subject = zx_mime_one_line(p, g_mime_message_get_subject(msg));
+    m->subject = zx_text_one_line(p, g_mime_message_get_subject(msg));
     m->from = addresses(p, g_mime_message_get_from(msg));
     m->sender = addresses(p, g_mime_message_get_sender(msg));
     m->to = addresses(p, g_mime_message_get_to(msg));
@@ -501,7 +501,7 @@ static void read_headers(pctx *c, GMimeMessage *msg)
     m->bcc = addresses(p, g_mime_message_get_bcc(msg));
     m->reply_to = addresses(p, g_mime_message_get_reply_to(msg));
     const char *mid = g_mime_message_get_message_id(msg);
-    m->message_id = mid && *mid ? zx_mime_one_line(p, mid) : NULL;
+    m->message_id = mid && *mid ? zx_text_one_line(p, mid) : NULL;
     m->in_reply_to = strip_angles(p, g_mime_object_get_header(o, "In-Reply-To"));
     m->references = header(p, o, "References");
     const char *tt = header(p, o, "Thread-Topic");

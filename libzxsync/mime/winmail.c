@@ -4,6 +4,8 @@
 #include "mime_int.h"
 #include "tnef.h"
 
+#include <zxsync/text.h>
+
 #include <apr_strings.h>
 #include <string.h>
 #include <strings.h>
@@ -90,10 +92,10 @@ apr_array_header_t *zx_mime_tnef_files(apr_pool_t *p, const char *data, apr_size
         const char *name = tnef_text(p, &ta->long_name, t.codepage);
         if (!name)
             name = tnef_text(p, &ta->title, t.codepage);
-        f->name = zx_mime_one_line(p, name);
+        f->name = zx_text_one_line(p, name);
         const char *type = tnef_text(p, &ta->mime_type, t.codepage);
-        f->content_type = type && strchr(type, '/') ? zx_mime_one_line(p, type) : type_of_name(f->name);
-        f->content_id = zx_mime_one_line(p, tnef_text(p, &ta->content_id, t.codepage));
+        f->content_type = type && strchr(type, '/') ? zx_text_one_line(p, type) : type_of_name(f->name);
+        f->content_id = zx_text_one_line(p, tnef_text(p, &ta->content_id, t.codepage));
         f->data = (const char *)ta->data;
         f->len = ta->len;
     }

@@ -20,6 +20,11 @@ char *zx_utf8_clean(apr_pool_t *p, const char *s, apr_size_t n);
  * stays NULL. */
 const char *zx_text_from_peer(apr_pool_t *p, const char *s);
 
+/* Text on one line (a header value, a database message for the log): invalid UTF-8 repaired
+ * (zx_utf8_clean), control characters become spaces, runs of spaces collapse, ends trimmed.
+ * NULL, or text that comes to nothing, gives NULL. */
+const char *zx_text_one_line(apr_pool_t *p, const char *s);
+
 /* The value of a hexadecimal digit (either case), -1 for any other character. */
 int zx_hexval(int c);
 
