@@ -58,15 +58,15 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
          c = zx_wb_next(c, ZX_GetItemEstimate_Collection))
         n++;
     if (!colls || n == 0 || n > MAX_COLLECTIONS) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                         ZXLOGNO(00430) "GetItemEstimate request without collections");
+        zx_respond_status(req, resp, ZX_EAS_INVALID_XML, ZX_LOG_INFO,
+                          ZXLOGNO(00430) "GetItemEstimate request without collections");
         return;
     }
     zx_db *db = zx_request_db(srv, req, &err);
     if (!db || !req->device_row) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(00431) "GetItemEstimate without a database: %s",
-                                      err ? err : "no device record"));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(00431) "GetItemEstimate without a database: %s",
+                                       err ? err : "no device record"));
         zx_retry_after_db(resp);
         return;
     }
@@ -95,8 +95,8 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
             bad[i] = 1;
     }
     if (zx_store_sync_states_get(st, req->device_row, states, n, &err) < 0) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(00432) "GetItemEstimate: %s", err));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(00432) "GetItemEstimate: %s", err));
         zx_retry_after_db(resp);
         return;
     }
@@ -127,8 +127,8 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         if (zx_store_estimate(st, s->folder->id, &base->pos,
                               zx_sync_filter_cutoff(filter, now), req->device_row, &count,
                               &err) < 0) {
-            zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                             apr_psprintf(p, ZXLOGNO(00433) "GetItemEstimate: %s", err));
+            zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                              apr_psprintf(p, ZXLOGNO(00433) "GetItemEstimate: %s", err));
             zx_retry_after_db(resp);
             return;
         }

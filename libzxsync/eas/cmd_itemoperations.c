@@ -593,8 +593,8 @@ void zx_cmd_itemoperations(const zx_server *srv, zx_request *req, zx_response *r
     }
     c.db = zx_request_db(srv, req, &c.err);
     if (!c.db) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(00778) "ItemOperations: %s", c.err));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(00778) "ItemOperations: %s", c.err));
         zx_retry_after_db(resp);
         return;
     }

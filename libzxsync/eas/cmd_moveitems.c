@@ -70,8 +70,8 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
     apr_pool_t *p = req->pool;
     const char *err = NULL;
     if (!req->doc) {
-        zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                         ZXLOGNO(00750) "MoveItems without a body");
+        zx_respond_status(req, resp, ZX_EAS_INVALID_XML, ZX_LOG_INFO,
+                          ZXLOGNO(00750) "MoveItems without a body");
         return;
     }
     /* the request's shape first: every Move has its three ids */
@@ -80,16 +80,16 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
             continue;
         if (m->tag != ZX_Move_Move || !zx_wb_child_text(p, m, ZX_Move_SrcMsgId) ||
             !zx_wb_child_text(p, m, ZX_Move_SrcFldId) || !zx_wb_child_text(p, m, ZX_Move_DstFldId)) {
-            zx_respond_error(req, resp, ZX_EAS_INVALID_XML, 400, ZX_LOG_INFO,
-                             ZXLOGNO(00751) "MoveItems: a Move without SrcMsgId, SrcFldId or "
-                             "DstFldId, or an unknown element");
+            zx_respond_status(req, resp, ZX_EAS_INVALID_XML, ZX_LOG_INFO,
+                              ZXLOGNO(00751) "MoveItems: a Move without SrcMsgId, SrcFldId or "
+                              "DstFldId, or an unknown element");
             return;
         }
     }
     zx_db *db = zx_request_db(srv, req, &err);
     if (!db) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(00752) "MoveItems: %s", err));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(00752) "MoveItems: %s", err));
         zx_retry_after_db(resp);     /* on a 503 */
         return;
     }
@@ -172,8 +172,8 @@ void zx_cmd_moveitems(const zx_server *srv, zx_request *req, zx_response *resp)
             zx_wb_add_text(p, r, ZX_Move_DstMsgId, new_id);
         continue;
     failed:
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR, 500, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(00754) "MoveItems of item %s: %s", src_msg, err));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(00754) "MoveItems of item %s: %s", src_msg, err));
         return;
     }
     zx_respond_wbxml(req, resp, root);

@@ -631,9 +631,9 @@ void zx_cmd_sync(const zx_server *srv, zx_request *req, zx_response *resp)
     const char *err = NULL;
     zx_db *db = zx_request_db(srv, req, &err);
     if (!db || !req->device_row) {
-        zx_respond_error(req, resp, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_ERR,
-                         apr_psprintf(p, ZXLOGNO(00403) "Sync without a database: %s",
-                                      err ? err : "no device record"));
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(00403) "Sync without a database: %s",
+                                       err ? err : "no device record"));
         zx_retry_after_db(resp);     /* on a 503 */
         return;
     }

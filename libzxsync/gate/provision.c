@@ -12,12 +12,13 @@
 #include <apr_strings.h>
 
 /* Send the device into Provision: 14.0+ the command's Status, older versions HTTP 449
- * ([MS-ASHTTP] 3.2.5.1: "Retry after sending a PROVISION command"). */
+ * ([MS-ASHTTP] 3.2.5.1: "Retry after sending a PROVISION command"; the 449 of every
+ * provisioning status is in eas_status.def). */
 static int to_provision(zx_request *req, zx_response *resp, zx_eas_status st, const char *why)
 {
-    zx_respond_error(req, resp, st, 449, ZX_LOG_INFO,
-                     apr_psprintf(req->pool, ZXLOGNO(01100) "device must provision (%d): %s",
-                                  (int)st, why));
+    zx_respond_status(req, resp, st, ZX_LOG_INFO,
+                      apr_psprintf(req->pool, ZXLOGNO(01100) "device must provision (%d): %s",
+                                   (int)st, why));
     return 1;
 }
 
