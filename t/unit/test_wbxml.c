@@ -6,6 +6,7 @@
  * the navigation and building helpers, and a deterministic mutation loop.
  */
 #include <zxsync/wbxml.h>
+#include <zxsync/text.h>
 
 #include <apr_base64.h>
 #include <apr_general.h>
@@ -194,17 +195,6 @@ static unsigned char *slurp(apr_pool_t *p, const char *path, size_t *len)
     return d;
 }
 
-static int hexdigit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* hex text with '#' comment lines -> bytes */
 static unsigned char *load_hex(apr_pool_t *p, const char *path, size_t *len)
 {
@@ -223,7 +213,7 @@ static unsigned char *load_hex(apr_pool_t *p, const char *path, size_t *len)
                 comment = 0;
             continue;
         }
-        int v = hexdigit(c);
+        int v = zx_hexval(c);
         if (v < 0) {
             ck_assert_msg(c == ' ' || c == '\t' || c == '\n' || c == '\r',
                           "bad character 0x%02X in %s", c, path);
