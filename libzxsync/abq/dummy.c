@@ -461,6 +461,7 @@ static const zx_store_items dummy_items = {
     d_item_move,
     d_item_trash,
     d_item_delete,
+    NULL,                       /* pim_create: the quarantine holds no contacts */
 };
 
 static const zx_store_provider dummy_provider = {

@@ -666,4 +666,5 @@ const zx_store_items zx_pg_items = {
     pg_item_move,
     pg_item_trash,
     pg_item_delete,
+    NULL,
 };

@@ -168,6 +168,15 @@ int zx_store_item_delete(zx_store *st, const char *id, const char *device, const
     return st->provider->items->item_delete(st, id, device, err);
 }
 
+int zx_store_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *props,
+                        const char *device, zx_item **out, const char **err)
+{
+    *out = NULL;
+    if (!st->provider->items->pim_create)
+        return ZX_STORE_INVALID;
+    return st->provider->items->pim_create(st, folder_id, props, device, out, err);
+}
+
 int zx_store_conversation_items(zx_store *st, const unsigned char *conversation_id,
                                 const char *except_folder, apr_array_header_t **out,
                                 const char **err)

@@ -28,6 +28,7 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 #include <zxsync/db.h>
+#include <zxsync/pim.h>
 
 /* [MS-ASCMD] 2.2.3.186.3 Type (FolderSync) */
 typedef enum {
@@ -142,6 +143,9 @@ struct zx_item_content {
     apr_size_t mime_len;        /* bytes in mime */
     apr_size_t mime_size;       /* full size */
     apr_array_header_t *attachments;   /* zx_mime_attachment (zxsync/mime.h) */
+    /* a contact, task or note (zxsync/pim.h): its properties, loaded whatever want says;
+     * NULL for e-mail */
+    const zx_pim_props *pim;
 };
 
 /* How much of each body form item_contents loads: a byte count, or -1 for everything; 0 = not
@@ -157,6 +161,7 @@ typedef struct {
     const zx_flag *flag;        /* NULL unchanged; status 0 clears */
     apr_array_header_t *categories;    /* NULL unchanged; empty array clears */
     int answered, forwarded, last_verb;     /* -1 unchanged */
+    const zx_pim_props *pim;    /* a contact, task or note: the fields set change, NULL none */
 } zx_item_changes;
 
 /* An item a device holds in a version newer than its position (see zx_sync_pos). */
@@ -333,6 +338,10 @@ typedef struct {
     int (*item_trash)(zx_store *st, const char *id, const char *dst_folder_id,
                       const char *device, const char **err);
     int (*item_delete)(zx_store *st, const char *id, const char *device, const char **err);
+    /* a new contact, task or note in folder (of the props' class: else ZX_STORE_INVALID),
+     * created by device (NULL = the server, e.g. an import); its fields are those set */
+    int (*pim_create)(zx_store *st, const char *folder_id, const zx_pim_props *props,
+                      const char *device, zx_item **out, const char **err);
 } zx_store_items;
 
 /* Search ([MS-ASCMD] Search of the mailbox): not defined yet; a provider sets NULL. */
@@ -445,6 +454,8 @@ int zx_store_item_move(zx_store *st, const char *id, const char *dst_folder_id,
 int zx_store_item_trash(zx_store *st, const char *id, const char *dst_folder_id,
                         const char *device, const char **err);
 int zx_store_item_delete(zx_store *st, const char *id, const char *device, const char **err);
+int zx_store_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *props,
+                        const char *device, zx_item **out, const char **err);
 
 /* the synchronisation states */
 int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
