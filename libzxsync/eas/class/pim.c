@@ -77,7 +77,7 @@ static void render_body(apr_pool_t *p, const zx_pim_props *pr, const zx_class_op
             return;
         const char *text = stored == ZX_PIM_BODY_HTML ? zx_mime_html_to_text(p, body) : body;
         zx_wb_add_text(p, parent, tag, text);
-        zx_wb_add_textf(p, parent, legacy_body[pr->cls].size, "%zu", strlen(text));
+        zx_wb_add_textf(p, parent, legacy_body[pr->cls].size, "%" APR_SIZE_T_FMT, strlen(text));
         zx_wb_add_text(p, parent, legacy_body[pr->cls].truncated, "0");
         return;
     }
@@ -107,7 +107,7 @@ static void render_body(apr_pool_t *p, const zx_pim_props *pr, const zx_class_op
     }
     zx_wb_node *b = zx_wb_add(p, parent, ZX_AirSyncBase_Body);
     zx_wb_add_textf(p, b, ZX_AirSyncBase_Type, "%d", type);
-    zx_wb_add_textf(p, b, ZX_AirSyncBase_EstimatedDataSize, "%zu", full);
+    zx_wb_add_textf(p, b, ZX_AirSyncBase_EstimatedDataSize, "%" APR_SIZE_T_FMT, full);
     if (truncated)
         zx_wb_add_text(p, b, ZX_AirSyncBase_Truncated, "1");
     if (!truncated || !all_or_none)
@@ -240,7 +240,7 @@ static int parse_value(apr_pool_t *p, const zx_pim_field_def *d, const zx_wb_nod
             *why = apr_psprintf(p, "%s is not a number", d->name);
             return -1;
         }
-        out->text = apr_psprintf(p, "%lld", n);
+        out->text = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)n);
         return 0;
     case ZX_PT_BOOL:
         if (strcmp(t, "0") != 0 && strcmp(t, "1") != 0) {
@@ -281,7 +281,7 @@ static int parse_body(apr_pool_t *p, const zx_pim_class_def *cd, const zx_wb_nod
     }
     const char *t = zx_wb_text(p, data);
     zx_pim_set(pr, cd->body, t && *t ? t : NULL);
-    zx_pim_set(pr, cd->body_type, t && *t ? apr_psprintf(p, "%lld", type) : NULL);
+    zx_pim_set(pr, cd->body_type, t && *t ? apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)type) : NULL);
     return 0;
 }
 
@@ -341,7 +341,8 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
                 if (r->kind != ZX_WB_ELEMENT)
                     continue;
                 int f = field_of_tag(cls, r->tag);
-                if (f < 0 || !(zx_pim_fields[f].flags & ZX_PFF_REC))
+                if (f < 0 || !(zx_pim_fields[f].flags & ZX_PFF_REC) ||
+                    !defined_at(&zx_pim_fields[f], o->version))
                     continue;
                 zx_pim_value v;
                 if (parse_value(p, &zx_pim_fields[f], r, &v, why) < 0)
@@ -352,8 +353,10 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
             continue;
         }
         int f = field_of_tag(cls, e->tag);
-        if (f < 0 || (zx_pim_fields[f].flags & (ZX_PFF_REC | ZX_PFF_RI | ZX_PFF_BODY)))
-            continue;           /* not one of the class's (NativeBodyType, Rtf, ...): ignored */
+        if (f < 0 || (zx_pim_fields[f].flags & (ZX_PFF_REC | ZX_PFF_RI | ZX_PFF_BODY)) ||
+            !defined_at(&zx_pim_fields[f], o->version))
+            continue;           /* not the class's at this version (NativeBodyType, Rtf, a
+                                   newer version's element): ignored */
         zx_pim_value v;
         if (parse_value(p, &zx_pim_fields[f], e, &v, why) < 0)
             return -1;
