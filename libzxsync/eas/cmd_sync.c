@@ -424,8 +424,11 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     }
     else
         return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
-    /* a wider FilterType needs items the device was never sent: start over */
-    if (s->exists && filter != s->filter_type && zx_sync_filter_wider(s->filter_type, filter))
+    /* a wider FilterType needs items the device was never sent: start over (all tasks after
+     * the incomplete ones too) */
+    if (s->exists && filter != s->filter_type &&
+        (zx_sync_filter_wider(s->filter_type, filter) ||
+         (s->filter_type == 8 && cls == zx_class_find("Tasks"))))
         return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
 
     /* The client's commands and the new state commit in one transaction: a request cut short
@@ -468,6 +471,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     int more = 0;
     apr_array_header_t *changes = NULL;
     apr_time_t cutoff = zx_sync_filter_cutoff(filter, apr_time_now());
+    if (filter == 8 && cls == zx_class_find("Tasks"))
+        cutoff = ZX_SYNC_INCOMPLETE_TASKS;
     if (get) {
         int window = cr->window < 0 ? ZX_SYNC_DEFAULT_WINDOW : cr->window;
         if (c->budget >= 0 && window > c->budget)

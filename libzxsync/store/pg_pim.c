@@ -51,6 +51,13 @@ static void put_select(zx_buf *b, const zx_pim_field_def *d)
     }
 }
 
+/* the items.flag_status of a task: "1" complete, else "0" */
+static const char *task_status(const zx_pim_props *pr)
+{
+    const char *c = pr->v[ZX_PF_TASK_COMPLETE].text;
+    return c && strcmp(c, "1") == 0 ? "1" : "0";
+}
+
 int zx_pg_pim_insert(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err)
 {
     apr_pool_t *p = st->pool;
@@ -102,7 +109,15 @@ int zx_pg_pim_update(zx_store *st, const char *item_id, const zx_pim_props *pr, 
         zx_buf_printf(&sql, ", %s = $%d::%s", d->column, np, sql_type(d->type));
     }
     zx_buf_puts(&sql, " WHERE item_id = $1::bigint AND account_id = $2::bigint");
-    return zx_db_run(st->db, sql.data, np, params, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
+    if (zx_db_run(st->db, sql.data, np, params, err) < 0)
+        return ZX_STORE_ERROR;
+    if (pr->cls != ZX_PIM_TASK || !pr->set[ZX_PF_TASK_COMPLETE])
+        return ZX_STORE_OK;
+    /* a task's completion is also the item's flag status (1 complete, 0 not): the sync engine
+     * reads it from the change feed for the "incomplete tasks" FilterType */
+    const char *fp[2] = {item_id, task_status(pr)};
+    return zx_db_run(st->db, "UPDATE items SET flag_status = $2::smallint WHERE id = $1::bigint",
+                     2, fp, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
 }
 
 int zx_pg_pim_repoint(zx_store *st, const char *item_class, const char *from, const char *to,
@@ -242,14 +257,14 @@ int zx_pg_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *pr
             subject = pr->v[ZX_PF_TASK_SUBJECT].text;
         else
             subject = pr->v[ZX_PF_NOTE_SUBJECT].text;
-        const char *params[7] = {st->account_id, f->id, zx_pg_lltoa(st->pool, modseq), device,
+        const char *params[8] = {st->account_id, f->id, zx_pg_lltoa(st->pool, modseq), device,
                                  cd->item_class, zx_pg_lltoa(st->pool, props_size(pr)),
-                                 subject};
+                                 subject, pr->cls == ZX_PIM_TASK ? task_status(pr) : "0"};
         res = zx_db_exec(st->db,
             "INSERT INTO items AS i (account_id, folder_id, modseq, created_modseq, created_by, "
-            "changed_by, item_class, size, read, subject) VALUES ($1::bigint, $2::bigint, "
-            "$3::bigint, $3::bigint, $4::bigint, $4::bigint, $5, $6::bigint, true, $7) "
-            "RETURNING " ITEM_COLS("i."), 7, params, err);
+            "changed_by, item_class, size, read, subject, flag_status) VALUES ($1::bigint, "
+            "$2::bigint, $3::bigint, $3::bigint, $4::bigint, $4::bigint, $5, $6::bigint, true, "
+            "$7, $8::smallint) RETURNING " ITEM_COLS("i."), 8, params, err);
         if (!res)
             rc = ZX_STORE_ERROR;
         else {

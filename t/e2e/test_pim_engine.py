@@ -237,3 +237,27 @@ def test_fields_and_columns_agree(instance):
                "information_schema.columns WHERE table_name IN ('contacts', 'tasks', 'notes') "
                "AND column_name NOT IN ('item_id', 'account_id')")
     assert {(t, c): ty for t, c, ty in rows} == want
+
+
+def test_incomplete_tasks_filter(instance, account, devices):
+    """FilterType 8 of a Tasks collection: completed tasks are not sent, and a task completed
+    later leaves the device with a SoftDelete ([MS-ASCMD] 2.2.3.68.2, 2.2.3.172)."""
+    w = devices()
+    w.sync_all("Tasks")
+    done = ('<Subject xmlns="Tasks:">Done</Subject><Complete xmlns="Tasks:">1</Complete>'
+            '<DateCompleted xmlns="Tasks:">2026-12-01T10:00:00.000Z</DateCompleted>')
+    todo = '<Subject xmlns="Tasks:">Todo</Subject><Complete xmlns="Tasks:">0</Complete>'
+    col = w.sync("Tasks", commands=add("d", done) + add("t", todo))
+    ids = {r.findtext("ClientId"): r.findtext("ServerId") for r in col.findall("Responses/Add")}
+    f8 = '<Options><FilterType>8</FilterType></Options>'
+    d = devices()
+    seen = d.sync_all("Tasks", options=f8)
+    assert [(n, c.findtext("ServerId")) for n, c in seen] == [("Add", ids["t"])]
+    w.sync("Tasks", commands=change(ids["t"], todo.replace(
+        '<Complete xmlns="Tasks:">0</Complete>',
+        '<Complete xmlns="Tasks:">1</Complete><DateCompleted xmlns="Tasks:">'
+        '2026-12-02T10:00:00.000Z</DateCompleted>')))
+    assert ops(d.sync("Tasks", options=f8)) == [("SoftDelete", ids["t"])]
+    # widening to all tasks starts over (the completed ones were never sent)
+    col = d.sync("Tasks", options='<Options><FilterType>0</FilterType></Options>')
+    assert col.findtext("Status") == "3"
