@@ -42,6 +42,8 @@ typedef struct {
     int npart;
     int mime_support;           /* airsync:MIMESupport: -1 absent, 0 never, 1 S/MIME, 2 always */
     long long mime_truncation;  /* airsync:MIMETruncation as bytes, -1 = none */
+    long long truncation;       /* 2.5 airsync:Truncation ([MS-ASCMD] 2.2.3.185) as characters of
+                                 * the email:, contacts:, calendar: and tasks:Body, -1 = none */
     int multipart;              /* ItemOperations multipart response: body data goes to blobs */
 } zx_class_opts;
 
