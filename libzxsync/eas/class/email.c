@@ -691,13 +691,20 @@ int zx_email_parse_changes(apr_pool_t *p, const zx_wb_node *appdata, zx_version 
 
 /* ---- the class ------------------------------------------------------------------------------ */
 
+static int email_parse_change(apr_pool_t *p, const zx_wb_node *appdata,
+                              const zx_class_opts *o, zx_item_changes *ch, const char **err)
+{
+    return zx_email_parse_changes(p, appdata, o->version, ch, err);
+}
+
 const zx_item_class zx_class_email = {
     "Email",
     zx_email_render_opts_from_wbxml,
     zx_email_content_want,
     zx_email_render,
     zx_email_render_flags,
-    zx_email_parse_changes,
+    email_parse_change,
     NULL,                       /* e-mail is not created by clients (drafts are not kept) */
     1,
+    0,
 };
