@@ -5,9 +5,10 @@
  * (written as if it were UTC) and UtcStartDate/UtcDueDate.  Reading: a DATE value is midnight
  * of that date for both; a UTC time is that instant for both; a time with a TZID is its wall
  * clock for the local one and the instant for the UTC one; a floating time is taken as UTC.
- * Writing: a local date at midnight is written as a DATE (Outlook's tasks are dates), any
- * other as the UTC instant.  So a file's DATE and UTC values come back as they were; a TZID
- * time comes back as the same instant in UTC.
+ * Writing: a local date at midnight is written as a DATE (Outlook's tasks are dates); one that
+ * differs from its UTC form as the wall clock with a TZID "UTC+hhmm" whose VTIMEZONE has that
+ * fixed offset, so that both forms come back; else the UTC instant.  A file's DATE and UTC
+ * values come back as they were, a TZID time as the same wall clock and instant.
  *
  * Recurrence: RRULE <-> the [MS-ASTASK] Recurrence fields: FREQ DAILY (Type 0, BYDAY as
  * DayOfWeek), WEEKLY (1; BYDAY -> DayOfWeek, WKST -> FirstDayOfWeek), MONTHLY with BYMONTHDAY

@@ -3,6 +3,7 @@
  * (the rules are at the top of ical.c). */
 #include "pim_int.h"
 
+#include <apr_hash.h>
 #include <libical/ical.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 struct zx_ical_writer {
     apr_pool_t *p;
     icalcomponent *cal;
+    apr_array_header_t *items;  /* icalcomponent *: added after the time zones at the end */
+    apr_hash_t *zones;          /* TZID -> "" for the fixed-offset zones already added */
 };
 
 static apr_status_t free_cal(void *data)
@@ -19,6 +22,9 @@ static apr_status_t free_cal(void *data)
     if (w->cal)
         icalcomponent_free(w->cal);
     w->cal = NULL;
+    for (int i = 0; i < w->items->nelts; i++)
+        icalcomponent_free(APR_ARRAY_IDX(w->items, i, icalcomponent *));
+    w->items->nelts = 0;
     return APR_SUCCESS;
 }
 
@@ -28,6 +34,8 @@ zx_ical_writer *zx_ical_writer_new(apr_pool_t *p)
     zx_ical_writer *w = apr_pcalloc(p, sizeof *w);
     w->p = p;
     w->cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+    w->items = apr_array_make(p, 16, sizeof(icalcomponent *));
+    w->zones = apr_hash_make(p);
     icalcomponent_add_property(w->cal, icalproperty_new_version("2.0"));
     icalcomponent_add_property(w->cal, icalproperty_new_prodid("-//zxmobile//zxsuite//EN"));
     apr_pool_cleanup_register(p, w, free_cal, apr_pool_cleanup_null);
@@ -60,22 +68,60 @@ static void add_x(icalcomponent *comp, const char *name, const char *value)
     icalcomponent_add_property(comp, x);
 }
 
-/* a task date (DTSTART / DUE) from its local and UTC forms */
-static void add_date(icalcomponent *comp, const zx_pim_props *pr, zx_pim_field lf, zx_pim_field uf,
-                     int due)
+/* The TZID of a zone at a fixed offset from UTC (seconds), its VTIMEZONE added once. */
+static const char *fixed_zone(zx_ical_writer *w, long off)
+{
+    long a = off < 0 ? -off : off;
+    const char *id = apr_psprintf(w->p, "UTC%c%02ld%02ld", off < 0 ? '-' : '+', a / 3600,
+                                  a % 3600 / 60);
+    if (apr_hash_get(w->zones, id, APR_HASH_KEY_STRING))
+        return id;
+    apr_hash_set(w->zones, id, APR_HASH_KEY_STRING, "");
+    icalcomponent *tz = icalcomponent_new(ICAL_VTIMEZONE_COMPONENT);
+    icalcomponent_add_property(tz, icalproperty_new_tzid(id));
+    icalcomponent *std = icalcomponent_new(ICAL_XSTANDARD_COMPONENT);
+    struct icaltimetype start = icaltime_null_time();
+    start.year = 1970;
+    start.month = 1;
+    start.day = 1;
+    icalcomponent_add_property(std, icalproperty_new_dtstart(start));
+    icalcomponent_add_property(std, icalproperty_new_tzoffsetfrom((int)off));
+    icalcomponent_add_property(std, icalproperty_new_tzoffsetto((int)off));
+    icalcomponent_add_component(tz, std);
+    icalcomponent_add_component(w->cal, tz);
+    return id;
+}
+
+/* a task date (DTSTART / DUE) from its local and UTC forms: a date, the wall clock in a zone
+ * of their difference, or the UTC instant */
+static void add_date(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props *pr,
+                     zx_pim_field lf, zx_pim_field uf, int due)
 {
     apr_time_t l, u;
     int hl = get_time(pr, lf, &l), hu = get_time(pr, uf, &u);
     struct icaltimetype t;
-    if (hl && l % apr_time_from_sec(86400) == 0)
+    const char *tzid = NULL;
+    if (hl && l % apr_time_from_sec(86400) == 0) {
         t = utc_time(l, 1);
-    else if (hu)
+    }
+    else if (hl && hu && l != u && (l - u) % apr_time_from_sec(60) == 0 &&
+             apr_time_sec(l > u ? l - u : u - l) <= 14 * 3600) {
+        t = icaltime_from_timet_with_zone((time_t)apr_time_sec(l), 0, NULL);
+        tzid = fixed_zone(w, (long)apr_time_sec(l - u));
+    }
+    else if (hu) {
         t = utc_time(u, 0);
-    else if (hl)
+    }
+    else if (hl) {
         t = utc_time(l, 0);
-    else
+    }
+    else {
         return;
-    icalcomponent_add_property(comp, due ? icalproperty_new_due(t) : icalproperty_new_dtstart(t));
+    }
+    icalproperty *prop = due ? icalproperty_new_due(t) : icalproperty_new_dtstart(t);
+    if (tzid)
+        icalproperty_add_parameter(prop, icalparameter_new_tzid(tzid));
+    icalcomponent_add_property(comp, prop);
 }
 
 static void add_common(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props *pr,
@@ -191,8 +237,8 @@ static void add_task(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
         if (s == 1)
             add_x(comp, "X-ZXMOBILE-SENSITIVITY", "1");
     }
-    add_date(comp, pr, ZX_PF_TASK_START_DATE, ZX_PF_TASK_UTC_START_DATE, 0);
-    add_date(comp, pr, ZX_PF_TASK_DUE_DATE, ZX_PF_TASK_UTC_DUE_DATE, 1);
+    add_date(w, comp, pr, ZX_PF_TASK_START_DATE, ZX_PF_TASK_UTC_START_DATE, 0);
+    add_date(w, comp, pr, ZX_PF_TASK_DUE_DATE, ZX_PF_TASK_UTC_DUE_DATE, 1);
     apr_time_t t;
     int complete = (v = getf(pr, ZX_PF_TASK_COMPLETE)) && strcmp(v, "1") == 0;
     icalcomponent_add_property(comp, icalproperty_new_status(complete ? ICAL_STATUS_COMPLETED
@@ -251,11 +297,14 @@ void zx_ical_writer_add(zx_ical_writer *w, const zx_pim_props *item, const char 
         add_task(w, comp, item);
     else
         add_note(w, comp, item);
-    icalcomponent_add_component(w->cal, comp);
+    APR_ARRAY_PUSH(w->items, icalcomponent *) = comp;
 }
 
 const char *zx_ical_writer_finish(zx_ical_writer *w)
 {
+    for (int i = 0; i < w->items->nelts; i++)
+        icalcomponent_add_component(w->cal, APR_ARRAY_IDX(w->items, i, icalcomponent *));
+    w->items->nelts = 0;
     char *s = icalcomponent_as_ical_string_r(w->cal);
     const char *out = apr_pstrdup(w->p, s ? s : "");
     free(s);
