@@ -71,16 +71,16 @@ static int make_time(int y, int mo, int d, int h, int mi, int sec, int ms, apr_t
         return -1;
     if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return -1;
-    apr_time_exp_t x = {0};
-    x.tm_year = y - 1900;
-    x.tm_mon = mo - 1;
-    x.tm_mday = d;
-    x.tm_hour = h;
-    x.tm_min = mi;
-    x.tm_sec = sec > 59 ? 59 : sec;
-    if (apr_time_exp_gmt_get(t, &x) != APR_SUCCESS)
-        return -1;
-    *t += apr_time_from_msec(ms);
+    /* days since 1970-01-01 of the proleptic Gregorian date (apr_time_exp_gmt_get refuses
+     * years before 1970, and a year-less birthday is in 1604) */
+    long long yy = mo <= 2 ? y - 1 : y;
+    long long era = (yy >= 0 ? yy : yy - 399) / 400;
+    long long yoe = yy - era * 400;
+    long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    long long days = era * 146097 + doe - 719468;
+    *t = apr_time_from_sec(days * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec)) +
+         apr_time_from_msec(ms);
     return 0;
 }
 

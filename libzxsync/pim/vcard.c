@@ -165,8 +165,7 @@ int zx_vcard_parse_line(apr_pool_t *p, const char *l, long line, vprop *out, con
     while (is_name_char(*s))
         s++;
     if (s == l || (*s != ';' && *s != ':')) {
-        *why = *s == '\0' || s == l ? "not a property line (no name followed by ':')"
-                                    : apr_psprintf(p, "bad character '%c' in the property name", *s);
+        *why = "not a property line (a name, its parameters, ':' and the value)";
         return -1;
     }
     const char *name = apr_pstrmemdup(p, l, (apr_size_t)(s - l));
