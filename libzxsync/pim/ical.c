@@ -81,25 +81,11 @@ static const char *xname(icalproperty *prop)
     return n ? n : "";
 }
 
-/* an X- property's text (libical keeps it escaped) */
+/* an X- property's text (libical unescapes it) */
 static const char *xtext(rctx *c, icalproperty *prop)
 {
     const char *v = icalproperty_get_x(prop);
-    if (!v)
-        return "";
-    apr_size_t n = strlen(v);
-    char *o = apr_palloc(c->p, n + 1), *w = o;
-    for (apr_size_t i = 0; i < n; i++) {
-        if (v[i] == '\\' && i + 1 < n) {
-            char e = v[++i];
-            *w++ = e == 'n' || e == 'N' ? '\n' : e;
-        }
-        else {
-            *w++ = v[i];
-        }
-    }
-    *w = '\0';
-    return o;
+    return v ? apr_pstrdup(c->p, v) : "";
 }
 
 static int first_error(rctx *c, icalcomponent *comp)

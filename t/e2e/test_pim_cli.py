@@ -246,3 +246,32 @@ def test_notes_text_and_vjournal(instance, account, tmp_path):
     p = run(instance, "notes", "import", other, str(out))
     assert p.returncode == 0, p.stderr
     assert rows(instance, other, "notes") == first
+
+
+def test_progress_bar_only_on_a_terminal(instance, account, tmp_path):
+    import pty
+    f = tmp_path / "many.vcf"
+    f.write_text("".join("BEGIN:VCARD\r\nVERSION:3.0\r\nN:P%d;Q\r\nEND:VCARD\r\n" % i
+                         for i in range(50)))
+    env = dict(os.environ)
+    env["ZXMOBILE_DB"] = instance.conninfo
+    master, slave = pty.openpty()
+    p = subprocess.Popen([instance.zxsuite, "contacts", "import", account, str(f)], env=env,
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    out = p.stdout.read().decode()
+    assert p.wait(timeout=60) == 0
+    err = b"".join(chunks).decode()
+    assert "\r[##############################] 100%  50/50 contacts" in err
+    assert out == "imported 50 contacts into Contacts of %s\n" % account
+    assert len(rows(instance, account, "contacts")) == 50

@@ -400,6 +400,19 @@ START_TEST(test_notes)
     zx_ical_writer_add(w, n, "u");
     assert_same(n, rec(ical(ZX_PIM_NOTE, zx_ical_writer_finish(w)), 0)->props);
 
+    /* an HTML body: DESCRIPTION as text, X-ALT-DESC with the HTML, read back as HTML */
+    zx_pim_props *h = zx_pim_props_new(g_pool, ZX_PIM_NOTE);
+    zx_pim_set(h, ZX_PF_NOTE_SUBJECT, "H");
+    zx_pim_set(h, ZX_PF_NOTE_BODY, "<p>a, b; c\\d</p>\n<p>e</p>");
+    zx_pim_set(h, ZX_PF_NOTE_BODY_TYPE, "2");
+    zx_pim_set(h, ZX_PF_NOTE_MESSAGE_CLASS, "IPM.StickyNote.Yellow");
+    w = zx_ical_writer_new(g_pool);
+    zx_ical_writer_add(w, h, NULL);
+    const char *hout = zx_ical_writer_finish(w);
+    ck_assert_ptr_nonnull(strstr(hout, "X-ALT-DESC;FMTTYPE=text/html:"));
+    ck_assert_ptr_nonnull(strstr(hout, "X-ZXMOBILE-MESSAGE-CLASS:IPM.StickyNote.Yellow"));
+    assert_same(h, rec(ical(ZX_PIM_NOTE, hout), 0)->props);
+
     const char *txt = "\r\n  Title line \r\n\r\nbody 1\r\nbody 2\r\n";
     zx_pim_record t = zx_note_from_text(g_pool, txt, strlen(txt));
     ck_assert_ptr_nonnull(t.props);
