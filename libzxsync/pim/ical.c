@@ -270,6 +270,20 @@ static const struct {
     {"X-ZXMOBILE-SENSITIVITY", ZX_PF_TASK_SENSITIVITY, 0},
 };
 
+/* an INT (decimal, 32 bits) or BOOL ("0", "1") value as the store takes it; TEXT any */
+static int value_ok(zx_pim_type t, const char *v)
+{
+    if (t == ZX_PT_BOOL)
+        return strcmp(v, "0") == 0 || strcmp(v, "1") == 0;
+    if (t != ZX_PT_INT)
+        return 1;
+    const char *d = v + (*v == '-');
+    if (!*d || strlen(d) > 10 || strspn(d, "0123456789") != strlen(d))
+        return 0;
+    long long n = atoll(v);
+    return n >= -2147483647LL - 1 && n <= 2147483647LL;
+}
+
 static int read_task(rctx *c)
 {
     icalcomponent *comp = c->comp;
@@ -360,6 +374,11 @@ static int read_task(rctx *c)
                         return rfail(c, apr_pstrcat(c->p, task_x[i].name,
                                                     ": not a UTC date-time", NULL));
                     set_time(c, task_x[i].f, t);
+                }
+                else if (!value_ok(zx_pim_fields[task_x[i].f].type, v)) {
+                    return rfail(c, apr_psprintf(c->p, "%s: \"%s\" is not %s", task_x[i].name, v,
+                                                 zx_pim_fields[task_x[i].f].type == ZX_PT_BOOL
+                                                     ? "0 or 1" : "a number"));
                 }
                 else {
                     zx_pim_set(pr, task_x[i].f, v);

@@ -275,3 +275,28 @@ def test_progress_bar_only_on_a_terminal(instance, account, tmp_path):
     assert "\r[##############################] 100%  50/50 contacts" in err
     assert out == "imported 50 contacts into Contacts of %s\n" % account
     assert len(rows(instance, account, "contacts")) == 50
+
+
+def test_a_store_failure_imports_nothing(instance, account, tmp_path):
+    """The third of four contacts fails in the database (a trigger made for the test): the
+    two before it are rolled back with it."""
+    f = tmp_path / "four.vcf"
+    f.write_text("".join("BEGIN:VCARD\r\nVERSION:3.0\r\nN:%s;Q\r\nEND:VCARD\r\n" % n
+                         for n in ("A", "B", "Boom", "D")))
+    fn = "zx_test_boom_%s" % uuid.uuid4().hex[:8]
+    instance.psql("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+                  "IF NEW.last_name = 'Boom' THEN RAISE EXCEPTION 'boom for the test'; END IF; "
+                  "RETURN NEW; END$$; CREATE TRIGGER %s BEFORE INSERT ON contacts FOR EACH ROW "
+                  "EXECUTE FUNCTION %s()" % (fn, fn, fn))
+    try:
+        p = run(instance, "contacts", "import", account, str(f))
+    finally:
+        instance.psql("DROP TRIGGER %s ON contacts; DROP FUNCTION %s()" % (fn, fn))
+    assert p.returncode != 0
+    assert "record 3 (line 9) could not be stored:" in p.stderr
+    assert "boom for the test" in p.stderr and "nothing imported" in p.stderr
+    assert rows(instance, account, "contacts") == []
+    local, dom = account.split("@")
+    assert instance.psql("SELECT count(*) FROM items i JOIN accounts a ON a.id = i.account_id "
+                         "JOIN domains d ON d.id = a.domain_id WHERE a.local_part = '%s' AND "
+                         "d.name = '%s'" % (local, dom)).strip() == "0"

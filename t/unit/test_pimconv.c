@@ -367,6 +367,14 @@ START_TEST(test_vtodo_recurrences_and_errors)
         zx_ical_writer_add(w, r->props, NULL);
         assert_same(r->props, rec(ical(ZX_PIM_TASK, zx_ical_writer_finish(w)), 0)->props);
     }
+    /* an X- value the store could not take */
+    zx_pim_record *x = rec(ical(ZX_PIM_TASK, "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n"
+                                             "X-ZXMOBILE-CALENDAR-TYPE:99999999999\r\n"
+                                             "END:VTODO\r\nEND:VCALENDAR\r\n"), 0);
+    ck_assert_str_eq(x->error, "X-ZXMOBILE-CALENDAR-TYPE: \"99999999999\" is not a number");
+    x = rec(ical(ZX_PIM_TASK, "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n"
+                              "X-ZXMOBILE-REGENERATE:yes\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"), 0);
+    ck_assert_str_eq(x->error, "X-ZXMOBILE-REGENERATE: \"yes\" is not 0 or 1");
     /* libical's own complaint is the record's error */
     zx_pim_record *r = rec(ical(ZX_PIM_TASK, "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n"
                                              "DUE:notadate\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"), 0);
