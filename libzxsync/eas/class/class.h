@@ -43,6 +43,8 @@ typedef struct {
     int npart;
     int mime_support;           /* airsync:MIMESupport: -1 absent, 0 never, 1 S/MIME, 2 always */
     long long mime_truncation;  /* airsync:MIMETruncation as bytes, -1 = none */
+    long long truncation;       /* 2.5 airsync:Truncation ([MS-ASCMD] 2.2.3.185) as characters of
+                                 * the email:, contacts:, calendar: and tasks:Body, -1 = none */
     int multipart;              /* ItemOperations multipart response: body data goes to blobs */
     /* Sync: the airsync:Supported of the collection's first Sync, "{tag,tag}" (the sync
      * state's), NULL = none was sent: which ghosted properties a Change that omits them keeps */
