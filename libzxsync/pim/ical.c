@@ -328,6 +328,20 @@ static int read_task(rctx *c)
         complete = 1;
         set_time(c, ZX_PF_TASK_DATE_COMPLETED, u);
     }
+    else if (complete) {
+        /* [MS-ASTASK] Complete 1 needs DateCompleted: the last change, else DTSTAMP */
+        icalproperty *when = icalcomponent_get_first_property(comp, ICAL_LASTMODIFIED_PROPERTY);
+        struct icaltimetype wt = when ? icalproperty_get_lastmodified(when) : icaltime_null_time();
+        if (!when && (when = icalcomponent_get_first_property(comp, ICAL_DTSTAMP_PROPERTY)))
+            wt = icalproperty_get_dtstamp(when);
+        apr_time_t l, u;
+        if (!when || read_time(c, when, wt, &l, &u) < 0)
+            return rfail(c, "STATUS:COMPLETED without COMPLETED, LAST-MODIFIED or DTSTAMP: no "
+                            "completion date");
+        set_time(c, ZX_PF_TASK_DATE_COMPLETED, u);
+        zx_pimconv_warn(c->p, c->r, "STATUS:COMPLETED without COMPLETED: completed at %s",
+                        zx_pimconv_get(c->pr, ZX_PF_TASK_DATE_COMPLETED));
+    }
     zx_pim_set(pr, ZX_PF_TASK_COMPLETE, complete ? "1" : "0");
     /* the reminder: the first VALARM with a trigger */
     zx_pim_set(pr, ZX_PF_TASK_REMINDER_SET, "0");
@@ -360,6 +374,8 @@ static int read_task(rctx *c)
          prop = icalcomponent_get_next_property(comp, ICAL_RRULE_PROPERTY)) {
         if (rules++)
             return rfail(c, "more than one RRULE cannot be a task recurrence");
+        if (!have_start && !have_due)
+            return rfail(c, "an RRULE without DTSTART or DUE: a task recurrence needs a start");
         if (read_rrule(c, prop, have_start || have_due, have_start ? sl : dl) < 0)
             return -1;
     }

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* [MS-ASCNTC] 2.2.2.58 Picture: at most 48 KB of base64 (Sync refuses more) */
+#define PICTURE_MAX (48 * 1024)
+
 typedef struct {
     const char *value;
     int pref, order;
@@ -251,6 +254,11 @@ static int put_photo(cctx *c, const vprop *v, const char *val)
     const char *clean = zx_pimconv_base64_clean(c->p, b64);
     if (!clean)
         return fail(c, v, "the picture is not valid base64");
+    if (strlen(clean) > PICTURE_MAX) {
+        zx_pimconv_warn(c->p, c->r, "line %ld: PHOTO dropped: %" APR_SIZE_T_FMT " bytes of base64, ActiveSync "
+                        "takes at most %d", v->line, strlen(clean), PICTURE_MAX);
+        return 0;
+    }
     zx_pim_set(c->pr, ZX_PF_CONTACT_PICTURE, clean);
     return 0;
 }

@@ -160,6 +160,24 @@ START_TEST(test_vcard40_forms)
 }
 END_TEST
 
+START_TEST(test_vcard_big_photo)
+{
+    /* more than 48 KB of base64: the contact is kept, its picture dropped with a warning */
+    apr_size_t n = 49 * 1024;
+    char *b64 = apr_palloc(g_pool, n + 1);
+    memset(b64, 'A', n);
+    b64[n] = '\0';
+    apr_array_header_t *a = vcards(apr_pstrcat(g_pool, "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Big;\r\n"
+                                               "PHOTO;ENCODING=b:", b64, "\r\nEND:VCARD\r\n",
+                                               NULL));
+    zx_pim_record *r = rec(a, 0);
+    ck_assert_ptr_nonnull(r->props);
+    ck_assert_ptr_null(zx_pim_get(r->props, ZX_PF_CONTACT_PICTURE));
+    ck_assert_str_eq(APR_ARRAY_IDX(r->warnings, 0, const char *),
+                     "line 4: PHOTO dropped: 50176 bytes of base64, ActiveSync takes at most 49152");
+}
+END_TEST
+
 START_TEST(test_vcard21)
 {
     /* 2.1: bare types, quoted-printable with a soft break, a CHARSET, base64 photo lines */
@@ -375,6 +393,17 @@ START_TEST(test_vtodo_recurrences_and_errors)
     x = rec(ical(ZX_PIM_TASK, "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n"
                               "X-ZXMOBILE-REGENERATE:yes\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"), 0);
     ck_assert_str_eq(x->error, "X-ZXMOBILE-REGENERATE: \"yes\" is not 0 or 1");
+    /* Complete needs a DateCompleted, a recurrence a start */
+    x = rec(ical(ZX_PIM_TASK, "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n"
+                              "DTSTAMP:20261201T080000Z\r\nSTATUS:COMPLETED\r\n"
+                              "END:VTODO\r\nEND:VCALENDAR\r\n"), 0);
+    ck_assert_ptr_nonnull(x->props);
+    ck_assert_str_eq(TGET(x->props, DATE_COMPLETED), "2026-12-01T08:00:00.000Z");
+    ck_assert_str_eq(APR_ARRAY_IDX(x->warnings, 0, const char *),
+                     "STATUS:COMPLETED without COMPLETED: completed at 2026-12-01T08:00:00.000Z");
+    x = rec(ical(ZX_PIM_TASK, "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n"
+                              "RRULE:FREQ=DAILY\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"), 0);
+    ck_assert_str_eq(x->error, "an RRULE without DTSTART or DUE: a task recurrence needs a start");
     /* libical's own complaint is the record's error */
     zx_pim_record *r = rec(ical(ZX_PIM_TASK, "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:x\r\n"
                                              "DUE:notadate\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"), 0);
@@ -455,6 +484,7 @@ int main(void)
     tcase_add_test(tc, test_vcard30_every_field);
     tcase_add_test(tc, test_vcard40_forms);
     tcase_add_test(tc, test_vcard21);
+    tcase_add_test(tc, test_vcard_big_photo);
     tcase_add_test(tc, test_vcard_bad_records);
     tcase_add_test(tc, test_vcard_write_round_trip);
     tcase_add_test(tc, test_vtodo);
