@@ -118,8 +118,11 @@ const char *zx_vcard_write(apr_pool_t *p, const zx_pim_props *pr, const char *ui
     line(&w, "VERSION:4.0");
     if (uid)
         prop(&w, "UID", uid);
-    const char *fa = getf(pr, ZX_PF_CONTACT_FILE_AS);
-    line(&w, apr_pstrcat(p, "FN:", esc(p, fa ? fa : zx_vcard_display_name(p, pr)), NULL));
+    const char *fa = getf(pr, ZX_PF_CONTACT_FILE_AS), *dn = zx_vcard_display_name(p, pr);
+    line(&w, apr_pstrcat(p, "FN:", esc(p, fa ? fa : dn), NULL));
+    /* a FileAs that is the name the reader would take as no FileAs: said once more */
+    if (fa && strcmp(fa, dn) == 0)
+        prop(&w, "X-ZXMOBILE-FILE-AS", fa);
     static const zx_pim_field nf[] = {ZX_PF_CONTACT_LAST_NAME, ZX_PF_CONTACT_FIRST_NAME,
                                       ZX_PF_CONTACT_MIDDLE_NAME, ZX_PF_CONTACT_TITLE,
                                       ZX_PF_CONTACT_SUFFIX};

@@ -270,6 +270,20 @@ START_TEST(test_vcard_write_round_trip)
     out = zx_vcard_write(g_pool, h, NULL);
     ck_assert_ptr_nonnull(strstr(out, "X-ALT-DESC;FMTTYPE=text/html:<p>Hello\\, <b>world</b></p>"));
     assert_same(h, one(out));
+    /* a FileAs equal to the name made of the other fields comes back too */
+    zx_pim_props *fa = zx_pim_props_new(g_pool, ZX_PIM_CONTACT);
+    zx_pim_set(fa, ZX_PF_CONTACT_FIRST_NAME, "Ann");
+    zx_pim_set(fa, ZX_PF_CONTACT_LAST_NAME, "Lee");
+    zx_pim_set(fa, ZX_PF_CONTACT_FILE_AS, "Ann Lee");
+    out = zx_vcard_write(g_pool, fa, NULL);
+    ck_assert_ptr_nonnull(strstr(out, "\r\nX-ZXMOBILE-FILE-AS:Ann Lee\r\n"));
+    assert_same(fa, one(out));
+    zx_pim_set(fa, ZX_PF_CONTACT_FILE_AS, NULL);
+    fa->set[ZX_PF_CONTACT_FILE_AS] = 0;
+    out = zx_vcard_write(g_pool, fa, NULL);
+    ck_assert_ptr_nonnull(strstr(out, "\r\nFN:Ann Lee\r\n"));
+    ck_assert_ptr_null(strstr(out, "X-ZXMOBILE-FILE-AS"));
+    assert_same(fa, one(out));
     /* a birthday a device stored as local midnight east of UTC keeps its day */
     zx_pim_props *b = zx_pim_props_new(g_pool, ZX_PIM_CONTACT);
     zx_pim_set(b, ZX_PF_CONTACT_LAST_NAME, "B");
