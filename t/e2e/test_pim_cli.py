@@ -300,3 +300,41 @@ def test_a_store_failure_imports_nothing(instance, account, tmp_path):
     assert instance.psql("SELECT count(*) FROM items i JOIN accounts a ON a.id = i.account_id "
                          "JOIN domains d ON d.id = a.domain_id WHERE a.local_part = '%s' AND "
                          "d.name = '%s'" % (local, dom)).strip() == "0"
+
+
+def test_imported_items_reach_a_device(instance, tmp_path):
+    """What the CLI imports is what a device then gets by Sync."""
+    from mailtools import PASSWORD, zx
+    from syncutil import Device
+    dom = "pimdev%s.example" % uuid.uuid4().hex[:8]
+    zx(instance, "prov", "createDomain", dom)
+    acct = "user@" + dom
+    zx(instance, "prov", "createAccount", acct, PASSWORD, "zimbraFeatureMobileSyncEnabled", "TRUE")
+    assert run(instance, "contacts", "import", acct,
+               os.path.join(FIXTURES, "all_fields_30.vcf")).returncode == 0
+    assert run(instance, "tasks", "import", acct,
+               os.path.join(FIXTURES, "tasks.ics")).returncode == 0
+    d = Device(instance, acct, protocol="16.1", password=PASSWORD)
+    try:
+        d.foldersync()
+        adds = [n for op, n in d.sync_all("Contacts") if op == "Add"]
+        assert len(adds) == 1
+        ad = adds[0].find("ApplicationData")
+        props = {c.name: c.text for c in ad.children}
+        assert props["FirstName"] == "Anna" and props["LastName"] == "Müller"
+        assert props["FileAs"] == "Müller, Anna"
+        assert props["Birthday"] == "1985-04-12T00:00:00.000Z"
+        assert props["Business2PhoneNumber"] == "+49 30 2222"
+        assert props["YomiFirstName"] == "アンナ" and props["GovernmentId"] == "GOV-123"
+        assert props["Picture"].startswith("/9j/")
+        assert [c.text for c in ad.find("Children").children] == ["Clara", "David"]
+        todo = [n for op, n in d.sync_all("Tasks") if op == "Add"]
+        subjects = sorted(t.find("ApplicationData").findtext("Subject") for t in todo)
+        assert subjects == ["Birthday card", "Call the plumber", "Quarterly report, draft"]
+        t1 = [t.find("ApplicationData") for t in todo
+              if t.find("ApplicationData").findtext("Subject") == "Quarterly report, draft"][0]
+        rec = t1.find("Recurrence")
+        assert rec.findtext("Type") == "3" and rec.findtext("WeekOfMonth") == "2"
+        assert rec.findtext("DayOfWeek") == "4" and rec.findtext("Occurrences") == "8"
+    finally:
+        d.close()
