@@ -141,7 +141,7 @@ static int read_file(cli *c, const char *path, char **data, apr_size_t *len, con
     return 0;
 }
 
-/* ---- progress --------------------------------------------------------------------------------- */
+/* ---- progress -------------------------------------------------------------------------------- */
 
 typedef struct {
     int tty, shown;
@@ -176,7 +176,7 @@ static void bar_clear(bar *b)
     }
 }
 
-/* ---- import ----------------------------------------------------------------------------------- */
+/* ---- import ---------------------------------------------------------------------------------- */
 
 static int do_import(cli *c, const kind *k, int argc, const char **argv, ov **out,
                      const char **err)
@@ -212,7 +212,8 @@ static int do_import(cli *c, const kind *k, int argc, const char **argv, ov **ou
                                     : apr_psprintf(c->pool, "%s: record %d", path, r->number);
         if (!r->props) {
             skipped++;
-            fprintf(stderr, "zxsuite: %s: skipped: %s\n", where, r->error ? r->error : "unreadable");
+            fprintf(stderr, "zxsuite: %s: skipped: %s\n", where,
+                    r->error ? r->error : "unreadable");
             continue;
         }
         good++;
@@ -283,7 +284,7 @@ static int do_import(cli *c, const kind *k, int argc, const char **argv, ov **ou
     return 0;
 }
 
-/* ---- export ----------------------------------------------------------------------------------- */
+/* ---- export ---------------------------------------------------------------------------------- */
 
 /* The live items of the folder with their properties, in the order they were created. */
 static int list_items(cli *c, target *t, apr_array_header_t **all, const char **err)
@@ -401,7 +402,7 @@ static int do_export(cli *c, const kind *k, int argc, const char **argv, ov **ou
     return 0;
 }
 
-/* ---- the commands ------------------------------------------------------------------------------ */
+/* ---- the commands ---------------------------------------------------------------------------- */
 
 #define CMDS(i, name)                                                                           \
     static int name##_import(cli *c, int argc, const char **argv, ov **out, const char **err)  \

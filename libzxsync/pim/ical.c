@@ -184,9 +184,9 @@ static int read_rrule(rctx *c, icalproperty *prop, int have_start, apr_time_t st
             return rfail(c, what, "more than one BYMONTH cannot be a task recurrence");
         month = icalrecurrencetype_month_month(r.by_month[0]);
     }
-    if (r.by_second[0] != ICAL_RECURRENCE_ARRAY_MAX || r.by_minute[0] != ICAL_RECURRENCE_ARRAY_MAX ||
-        r.by_hour[0] != ICAL_RECURRENCE_ARRAY_MAX || r.by_year_day[0] != ICAL_RECURRENCE_ARRAY_MAX ||
-        r.by_week_no[0] != ICAL_RECURRENCE_ARRAY_MAX)
+    const short none = ICAL_RECURRENCE_ARRAY_MAX;
+    if (r.by_second[0] != none || r.by_minute[0] != none || r.by_hour[0] != none ||
+        r.by_year_day[0] != none || r.by_week_no[0] != none)
         return rfail(c, what, "BYSECOND, BYMINUTE, BYHOUR, BYYEARDAY and BYWEEKNO cannot be a "
                               "task recurrence");
     if (pos < -1 || pos > 4)

@@ -150,9 +150,10 @@ static void add_common(zx_ical_writer *w, icalcomponent *comp, const zx_pim_prop
         }
     }
     const apr_array_header_t *list = pr->v[cats].list;
-    for (int i = 0; list && i < list->nelts; i++)
-        icalcomponent_add_property(comp,
-                                   icalproperty_new_categories(APR_ARRAY_IDX(list, i, const char *)));
+    for (int i = 0; list && i < list->nelts; i++) {
+        const char *cat = APR_ARRAY_IDX(list, i, const char *);
+        icalcomponent_add_property(comp, icalproperty_new_categories(cat));
+    }
 }
 
 static const char *const wdays[] = {"SU", "MO", "TU", "WE", "TH", "FR", "SA"};

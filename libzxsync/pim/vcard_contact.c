@@ -40,7 +40,8 @@ static const struct {
     const char *names[6];
 } xnames[] = {
     {ZX_PF_CONTACT_ASSISTANT_NAME,
-     {"X-ASSISTANT", "X-MS-ASSISTANT", "X-EVOLUTION-ASSISTANT", "X-KADDRESSBOOK-X-ASSISTANTSNAME", NULL}},
+     {"X-ASSISTANT", "X-MS-ASSISTANT", "X-EVOLUTION-ASSISTANT", "X-KADDRESSBOOK-X-ASSISTANTSNAME",
+      NULL}},
     {ZX_PF_CONTACT_MANAGER_NAME,
      {"X-MANAGER", "X-MS-MANAGER", "X-EVOLUTION-MANAGER", "X-KADDRESSBOOK-X-MANAGERSNAME", NULL}},
     {ZX_PF_CONTACT_SPOUSE,
@@ -120,7 +121,8 @@ static void put_tel(cctx *c, const vprop *v, const char *num)
         num += 4;
     if (!*num)
         return;
-    static const zx_pim_field work[] = {ZX_PF_CONTACT_BUSINESS_PHONE, ZX_PF_CONTACT_BUSINESS2_PHONE};
+    static const zx_pim_field work[] = {ZX_PF_CONTACT_BUSINESS_PHONE,
+                                        ZX_PF_CONTACT_BUSINESS2_PHONE};
     static const zx_pim_field home[] = {ZX_PF_CONTACT_HOME_PHONE, ZX_PF_CONTACT_HOME2_PHONE};
     static const zx_pim_field other[] = {ZX_PF_CONTACT_HOME_PHONE, ZX_PF_CONTACT_BUSINESS_PHONE,
                                          ZX_PF_CONTACT_MOBILE_PHONE, ZX_PF_CONTACT_HOME2_PHONE,
@@ -255,8 +257,8 @@ static int put_photo(cctx *c, const vprop *v, const char *val)
     if (!clean)
         return fail(c, v, "the picture is not valid base64");
     if (strlen(clean) > PICTURE_MAX) {
-        zx_pimconv_warn(c->p, c->r, "line %ld: PHOTO dropped: %" APR_SIZE_T_FMT " bytes of base64, ActiveSync "
-                        "takes at most %d", v->line, strlen(clean), PICTURE_MAX);
+        zx_pimconv_warn(c->p, c->r, "line %ld: PHOTO dropped: %" APR_SIZE_T_FMT " bytes of "
+                        "base64, ActiveSync takes at most %d", v->line, strlen(clean), PICTURE_MAX);
         return 0;
     }
     zx_pim_set(c->pr, ZX_PF_CONTACT_PICTURE, clean);
@@ -288,7 +290,8 @@ static int put(cctx *c, const vprop *v)
     if (strcmp(n, "PHOTO") == 0) {
         const char *val = v->value;
         const char *enc = zx_vcard_param1(v, "ENCODING");
-        if (enc && strcasecmp(enc, "QUOTED-PRINTABLE") == 0 && !(val = zx_vcard_value(c->p, v, &why)))
+        if (enc && strcasecmp(enc, "QUOTED-PRINTABLE") == 0 &&
+            !(val = zx_vcard_value(c->p, v, &why)))
             return fail(c, v, why);
         return put_photo(c, v, val);
     }

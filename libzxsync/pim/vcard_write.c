@@ -134,7 +134,8 @@ const char *zx_vcard_write(apr_pool_t *p, const zx_pim_props *pr, const char *ui
                              esc(p, getf(pr, nf[2])), ";", esc(p, getf(pr, nf[3])), ";",
                              esc(p, getf(pr, nf[4])), NULL));
     prop(&w, "NICKNAME", getf(pr, ZX_PF_CONTACT_NICKNAME));
-    const char *co = getf(pr, ZX_PF_CONTACT_COMPANY_NAME), *dep = getf(pr, ZX_PF_CONTACT_DEPARTMENT);
+    const char *co = getf(pr, ZX_PF_CONTACT_COMPANY_NAME);
+    const char *dep = getf(pr, ZX_PF_CONTACT_DEPARTMENT);
     if (co || dep)
         line(&w, apr_pstrcat(p, "ORG:", esc(p, co), dep ? ";" : "", dep ? esc(p, dep) : "", NULL));
     prop(&w, "TITLE", getf(pr, ZX_PF_CONTACT_JOB_TITLE));

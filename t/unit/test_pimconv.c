@@ -174,7 +174,8 @@ START_TEST(test_vcard_big_photo)
     ck_assert_ptr_nonnull(r->props);
     ck_assert_ptr_null(zx_pim_get(r->props, ZX_PF_CONTACT_PICTURE));
     ck_assert_str_eq(APR_ARRAY_IDX(r->warnings, 0, const char *),
-                     "line 4: PHOTO dropped: 50176 bytes of base64, ActiveSync takes at most 49152");
+                     "line 4: PHOTO dropped: 50176 bytes of base64, ActiveSync takes at most "
+                     "49152");
 }
 END_TEST
 
@@ -376,7 +377,8 @@ START_TEST(test_vtodo_recurrences_and_errors)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *text = apr_psprintf(g_pool, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
                                         "BEGIN:VTODO\r\nSUMMARY:r\r\nDTSTART:20261207T100000Z\r\n"
-                                        "RRULE:%s\r\nEND:VTODO\r\nEND:VCALENDAR\r\n", cases[i].rule);
+                                        "RRULE:%s\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+                                        cases[i].rule);
         zx_pim_record *r = rec(ical(ZX_PIM_TASK, text), 0);
         if (cases[i].error) {
             ck_assert_ptr_null(r->props);
