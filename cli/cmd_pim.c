@@ -23,6 +23,7 @@
 #include <apr_file_io.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -286,37 +287,98 @@ static int do_import(cli *c, const kind *k, int argc, const char **argv, ov **ou
 
 /* ---- export ---------------------------------------------------------------------------------- */
 
-/* The live items of the folder with their properties, in the order they were created. */
-static int list_items(cli *c, target *t, apr_array_header_t **all, const char **err)
+typedef struct {
+    cli *c;
+    const kind *k;
+    target *t;
+    FILE *f;                    /* where the text goes; NULL: into text (--json without FILE) */
+    apr_array_header_t *text;   /* const char * */
+    zx_ical_writer *w;          /* tasks and notes */
+    int n;
+} exporter;
+
+static int emit(exporter *x, const char *s, const char **err)
 {
-    *all = apr_array_make(c->pool, 64, sizeof(zx_item *));
-    apr_hash_t *seen = apr_hash_make(c->pool);
-    long long since = 0;
-    int more = 1;
-    while (more) {
-        apr_array_header_t *page;
-        if (zx_store_changes(t->st, t->folder->id, since, 0, PAGE, &page, &more, err) !=
-            ZX_STORE_OK)
-            return -1;
-        apr_array_header_t *live = apr_array_make(c->pool, page->nelts, sizeof(zx_item *));
-        for (int i = 0; i < page->nelts; i++) {
-            zx_item *it = APR_ARRAY_IDX(page, i, zx_item *);
-            long long key = it->created_modseq > since ? it->created_modseq : it->modseq;
-            if (i == page->nelts - 1)
-                since = key;
-            if (it->deleted || apr_hash_get(seen, it->id, APR_HASH_KEY_STRING))
-                continue;
-            apr_hash_set(seen, it->id, APR_HASH_KEY_STRING, it);
-            APR_ARRAY_PUSH(live, zx_item *) = it;
-        }
-        zx_content_want want = {0, 0, 0};
-        if (live->nelts && zx_store_item_contents(t->st, live, &want, err) != ZX_STORE_OK)
-            return -1;
-        apr_array_cat(*all, live);
-        if (!page->nelts)
-            break;
+    if (!x->f) {
+        APR_ARRAY_PUSH(x->text, const char *) = apr_pstrdup(x->c->pool, s);
+        return 0;
+    }
+    if (fputs(s, x->f) == EOF) {
+        *err = "write error";
+        return -1;
     }
     return 0;
+}
+
+/* One page of items: vCards are written as they come (each page's items and properties live
+ * in a pool of their own), tasks and notes go into the iCalendar writer. */
+static int export_page(exporter *x, apr_array_header_t *live, const char **err)
+{
+    for (int i = 0; i < live->nelts; i++) {
+        zx_item *it = APR_ARRAY_IDX(live, i, zx_item *);
+        const zx_pim_props *pr = it->content ? it->content->pim : NULL;
+        if (!pr || pr->cls != x->k->cls) {
+            fprintf(stderr, "zxsuite: warning: item %s of %s has no %s properties; not "
+                    "exported\n", it->id, x->t->folder->name, x->k->one);
+            continue;
+        }
+        apr_pool_t *p = live->pool;
+        const char *uid = apr_psprintf(p, "zxmobile-%s-%s", x->t->account_id, it->id);
+        if (x->w)
+            zx_ical_writer_add(x->w, pr, uid);
+        else if (emit(x, zx_vcard_write(p, pr, uid), err) < 0)
+            return -1;
+        x->n++;
+    }
+    return 0;
+}
+
+/* The live items of the folder, page by page in the order they were created, each with its
+ * properties, to export_page. */
+static int export_items(exporter *x, const char **err)
+{
+    cli *c = x->c;
+    apr_hash_t *seen = apr_hash_make(c->pool);
+    long long since = 0;
+    int more = 1, rc = 0;
+    while (more && rc == 0) {
+        apr_pool_t *sub;
+        apr_pool_create(&sub, c->pool);
+        zx_db_set_pool(c->db, sub);
+        zx_store *st = zx_store_open(sub, c->db, x->t->account_id);
+        apr_array_header_t *page;
+        const char *e = NULL;
+        if (zx_store_changes(st, x->t->folder->id, since, 0, PAGE, &page, &more, &e) !=
+            ZX_STORE_OK) {
+            rc = -1;
+        }
+        else {
+            apr_array_header_t *live = apr_array_make(sub, page->nelts, sizeof(zx_item *));
+            for (int i = 0; i < page->nelts; i++) {
+                zx_item *it = APR_ARRAY_IDX(page, i, zx_item *);
+                long long key = it->created_modseq > since ? it->created_modseq : it->modseq;
+                if (i == page->nelts - 1)
+                    since = key;
+                if (it->deleted || apr_hash_get(seen, it->id, APR_HASH_KEY_STRING))
+                    continue;
+                const char *id = apr_pstrdup(c->pool, it->id);
+                apr_hash_set(seen, id, APR_HASH_KEY_STRING, id);
+                APR_ARRAY_PUSH(live, zx_item *) = it;
+            }
+            zx_content_want want = {0, 0, 0};
+            if (live->nelts && zx_store_item_contents(st, live, &want, &e) != ZX_STORE_OK)
+                rc = -1;
+            else if (export_page(x, live, &e) < 0)
+                rc = -1;
+            if (!page->nelts)
+                more = 0;
+        }
+        zx_db_set_pool(c->db, c->pool);
+        if (rc < 0)
+            *err = apr_pstrdup(c->pool, e ? e : "failed");
+        apr_pool_destroy(sub);
+    }
+    return rc;
 }
 
 static int do_export(cli *c, const kind *k, int argc, const char **argv, ov **out,
@@ -342,62 +404,46 @@ static int do_export(cli *c, const kind *k, int argc, const char **argv, ov **ou
     target t = {0};
     if (open_target(c, k, argv[0], folder, &t, err) < 0)
         return -1;
-    apr_array_header_t *items;
-    if (list_items(c, &t, &items, err) < 0)
-        return -1;
-    apr_array_header_t *text = apr_array_make(c->pool, items->nelts + 1, sizeof(const char *));
-    zx_ical_writer *w = k->cls == ZX_PIM_CONTACT ? NULL : zx_ical_writer_new(c->pool);
-    int n = 0;
-    for (int i = 0; i < items->nelts; i++) {
-        zx_item *it = APR_ARRAY_IDX(items, i, zx_item *);
-        const zx_pim_props *pr = it->content ? it->content->pim : NULL;
-        if (!pr || pr->cls != k->cls) {
-            fprintf(stderr, "zxsuite: warning: item %s of %s has no %s properties; not exported\n",
-                    it->id, t.folder->name, k->one);
-            continue;
-        }
-        const char *uid = apr_psprintf(c->pool, "zxmobile-%s-%s", t.account_id, it->id);
-        if (w)
-            zx_ical_writer_add(w, pr, uid);
-        else
-            APR_ARRAY_PUSH(text, const char *) = zx_vcard_write(c->pool, pr, uid);
-        n++;
-    }
-    if (w)
-        APR_ARRAY_PUSH(text, const char *) = zx_ical_writer_finish(w);
-    const char *all = apr_array_pstrcat(c->pool, text, 0);
+    exporter x = {c, k, &t, NULL, apr_array_make(c->pool, 16, sizeof(const char *)), NULL, 0};
     if (output) {
-        apr_file_t *f;
-        char msg[120];
-        apr_size_t wrote = 0;
-        apr_status_t rv = apr_file_open(&f, output, APR_FOPEN_WRITE | APR_FOPEN_CREATE |
-                                        APR_FOPEN_TRUNCATE, APR_FPROT_OS_DEFAULT, c->pool);
-        if (rv == APR_SUCCESS) {
-            rv = apr_file_write_full(f, all, strlen(all), &wrote);
-            apr_status_t cv = apr_file_close(f);
-            if (rv == APR_SUCCESS)
-                rv = cv;
-        }
-        if (rv != APR_SUCCESS) {
-            *err = apr_psprintf(c->pool, "writing %s: %s", output,
-                                apr_strerror(rv, msg, sizeof msg));
+        x.f = fopen(output, "wb");
+        if (!x.f) {
+            *err = apr_psprintf(c->pool, "cannot write %s: %s", output, strerror(errno));
             return -1;
         }
     }
+    else if (!c->json) {
+        x.f = stdout;
+    }
+    if (k->cls != ZX_PIM_CONTACT)
+        x.w = zx_ical_writer_new(c->pool);
+    int rc = export_items(&x, err);
+    if (rc == 0 && x.w)
+        rc = emit(&x, zx_ical_writer_finish(x.w), err);
+    if (x.f && fflush(x.f) == EOF && rc == 0) {
+        *err = "write error";
+        rc = -1;
+    }
+    if (output && fclose(x.f) == EOF && rc == 0) {
+        *err = apr_psprintf(c->pool, "writing %s: %s", output, strerror(errno));
+        rc = -1;
+    }
+    if (rc < 0) {
+        if (output)
+            *err = apr_psprintf(c->pool, "%s (%s is incomplete)", *err, output);
+        return -1;
+    }
     if (c->json) {
         *out = target_ov(c->pool, &t);
-        ov_set(*out, "exported", ov_int(c->pool, n));
+        ov_set(*out, "exported", ov_int(c->pool, x.n));
         if (output)
             ov_set(*out, "output", ov_str(c->pool, output));
         else
-            ov_set(*out, "data", ov_str(c->pool, all));
+            ov_set(*out, "data", ov_str(c->pool, apr_array_pstrcat(c->pool, x.text, 0)));
     }
     else if (output) {
-        printf("exported %d %s from %s of %s to %s\n", n, n == 1 ? k->one : k->many,
+        printf("exported %d %s from %s of %s to %s\n", x.n, x.n == 1 ? k->one : k->many,
                t.folder->name, t.account, output);
-    }
-    else {
-        fputs(all, stdout);
     }
     return 0;
 }

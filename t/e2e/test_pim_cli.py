@@ -241,6 +241,10 @@ def test_notes_text_and_vjournal(instance, account, tmp_path):
     p = run(instance, "--json", "notes", "export", account, "--output", str(out))
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["response"]["exported"] == 1
+    p = run(instance, "--json", "notes", "export", account)
+    res = json.loads(p.stdout)["response"]
+    assert res["exported"] == 1 and res["folder"] == "Notes"
+    assert ("SUMMARY", "Shopping list") in blocks(res["data"], "VJOURNAL")[0]
     j = blocks(out.read_text(), "VJOURNAL")
     assert len(j) == 1 and ("SUMMARY", "Shopping list") in j[0]
     other = new_account(instance)
@@ -339,3 +343,23 @@ def test_imported_items_reach_a_device(instance, tmp_path):
         assert rec.findtext("DayOfWeek") == "4" and rec.findtext("Occurrences") == "8"
     finally:
         d.close()
+
+
+def test_export_pages_through_a_big_folder(instance, account, tmp_path):
+    """More than one page (500) of items: each exactly once, in the order of the import."""
+    n = 1203
+    f = tmp_path / "big.vcf"
+    f.write_text("".join("BEGIN:VCARD\r\nVERSION:3.0\r\nN:N%04d;Q\r\nEND:VCARD\r\n" % i
+                         for i in range(n)))
+    assert run(instance, "contacts", "import", account, str(f)).returncode == 0
+    # a change to an early contact moves it behind the others in the change feed
+    local, dom = account.split("@")
+    instance.psql("UPDATE items SET modseq = (SELECT max(modseq) + 1 FROM items i2 "
+                  "WHERE i2.folder_id = items.folder_id) WHERE id = (SELECT min(c.item_id) "
+                  "FROM contacts c JOIN accounts a ON a.id = c.account_id JOIN domains d "
+                  "ON d.id = a.domain_id WHERE a.local_part = '%s' AND d.name = '%s')"
+                  % (local, dom))
+    p = run(instance, "contacts", "export", account)
+    assert p.returncode == 0, p.stderr
+    names = [v for h, v in unfold(p.stdout) if h == "N"]
+    assert names == ["N%04d;Q;;;" % i for i in range(n)]
