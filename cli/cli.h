@@ -71,5 +71,6 @@ extern const command cli_acctlog_commands[];
 extern const command cli_device_commands[];
 extern const command cli_mdm_commands[];
 extern const command cli_mailbox_commands[];
+extern const command cli_pim_commands[];
 
 #endif

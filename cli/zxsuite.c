@@ -30,6 +30,7 @@ static const command *const tables[] = {
     cli_device_commands,
     cli_mdm_commands,
     cli_mailbox_commands,
+    cli_pim_commands,
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
