@@ -57,24 +57,9 @@ typedef struct {
 static int open_target(cli *c, const kind *k, const char *account, const char *arg, target *t,
                        const char **err)
 {
-    if (cli_need_db(c, err) < 0)
+    if (cli_open_account(c, account, &t->account, &t->account_id, &t->st, err) <= 0)
         return -1;
-    const char *norm = zx_account_name_normalize(c->pool, account, NULL, NULL);
-    zx_account *a = NULL;
-    int rc = norm ? zx_dir_get_account(c->pool, c->db, norm, &a, err) : 0;
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        *err = apr_psprintf(c->pool, "no such account: %s", account);
-        return -1;
-    }
-    if (a->status && strcmp(a->status, "closed") == 0) {
-        *err = apr_psprintf(c->pool, "account %s is closed", norm);
-        return -1;
-    }
-    t->account = norm;
-    t->account_id = a->id;
-    t->st = zx_store_open(c->pool, c->db, a->id);
+    const char *norm = t->account;
     if (zx_store_ensure_mailbox(t->st, err) != ZX_STORE_OK)
         return -1;
     t->folder = NULL;
