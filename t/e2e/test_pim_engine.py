@@ -5,7 +5,7 @@ the class row following a move - checked on the decoded answers and the stored r
 import pytest
 
 from mailtools import PASSWORD, account, sql  # noqa: F401
-from syncutil import Device, ops
+from syncutil import ops
 
 C = 'xmlns:c="Contacts" xmlns:c2="Contacts2"'
 
@@ -20,17 +20,9 @@ def contact_props(col_item):
 
 
 @pytest.fixture
-def devices(instance, account):
-    made = []
-
-    def make(version="14.1"):
-        d = Device(instance, account, protocol=version, password=PASSWORD)
-        d.foldersync()
-        made.append(d)
-        return d
-    yield make
-    for d in made:
-        d.close()
+def devices(account, device_factory):
+    """make(version="14.1"): a device of the test's account, its FolderSync done."""
+    return lambda version="14.1": device_factory(account, version, password=PASSWORD)
 
 
 def test_contact_add_reaches_the_other_device(instance, account, devices):
