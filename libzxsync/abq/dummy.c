@@ -382,9 +382,10 @@ static int d_item_trash(zx_store *st, const char *id, const char *dst_folder_id,
 }
 
 static int d_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
-                      apr_time_t received_after, const char *device, long long *count,
-                      const char **err)
+                      apr_time_t received_after, int skip_complete, const char *device,
+                      long long *count, const char **err)
 {
+    (void)skip_complete;
     if (load(st, err) < 0)
         return ZX_STORE_ERROR;
     *count = is_inbox(st, folder_id) && pos->enumerating && !pos->cursor_id ? 1 : 0;

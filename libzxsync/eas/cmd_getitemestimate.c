@@ -125,8 +125,9 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
         int filter = filters[i] >= 0 ? filters[i] : s->filter_type;
         long long count = 0;
         if (zx_store_estimate(st, s->folder->id, &base->pos,
-                              zx_sync_filter_cutoff(filter, now), req->device_row, &count,
-                              &err) < 0) {
+                              zx_sync_filter_cutoff(filter, now),
+                              zx_sync_incomplete_only(filter, s->folder), req->device_row,
+                              &count, &err) < 0) {
             zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
                               apr_psprintf(p, ZXLOGNO(00433) "GetItemEstimate: %s", err));
             zx_retry_after_db(resp);

@@ -133,7 +133,8 @@ static int ping_check(void *baton, zx_request *req, const char **err)
         if (zx_sync_quiet(s->folder, &s->cur.pos, cutoff))
             continue;
         long long count = 0;
-        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff, device, &count,
+        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff,
+                              zx_sync_incomplete_only(s->filter_type, s->folder), device, &count,
                               err) < 0) {
             rc = -1;
             goto done;

@@ -428,7 +428,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
      * the incomplete ones too) */
     if (s->exists && filter != s->filter_type &&
         (zx_sync_filter_wider(s->filter_type, filter) ||
-         (s->filter_type == 8 && cls == zx_class_find("Tasks"))))
+         zx_sync_incomplete_only(s->filter_type, s->folder)))
         return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
 
     /* The client's commands and the new state commit in one transaction: a request cut short
@@ -471,7 +471,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     int more = 0;
     apr_array_header_t *changes = NULL;
     apr_time_t cutoff = zx_sync_filter_cutoff(filter, apr_time_now());
-    if (filter == 8 && cls == zx_class_find("Tasks"))
+    if (zx_sync_incomplete_only(filter, s->folder))
         cutoff = ZX_SYNC_INCOMPLETE_TASKS;
     if (get) {
         int window = cr->window < 0 ? ZX_SYNC_DEFAULT_WINDOW : cr->window;
@@ -600,8 +600,9 @@ static int sync_wait_check(void *baton, zx_request *req, const char **err)
         if (!s->exists || zx_sync_quiet(s->folder, &s->cur.pos, cutoff))
             continue;
         long long count = 0;
-        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff, c->device, &count,
-                              err) < 0)
+        if (zx_store_estimate(st, s->folder->id, &s->cur.pos, cutoff,
+                              zx_sync_incomplete_only(s->filter_type, s->folder), c->device,
+                              &count, err) < 0)
             rc = -1;
         else if (count > 0)
             rc = 1;

@@ -26,6 +26,12 @@ apr_time_t zx_sync_filter_cutoff(int filter, apr_time_t now)
     return d ? now - apr_time_from_sec((apr_time_t)d * 86400) : 0;
 }
 
+int zx_sync_incomplete_only(int filter, const zx_folder *folder)
+{
+    return filter == 8 && folder && folder->item_class &&
+           strcmp(folder->item_class, "Tasks") == 0;
+}
+
 int zx_sync_filter_wider(int a, int b)
 {
     int da = filter_days(a), db = filter_days(b);

@@ -52,6 +52,9 @@ int zx_sync_filter_wider(int a, int b);
  * completed task is not sent, and leaves a device that holds it with a SoftDelete). */
 #define ZX_SYNC_INCOMPLETE_TASKS ((apr_time_t)-1)
 
+/* 1 when filter on folder keeps incomplete tasks only (FilterType 8 of a Tasks folder). */
+int zx_sync_incomplete_only(int filter, const zx_folder *folder);
+
 /* SyncKey text: "0" is the initial key; others are the decimal key numbers. */
 const char *zx_sync_key_str(apr_pool_t *p, long long key);
 /* 0 and *key, or -1 when s is no key this server could have given. */

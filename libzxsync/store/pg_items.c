@@ -172,8 +172,8 @@ static const char *ahead_ids(apr_pool_t *p, const apr_array_header_t *ahead, int
 }
 
 static int pg_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
-                       apr_time_t received_after, const char *device, long long *count,
-                       const char **err)
+                       apr_time_t received_after, int skip_complete, const char *device,
+                       long long *count, const char **err)
 {
     *count = 0;
     if (!zx_pg_valid_id(folder_id))
@@ -193,16 +193,19 @@ static int pg_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *p
         "       THEN i.changed_by IS DISTINCT FROM $4::bigint AND (i.deleted OR $5::bigint IS NULL "
         "            OR i.received >= " TS("$5") ") AND (i.id, i.modseq) NOT IN "
         "            (SELECT a.id, a.m FROM unnest($9::bigint[], $10::bigint[]) AS a(id, m)) "
-        "       ELSE NOT i.deleted AND ($5::bigint IS NULL OR i.received >= " TS("$5") ") END), "
+        "       ELSE NOT i.deleted AND ($5::bigint IS NULL OR i.received >= " TS("$5") ") "
+        "            AND NOT ($11::boolean AND i.flag_status = 1) END), "
         " CASE WHEN $6::bigint IS NULL AND NOT $8::boolean THEN 0 ELSE "
         " (SELECT count(*) FROM items i WHERE i.folder_id = $1::bigint AND "
         "  i.account_id = $2::bigint AND NOT i.deleted AND i.created_modseq <= $3::bigint AND "
         "  ($5::bigint IS NULL OR i.received >= " TS("$5") ") AND ($6::bigint IS NULL OR "
-        "  (i.received, i.id) < (" TS("$6") ", $7::bigint))) END",
-        10, (const char *const[]){params[0], params[1], params[2], params[3], params[4],
+        "  (i.received, i.id) < (" TS("$6") ", $7::bigint)) AND "
+        "  NOT ($11::boolean AND i.flag_status = 1)) END",
+        11, (const char *const[]){params[0], params[1], params[2], params[3], params[4],
                                   params[5], params[6], pos->enumerating ? "t" : "f",
                                   ahead_ids(st->pool, pos->ahead, 0),
-                                  ahead_ids(st->pool, pos->ahead, 1)}, err);
+                                  ahead_ids(st->pool, pos->ahead, 1),
+                                  skip_complete ? "t" : "f"}, err);
     if (!res)
         return ZX_STORE_ERROR;
     *count = zx_pg_ival(res, 0, 0) + zx_pg_ival(res, 0, 1);

@@ -105,10 +105,11 @@ int zx_store_enumerate(zx_store *st, const char *folder_id, const zx_sync_pos *p
 }
 
 int zx_store_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
-                      apr_time_t received_after, const char *device, long long *count,
-                      const char **err)
+                      apr_time_t received_after, int skip_complete, const char *device,
+                      long long *count, const char **err)
 {
-    return st->provider->items->estimate(st, folder_id, pos, received_after, device, count, err);
+    return st->provider->items->estimate(st, folder_id, pos, received_after, skip_complete,
+                                         device, count, err);
 }
 
 int zx_store_aged(zx_store *st, const char *folder_id, const zx_sync_pos *pos,

@@ -299,3 +299,24 @@ def test_fetch_itemoperations_and_estimate(instance, account, devices):
     assert r.wbxml.findtext("Response/Fetch/Status") == "1"
     props = {c.name: c.text for c in r.wbxml.find("Response/Fetch/Properties").children}
     assert props["FirstName"] == "Ann" and props["JobTitle"] == "Pilot"
+
+
+def test_estimate_of_incomplete_tasks(instance, account, devices):
+    """GetItemEstimate of a FilterType 8 Tasks collection counts what Sync will send: not the
+    completed tasks the device was never sent."""
+    w, d = devices(), devices()
+    w.sync_all("Tasks")
+    f8 = '<Options><FilterType>8</FilterType></Options>'
+    d.sync_all("Tasks", options=f8)
+    done = ('<Subject xmlns="Tasks:">Done</Subject><Complete xmlns="Tasks:">1</Complete>'
+            '<DateCompleted xmlns="Tasks:">2026-12-01T10:00:00.000Z</DateCompleted>')
+    todo = '<Subject xmlns="Tasks:">Todo</Subject><Complete xmlns="Tasks:">0</Complete>'
+    w.sync("Tasks", commands=add("d", done) + add("t", todo) + add("t2", todo))
+    tf = d.folder("Tasks")
+    x = ('<GetItemEstimate xmlns="GetItemEstimate:"><Collections><Collection>'
+         '<SyncKey xmlns="AirSync:">%s</SyncKey><CollectionId>%s</CollectionId>'
+         '<Options xmlns="AirSync:"><Class>Tasks</Class><FilterType>8</FilterType></Options>'
+         '</Collection></Collections></GetItemEstimate>' % (d.keys[tf], tf))
+    r = d.c.post("GetItemEstimate", x)
+    assert r.wbxml.findtext("Response/Collection/Estimate") == "2"
+    assert [n for n, _ in ops(d.sync("Tasks", options=f8))] == ["Add", "Add"]

@@ -295,10 +295,11 @@ typedef struct {
     int (*enumerate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
                      apr_time_t received_after, int limit, apr_array_header_t **out,
                      apr_array_header_t **gone, const char **err);    /* zx_item * */
-    /* how many changes a device at pos would receive (GetItemEstimate) */
+    /* how many changes a device at pos would receive (GetItemEstimate); skip_complete: a
+     * completed item (flag status 1: a task) the device has not been sent is no news */
     int (*estimate)(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
-                    apr_time_t received_after, const char *device, long long *count,
-                    const char **err);
+                    apr_time_t received_after, int skip_complete, const char *device,
+                    long long *count, const char **err);
     /* items the device at pos holds that left its FilterType window: live items created up to
      * pos->modseq, from (aged_received, aged_id) on and received before `before`, oldest first,
      * at most limit */
@@ -434,8 +435,8 @@ int zx_store_enumerate(zx_store *st, const char *folder_id, const zx_sync_pos *p
                        apr_time_t received_after, int limit, apr_array_header_t **out,
                        apr_array_header_t **gone, const char **err);
 int zx_store_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
-                      apr_time_t received_after, const char *device, long long *count,
-                      const char **err);
+                      apr_time_t received_after, int skip_complete, const char *device,
+                      long long *count, const char **err);
 int zx_store_aged(zx_store *st, const char *folder_id, const zx_sync_pos *pos,
                   apr_time_t before, int limit, apr_array_header_t **out, const char **err);
 int zx_store_purge_tombstones(zx_store *st, const char *folder_id, const char **err);
