@@ -161,6 +161,11 @@ static void render_props(apr_pool_t *p, const zx_pim_props *pr, const zx_class_o
         }
         render_field(p, d, &pr->v[f], parent);
     }
+    /* [MS-ASTASK] 2.2.2.20: FirstDayOfWeek is required in a server's weekly recurrence (14.1+);
+     * one stored without it (a 12.x device's) weeks from Sunday */
+    if (rec && o->version >= ZX_V141 && !pr->v[ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK].text &&
+        strcmp(pr->v[ZX_PF_TASK_REC_TYPE].text, "1") == 0)
+        zx_wb_add_text(p, rec, ZX_Tasks_FirstDayOfWeek, "0");
 }
 
 static int pim_render(apr_pool_t *p, zx_store *st, const zx_item *item, const zx_class_opts *o,
