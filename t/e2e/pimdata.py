@@ -5,7 +5,8 @@ reading of a server's ApplicationData back into the same form.
 
 A property set is a dict keyed by the def's column name ("first_name", "rec_type", "body"):
 TEXT/INT/BOOL/TIME values are str (INT as digits, BOOL "0"/"1", TIME an [MS-ASDTYPE] dateTime
-in the canonical form "YYYY-MM-DDTHH:MM:SS.mmmZ"), LIST values are lists of str, "body" is the
+in the canonical form "YYYY-MM-DDTHH:MM:SS.mmmZ"; notes' LastModifiedDate a Compact DateTime
+"YYYYMMDDTHHMMSSZ"), LIST values are lists of str, "body" is the
 plain text of airsyncbase:Body (Type 1) and "body_type" its type ("1").
 
 Only the list of properties (element, type, first version, flags) is read from the def, so that
@@ -234,7 +235,7 @@ TASK2.update({
     "complete": "0", "reminder_set": "0",
     "reminder_time": "2027-01-07T08:00:00.000Z",
     "ordinal_date": "2027-01-02T10:00:00.000Z", "sub_ordinal_date": "1",
-    "rec_type": "5", "rec_start": "2027-01-04T00:00:00.000Z", "rec_until": "2031-01-04T00:00:00.000Z",
+    "rec_type": "3", "rec_start": "2027-01-04T00:00:00.000Z", "rec_until": "2031-01-04T00:00:00.000Z",
     "rec_occurrences": "4", "rec_interval": "2", "rec_day_of_month": "4",
     "rec_day_of_week": "2", "rec_week_of_month": "1", "rec_month_of_year": "1",
     "rec_regenerate": "1", "rec_dead_occur": "1", "rec_calendar_type": "0",
@@ -246,7 +247,8 @@ del TASK2["date_completed"]
 NOTE = {
     "subject": "Einkaufsliste 🛒",
     "message_class": "IPM.StickyNote",
-    "last_modified": "2026-12-07T09:15:30.250Z",
+    # [MS-ASNOTE] 2.2.2.4: a Compact DateTime ([MS-ASDTYPE] 2.7.2), not a dateTime
+    "last_modified": "20261207T091530Z",
     "categories": ["Haushalt", "Wochenende"],
     "body": "Milch\r\nBrot\r\nKäse (Gruyère)\r\n<nicht vergessen> & Äpfel",
     "body_type": "1",
@@ -255,7 +257,7 @@ NOTE = {
 NOTE2 = {
     "subject": "Einkaufsliste (erledigt)",
     "message_class": "IPM.StickyNote",
-    "last_modified": "2026-12-08T18:00:00.000Z",
+    "last_modified": "20261208T180000Z",
     "categories": ["Haushalt"],
     "body": "alles gekauft ✓",
     "body_type": "1",

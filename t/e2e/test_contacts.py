@@ -183,6 +183,10 @@ def test_conflict_server_wins_and_client_wins(devs, version):
     col = b.sync(coll, options=P.options(conflict=0),
                  commands=P.change_cmd(sid, CLS, dict(base, job_title="Director"), version))
     assert col.find("Responses") is None, col
+    # whatever B is sent back of the item is its own version
+    for op, s, data in P.commands(col):
+        assert (op, s) == ("Change", sid)
+        check(dict(base, job_title="Director"), P.parse(CLS, data), "echo to the winner")
     got = P.commands(a.sync(coll))
     assert [(op, s) for op, s, _ in got] == [("Change", sid)]
     check(dict(base, job_title="Director"), P.parse(CLS, got[0][2]), "B's winning change")

@@ -3,6 +3,8 @@ the project's independent client: the default Notes folder and user notes folder
 every property of pim_fields.def from device A through the server to device B, changes,
 deletes, a 12.1 device that is never sent a note, and MoveItems."""
 
+import re
+
 import pytest
 
 import pimdata as P
@@ -10,6 +12,7 @@ from syncutil import new_account
 
 CLS = "Notes"
 NOTE_VERSIONS = ("14.1", "16.1")
+COMPACT = re.compile(r"^\d{8}T\d{6}Z$")     # [MS-ASDTYPE] 2.7.2 Compact DateTime
 
 
 @pytest.fixture
@@ -97,17 +100,40 @@ def test_every_property_round_trips(devs, version):
         got = P.commands(d.sync(coll))
         assert [(op, s) for op, s, _ in got] == [("Change", sid)]
         check(exp2, P.parse(CLS, got[0][2]), "the Change")
-    # a Change without categories and body: categories cleared, the body kept
+    # a Change without categories, date and body: categories cleared, the body kept; the
+    # date is either gone or the server's stamp of the change (a Compact DateTime)
     P.change(b, coll, sid, CLS, {"subject": "Nur Betreff", "message_class": "IPM.StickyNote"})
     for d in (a, c):
         got = P.commands(d.sync(coll))
+        parsed = P.parse(CLS, got[0][2])
+        stamp = parsed.pop("last_modified", None)
+        assert stamp is None or COMPACT.match(stamp), stamp
         check({"subject": "Nur Betreff", "message_class": "IPM.StickyNote",
-               "body": P.NOTE2["body"], "body_type": "1"}, P.parse(CLS, got[0][2]),
-              "after a Change without categories and body")
+               "body": P.NOTE2["body"], "body_type": "1"}, parsed,
+              "after a Change without categories, date and body")
     col = c.sync(coll, commands=P.delete_cmd(sid))
     assert col.find("Responses") is None and P.commands(col) == []
     for d in (a, b):
         assert ops(d.sync(coll)) == [("Delete", sid)]
+
+
+def test_a_note_without_a_date_gets_one(devs):
+    """An Add without LastModifiedDate: B is sent the note; a date, when the server gives it
+    one, is a Compact DateTime ([MS-ASNOTE] 2.2.2.4)."""
+    a = devs()
+    b = devs()
+    coll = a.folder("Notes")
+    P.start(a, coll)
+    P.start(b, coll)
+    props = {"subject": "ohne Datum", "message_class": "IPM.StickyNote", "body": "x",
+             "body_type": "1"}
+    sid = P.add(a, coll, CLS, props)
+    got = P.commands(b.sync(coll))
+    assert [(op, s) for op, s, _ in got] == [("Add", sid)]
+    parsed = P.parse(CLS, got[0][2])
+    stamp = parsed.pop("last_modified", None)
+    assert stamp is None or COMPACT.match(stamp), stamp
+    check(props, parsed, "the note")
 
 
 def test_a_12_1_device_is_never_sent_a_note(device_factory, account):

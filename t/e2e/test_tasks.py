@@ -125,11 +125,12 @@ def test_change_without_a_property_clears_it_but_not_the_body(devs, version):
     P.commands(b.sync(coll))
     # tasks have no ghosting ([MS-ASCMD] 2.2.3.179: Supported is for contacts and calendar):
     # what the Change leaves out is gone, the recurrence too; the body is kept
-    P.change(a, coll, sid, CLS, {"subject": "Nur noch der Betreff", "importance": "0"})
+    P.change(a, coll, sid, CLS, {"subject": "Nur noch der Betreff", "importance": "0",
+                                 "complete": "0"})
     got = P.commands(b.sync(coll))
     assert [(op, s) for op, s, _ in got] == [("Change", sid)]
-    check({"subject": "Nur noch der Betreff", "importance": "0", "body": P.TASK["body"],
-           "body_type": "1"}, P.parse(CLS, got[0][2]), "after a Change with two properties")
+    check({"subject": "Nur noch der Betreff", "importance": "0", "complete": "0",
+           "body": P.TASK["body"], "body_type": "1"}, P.parse(CLS, got[0][2]), "after a Change with two properties")
 
 
 def test_properties_of_a_newer_version_are_kept(device_factory, account):
@@ -217,6 +218,27 @@ def test_completing_a_task_on_the_filtered_device(devs, version):
     assert [(op, s) for op, s, _ in got] == [("Change", sid)]
     check(P.expect_for(CLS, done, version), P.parse(CLS, got[0][2]), "the completed task")
     assert [op for op, s in ops(f.sync(coll, options=flt))] in ([], ["SoftDelete"])
+
+
+def test_week_of_month_outside_types_3_and_6_is_refused(devs, version):
+    """[MS-ASTASK] 2.2.2.33: WeekOfMonth only with Type 3 or 6, else Sync status 6."""
+    a = devs()
+    b = devs()
+    coll = a.folder("Tasks")
+    P.start(a, coll)
+    P.start(b, coll)
+    bad = task("falsch", rec_type="1", rec_start=START, rec_interval="1", rec_day_of_week="2",
+               rec_week_of_month="2")
+    good = task("richtig", rec_type="3", rec_start=START, rec_interval="1",
+                rec_day_of_week="2", rec_week_of_month="2")
+    col = a.sync(coll, commands=P.add_cmd("bad", CLS, bad, version) +
+                 P.add_cmd("good", CLS, good, version))
+    adds = {x.findtext("ClientId"): x for x in col.findall("Responses/Add")}
+    assert adds["bad"].findtext("Status") == "6"
+    assert adds["good"].findtext("Status") == "1"
+    got = P.commands(b.sync(coll))
+    assert [(op, s) for op, s, _ in got] == [("Add", adds["good"].findtext("ServerId"))]
+    check(P.expect_for(CLS, good, version), P.parse(CLS, got[0][2]), "the good one")
 
 
 # ---- recurrence ------------------------------------------------------------------------------
