@@ -17,6 +17,7 @@
 #include "syncstate.h"
 #include "wait.h"
 
+#include <zxsync/buf.h>
 #include <zxsync/log.h>
 #include <zxsync/store.h>
 
@@ -101,8 +102,11 @@ static int parse_collection(sync_ctx *c, const zx_wb_node *n, coll_req *cr, cons
         case ZX_AirSync_Commands:
             cr->commands = e;
             break;
+        case ZX_AirSync_Supported:
+            cr->supported = e;
+            break;
         default:
-            break;              /* Class (12.1), Supported: nothing to do for e-mail */
+            break;              /* Class (12.1) */
         }
     }
     if (!cr->id) {
@@ -146,6 +150,7 @@ static int parse_request(sync_ctx *c, const zx_wb_node *root, int cached, const 
                     cr.key = NULL;
                     cr.commands = NULL;
                     cr.options = NULL;
+                    cr.supported = NULL;
                 }
                 else if (parse_collection(c, n, &cr, why) < 0)
                     return -1;
@@ -296,6 +301,22 @@ static int same_pos(const zx_sync_pos *a, const zx_sync_pos *b)
     return a->cursor_received == b->cursor_received && strcmp(a->cursor_id, b->cursor_id) == 0;
 }
 
+/* airsync:Supported as "{tag,tag}", NULL when absent */
+static const char *supported_list(apr_pool_t *p, const zx_wb_node *supported)
+{
+    if (!supported)
+        return NULL;
+    zx_buf b;
+    zx_buf_init(&b, p, 256);
+    zx_buf_putc(&b, '{');
+    int n = 0;
+    for (const zx_wb_node *e = supported->first; e; e = e->next)
+        if (e->kind == ZX_WB_ELEMENT && n < 1000)
+            zx_buf_printf(&b, n++ ? ",%u" : "%u", e->tag);
+    zx_buf_putc(&b, '}');
+    return b.data;
+}
+
 static long long next_key(const zx_sync_state *s)
 {
     long long k = s->cur.key > s->prev.key ? s->cur.key : s->prev.key;
@@ -365,8 +386,12 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     ns.filter_type = filter;
     ns.options = opt_bytes;
     ns.options_len = opt_len;
+    ro.supported = s->supported;
 
     if (key == 0) {
+        /* the properties the device manages (the others are ghosted): declared now, for the
+         * life of this state ([MS-ASCMD] 2.2.3.179) */
+        ns.supported = supported_list(p, cr->supported);
         /* a new state: nothing in this response, the items come from the next request */
         if (cr->commands)
             return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
@@ -399,8 +424,11 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     }
     else
         return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
-    /* a wider FilterType needs items the device was never sent: start over */
-    if (s->exists && filter != s->filter_type && zx_sync_filter_wider(s->filter_type, filter))
+    /* a wider FilterType needs items the device was never sent: start over (all tasks after
+     * the incomplete ones too) */
+    if (s->exists && filter != s->filter_type &&
+        (zx_sync_filter_wider(s->filter_type, filter) ||
+         (s->filter_type == 8 && cls == zx_class_find("Tasks"))))
         return coll_status(c, "0", cr->id, SYNC_INVALID_KEY);
 
     /* The client's commands and the new state commit in one transaction: a request cut short
@@ -443,6 +471,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     int more = 0;
     apr_array_header_t *changes = NULL;
     apr_time_t cutoff = zx_sync_filter_cutoff(filter, apr_time_now());
+    if (filter == 8 && cls == zx_class_find("Tasks"))
+        cutoff = ZX_SYNC_INCOMPLETE_TASKS;
     if (get) {
         int window = cr->window < 0 ? ZX_SYNC_DEFAULT_WINDOW : cr->window;
         if (c->budget >= 0 && window > c->budget)
@@ -506,7 +536,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         apr_array_header_t *adds = apr_array_make(p, nchanges, sizeof(zx_item *));
         for (int i = 0; i < nchanges; i++) {
             zx_sync_change *ch = &APR_ARRAY_IDX(changes, i, zx_sync_change);
-            if (ch->op == ZX_SYNC_ADD)
+            if (ch->op == ZX_SYNC_ADD || (ch->op == ZX_SYNC_CHANGE && cls->full_changes))
                 APR_ARRAY_PUSH(adds, zx_item *) = ch->item;
         }
         zx_content_want want;
@@ -527,7 +557,7 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
             if (ch->op == ZX_SYNC_DELETE || ch->op == ZX_SYNC_SOFTDELETE)
                 continue;
             zx_wb_node *ad = zx_wb_add(p, op, ZX_AirSync_ApplicationData);
-            if (ch->op == ZX_SYNC_CHANGE)
+            if (ch->op == ZX_SYNC_CHANGE && !cls->full_changes)
                 cls->render_change(p, ch->item, c->v, ad);
             else if (cls->render(p, st, ch->item, &ro, ad, NULL, &c->err) < 0) {
                 log_error(c, "cannot render an item");

@@ -45,15 +45,25 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
             const char *new_id = NULL;
             int status = SYNC_CONVERSION_ERROR;
             if (cls->add) {
-                rc = cls->add(p, st, folder, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v,
-                              c->device, &new_id, &c->err);
-                if (rc < 0)
+                const char *why = NULL;
+                rc = cls->add(p, st, folder, zx_wb_child(op, ZX_AirSync_ApplicationData), ro,
+                              c->device, &new_id, &why);
+                if (rc < 0) {
+                    c->err = why;
                     return -1;
+                }
                 if (rc == ZX_CLASS_ADD_OK) {
                     status = SYNC_OK;
                     *applied = 1;
                 }
+                else
+                    zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02001) "Sync Add %s to folder "
+                           "%s refused: %s", cid ? cid : "", folder->id, why ? why : "");
             }
+            else
+                zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02002) "Sync Add %s to folder %s "
+                       "refused: clients do not create %s items", cid ? cid : "", folder->id,
+                       cls->name);
             if (!*responses)
                 *responses = zx_wb_new(p, ZX_AirSync_Responses);
             zx_wb_node *n = zx_wb_add(p, *responses, ZX_AirSync_Add);
@@ -73,7 +83,7 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
             }
             zx_item_changes ch;
             const char *why = NULL;
-            if (cls->parse_change(p, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v, &ch,
+            if (cls->parse_change(p, zx_wb_child(op, ZX_AirSync_ApplicationData), ro, &ch,
                                   &why) < 0) {
                 zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(00402) "Sync Change of %s: %s",
                        sid, why);
@@ -131,6 +141,9 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
                 if (rc < 0)
                     return -1;
             }
+            /* Deleted Items holds e-mail: contacts, tasks and notes are deleted */
+            if (as_move && trash && zx_class_of(trash->item_class) != cls)
+                as_move = 0;
             if (as_move && trash)
                 rc = zx_store_item_trash(st, sid, trash->id, c->device, &c->err);
             else

@@ -34,6 +34,7 @@ typedef struct {
     int conflict;               /* -1 absent */
     const zx_wb_node *options;  /* the collection's Options (its own class), NULL = absent */
     const zx_wb_node *commands;
+    const zx_wb_node *supported;    /* airsync:Supported (a SyncKey 0 request), NULL = absent */
 } coll_req;
 
 typedef struct {

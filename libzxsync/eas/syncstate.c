@@ -63,6 +63,10 @@ zx_sync_op zx_sync_classify(const zx_item *row, long long modseq, const char *de
     int own = same(row->changed_by, device);
     if (row->deleted)
         return has && !own ? ZX_SYNC_DELETE : ZX_SYNC_SKIP;
+    /* a completed task leaves a device that keeps incomplete ones only, even when that device
+     * completed it */
+    if (cutoff == ZX_SYNC_INCOMPLETE_TASKS && row->flag.status == 1)
+        return has ? ZX_SYNC_SOFTDELETE : ZX_SYNC_SKIP;
     if (cutoff > 0 && row->received < cutoff)
         return ZX_SYNC_SKIP;
     if (!has)
@@ -216,12 +220,16 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     if (pos.enumerating) {
         /* the initial enumeration: newest first, the items created up to pos.modseq */
         apr_array_header_t *items;
-        if (zx_store_enumerate(st, folder->id, &pos, cutoff, window + 1, &items, &gone,
-                               err) < 0)
+        if (zx_store_enumerate(st, folder->id, &pos, cutoff > 0 ? cutoff : 0, window + 1,
+                               &items, &gone, err) < 0)
             return -1;
         int take = items->nelts > window ? window : items->nelts;
-        for (int i = 0; i < take; i++)
-            push(out, ZX_SYNC_ADD, APR_ARRAY_IDX(items, i, zx_item *));
+        for (int i = 0; i < take; i++) {
+            zx_item *it = APR_ARRAY_IDX(items, i, zx_item *);
+            if (cutoff == ZX_SYNC_INCOMPLETE_TASKS && it->flag.status == 1)
+                continue;       /* a completed task: not for this device */
+            push(out, ZX_SYNC_ADD, it);
+        }
         if (items->nelts > window) {
             const zx_item *last = APR_ARRAY_IDX(items, take - 1, zx_item *);
             pos.cursor_received = last->received;

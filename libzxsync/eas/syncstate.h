@@ -48,6 +48,10 @@ apr_time_t zx_sync_filter_cutoff(int filter, apr_time_t now);
 /* 1 when filter b keeps items that filter a leaves out (b is wider). */
 int zx_sync_filter_wider(int a, int b);
 
+/* The cutoff that stands for FilterType 8 of a Tasks collection: incomplete tasks only (a
+ * completed task is not sent, and leaves a device that holds it with a SoftDelete). */
+#define ZX_SYNC_INCOMPLETE_TASKS ((apr_time_t)-1)
+
 /* SyncKey text: "0" is the initial key; others are the decimal key numbers. */
 const char *zx_sync_key_str(apr_pool_t *p, long long key);
 /* 0 and *key, or -1 when s is no key this server could have given. */

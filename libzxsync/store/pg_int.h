@@ -42,6 +42,18 @@
 extern const zx_store_mailbox zx_pg_mailbox;
 extern const zx_store_items zx_pg_items;
 
+/* ---- contacts, tasks and notes (pg_pim.c) ---- */
+/* the class row of a new item, of an item's change (the fields set), re-pointed by a move */
+int zx_pg_pim_insert(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err);
+int zx_pg_pim_update(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err);
+int zx_pg_pim_repoint(zx_store *st, const char *item_class, const char *from, const char *to,
+                      const char **err);
+/* the contents of the contacts, tasks and notes among items; *rest = the others (NULL: none) */
+int zx_pg_pim_contents(zx_store *st, apr_array_header_t *items, apr_array_header_t **rest,
+                       const char **err);
+int zx_pg_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *pr,
+                     const char *device, zx_item **out, const char **err);
+
 /* ---- helpers (pg_store.c) ---- */
 int zx_pg_valid_id(const char *s);
 const char *zx_pg_val(apr_pool_t *p, PGresult *res, int r, int c);

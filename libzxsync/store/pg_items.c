@@ -274,6 +274,13 @@ static int pg_item_contents(zx_store *st, apr_array_header_t *items, const zx_co
 {
     if (!items || items->nelts == 0)
         return ZX_STORE_OK;
+    /* contacts, tasks and notes have their own tables; the messages are the rest */
+    apr_array_header_t *rest;
+    if (zx_pg_pim_contents(st, items, &rest, err) != ZX_STORE_OK)
+        return ZX_STORE_ERROR;
+    if (!rest)
+        return ZX_STORE_OK;
+    items = rest;
     apr_pool_t *p = st->pool;
     zx_buf ids, att_ids;
     zx_buf_init(&ids, p, 16 * (apr_size_t)items->nelts);
@@ -379,11 +386,29 @@ static int pg_item_contents(zx_store *st, apr_array_header_t *items, const zx_co
 
 /* ---- changing items ------------------------------------------------------------------------ */
 
+static int update_flags(zx_store *st, const char *id, const zx_item_changes *ch,
+                        const char *device, const char **err);
+
 static int pg_item_update(zx_store *st, const char *id, const zx_item_changes *ch,
                           const char *device, const char **err)
 {
     if (!zx_pg_valid_id(id))
         return ZX_STORE_NOT_FOUND;
+    if (!ch->pim)
+        return update_flags(st, id, ch, device, err);
+    /* a contact, task or note: its class row and the item's new version together */
+    int own;
+    if (zx_db_tx_begin(st->db, &own, err) < 0)
+        return ZX_STORE_ERROR;
+    int rc = update_flags(st, id, ch, device, err);
+    if (rc == ZX_STORE_OK)
+        rc = zx_pg_pim_update(st, id, ch->pim, err);
+    return zx_db_tx_end(st->db, own, rc, err);
+}
+
+static int update_flags(zx_store *st, const char *id, const zx_item_changes *ch,
+                        const char *device, const char **err)
+{
     apr_pool_t *p = st->pool;
     const zx_flag *fl = ch->flag;
     int clear = fl && fl->status == 0;
@@ -445,8 +470,8 @@ static int pg_item_update(zx_store *st, const char *id, const zx_item_changes *c
 
 /* Move: a new item in dst created by dst_by, and changed by it when the source is still at
  * version seen (else by the server), the source a tombstone changed by src_by. */
-static int move_tx(zx_store *st, const char *id, const char *src, const char *dst,
-                   const char *src_by, const char *dst_by, long long seen, const char **new_id,
+static int move_tx(zx_store *st, const char *id, const char *item_class, const char *src,
+                   const char *dst, const char *src_by, const char *dst_by, long long seen, const char **new_id,
                    const char **err)
 {
     long long sm = 0, dm = 0;
@@ -476,6 +501,8 @@ static int move_tx(zx_store *st, const char *id, const char *src, const char *ds
     if (new_id)
         *new_id = moved_to;
     PQclear(res);
+    if (zx_pg_pim_repoint(st, item_class, id, moved_to, err) != ZX_STORE_OK)
+        return ZX_STORE_ERROR;
     const char *up[4] = {id, zx_pg_lltoa(st->pool, sm), src_by, moved_to};
     if (zx_db_run(st->db, "UPDATE items SET deleted = true, message_id = NULL, modseq = "
                   "$2::bigint, changed_by = $3::bigint, moved_to = $4::bigint WHERE "
@@ -503,10 +530,13 @@ static int move_item(zx_store *st, const char *id, const char *dst, const char *
         return rc == ZX_STORE_NOT_FOUND ? ZX_STORE_PARENT_NOT_FOUND : rc;
     if (strcmp(it->folder_id, f->id) == 0)
         return ZX_STORE_INVALID;
+    /* contacts go to contacts folders, tasks to tasks folders, ... */
+    if (zx_pim_class_of(it->item_class) != zx_pim_class_of(f->item_class))
+        return ZX_STORE_INVALID;
     int own;
     if (zx_db_tx_begin(st->db, &own, err) < 0)
         return ZX_STORE_ERROR;
-    rc = move_tx(st, id, it->folder_id, f->id, src_by, dst_by, seen, new_id, err);
+    rc = move_tx(st, id, it->item_class, it->folder_id, f->id, src_by, dst_by, seen, new_id, err);
     if (rc > 0 && own) {
         /* nothing must stay of a half-done move */
         const char *e2;
@@ -666,5 +696,5 @@ const zx_store_items zx_pg_items = {
     pg_item_move,
     pg_item_trash,
     pg_item_delete,
-    NULL,
+    zx_pg_pim_create,
 };

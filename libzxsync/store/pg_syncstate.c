@@ -114,6 +114,7 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
         s->filter_type = 0;
         s->options = NULL;
         s->options_len = 0;
+        s->supported = NULL;
         /* ids that are not numbers match no folder */
         if (!first)
             zx_buf_putc(&ids, ',');
@@ -127,7 +128,7 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
     PGresult *res = zx_db_exec(st->db,
         "SELECT u.ord, " FOLDER_COLS("f.") ", s.sync_key, s.modseq, s.cursor, s.prev_key, "
         "s.prev_modseq, s.prev_cursor, s.filter_type, s.options, s.aged, s.prev_aged, "
-        "s.ahead, s.prev_ahead "
+        "s.ahead, s.prev_ahead, s.supported "
         "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
         "JOIN folders f ON f.id = u.id AND f.account_id = $2::bigint AND NOT f.deleted "
         "LEFT JOIN sync_states s ON s.device_id = $3::bigint AND s.folder_id = f.id",
@@ -159,6 +160,7 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
                 PQfreemem(raw);
             }
         }
+        s->supported = zx_pg_val(p, res, r, 25);
     }
     PQclear(res);
     return ZX_STORE_OK;
@@ -170,7 +172,7 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
     apr_pool_t *p = st->pool;
     if (!zx_pg_valid_id(s->folder_id) || !zx_pg_valid_id(device))
         return ZX_STORE_NOT_FOUND;
-    const char *params[15] = {
+    const char *params[16] = {
         device, s->folder_id, zx_pg_lltoa(p, s->cur.key), zx_pg_lltoa(p, s->cur.pos.modseq),
         pos_cursor(p, &s->cur.pos),
         s->prev.key ? zx_pg_lltoa(p, s->prev.key) : NULL,
@@ -178,9 +180,10 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
         s->prev.key ? pos_cursor(p, &s->prev.pos) : NULL,
         apr_itoa(p, s->filter_type), s->options, zx_pg_lltoa(p, expect_key),
         pos_aged(p, &s->cur.pos), s->prev.key ? pos_aged(p, &s->prev.pos) : NULL,
-        ahead_text(p, &s->cur.pos), s->prev.key ? ahead_text(p, &s->prev.pos) : NULL};
-    int lengths[15] = {0};
-    int formats[15] = {0};
+        ahead_text(p, &s->cur.pos), s->prev.key ? ahead_text(p, &s->prev.pos) : NULL,
+        s->supported};
+    int lengths[16] = {0};
+    int formats[16] = {0};
     lengths[9] = (int)s->options_len;
     formats[9] = 1;
     /* A new state is inserted only when the device had none (expect_key 0); otherwise only
@@ -190,23 +193,23 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
         ? zx_db_exec_ex(st->db,
             "INSERT INTO sync_states AS s (device_id, folder_id, sync_key, modseq, cursor, "
             "prev_key, prev_modseq, prev_cursor, filter_type, options, aged, prev_aged, ahead, "
-            "prev_ahead) VALUES "
+            "prev_ahead, supported) VALUES "
             "($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5, $6::bigint, $7::bigint, $8, "
-            "$9::smallint, $10::bytea, $12, $13, $14, $15) "
+            "$9::smallint, $10::bytea, $12, $13, $14, $15, $16::integer[]) "
             "ON CONFLICT (device_id, folder_id) DO UPDATE SET sync_key = excluded.sync_key, "
             "modseq = excluded.modseq, cursor = excluded.cursor, prev_key = excluded.prev_key, "
             "prev_modseq = excluded.prev_modseq, prev_cursor = excluded.prev_cursor, "
             "filter_type = excluded.filter_type, options = excluded.options, "
             "aged = excluded.aged, prev_aged = excluded.prev_aged, ahead = excluded.ahead, "
-            "prev_ahead = excluded.prev_ahead, updated_at = now() "
-            "WHERE s.sync_key = $11::bigint RETURNING 1", 15, params, lengths, formats, 0, err)
+            "prev_ahead = excluded.prev_ahead, supported = excluded.supported, updated_at = now() "
+            "WHERE s.sync_key = $11::bigint RETURNING 1", 16, params, lengths, formats, 0, err)
         : zx_db_exec_ex(st->db,
             "UPDATE sync_states SET sync_key = $3::bigint, modseq = $4::bigint, cursor = $5, "
             "prev_key = $6::bigint, prev_modseq = $7::bigint, prev_cursor = $8, "
             "filter_type = $9::smallint, options = $10::bytea, aged = $12, prev_aged = $13, "
-            "ahead = $14, prev_ahead = $15, "
+            "ahead = $14, prev_ahead = $15, supported = $16::integer[], "
             "updated_at = now() WHERE device_id = $1::bigint AND folder_id = $2::bigint AND "
-            "sync_key = $11::bigint RETURNING 1", 15, params, lengths, formats, 0, err);
+            "sync_key = $11::bigint RETURNING 1", 16, params, lengths, formats, 0, err);
     if (!res)
         return ZX_STORE_ERROR;
     int ok = PQntuples(res) == 1;

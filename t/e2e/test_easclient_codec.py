@@ -50,12 +50,25 @@ SPEC_PAGE_NAMES = [
     "Find",
 ]
 
-# Number of rows of each table in [MS-ASWBXML] 2.1.2.1.1 .. 2.1.2.1.26.
+# Number of rows of each table in [MS-ASWBXML] 2.1.2.1.1 .. 2.1.2.1.26, plus the tokens of
+# revision 1.0 that later revisions dropped (codepages.R10): AirSync 3, Contacts, Email,
+# Calendar 1 each, GetItemEstimate 2, FolderHierarchy 3, MeetingResponse, Tasks, Ping,
+# Provision 1 each, Search 2.
 SPEC_TAG_COUNTS = {
-    0: 34, 1: 57, 2: 58, 3: 0, 4: 47, 5: 8, 6: 8, 7: 17, 8: 12, 9: 33,
-    10: 25, 11: 6, 12: 10, 13: 8, 14: 54, 15: 27, 16: 14, 17: 40, 18: 38,
-    19: 8, 20: 21, 21: 18, 22: 18, 23: 5, 24: 20, 25: 22,
+    0: 34 + 3, 1: 57 + 1, 2: 58 + 1, 3: 0, 4: 47 + 1, 5: 8, 6: 8 + 2, 7: 17 + 3, 8: 12 + 1,
+    9: 33 + 1, 10: 25, 11: 6, 12: 10, 13: 8 + 1, 14: 54 + 1, 15: 27 + 2, 16: 14, 17: 40,
+    18: 38, 19: 8, 20: 21, 21: 18, 22: 18, 23: 5, 24: 20, 25: 22,
 }
+
+# The r1.0 tokens, (page, token, name), each checked on its own.
+R10_TOKENS = [
+    (0, 0x11, "Version"), (0, 0x1A, "RTFTruncation"), (0, 0x1F, "NotifyGUID"),
+    (1, 0x3B, "Rtf"), (2, 0x0B, "AttRemoved"), (4, 0x10, "Rtf"),
+    (6, 0x06, "Version"), (6, 0x0B, "DateTime"),
+    (7, 0x0B, "Response"), (7, 0x0D, "ContentClass"), (7, 0x18, "Version"),
+    (8, 0x0D, "Version"), (9, 0x21, "Rtf"), (13, 0x06, "AutdState"),
+    (14, 0x12, "DocumentBrowseEnabled"), (15, 0x1C, "Schema"), (15, 0x1D, "Supported"),
+]
 
 # A second, separate reading of three tables, from the Microsoft Learn pages
 # of [MS-ASWBXML] 2.1.2.1.11, 2.1.2.1.13 and 2.1.2.1.26.
@@ -92,6 +105,33 @@ def test_codepage_list_matches_spec():
 def test_tag_counts_per_page():
     assert {n: len(p.tags) for n, p in CODEPAGES.items()} == SPEC_TAG_COUNTS
     assert CODEPAGES[3].tags == {}   # "no longer in use"
+
+
+def test_r10_tokens():
+    for page, token, name in R10_TOKENS:
+        assert CODEPAGES[page].tags[token] == name
+        assert CODEPAGES[page].versions[token] == codepages.R10
+    assert sum(1 for p in CODEPAGES.values() for v in p.versions.values()
+               if v == codepages.R10) == len(R10_TOKENS)
+
+
+def test_r10_tokens_decode():
+    # <Sync><Collections><Collection><Options><Truncation>1</><RTFTruncation>4</>
+    #   <Conflict>1</></Options></Collection></Collections></Sync>, by hand
+    data = HEADER + hexbytes("45 5C 4F 57 59 03 31 00 01 5A 03 34 00 01 5B 03 31 00 01"
+                             " 01 01 01 01")
+    doc = decode(data)
+    opts = doc.find("Collections/Collection/Options")
+    assert [(c.name, c.text) for c in opts] == [
+        ("Truncation", "1"), ("RTFTruncation", "4"), ("Conflict", "1")]
+    for page, token, name in R10_TOKENS:
+        sw = b"" if page == 0 else bytes([0x00, page])
+        data = HEADER + bytes([0x45]) + sw + bytes([token | 0x40, 0x03]) + b"x\x00" + b"\x01\x01"
+        doc = decode(data)
+        (child,) = list(doc)
+        assert (child.ns, child.name, child.text) == (
+            CODEPAGES[page].namespace, name, "x"), (page, hex(token))
+        assert encode(doc) == data
 
 
 def test_tables_are_consistent():
@@ -311,8 +351,8 @@ BAD_INPUTS = {
     "switch_then_str_i": "03 01 6A 00 45 00 11 03 61 00 01",
     "double_switch_page": "03 01 6A 00 00 07 00 07 56 01",
     "page_3_tag": "03 01 6A 00 00 03 05",
-    "unknown_token_page0": "03 01 6A 00 11",
-    "unknown_token_page0_0x1A": "03 01 6A 00 45 1A 01",
+    "unknown_token_page0": "03 01 6A 00 2A",
+    "unknown_token_page0_0x2A": "03 01 6A 00 45 2A 01",
     "unknown_token_page17": "03 01 6A 00 00 11 09",
     "unknown_token_3f": "03 01 6A 00 3F",
     "attributes_bit": "03 01 6A 00 85 01",
@@ -364,14 +404,14 @@ def test_error_messages_are_specific():
         return str(info.value)
 
     assert "truncated" in msg("03 01 6A 00 45")
-    assert "unknown tag token 0x11 in code page 0" in msg("03 01 6A 00 11")
+    assert "unknown tag token 0x2A in code page 0" in msg("03 01 6A 00 2A")
     assert "unknown code page 26" in msg("03 01 6A 00 00 1A 45 01")
     assert "attribute" in msg("03 01 6A 00 85 01")
     assert "string table" in msg("03 01 6A 03 61 62 00 45 01")
     assert "STR_T" in msg("03 01 6A 00 4B 83 00 01")
     assert "mb_u_int32" in msg("03 01 6A 00 4B C3 81 80 80 80 80 00")
     assert "UTF-8" in msg("03 01 6A 00 4B 03 C3 28 00 01")
-    err = pytest.raises(WBXMLError, decode, hexbytes("03 01 6A 00 45 5C 11")).value
+    err = pytest.raises(WBXMLError, decode, hexbytes("03 01 6A 00 45 5C 2A")).value
     assert err.offset == 6
 
 
@@ -911,7 +951,7 @@ def test_response_wbxml_property(stub):
         assert c.post("Sync", None).wbxml is None
         stub.reply_body, stub.reply_type = b"<html/>", "text/html"
         assert c.post("Sync", None).wbxml is None
-        stub.reply_body, stub.reply_type = b"\x03\x01\x6a\x00\x11", "application/vnd.ms-sync.wbxml"
+        stub.reply_body, stub.reply_type = b"\x03\x01\x6a\x00\x2a", "application/vnd.ms-sync.wbxml"
         r = c.post("Sync", None)
         with pytest.raises(WBXMLError):
             r.wbxml

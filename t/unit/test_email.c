@@ -247,6 +247,81 @@ START_TEST(test_render_envelope_and_versions)
 }
 END_TEST
 
+/* 2.5: airsync:Truncation cuts email:Body to [MS-ASCMD] 2.2.3.185's character counts, with
+ * BodySize (characters of the whole body) and BodyTruncated 1; 12.x clients' Truncation and
+ * RTFTruncation are accepted and change nothing. */
+START_TEST(test_legacy_truncation)
+{
+    zx_item *it = sample_item();
+    /* a body of 600 characters: 300 two-byte ones then 300 ASCII */
+    char *body = apr_palloc(g_pool, 901);
+    for (int i = 0; i < 300; i++) {
+        body[2 * i] = '\xc3';
+        body[2 * i + 1] = '\xa9';
+    }
+    memset(body + 600, 'a', 300);
+    body[900] = 0;
+    zx_item_content *c = (zx_item_content *)it->content;
+    c->text_plain = body;
+    c->plain_size = 900;
+
+    zx_class_opts o;
+    ck_assert_int_eq(zx_email_render_opts_from_wbxml(g_pool, xml(OPTS(
+        "<Truncation>1</Truncation><RTFTruncation>4</RTFTruncation><Conflict>1</Conflict>"
+        "<MIMESupport>0</MIMESupport><MIMETruncation>8</MIMETruncation>"
+        "<FilterType>0</FilterType>")), ZX_V25, &o), 0);
+    ck_assert_int_eq(o.truncation, 512);
+
+    /* 1: 512 characters (300 + 212), 812 bytes */
+    zx_wb_node *ad = render(it, OPTS("<Truncation>1</Truncation><RTFTruncation>4</RTFTruncation>"),
+                            ZX_V25);
+    const char *b = AT(ad, ZX_Email_Body);
+    ck_assert_uint_eq(strlen(b), 812);
+    ck_assert_int_eq(memcmp(b, body, 812), 0);
+    ck_assert_str_eq(AT(ad, ZX_Email_BodyTruncated), "1");
+    ck_assert_str_eq(AT(ad, ZX_Email_BodySize), "600");
+    /* 0: nothing of the text */
+    ad = render(it, OPTS("<Truncation>0</Truncation>"), ZX_V25);
+    ck_assert_str_eq(AT(ad, ZX_Email_Body), "");
+    ck_assert_str_eq(AT(ad, ZX_Email_BodyTruncated), "1");
+    ck_assert_str_eq(AT(ad, ZX_Email_BodySize), "600");
+    /* 2 (1024) and 9 (none) and no Truncation: the whole body, no BodySize */
+    static const char *const whole[] = {OPTS("<Truncation>2</Truncation>"),
+                                        OPTS("<Truncation>9</Truncation>"),
+                                        OPTS("<RTFTruncation>9</RTFTruncation>"), NULL};
+    for (int i = 0; i < 4; i++) {
+        ad = render(it, whole[i], ZX_V25);
+        ck_assert_str_eq(AT(ad, ZX_Email_Body), body);
+        ck_assert_str_eq(AT(ad, ZX_Email_BodyTruncated), "0");
+        ck_assert_ptr_null(zx_wb_child(ad, ZX_Email_BodySize));
+    }
+    /* exactly 600 characters with 7 (51200): not truncated; a 5-character body with 0 is */
+    ad = render(it, OPTS("<Truncation>7</Truncation>"), ZX_V25);
+    ck_assert_str_eq(AT(ad, ZX_Email_BodyTruncated), "0");
+    c->text_plain = "abcde";
+    ad = render(it, OPTS("<Truncation>0</Truncation>"), ZX_V25);
+    ck_assert_str_eq(AT(ad, ZX_Email_BodySize), "5");
+    /* 2.5: a value the table does not have is a protocol error */
+    ck_assert_int_eq(zx_email_render_opts_from_wbxml(g_pool, xml(OPTS(
+        "<Truncation>10</Truncation>")), ZX_V25, &o), -1);
+    ck_assert_int_eq(zx_email_render_opts_from_wbxml(g_pool, xml(OPTS(
+        "<Truncation>x</Truncation>")), ZX_V25, &o), -1);
+
+    /* 12.1: Truncation and RTFTruncation next to a BodyPreference change nothing, whatever
+     * their values */
+    c->text_plain = body;
+    ck_assert_int_eq(zx_email_render_opts_from_wbxml(g_pool, xml(OPTS(
+        "<Truncation>77</Truncation><RTFTruncation>x</RTFTruncation>" PREF(1, ""))),
+        ZX_V121, &o), 0);
+    ck_assert_int_eq(o.truncation, -1);
+    ad = render(it, OPTS("<Truncation>0</Truncation><RTFTruncation>0</RTFTruncation>"
+                         PREF(1, "")), ZX_V121);
+    ck_assert_str_eq(AT(ad, ZX_AirSyncBase_Body, ZX_AirSyncBase_Data), body);
+    ck_assert_ptr_null(zx_wb_child(ad, ZX_Email_Body));
+    ck_assert_ptr_null(zx_wb_child(ad, ZX_Email_BodyTruncated));
+}
+END_TEST
+
 START_TEST(test_render_bodies)
 {
     zx_item *it = sample_item();
@@ -483,6 +558,7 @@ int main(void)
     tcase_add_test(tc, test_options);
     tcase_add_test(tc, test_render_envelope_and_versions);
     tcase_add_test(tc, test_render_bodies);
+    tcase_add_test(tc, test_legacy_truncation);
     tcase_add_test(tc, test_parse_changes);
     tcase_add_test(tc, test_classify);
     tcase_add_test(tc, test_walk_and_ahead);

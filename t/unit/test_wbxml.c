@@ -271,7 +271,7 @@ START_TEST(test_tag_table)
         }
         total += on_page;
     }
-    ck_assert_uint_eq(total, 608);
+    ck_assert_uint_eq(total, 625);
     ck_assert_int_eq(ZX_PAGE_COUNT_, 26);
     ck_assert_ptr_null(zx_wb_tag_name(0x10000 | ZX_AirSync_Sync));
     ck_assert_int_eq(zx_wb_page_by_ns("NoSuchPage"), -1);
@@ -378,7 +378,7 @@ START_TEST(test_every_tag_roundtrip)
 }
 END_TEST
 
-/* One document holding all 608 tags, nested by page: encode, decode, compare. */
+/* One document holding all 625 tags, nested by page: encode, decode, compare. */
 static zx_wb_node *all_tags_doc(apr_pool_t *p, unsigned *count)
 {
     zx_wb_node *root = zx_wb_new(p, ZX_AirSync_Sync);
@@ -405,7 +405,7 @@ START_TEST(test_all_tags_one_document)
 {
     unsigned count;
     zx_wb_node *root = all_tags_doc(g_pool, &count);
-    ck_assert_uint_eq(count, 608);
+    ck_assert_uint_eq(count, 625);
     unsigned char *out;
     size_t outlen;
     enc_ok(root, &out, &outlen);
@@ -454,6 +454,76 @@ START_TEST(test_all_tags_one_document)
     }
     b_byte(&want, 0x01);
     ASSERT_BYTES(out, outlen, want.d, want.n);
+}
+END_TEST
+
+/* The tokens of [MS-ASWBXML] revision 1.0 that later revisions dropped (wbxml_tags.def): a
+ * 2.5/12.x Sync Options block as phones send it, then every one of them in a document of its
+ * own, decoded from hand-written bytes and encoded back to the same bytes. */
+START_TEST(test_r10_tokens)
+{
+    /* <Sync><Collections><Collection><Options><Truncation>1</Truncation>
+     * <RTFTruncation>4</RTFTruncation><Conflict>1</Conflict></Options>... */
+    static const unsigned char opts[] = {HDR, 0x45, 0x5C, 0x4F, 0x57,
+                                         0x59, 0x03, '1', 0x00, 0x01,
+                                         0x5A, 0x03, '4', 0x00, 0x01,
+                                         0x5B, 0x03, '1', 0x00, 0x01,
+                                         0x01, 0x01, 0x01, 0x01};
+    zx_wb_node *root = dec_ok(opts, sizeof opts);
+    const zx_wb_node *o = zx_wb_child(zx_wb_child(zx_wb_child(root, ZX_AirSync_Collections),
+                                                  ZX_AirSync_Collection), ZX_AirSync_Options);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_str_eq(zx_wb_child_text(g_pool, o, ZX_AirSync_Truncation), "1");
+    ck_assert_str_eq(zx_wb_child_text(g_pool, o, ZX_AirSync_RTFTruncation), "4");
+    ck_assert_str_eq(zx_wb_child_text(g_pool, o, ZX_AirSync_Conflict), "1");
+    unsigned char *out;
+    size_t outlen;
+    enc_ok(root, &out, &outlen);
+    ASSERT_BYTES(out, outlen, opts, sizeof opts);
+
+    static const struct {
+        unsigned page, tok, tag;
+        const char *name;
+    } r10[] = {
+        {0, 0x11, ZX_AirSync_Version, "Version"},
+        {0, 0x1A, ZX_AirSync_RTFTruncation, "RTFTruncation"},
+        {0, 0x1F, ZX_AirSync_NotifyGUID, "NotifyGUID"},
+        {1, 0x3B, ZX_Contacts_Rtf, "Rtf"},
+        {2, 0x0B, ZX_Email_AttRemoved, "AttRemoved"},
+        {4, 0x10, ZX_Calendar_Rtf, "Rtf"},
+        {6, 0x06, ZX_GetItemEstimate_Version, "Version"},
+        {6, 0x0B, ZX_GetItemEstimate_DateTime, "DateTime"},
+        {7, 0x0B, ZX_FolderHierarchy_Response, "Response"},
+        {7, 0x0D, ZX_FolderHierarchy_ContentClass, "ContentClass"},
+        {7, 0x18, ZX_FolderHierarchy_Version, "Version"},
+        {8, 0x0D, ZX_MeetingResponse_Version, "Version"},
+        {9, 0x21, ZX_Tasks_Rtf, "Rtf"},
+        {13, 0x06, ZX_Ping_AutdState, "AutdState"},
+        {14, 0x12, ZX_Provision_DocumentBrowseEnabled, "DocumentBrowseEnabled"},
+        {15, 0x1C, ZX_Search_Schema, "Schema"},
+        {15, 0x1D, ZX_Search_Supported, "Supported"},
+    };
+    for (size_t i = 0; i < sizeof r10 / sizeof r10[0]; i++) {
+        ck_assert_uint_eq(r10[i].tag, r10[i].page << 8 | r10[i].tok);
+        ck_assert_str_eq(zx_wb_tag_name(r10[i].tag), r10[i].name);
+        /* <Sync><X>v</X></Sync>, X on its page */
+        bytes doc;
+        b_init(&doc, g_pool);
+        b_put(&doc, BYTES(HDR, 0x45));
+        if (r10[i].page)
+            b_put(&doc, BYTES(0x00, (unsigned char)r10[i].page));
+        b_byte(&doc, (unsigned char)(r10[i].tok | 0x40));
+        b_put(&doc, BYTES(0x03, 'v', 0x00, 0x01, 0x01));
+        zx_wb_node *r = dec_ok(doc.d, doc.n);
+        ck_assert_uint_eq(r->tag, ZX_AirSync_Sync);
+        ck_assert_ptr_nonnull(r->first);
+        ck_assert_uint_eq(r->first->tag, r10[i].tag);
+        ck_assert_str_eq(zx_wb_text(g_pool, r->first), "v");
+        enc_ok(r, &out, &outlen);
+        ASSERT_BYTES(out, outlen, doc.d, doc.n);
+        char *xml = zx_wbxml_to_xml(g_pool, r, 0);
+        ck_assert_msg(strstr(xml, apr_psprintf(g_pool, ">v</%s>", r10[i].name)) != NULL, "%s", xml);
+    }
 }
 END_TEST
 
@@ -920,7 +990,7 @@ static const dcase dcases[] = {
      ZX_WBXML_EMBINT, NOOFF, 0, 0},
     {"page 26", BYTES(HDR, 0x00, 0x1A, 0x05), ZX_WBXML_EPAGE, 4, 0, 0},
     {"page 255 inside root", BYTES(HDR, 0x45, 0x00, 0xFF, 0x05, 0x01), ZX_WBXML_EPAGE, 5, 0, 0},
-    {"token 0x11 on AirSync", BYTES(HDR, 0x51, 0x01), ZX_WBXML_ETOKEN, 4, 0, 0},
+    {"token 0x2A on AirSync", BYTES(HDR, 0x6A, 0x01), ZX_WBXML_ETOKEN, 4, 0, 0},
     {"token 0x3F on AirSync", BYTES(HDR, 0x45, 0x3F, 0x01), ZX_WBXML_ETOKEN, 5, 0, 0},
     {"token 0x3F on Find", BYTES(HDR, 0x45, 0x00, 0x19, 0x7F, 0x01, 0x01), ZX_WBXML_ETOKEN, 7,
      0, 0},
@@ -1235,8 +1305,8 @@ START_TEST(test_encode_errors)
 {
     unsigned char *out = NULL;
     apr_size_t outlen = 0;
-    /* unknown tags: token 0x11 on AirSync, page 26, token beyond 63, global token range */
-    static const unsigned bad_tags[] = {0x0011, 0x1A05, 0x0045, 0x0003, 0x00FF, 0x193F};
+    /* unknown tags: token 0x2A on AirSync, page 26, token beyond 63, global token range */
+    static const unsigned bad_tags[] = {0x002A, 0x1A05, 0x0045, 0x0003, 0x00FF, 0x193F};
     for (unsigned i = 0; i < sizeof bad_tags / sizeof bad_tags[0]; i++) {
         zx_wb_node *root = zx_wb_new(g_pool, ZX_AirSync_Sync);
         zx_wb_add_text(g_pool, root, bad_tags[i], "x");
@@ -1270,7 +1340,7 @@ START_TEST(test_encode_errors)
     zx_wb_node *n = deep;
     for (int i = 0; i < 20; i++)
         n = zx_wb_add(g_pool, n, ZX_AirSync_Collection);
-    zx_wb_add(g_pool, n, 0x0011);   /* AirSync token 0x11 is unassigned */
+    zx_wb_add(g_pool, n, 0x002A);   /* AirSync token 0x2A is unassigned */
     ck_assert_int_eq(zx_wbxml_encode(g_pool, deep, &out, &outlen), ZX_WBXML_EENCODE);
 }
 END_TEST
@@ -1602,6 +1672,7 @@ static Suite *wbxml_suite(void)
     tcase_add_test(tc, test_tag_table);
     tcase_add_loop_test(tc, test_every_tag_roundtrip, 0, ZX_PAGE_COUNT_);
     tcase_add_test(tc, test_all_tags_one_document);
+    tcase_add_test(tc, test_r10_tokens);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("example");

@@ -1,6 +1,7 @@
 /* zxmobile - the registry of item classes (eas/class/class.h) and the EAS values they share. */
 #include "class.h"
 #include "email.h"
+#include "pim.h"
 
 #include <apr_strings.h>
 #include <ctype.h>
@@ -10,6 +11,9 @@
 
 static const zx_item_class *const classes[] = {
     &zx_class_email,
+    &zx_class_contacts,
+    &zx_class_tasks,
+    &zx_class_notes,
 };
 
 const zx_item_class *zx_class_find(const char *name)

@@ -1,8 +1,9 @@
-/* zxmobile - the item classes of ActiveSync (Email; Contacts, Calendar, Tasks and Notes to
+/* zxmobile - the item classes of ActiveSync (Email, Contacts, Tasks, Notes; Calendar to
  * come): one table of functions per class, one registry, looked up by a folder's or an
  * item's class name.  Sync, GetItemEstimate, ItemOperations, MoveItems (and later Search)
  * reach a class only through this table; adding a class is a file in eas/class/ and one line
- * in the registry (class.c), without touching the commands.
+ * in the registry (class.c), without touching the commands.  Email is email.c; Contacts,
+ * Tasks and Notes are pim.c (one implementation over zxsync/pim_fields.def).
  *
  * What the commands need of a class:
  *   Sync        the Options of a collection (parse_options), what to load for the items
@@ -42,7 +43,12 @@ typedef struct {
     int npart;
     int mime_support;           /* airsync:MIMESupport: -1 absent, 0 never, 1 S/MIME, 2 always */
     long long mime_truncation;  /* airsync:MIMETruncation as bytes, -1 = none */
+    long long truncation;       /* 2.5 airsync:Truncation ([MS-ASCMD] 2.2.3.185) as characters of
+                                 * the email:, contacts:, calendar: and tasks:Body, -1 = none */
     int multipart;              /* ItemOperations multipart response: body data goes to blobs */
+    /* Sync: the airsync:Supported of the collection's first Sync, "{tag,tag}" (the sync
+     * state's), NULL = none was sent: which ghosted properties a Change that omits them keeps */
+    const char *supported;
 } zx_class_opts;
 
 /* A body that goes into its own part of a multipart response ([MS-ASCMD] 2.2.2.10.1): the
@@ -75,21 +81,26 @@ typedef struct zx_item_class {
      * Returns 0, or -1 and *err. */
     int (*render)(apr_pool_t *p, zx_store *st, const zx_item *item, const zx_class_opts *o,
                   zx_wb_node *parent, apr_array_header_t **blobs, const char **err);
-    /* The properties a server Change of an item carries. */
+    /* The properties a server Change of an item carries (NULL when full_changes). */
     void (*render_change)(apr_pool_t *p, const zx_item *item, zx_version v,
                           zx_wb_node *parent);
-    /* The client's changes in the ApplicationData of a Sync Change.  Returns 0, or -1 and
-     * *err for a malformed value (Sync status 6). */
-    int (*parse_change)(apr_pool_t *p, const zx_wb_node *appdata, zx_version v,
+    /* The client's changes in the ApplicationData of a Sync Change, with the request's options
+     * (the version, the Supported list).  Returns 0, or -1 and *err for a malformed value
+     * (Sync status 6). */
+    int (*parse_change)(apr_pool_t *p, const zx_wb_node *appdata, const zx_class_opts *o,
                         zx_item_changes *ch, const char **err);
-    /* A client's Sync Add of appdata into folder, by device: zx_class_add_result, or -1 and
-     * *err.  NULL: clients do not create items of this class (status 6). */
+    /* A client's Sync Add of appdata into folder, by device: zx_class_add_result (*err says
+     * why an item is refused), or -1 and *err.  NULL: clients do not create items of this
+     * class (status 6). */
     int (*add)(apr_pool_t *p, zx_store *st, const zx_folder *folder,
-               const zx_wb_node *appdata, zx_version v, const char *device,
+               const zx_wb_node *appdata, const zx_class_opts *o, const char *device,
                const char **server_id, const char **err);
     /* the items form conversations (ItemOperations Move moves a conversation into a folder
      * of such a class only) */
     int conversations;
+    /* a server Change carries the whole item (render, with its contents loaded), not
+     * render_change's few properties */
+    int full_changes;
 } zx_item_class;
 
 /* The registered class of that name, NULL when there is none. */

@@ -56,6 +56,11 @@ static int parse_pref(apr_pool_t *p, const zx_wb_node *n, zx_body_pref *pref)
 static const long long mime_truncation_sizes[] = {0, 4096, 5120, 7168, 10240, 20480, 51200,
                                                   102400, -1};
 
+/* [MS-ASCMD] 2.2.3.185 Truncation (2.5): 0 all, 1 512, 2 1024, 3 2048, 4 5120, 5 10240,
+ * 6 20480, 7 51200, 8 102400 characters, 9 none */
+static const long long truncation_sizes[] = {0, 512, 1024, 2048, 5120, 10240, 20480, 51200,
+                                             102400, -1};
+
 int zx_email_render_opts_from_wbxml(apr_pool_t *p, const zx_wb_node *options, zx_version v,
                                     zx_class_opts *o)
 {
@@ -63,6 +68,7 @@ int zx_email_render_opts_from_wbxml(apr_pool_t *p, const zx_wb_node *options, zx
     o->version = v;
     o->mime_support = -1;
     o->mime_truncation = -1;
+    o->truncation = -1;
     int rc = 0;
     for (const zx_wb_node *c = options ? options->first : NULL; c; c = c->next) {
         if (c->kind != ZX_WB_ELEMENT)
@@ -94,6 +100,19 @@ int zx_email_render_opts_from_wbxml(apr_pool_t *p, const zx_wb_node *options, zx
                 rc = -1;
             else
                 o->mime_truncation = mime_truncation_sizes[n];
+            break;
+        case ZX_AirSync_Truncation:
+            /* cuts the 2.5 bodies only (email:Body, ...); 12.x clients still send it next to
+             * BodyPreference: ignored there, whatever its value */
+            if (v >= ZX_V120)
+                break;
+            if (zx_eas_parse_uint(zx_wb_text(p, c), 9, &n) < 0)
+                rc = -1;
+            else
+                o->truncation = truncation_sizes[n];
+            break;
+        case ZX_AirSync_RTFTruncation:
+            /* [MS-ASWBXML] r1.0: the RTF body's truncation of 2.5 clients; no RTF is kept */
             break;
         default:
             break;
@@ -132,6 +151,23 @@ void zx_email_content_want(const zx_class_opts *o, zx_content_want *want)
 }
 
 /* ---- bodies -------------------------------------------------------------------------------- */
+
+/* The bytes of the first max characters of the UTF-8 text s (all of it when max < 0) and, in
+ * *chars, the number of characters of the whole text. */
+static apr_size_t utf8_prefix_chars(const char *s, apr_size_t len, long long max,
+                                    apr_size_t *chars)
+{
+    apr_size_t n = 0, cut = len;
+    for (apr_size_t i = 0; i < len; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue;
+        if (max >= 0 && n == (apr_size_t)max && cut == len)
+            cut = i;
+        n++;
+    }
+    *chars = n;
+    return cut;
+}
 
 static apr_size_t utf8_cut(const char *s, apr_size_t len, apr_size_t max)
 {
@@ -529,10 +565,15 @@ int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
         render_body(p, o, item, c, parent, blobs);
     }
     else {
-        /* 2.5: the text in email:Body */
+        /* 2.5: the text in email:Body, cut to airsync:Truncation characters; BodySize (the
+         * whole body's characters) only with BodyTruncated 1 ([MS-ASEMAIL] 2.2.2.12) */
         const char *text = c->text_plain ? c->text_plain : "";
-        zx_wb_add_text(p, parent, ZX_Email_Body, text);
-        zx_wb_add_text(p, parent, ZX_Email_BodyTruncated, "0");
+        apr_size_t len = strlen(text), chars;
+        apr_size_t cut = utf8_prefix_chars(text, len, o->truncation, &chars);
+        zx_wb_add_text(p, parent, ZX_Email_Body, cut < len ? apr_pstrndup(p, text, cut) : text);
+        if (cut < len)
+            zx_wb_add_textf(p, parent, ZX_Email_BodySize, "%" APR_SIZE_T_FMT, chars);
+        zx_wb_add_text(p, parent, ZX_Email_BodyTruncated, cut < len ? "1" : "0");
     }
     zx_wb_add_text(p, parent, ZX_Email_MessageClass,
                    item->message_class ? item->message_class : "IPM.Note");
@@ -691,13 +732,20 @@ int zx_email_parse_changes(apr_pool_t *p, const zx_wb_node *appdata, zx_version 
 
 /* ---- the class ------------------------------------------------------------------------------ */
 
+static int email_parse_change(apr_pool_t *p, const zx_wb_node *appdata,
+                              const zx_class_opts *o, zx_item_changes *ch, const char **err)
+{
+    return zx_email_parse_changes(p, appdata, o->version, ch, err);
+}
+
 const zx_item_class zx_class_email = {
     "Email",
     zx_email_render_opts_from_wbxml,
     zx_email_content_want,
     zx_email_render,
     zx_email_render_flags,
-    zx_email_parse_changes,
+    email_parse_change,
     NULL,                       /* e-mail is not created by clients (drafts are not kept) */
     1,
+    0,
 };

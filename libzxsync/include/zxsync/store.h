@@ -210,6 +210,10 @@ typedef struct {
     int filter_type;            /* FilterType the state was built with */
     const char *options;        /* WBXML of the collection's last Options element, NULL = none */
     apr_size_t options_len;
+    /* the elements the device declared in the airsync:Supported of its first Sync of the
+     * collection ([MS-ASCMD] 2.2.3.179) as "{tag,tag}" (WBXML tag numbers, "{}" = none of
+     * them); NULL = it sent no Supported */
+    const char *supported;
     apr_time_t updated;         /* out, zx_store_device_states only: when it was last written */
 } zx_sync_state;
 

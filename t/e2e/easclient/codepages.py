@@ -78,6 +78,13 @@ V140 = "14.0, 14.1, 16.0, 16.1"
 V141 = "14.1, 16.0, 16.1"
 V160 = "16.0, 16.1"
 V161 = "16.1"
+# Tokens of the first revision of [MS-ASWBXML] (1.0, 2008) that later revisions dropped from
+# their tables; 2.5 and 12.x clients still send some of them (AirSync RTFTruncation, the Rtf
+# tags of Contacts, Calendar and Tasks).  Read from transcriptions of that revision
+# (libwbxml's ActiveSync table with its r1.0 notes, Z-Push's wbxmldefs), as the current
+# revision no longer lists them.  Page 3 (AirNotify) stays empty: its r1.0 tags are spelled
+# differently in each transcription and no 2.5+ request carries them.
+R10 = "r1.0 only"
 
 # (number, name, section, [(token, tag name, protocol versions), ...])
 _RAW = [
@@ -94,6 +101,7 @@ _RAW = [
         (0x0E, "Status", ALL),
         (0x0F, "Collection", ALL),
         (0x10, "Class", ALL),
+        (0x11, "Version", R10),
         (0x12, "CollectionId", ALL),
         (0x13, "GetChanges", ALL),
         (0x14, "MoreAvailable", ALL),
@@ -102,10 +110,12 @@ _RAW = [
         (0x17, "Options", ALL),
         (0x18, "FilterType", ALL),
         (0x19, "Truncation", V25),
+        (0x1A, "RTFTruncation", R10),
         (0x1B, "Conflict", ALL),
         (0x1C, "Collections", ALL),
         (0x1D, "ApplicationData", ALL),
         (0x1E, "DeletesAsMoves", ALL),
+        (0x1F, "NotifyGUID", R10),
         (0x20, "Supported", ALL),
         (0x21, "SoftDelete", ALL),
         (0x22, "MIMESupport", ALL),
@@ -172,6 +182,7 @@ _RAW = [
         (0x38, "YomiCompanyName", ALL),
         (0x39, "YomiFirstName", ALL),
         (0x3A, "YomiLastName", ALL),
+        (0x3B, "Rtf", R10),
         (0x3C, "Picture", ALL),
         (0x3D, "Alias", V140),
         (0x3E, "WeightedRank", V140),
@@ -183,6 +194,7 @@ _RAW = [
         (0x08, "AttSize", V25),
         (0x09, "Att0id", V25),
         (0x0A, "AttMethod", V25),
+        (0x0B, "AttRemoved", R10),
         (0x0C, "Body", V25),
         (0x0D, "BodySize", V25),
         (0x0E, "BodyTruncated", V25),
@@ -250,6 +262,7 @@ _RAW = [
         (0x0D, "BusyStatus", ALL),
         (0x0E, "Categories", ALL),
         (0x0F, "Category", ALL),
+        (0x10, "Rtf", R10),
         (0x11, "DtStamp", ALL),
         (0x12, "EndTime", ALL),
         (0x13, "Exception", ALL),
@@ -299,10 +312,12 @@ _RAW = [
     ]),
     (6, "GetItemEstimate", "2.1.2.1.7", [
         (0x05, "GetItemEstimate", ALL),
+        (0x06, "Version", R10),
         (0x07, "Collections", ALL),
         (0x08, "Collection", ALL),
         (0x09, "Class", V25_121),
         (0x0A, "CollectionId", ALL),
+        (0x0B, "DateTime", R10),
         (0x0C, "Estimate", ALL),
         (0x0D, "Response", ALL),
         (0x0E, "Status", ALL),
@@ -314,7 +329,9 @@ _RAW = [
         (0x08, "ServerId", ALL),
         (0x09, "ParentId", ALL),
         (0x0A, "Type", ALL),
+        (0x0B, "Response", R10),
         (0x0C, "Status", ALL),
+        (0x0D, "ContentClass", R10),
         (0x0E, "Changes", ALL),
         (0x0F, "Add", ALL),
         (0x10, "Delete", ALL),
@@ -325,6 +342,7 @@ _RAW = [
         (0x15, "FolderUpdate", ALL),
         (0x16, "FolderSync", ALL),
         (0x17, "Count", ALL),
+        (0x18, "Version", R10),
     ]),
     (8, "MeetingResponse", "2.1.2.1.9", [
         (0x05, "CalendarId", ALL),
@@ -335,6 +353,7 @@ _RAW = [
         (0x0A, "Result", ALL),
         (0x0B, "Status", ALL),
         (0x0C, "UserResponse", ALL),
+        (0x0D, "Version", R10),
         (0x0E, "InstanceId", V141),
         (0x10, "ProposedStartTime", V161),
         (0x11, "ProposedEndTime", V161),
@@ -369,6 +388,7 @@ _RAW = [
         (0x1E, "StartDate", ALL),
         (0x1F, "UtcStartDate", ALL),
         (0x20, "Subject", ALL),
+        (0x21, "Rtf", R10),
         (0x22, "OrdinalDate", V120),
         (0x23, "SubOrdinalDate", V120),
         (0x24, "CalendarType", V140),
@@ -424,6 +444,7 @@ _RAW = [
     ]),
     (13, "Ping", "2.1.2.1.14", [
         (0x05, "Ping", ALL),
+        (0x06, "AutdState", R10),
         (0x07, "Status", ALL),
         (0x08, "HeartbeatInterval", ALL),
         (0x09, "Folders", ALL),
@@ -446,6 +467,7 @@ _RAW = [
         (0x0F, "AlphanumericDevicePasswordRequired", V120),
         (0x10, "RequireStorageCardEncryption", V121),
         (0x11, "PasswordRecoveryEnabled", V120),
+        (0x12, "DocumentBrowseEnabled", R10),
         (0x13, "AttachmentsEnabled", V120),
         (0x14, "MinDevicePasswordLength", V120),
         (0x15, "MaxInactivityTimeDeviceLock", V120),
@@ -510,6 +532,8 @@ _RAW = [
         (0x19, "RebuildResults", V120),
         (0x1A, "LessThan", V120),
         (0x1B, "GreaterThan", V120),
+        (0x1C, "Schema", R10),
+        (0x1D, "Supported", R10),
         (0x1E, "UserName", V121),
         (0x1F, "Password", V121),
         (0x20, "ConversationId", V140),

@@ -1,0 +1,281 @@
+/* zxmobile - the PostgreSQL store: contacts, tasks and notes (zxsync/pim.h).  An item is a
+ * row of items (the change feed, as for mail) and a row of its class's table (contacts,
+ * tasks, notes: sql/018_pim.sql) with a column per field of pim_fields.def.  The statements
+ * are built from that table: column names are the table's constants, every value is a
+ * parameter. */
+#include "pg_int.h"
+
+#include <zxsync/buf.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <string.h>
+
+/* the SQL type a parameter of field f is cast to */
+static const char *sql_type(zx_pim_type t)
+{
+    switch (t) {
+    case ZX_PT_INT: return "integer";
+    case ZX_PT_BOOL: return "boolean";
+    case ZX_PT_TIME: return "timestamptz";
+    case ZX_PT_LIST: return "text[]";
+    default: return "text";
+    }
+}
+
+/* a value as the parameter of its column (NULL = SQL NULL) */
+static const char *param_of(apr_pool_t *p, const zx_pim_field_def *d, const zx_pim_value *v)
+{
+    if (d->type == ZX_PT_LIST)
+        return v->list ? zx_pg_text_array_literal(p, v->list) : NULL;
+    return v->text;
+}
+
+/* the select expression giving field f back in its ActiveSync form */
+static void put_select(zx_buf *b, const zx_pim_field_def *d)
+{
+    switch (d->type) {
+    case ZX_PT_INT:
+        zx_buf_printf(b, "c.%s::text", d->column);
+        break;
+    case ZX_PT_BOOL:
+        zx_buf_printf(b, "c.%s::integer::text", d->column);
+        break;
+    case ZX_PT_TIME:
+        zx_buf_printf(b, "to_char(c.%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+                      d->column);
+        break;
+    default:
+        zx_buf_printf(b, "c.%s", d->column);
+        break;
+    }
+}
+
+/* the items.flag_status of a task: "1" complete, else "0" */
+static const char *task_status(const zx_pim_props *pr)
+{
+    const char *c = pr->v[ZX_PF_TASK_COMPLETE].text;
+    return c && strcmp(c, "1") == 0 ? "1" : "0";
+}
+
+int zx_pg_pim_insert(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err)
+{
+    apr_pool_t *p = st->pool;
+    const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
+    int n = (int)(cd->last - cd->first);
+    const char **params = apr_pcalloc(p, sizeof(char *) * (size_t)(n + 2));
+    zx_buf sql, vals;
+    zx_buf_init(&sql, p, 2048);
+    zx_buf_init(&vals, p, 1024);
+    zx_buf_printf(&sql, "INSERT INTO %s (item_id, account_id", cd->table);
+    zx_buf_puts(&vals, "$1::bigint, $2::bigint");
+    params[0] = item_id;
+    params[1] = st->account_id;
+    int np = 2;
+    for (int f = cd->first; f < (int)cd->last; f++) {
+        const zx_pim_field_def *d = &zx_pim_fields[f];
+        if (!pr->set[f])
+            continue;
+        const char *v = param_of(p, d, &pr->v[f]);
+        if (!v)
+            continue;
+        params[np++] = v;
+        zx_buf_printf(&sql, ", %s", d->column);
+        zx_buf_printf(&vals, ", $%d::%s", np, sql_type(d->type));
+    }
+    zx_buf_puts(&sql, ") VALUES (");
+    zx_buf_puts(&sql, vals.data);
+    zx_buf_putc(&sql, ')');
+    return zx_db_run(st->db, sql.data, np, params, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
+}
+
+int zx_pg_pim_update(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err)
+{
+    apr_pool_t *p = st->pool;
+    const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
+    int n = (int)(cd->last - cd->first);
+    const char **params = apr_pcalloc(p, sizeof(char *) * (size_t)(n + 2));
+    zx_buf sql;
+    zx_buf_init(&sql, p, 2048);
+    zx_buf_printf(&sql, "UPDATE %s SET item_id = item_id", cd->table);
+    params[0] = item_id;
+    params[1] = st->account_id;
+    int np = 2;
+    for (int f = cd->first; f < (int)cd->last; f++) {
+        const zx_pim_field_def *d = &zx_pim_fields[f];
+        if (!pr->set[f])
+            continue;
+        params[np++] = param_of(p, d, &pr->v[f]);
+        zx_buf_printf(&sql, ", %s = $%d::%s", d->column, np, sql_type(d->type));
+    }
+    zx_buf_puts(&sql, " WHERE item_id = $1::bigint AND account_id = $2::bigint");
+    if (zx_db_run(st->db, sql.data, np, params, err) < 0)
+        return ZX_STORE_ERROR;
+    if (pr->cls != ZX_PIM_TASK || !pr->set[ZX_PF_TASK_COMPLETE])
+        return ZX_STORE_OK;
+    /* a task's completion is also the item's flag status (1 complete, 0 not): the sync engine
+     * reads it from the change feed for the "incomplete tasks" FilterType */
+    const char *fp[2] = {item_id, task_status(pr)};
+    return zx_db_run(st->db, "UPDATE items SET flag_status = $2::smallint WHERE id = $1::bigint",
+                     2, fp, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
+}
+
+int zx_pg_pim_repoint(zx_store *st, const char *item_class, const char *from, const char *to,
+                      const char **err)
+{
+    int cls = zx_pim_class_of(item_class);
+    if (cls < 0)
+        return ZX_STORE_OK;
+    const char *params[2] = {from, to};
+    const char *sql = apr_psprintf(st->pool, "UPDATE %s SET item_id = $2::bigint WHERE "
+                                   "item_id = $1::bigint", zx_pim_classes[cls].table);
+    return zx_db_run(st->db, sql, 2, params, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
+}
+
+/* load the fields of the items of one class (ids: "{1,2}") */
+static int load_class(zx_store *st, int cls, const char *ids, apr_hash_t *by_id,
+                      const char **err)
+{
+    apr_pool_t *p = st->pool;
+    const zx_pim_class_def *cd = &zx_pim_classes[cls];
+    zx_buf sql;
+    zx_buf_init(&sql, p, 4096);
+    zx_buf_puts(&sql, "SELECT c.item_id");
+    for (int f = cd->first; f < (int)cd->last; f++) {
+        zx_buf_puts(&sql, ", ");
+        put_select(&sql, &zx_pim_fields[f]);
+    }
+    zx_buf_printf(&sql, " FROM unnest($1::bigint[]) AS u(id) JOIN %s c ON c.item_id = u.id "
+                  "WHERE c.account_id = $2::bigint", cd->table);
+    const char *params[2] = {ids, st->account_id};
+    PGresult *res = zx_db_exec(st->db, sql.data, 2, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    for (int r = 0; r < PQntuples(res); r++) {
+        zx_item *it = apr_hash_get(by_id, PQgetvalue(res, r, 0), APR_HASH_KEY_STRING);
+        if (!it)
+            continue;
+        zx_pim_props *pr = zx_pim_props_new(p, (zx_pim_class)cls);
+        int col = 1;
+        for (int f = cd->first; f < (int)cd->last; f++, col++) {
+            if (PQgetisnull(res, r, col))
+                continue;
+            const char *v = apr_pstrmemdup(p, PQgetvalue(res, r, col),
+                                           (apr_size_t)PQgetlength(res, r, col));
+            if (zx_pim_fields[f].type == ZX_PT_LIST)
+                pr->v[f].list = zx_pg_parse_text_array(p, v);
+            else
+                pr->v[f].text = v;
+        }
+        zx_item_content *c = apr_pcalloc(p, sizeof *c);
+        c->pim = pr;
+        it->content = c;
+    }
+    PQclear(res);
+    return ZX_STORE_OK;
+}
+
+int zx_pg_pim_contents(zx_store *st, apr_array_header_t *items, apr_array_header_t **rest,
+                       const char **err)
+{
+    apr_pool_t *p = st->pool;
+    *rest = NULL;
+    zx_buf ids[ZX_PIM_NCLASSES];
+    int count[ZX_PIM_NCLASSES] = {0};
+    apr_hash_t *by_id = NULL;
+    for (int i = 0; i < items->nelts; i++) {
+        zx_item *it = APR_ARRAY_IDX(items, i, zx_item *);
+        int cls = zx_pim_class_of(it->item_class);
+        if (cls < 0) {
+            if (!*rest)
+                *rest = apr_array_make(p, items->nelts, sizeof(zx_item *));
+            APR_ARRAY_PUSH(*rest, zx_item *) = it;
+            continue;
+        }
+        if (!by_id)
+            by_id = apr_hash_make(p);
+        if (count[cls]++ == 0) {
+            zx_buf_init(&ids[cls], p, 16 * (apr_size_t)items->nelts);
+            zx_buf_putc(&ids[cls], '{');
+        }
+        else
+            zx_buf_putc(&ids[cls], ',');
+        zx_buf_puts(&ids[cls], it->id);
+        /* an item without its row (none should be) still gets empty properties */
+        zx_item_content *c = apr_pcalloc(p, sizeof *c);
+        c->pim = zx_pim_props_new(p, (zx_pim_class)cls);
+        it->content = c;
+        apr_hash_set(by_id, it->id, APR_HASH_KEY_STRING, it);
+    }
+    for (int cls = 0; cls < ZX_PIM_NCLASSES; cls++) {
+        if (!count[cls])
+            continue;
+        zx_buf_putc(&ids[cls], '}');
+        if (load_class(st, cls, ids[cls].data, by_id, err) != ZX_STORE_OK)
+            return ZX_STORE_ERROR;
+    }
+    return ZX_STORE_OK;
+}
+
+/* a rough size of the item for the items row (Sync's estimates use it) */
+static long long props_size(const zx_pim_props *pr)
+{
+    const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
+    long long n = 0;
+    for (int f = cd->first; f < (int)cd->last; f++) {
+        if (pr->v[f].text)
+            n += (long long)strlen(pr->v[f].text);
+        if (pr->v[f].list)
+            for (int i = 0; i < pr->v[f].list->nelts; i++)
+                n += (long long)strlen(APR_ARRAY_IDX(pr->v[f].list, i, const char *));
+    }
+    return n;
+}
+
+int zx_pg_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *pr,
+                      const char *device, zx_item **out, const char **err)
+{
+    *out = NULL;
+    zx_folder *f;
+    int rc = zx_pg_mailbox.folder_get(st, folder_id, &f, err);
+    if (rc != ZX_STORE_OK)
+        return rc;
+    if (zx_pim_class_of(f->item_class) != (int)pr->cls)
+        return ZX_STORE_INVALID;
+    int own;
+    if (zx_db_tx_begin(st->db, &own, err) < 0)
+        return ZX_STORE_ERROR;
+    long long modseq = 0;
+    rc = zx_pg_next_modseq(st, f->id, 1, &modseq, err);
+    PGresult *res = NULL;
+    if (rc == ZX_STORE_OK) {
+        const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
+        const char *subject = NULL;
+        if (pr->cls == ZX_PIM_CONTACT)
+            subject = pr->v[ZX_PF_CONTACT_FILE_AS].text;
+        else if (pr->cls == ZX_PIM_TASK)
+            subject = pr->v[ZX_PF_TASK_SUBJECT].text;
+        else
+            subject = pr->v[ZX_PF_NOTE_SUBJECT].text;
+        const char *params[8] = {st->account_id, f->id, zx_pg_lltoa(st->pool, modseq), device,
+                                 cd->item_class, zx_pg_lltoa(st->pool, props_size(pr)),
+                                 subject, pr->cls == ZX_PIM_TASK ? task_status(pr) : "0"};
+        res = zx_db_exec(st->db,
+            "INSERT INTO items AS i (account_id, folder_id, modseq, created_modseq, created_by, "
+            "changed_by, item_class, size, read, subject, flag_status) VALUES ($1::bigint, "
+            "$2::bigint, $3::bigint, $3::bigint, $4::bigint, $4::bigint, $5, $6::bigint, true, "
+            "$7, $8::smallint) RETURNING " ITEM_COLS("i."), 8, params, err);
+        if (!res)
+            rc = ZX_STORE_ERROR;
+        else {
+            *out = zx_pg_row_item(st->pool, res, 0);
+            PQclear(res);
+            rc = zx_pg_pim_insert(st, (*out)->id, pr, err);
+        }
+    }
+    if (rc == ZX_STORE_OK)
+        rc = zx_pg_notify(st, err);
+    if (rc != ZX_STORE_OK)
+        *out = NULL;
+    return zx_db_tx_end(st->db, own, rc, err);
+}
