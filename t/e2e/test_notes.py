@@ -147,7 +147,8 @@ def test_a_12_1_device_is_never_sent_a_note(device_factory, account):
     P.add(new, coll, CLS, P.NOTE)
     col = old.sync(coll) if col0 is not None and col0.findtext("Status") == "1" else col0
     for c in (col0, col):
-        assert c is None or c.find("Commands") is None, c
+        sent = c.find("Commands") if c is not None else None
+        assert sent is None, "a 12.1 device was sent: " + sent.to_xml()
 
 
 # ---- MoveItems --------------------------------------------------------------------------
