@@ -576,3 +576,42 @@ def server_import(instance, account, cls, text, tmp_path, folder=None):
         pytest.skip("zxsuite has no vCard/iCalendar import yet: %s" % p.stderr.decode().strip())
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
     return p
+
+
+# ---- ItemOperations Fetch, GetItemEstimate ----------------------------------------------------
+
+def itemops_fetch(dev, coll, sid):
+    """ItemOperations Fetch of one item (plain text body); returns its Fetch response node."""
+    r = dev.c.post("ItemOperations", '<ItemOperations xmlns="ItemOperations:" '
+                   'xmlns:airsync="AirSync:" xmlns:airsyncbase="AirSyncBase:"><Fetch>'
+                   '<Store>Mailbox</Store><airsync:CollectionId>%s</airsync:CollectionId>'
+                   '<airsync:ServerId>%s</airsync:ServerId><Options><airsyncbase:BodyPreference>'
+                   '<airsyncbase:Type>1</airsyncbase:Type></airsyncbase:BodyPreference>'
+                   '</Options></Fetch></ItemOperations>' % (coll, sid))
+    assert r.status == 200, r
+    assert r.wbxml.name == "ItemOperations" and r.wbxml.findtext("Status") == "1", r.wbxml
+    f = r.wbxml.findall("Response/Fetch")
+    assert len(f) == 1, r.wbxml
+    return f[0]
+
+
+def estimate(dev, coll, cls, filter_type=None):
+    """GetItemEstimate of one collection at the device's current key; returns (Status,
+    Estimate).  12.1: Class and FilterType in the Collection; 14.0+: in airsync:Options."""
+    key = dev.keys[coll]
+    x = '<GetItemEstimate xmlns="GetItemEstimate:"><Collections><Collection>'
+    if dev.protocol == "12.1":
+        x += ('<Class>%s</Class><SyncKey xmlns="AirSync:">%s</SyncKey><CollectionId>%s'
+              '</CollectionId><FilterType xmlns="AirSync:">%d</FilterType>'
+              % (cls, key, coll, filter_type or 0))
+    else:
+        x += '<SyncKey xmlns="AirSync:">%s</SyncKey><CollectionId>%s</CollectionId>' % (key, coll)
+        if filter_type is not None:
+            x += ('<Options xmlns="AirSync:"><Class>%s</Class><FilterType>%d</FilterType>'
+                  '</Options>' % (cls, filter_type))
+    x += "</Collection></Collections></GetItemEstimate>"
+    r = dev.c.post("GetItemEstimate", x)
+    assert r.status == 200, r
+    resp = r.wbxml.findall("Response")
+    assert len(resp) == 1, r.wbxml
+    return resp[0].findtext("Status"), resp[0].findtext("Collection/Estimate")

@@ -138,6 +138,18 @@ def test_two_adds_in_one_request_and_fetch(devs, version):
     check(small, P.parse(CLS, fetches[1].find("ApplicationData")), "Fetch 2")
 
 
+def test_itemoperations_fetch(devs, version):
+    a = devs()
+    coll = a.folder("Contacts")
+    P.start(a, coll)
+    sid = P.add(a, coll, CLS, P.CONTACT)
+    f = P.itemops_fetch(a, coll, sid)
+    assert (f.findtext("Status"), f.findtext("ServerId"), f.findtext("Class")) == \
+        ("1", sid, "Contacts")
+    check(P.expect_for(CLS, P.CONTACT, version), P.parse(CLS, f.find("Properties")),
+          "ItemOperations Fetch")
+
+
 def test_picture_over_48_kb_is_refused(devs, version):
     a = devs()
     b = devs()

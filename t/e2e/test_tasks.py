@@ -200,6 +200,26 @@ def test_filter_incomplete_tasks(devs, version):
     assert len(P.start(b, coll)) == 4
 
 
+def test_estimate_counts_incomplete_tasks_only(devs, version):
+    """GetItemEstimate with FilterType 8 ([MS-ASCMD] 2.2.1.9): the completed tasks added since
+    the device's key are not counted."""
+    a = devs()
+    f = devs()
+    coll = a.folder("Tasks")
+    P.start(a, coll)
+    flt = P.options(filter_type=INCOMPLETE)
+    P.start(f, coll, opts=flt)
+    col = a.sync(coll, commands="".join(P.add_cmd("e%d" % i, CLS, t, version) for i, t in
+                                        enumerate((task("eins"), task("zwei", complete="1"),
+                                                   task("drei"), task("vier", complete="1"),
+                                                   task("fünf", complete="1")))))
+    assert [x.findtext("Status") for x in col.findall("Responses/Add")] == ["1"] * 5
+    assert P.estimate(f, coll, CLS, INCOMPLETE) == ("1", "2")
+    got = P.commands(f.sync(coll, options=flt))
+    assert sorted(P.parse(CLS, n)["subject"] for op, s, n in got if op == "Add") == \
+        ["drei", "eins"]
+
+
 def test_completing_a_task_on_the_filtered_device(devs, version):
     """The filtered device completes a task itself: the Change is taken (the other device
     sees it), and the task then leaves the filtered device (no Change back; a SoftDelete, in
