@@ -204,6 +204,17 @@ def test_conflict_server_wins_and_client_wins(devs, version):
     check(dict(base, job_title="Director"), P.parse(CLS, got[0][2]), "B's winning change")
 
 
+def test_ping_reports_a_contact_added_elsewhere(devs):
+    a = devs()
+    b = devs()
+    coll = a.folder("Contacts")
+    P.start(a, coll)
+    P.start(b, coll)
+    P.add(b, coll, CLS, {"first_name": "Pia", "last_name": "Ping"})
+    status, folders, took = P.ping_now(a, coll, "Contacts")
+    assert (status, folders) == ("2", [coll]) and took < 5
+
+
 # ---- ghosting ([MS-ASCMD] 2.2.3.179 Supported) -------------------------------------------
 
 def test_ghosted_properties_are_kept(devs, version):

@@ -220,6 +220,17 @@ def test_estimate_counts_incomplete_tasks_only(devs, version):
         ["drei", "eins"]
 
 
+def test_ping_reports_a_task_added_elsewhere(devs):
+    a = devs()
+    b = devs()
+    coll = a.folder("Tasks")
+    P.start(a, coll)
+    P.start(b, coll)
+    P.add(b, coll, CLS, task("ping"))
+    status, folders, took = P.ping_now(a, coll, "Tasks")
+    assert (status, folders) == ("2", [coll]) and took < 5
+
+
 def test_completing_a_task_on_the_filtered_device(devs, version):
     """The filtered device completes a task itself: the Change is taken (the other device
     sees it), and the task then leaves the filtered device (no Change back; a SoftDelete, in
