@@ -261,3 +261,24 @@ def test_incomplete_tasks_filter(instance, account, devices):
     # widening to all tasks starts over (the completed ones were never sent)
     col = d.sync("Tasks", options='<Options><FilterType>0</FilterType></Options>')
     assert col.findtext("Status") == "3"
+
+
+def test_contacts_at_2_5(instance, account, devices):
+    """2.5 has no airsyncbase: the body is contacts:Body, cut by airsync:Truncation (characters;
+    BodySize only when cut), and a 2.5 device's Add carries contacts:Body."""
+    a, b = devices("2.5"), devices("14.1")
+    opts = '<Options><Truncation>1</Truncation><RTFTruncation>9</RTFTruncation></Options>'
+    for d in (a, b):
+        d.sync_all("Contacts", options=opts if d is a else None)
+    col = a.sync("Contacts", options=opts, commands=add(
+        "o1", '<FirstName xmlns="Contacts:">Old</FirstName><Body xmlns="Contacts:">short</Body>'))
+    sid = col.find("Responses/Add").findtext("ServerId")
+    got = b.sync("Contacts")
+    assert got.find("Commands/Add/ApplicationData/Body").findtext("Data") == "short"
+    long_body = "é" * 600
+    b.sync("Contacts", commands=change(sid, '<FirstName xmlns="Contacts:">Old</FirstName>'
+                                            '<Body xmlns="AirSyncBase:"><Type>1</Type><Data>%s'
+                                            '</Data></Body>' % long_body))
+    ad = a.sync("Contacts", options=opts).find("Commands/Change/ApplicationData")
+    assert ad.findtext("Body") == "é" * 512       # Truncation 1 = 512 characters
+    assert ad.findtext("BodySize") == "600" and ad.findtext("BodyTruncated") == "1"

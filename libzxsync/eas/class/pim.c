@@ -75,10 +75,20 @@ static void render_body(apr_pool_t *p, const zx_pim_props *pr, const zx_class_op
         unsigned tag = legacy_body[pr->cls].body;
         if (!tag || stored == ZX_PIM_BODY_RTF)
             return;
+        /* Truncation counts characters; BodySize (characters) only when it cut */
         const char *text = stored == ZX_PIM_BODY_HTML ? zx_mime_html_to_text(p, body) : body;
-        zx_wb_add_text(p, parent, tag, text);
-        zx_wb_add_textf(p, parent, legacy_body[pr->cls].size, "%" APR_SIZE_T_FMT, strlen(text));
-        zx_wb_add_text(p, parent, legacy_body[pr->cls].truncated, "0");
+        apr_size_t chars = 0, cut = strlen(text);
+        for (apr_size_t i = 0; text[i]; i++)
+            if (((unsigned char)text[i] & 0xC0) != 0x80) {
+                if (o->truncation >= 0 && chars == (apr_size_t)o->truncation)
+                    cut = i < cut ? i : cut;
+                chars++;
+            }
+        int truncated = cut < strlen(text);
+        zx_wb_add_text(p, parent, tag, apr_pstrmemdup(p, text, cut));
+        if (truncated)
+            zx_wb_add_textf(p, parent, legacy_body[pr->cls].size, "%" APR_SIZE_T_FMT, chars);
+        zx_wb_add_text(p, parent, legacy_body[pr->cls].truncated, truncated ? "1" : "0");
         return;
     }
     int type = 0;
