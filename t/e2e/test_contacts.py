@@ -138,6 +138,20 @@ def test_two_adds_in_one_request_and_fetch(devs, version):
     check(small, P.parse(CLS, fetches[1].find("ApplicationData")), "Fetch 2")
 
 
+def test_300_categories(devs, version):
+    """[MS-ASCNTC]/[MS-ASCMD]: up to 300 Category elements in a request and a response."""
+    a = devs()
+    b = devs()
+    coll = a.folder("Contacts")
+    P.start(a, coll)
+    P.start(b, coll)
+    props = {"first_name": "Kat", "categories": ["Kategorie %03d ✓" % i for i in range(300)]}
+    sid = P.add(a, coll, CLS, props)
+    got = P.commands(b.sync(coll))
+    assert [(op, s) for op, s, _ in got] == [("Add", sid)]
+    check(props, P.parse(CLS, got[0][2]), "300 categories")
+
+
 def test_itemoperations_fetch(devs, version):
     a = devs()
     coll = a.folder("Contacts")
