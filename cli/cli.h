@@ -7,6 +7,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <stdio.h>
+#include <zxsync/store.h>
 #include <zxsync/db.h>
 
 /* ---- output: one value tree, printed as JSON or as the indented key/value layout ---------- */
@@ -53,6 +54,10 @@ typedef struct {
 
 /* Connect on first use. */
 int cli_need_db(cli *c, const char **err);
+/* The store of an open account by name (connects first): *norm its normalised name, *id its
+ * row id.  1 ok, 0 unknown or closed account (*err says which), -1 error. */
+int cli_open_account(cli *c, const char *name, const char **norm, const char **id,
+                     zx_store **st, const char **err);
 /* Optional "name value" arguments after the positional ones: returns the value or NULL;
  * cli_check_options() refuses names not in the allowed list and a name without value. */
 const char *cli_option(int argc, const char **argv, int first, const char *name);
@@ -71,5 +76,6 @@ extern const command cli_acctlog_commands[];
 extern const command cli_device_commands[];
 extern const command cli_mdm_commands[];
 extern const command cli_mailbox_commands[];
+extern const command cli_pim_commands[];
 
 #endif

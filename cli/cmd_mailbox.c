@@ -103,26 +103,7 @@ typedef struct {
 /* Open the account's store.  1 ok, 0 unknown or closed account (*err says which), -1 error. */
 static int open_account(cli *c, const char *name, target *t, const char **err)
 {
-    const char *norm = zx_account_name_normalize(c->pool, name, NULL, NULL);
-    if (!norm) {
-        *err = apr_psprintf(c->pool, "no such account: %s", name);
-        return 0;
-    }
-    zx_account *a;
-    int rc = zx_dir_get_account(c->pool, c->db, norm, &a, err);
-    if (rc <= 0) {
-        if (rc == 0)
-            *err = apr_psprintf(c->pool, "no such account: %s", name);
-        return rc;
-    }
-    if (a->status && strcmp(a->status, "closed") == 0) {
-        *err = apr_psprintf(c->pool, "account %s is closed", norm);
-        return 0;
-    }
-    t->account = norm;
-    t->account_id = a->id;
-    t->st = zx_store_open(c->pool, c->db, a->id);
-    return 1;
+    return cli_open_account(c, name, &t->account, &t->account_id, &t->st, err);
 }
 
 static int all_digits(const char *s)

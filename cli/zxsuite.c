@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zxsync/directory.h>
 #include <zxsync/log.h>
 
 #include "config.h"
@@ -30,6 +31,7 @@ static const command *const tables[] = {
     cli_device_commands,
     cli_mdm_commands,
     cli_mailbox_commands,
+    cli_pim_commands,
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
@@ -39,6 +41,30 @@ int cli_need_db(cli *c, const char **err)
         return 0;
     c->db = zx_db_connect(c->pool, c->conninfo, err);
     return c->db ? 0 : -1;
+}
+
+int cli_open_account(cli *c, const char *name, const char **norm, const char **id,
+                     zx_store **st, const char **err)
+{
+    if (cli_need_db(c, err) < 0)
+        return -1;
+    const char *n = zx_account_name_normalize(c->pool, name, NULL, NULL);
+    zx_account *a = NULL;
+    int rc = n ? zx_dir_get_account(c->pool, c->db, n, &a, err) : 0;
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *err = apr_psprintf(c->pool, "no such account: %s", name);
+        return 0;
+    }
+    if (a->status && strcmp(a->status, "closed") == 0) {
+        *err = apr_psprintf(c->pool, "account %s is closed", n);
+        return 0;
+    }
+    *norm = n;
+    *id = a->id;
+    *st = zx_store_open(c->pool, c->db, a->id);
+    return 1;
 }
 
 const char *cli_option(int argc, const char **argv, int first, const char *name)

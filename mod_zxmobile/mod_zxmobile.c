@@ -27,6 +27,7 @@
 #include <zxsync/notify.h>
 #include <zxsync/server.h>
 #include <apr_portable.h>
+#include <malloc.h>
 #include <apr_shm.h>
 #include <util_mutex.h>
 #include <ap_mpm.h>
@@ -62,6 +63,17 @@ static void zxm_log_print(void *baton, void *ctx, zx_log_level level, const char
 /* ---- anti-DoS filter: one shared memory region and lock for all children ---------------- */
 
 #define ZXM_DOS_MUTEX "zxmobile-dos"
+/* The memory of a request's work (decoding, the store's rows, the answer) comes from one
+ * allocator per child that keeps up to ZXM_WORK_MEM_FREE of freed memory for the next request,
+ * not from the worker thread's allocator: the configuration we ship holds thousands of waiting
+ * threads per child and so keeps MaxMemFree small (32 KB), and a Sync window of contacts with
+ * photos or of long mails (a few MB) would then give its memory back to the system page by
+ * page at the end of every request (Debian's APR maps allocator memory with mmap: a munmap and
+ * a TLB shootdown across the child's threads each; measured, over half of the server's CPU in
+ * an initial sync of contacts). */
+#define ZXM_WORK_MEM_FREE (8u * 1024 * 1024)
+static apr_allocator_t *zxm_work_allocator;
+
 static apr_shm_t *zxm_dos_shm;
 static apr_global_mutex_t *zxm_dos_mutex;
 
@@ -194,6 +206,15 @@ static int zxm_client_fd(request_rec *r)
     return (int)fd;
 }
 
+static apr_status_t zxm_work_allocator_free(void *unused)
+{
+    (void)unused;
+    if (zxm_work_allocator)
+        apr_allocator_destroy(zxm_work_allocator);
+    zxm_work_allocator = NULL;
+    return APR_SUCCESS;
+}
+
 /* After fork: one connection pool per database and one verification cache per child,
  * shared by the virtual hosts. */
 static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
@@ -217,6 +238,28 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
                          "is off in this child");
     }
     zx_autodiscover_init();
+    /* The rows of a Sync window come from libpq in malloc'd memory (a window of contacts with
+     * photos: about 1 MB).  glibc gives the top of a thread's heap back to the system past
+     * M_TRIM_THRESHOLD (128 KB), with an madvise and a TLB shootdown across the child's
+     * threads - at every such request.  Kept up to ZXM_WORK_MEM_FREE instead. */
+#ifdef M_TRIM_THRESHOLD
+    mallopt(M_TRIM_THRESHOLD, (int)ZXM_WORK_MEM_FREE);
+#endif
+    apr_thread_mutex_t *work_mutex = NULL;
+    if (apr_allocator_create(&zxm_work_allocator) != APR_SUCCESS ||
+        apr_thread_mutex_create(&work_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, ZXLOGNO(01913) "cannot create the "
+                     "requests' shared allocator: requests use their thread's");
+        if (zxm_work_allocator)
+            apr_allocator_destroy(zxm_work_allocator);
+        zxm_work_allocator = NULL;
+    }
+    else {
+        apr_allocator_mutex_set(zxm_work_allocator, work_mutex);
+        apr_allocator_max_free_set(zxm_work_allocator, ZXM_WORK_MEM_FREE);
+        /* after the requests (their pools are gone when the child's pool goes) */
+        apr_pool_cleanup_register(pchild, NULL, zxm_work_allocator_free, apr_pool_cleanup_null);
+    }
     if (!cache)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      ZXLOGNO(01906) "cannot create the authentication cache: every request "
@@ -431,8 +474,14 @@ static int zxm_handler(request_rec *r)
     zx_response resp;
     const char *why = NULL;
 
-    zx_request_init(&req, r->pool);
-    zx_response_init(&resp, r->pool);
+    /* the work's memory: a subpool of the request's on the child's shared allocator (it goes
+     * with the request's pool, after the answer is written) */
+    apr_pool_t *work = r->pool;
+    if (zxm_work_allocator &&
+        apr_pool_create_ex(&work, r->pool, NULL, zxm_work_allocator) != APR_SUCCESS)
+        work = r->pool;
+    zx_request_init(&req, work);
+    zx_response_init(&resp, work);
     req.log_ctx = r;
     req.client_ip = r->useragent_ip;
     req.client_fd = zxm_client_fd(r);
@@ -497,8 +546,14 @@ static int zxm_autodiscover_handler(request_rec *r)
     if (kind == ZX_AD_NONE)
         kind = ZX_AD_XML;   /* SetHandler zxmobile-autodiscover on another path: the XML form */
 
-    zx_request_init(&req, r->pool);
-    zx_response_init(&resp, r->pool);
+    /* the work's memory: a subpool of the request's on the child's shared allocator (it goes
+     * with the request's pool, after the answer is written) */
+    apr_pool_t *work = r->pool;
+    if (zxm_work_allocator &&
+        apr_pool_create_ex(&work, r->pool, NULL, zxm_work_allocator) != APR_SUCCESS)
+        work = r->pool;
+    zx_request_init(&req, work);
+    zx_response_init(&resp, work);
     req.log_ctx = r;
     req.client_ip = r->useragent_ip;
     req.method = r->method_number == M_POST ? ZX_METHOD_POST

@@ -132,6 +132,12 @@ int zx_pg_pim_repoint(zx_store *st, const char *item_class, const char *from, co
     return zx_db_run(st->db, sql, 2, params, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
 }
 
+static apr_status_t clear_result(void *res)
+{
+    PQclear(res);
+    return APR_SUCCESS;
+}
+
 /* load the fields of the items of one class (ids: "{1,2}") */
 static int load_class(zx_store *st, int cls, const char *ids, apr_hash_t *by_id,
                       const char **err)
@@ -160,8 +166,7 @@ static int load_class(zx_store *st, int cls, const char *ids, apr_hash_t *by_id,
         for (int f = cd->first; f < (int)cd->last; f++, col++) {
             if (PQgetisnull(res, r, col))
                 continue;
-            const char *v = apr_pstrmemdup(p, PQgetvalue(res, r, col),
-                                           (apr_size_t)PQgetlength(res, r, col));
+            const char *v = PQgetvalue(res, r, col);     /* the result lives with p */
             if (zx_pim_fields[f].type == ZX_PT_LIST)
                 pr->v[f].list = zx_pg_parse_text_array(p, v);
             else
@@ -171,7 +176,8 @@ static int load_class(zx_store *st, int cls, const char *ids, apr_hash_t *by_id,
         c->pim = pr;
         it->content = c;
     }
-    PQclear(res);
+    /* the values (photos, bodies: most of a window's bytes) are used where libpq put them */
+    apr_pool_cleanup_register(p, res, clear_result, apr_pool_cleanup_null);
     return ZX_STORE_OK;
 }
 
