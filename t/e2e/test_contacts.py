@@ -308,3 +308,24 @@ def test_move_between_contacts_folders(devs, version):
     check(P.expect_for(CLS, P.CONTACT, version), P.parse(CLS, got[0][2]), "the moved contact")
     # the old id is gone for anyone else
     assert P.move(b, sid, src, dst) == (1, None)
+
+
+def test_export_then_import_gives_every_property_back(instance, account, device_factory,
+                                                      tmp_path):
+    """The CLI's export of a contact a device added, imported into another folder: a device is
+    sent the copy with every property of the original (README: "every field comes back"),
+    the body's line ends apart (the formats have one newline)."""
+    a = device_factory(account, "16.1")
+    src = a.folder("Contacts")
+    dst = P.folder_create(a, "Import", 14).findtext("ServerId")
+    b = device_factory(account, "16.1")
+    P.start(a, src)
+    P.start(b, dst)
+    P.add(a, src, CLS, P.CONTACT)
+    text = P.server_export(instance, account, CLS, "Contacts")
+    resp = P.server_import(instance, account, CLS, text, tmp_path, folder=dst)
+    assert resp.get("imported") == 1, resp
+    got = P.commands(b.sync(dst))
+    assert [op for op, _, _ in got] == ["Add"], got
+    check(P.lf(P.expect_for(CLS, P.CONTACT, "16.1")), P.lf(P.parse(CLS, got[0][2])),
+          "the imported copy (export was:\n%s)" % text[:3000])

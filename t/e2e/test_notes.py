@@ -151,6 +151,31 @@ def test_a_12_1_device_is_never_sent_a_note(device_factory, account):
         assert sent is None, "a 12.1 device was sent: " + sent.to_xml()
 
 
+# ---- server side ----------------------------------------------------------------------------
+
+def test_server_side_import_reaches_both(instance, account, devs, version, tmp_path):
+    """A text file imported as a note (first line the subject, the rest the body) is sent
+    to both devices, with the same ServerId."""
+    a = devs()
+    b = devs()
+    coll = a.folder("Notes")
+    P.start(a, coll)
+    P.start(b, coll)
+    resp = P.server_import(instance, account, CLS, "\nTelefonnummern\nPraxis: 030 123\n"
+                           "Schule: 030 456\n", tmp_path, ext="txt")
+    assert resp.get("imported") == 1, resp
+    seen = []
+    for d in (a, b):
+        got = P.commands(d.sync(coll))
+        assert [op for op, _, _ in got] == ["Add"]
+        parsed = P.parse(CLS, got[0][2])
+        assert parsed.get("subject") == "Telefonnummern", parsed
+        assert "Praxis: 030 123" in parsed.get("body", "") and \
+            "Schule: 030 456" in parsed.get("body", ""), parsed
+        seen.append(got[0][1])
+    assert seen[0] == seen[1]
+
+
 # ---- MoveItems --------------------------------------------------------------------------
 
 def test_move_between_notes_folders(devs, version):
@@ -177,3 +202,24 @@ def test_move_between_notes_folders(devs, version):
     stamp = parsed.pop("last_modified", None)
     check({k: v for k, v in exp.items() if k != "last_modified"}, parsed, "the moved note")
     assert stamp == exp["last_modified"]
+
+
+def test_export_then_import_gives_every_property_back(instance, account, device_factory,
+                                                      tmp_path):
+    """The CLI's export of a note a device added, imported into another folder: a device is
+    sent the copy with every property of the original (README: "every field comes back"),
+    the body's line ends apart (the formats have one newline)."""
+    a = device_factory(account, "16.1")
+    src = a.folder("Notes")
+    dst = P.folder_create(a, "Import", 17).findtext("ServerId")
+    b = device_factory(account, "16.1")
+    P.start(a, src)
+    P.start(b, dst)
+    P.add(a, src, CLS, P.NOTE)
+    text = P.server_export(instance, account, CLS, "Notes")
+    resp = P.server_import(instance, account, CLS, text, tmp_path, folder=dst)
+    assert resp.get("imported") == 1, resp
+    got = P.commands(b.sync(dst))
+    assert [op for op, _, _ in got] == ["Add"], got
+    check(P.lf(P.expect_for(CLS, P.NOTE, "16.1")), P.lf(P.parse(CLS, got[0][2])),
+          "the imported copy (export was:\n%s)" % text[:3000])

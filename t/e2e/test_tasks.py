@@ -366,3 +366,24 @@ def test_move_between_tasks_folders(devs, version):
     got = P.commands(b.sync(dst))
     assert [(op, s) for op, s, _ in got] == [("Add", new)]
     check(P.expect_for(CLS, P.TASK, version), P.parse(CLS, got[0][2]), "the moved task")
+
+
+def test_export_then_import_gives_every_property_back(instance, account, device_factory,
+                                                      tmp_path):
+    """The CLI's export of a task a device added, imported into another folder: a device is
+    sent the copy with every property of the original (README: "every field comes back"),
+    the body's line ends apart (the formats have one newline)."""
+    a = device_factory(account, "16.1")
+    src = a.folder("Tasks")
+    dst = P.folder_create(a, "Import", 15).findtext("ServerId")
+    b = device_factory(account, "16.1")
+    P.start(a, src)
+    P.start(b, dst)
+    P.add(a, src, CLS, P.TASK_ICAL)
+    text = P.server_export(instance, account, CLS, "Tasks")
+    resp = P.server_import(instance, account, CLS, text, tmp_path, folder=dst)
+    assert resp.get("imported") == 1, resp
+    got = P.commands(b.sync(dst))
+    assert [op for op, _, _ in got] == ["Add"], got
+    check(P.lf(P.expect_for(CLS, P.TASK_ICAL, "16.1")), P.lf(P.parse(CLS, got[0][2])),
+          "the imported copy (export was:\n%s)" % text[:3000])
