@@ -95,6 +95,18 @@ def server_pids(inst):
     return pids
 
 
+def postgres_pids(pids):
+    """The PostgreSQL processes among pids (those that still exist)."""
+    out = []
+    for x in pids:
+        try:
+            if "postgres" in open("/proc/%d/cmdline" % x).read():
+                out.append(x)
+        except OSError:
+            pass
+    return out
+
+
 def cpu_seconds(pids):
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
@@ -187,7 +199,7 @@ def wrk_run(inst, devices, which, conns, seconds, protocol="14.1"):
         f.write("request = function()\n  i = i % #reqs + 1\n  return reqs[i]\nend\n")
     threads = min(2, conns)
     pids = server_pids(inst)
-    pg = [x for x in pids if "postgres" in open("/proc/%d/cmdline" % x).read()]
+    pg = postgres_pids(pids)
     cpu0, pg0 = cpu_seconds(pids), cpu_seconds(pg)
     p = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency",
                         "-s", script, "http://127.0.0.1:%d" % inst.port],

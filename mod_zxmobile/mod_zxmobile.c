@@ -438,6 +438,17 @@ static int zxm_read_body(void *baton, zx_request *req, apr_size_t max, const cha
     return rv;
 }
 
+/* The memory of a request's work: a subpool of the request's pool on the child's shared
+ * allocator (it goes with the request's pool, after the answer is written). */
+static apr_pool_t *zxm_work_pool(request_rec *r)
+{
+    apr_pool_t *work;
+    if (!zxm_work_allocator ||
+        apr_pool_create_ex(&work, r->pool, NULL, zxm_work_allocator) != APR_SUCCESS)
+        return r->pool;
+    return work;
+}
+
 /* Write a library response: status, headers, body. */
 static int write_response(request_rec *r, const zx_response *resp)
 {
@@ -474,12 +485,7 @@ static int zxm_handler(request_rec *r)
     zx_response resp;
     const char *why = NULL;
 
-    /* the work's memory: a subpool of the request's on the child's shared allocator (it goes
-     * with the request's pool, after the answer is written) */
-    apr_pool_t *work = r->pool;
-    if (zxm_work_allocator &&
-        apr_pool_create_ex(&work, r->pool, NULL, zxm_work_allocator) != APR_SUCCESS)
-        work = r->pool;
+    apr_pool_t *work = zxm_work_pool(r);
     zx_request_init(&req, work);
     zx_response_init(&resp, work);
     req.log_ctx = r;
@@ -546,12 +552,7 @@ static int zxm_autodiscover_handler(request_rec *r)
     if (kind == ZX_AD_NONE)
         kind = ZX_AD_XML;   /* SetHandler zxmobile-autodiscover on another path: the XML form */
 
-    /* the work's memory: a subpool of the request's on the child's shared allocator (it goes
-     * with the request's pool, after the answer is written) */
-    apr_pool_t *work = r->pool;
-    if (zxm_work_allocator &&
-        apr_pool_create_ex(&work, r->pool, NULL, zxm_work_allocator) != APR_SUCCESS)
-        work = r->pool;
+    apr_pool_t *work = zxm_work_pool(r);
     zx_request_init(&req, work);
     zx_response_init(&resp, work);
     req.log_ctx = r;

@@ -189,3 +189,32 @@ const char *zx_text_one_line(apr_pool_t *p, const char *s)
     *o = '\0';
     return *v ? v : NULL;
 }
+
+apr_size_t zx_utf8_cut(const char *s, apr_size_t len, apr_size_t max)
+{
+    if (len <= max)
+        return len;
+    apr_size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+const char *zx_base64_strip(apr_pool_t *p, const char *in)
+{
+    apr_size_t n = strlen(in), k = 0, pad = 0;
+    char *out = apr_palloc(p, n + 1);
+    for (apr_size_t i = 0; i < n; i++) {
+        char ch = in[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+            continue;
+        if (ch == '=')
+            pad++;
+        else if (pad || !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                          (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
+            return NULL;
+        out[k++] = ch;
+    }
+    out[k] = '\0';
+    return pad > 2 ? NULL : out;
+}

@@ -156,25 +156,12 @@ const char *zx_pimconv_date(apr_pool_t *p, apr_time_t t)
 
 const char *zx_pimconv_base64_clean(apr_pool_t *p, const char *s)
 {
-    apr_size_t n = strlen(s);
-    char *c = apr_palloc(p, n + 1), *w = c;
-    int pad = 0;
-    for (const char *r = s; *r; r++) {
-        unsigned char ch = (unsigned char)*r;
-        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-            continue;
-        if (ch == '=') {
-            pad++;
-        }
-        else if (pad || !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                           (ch >= '0' && ch <= '9') || ch == '+' || ch == '/')) {
-            return NULL;
-        }
-        *w++ = (char)ch;
-    }
-    *w = '\0';
-    apr_size_t len = (apr_size_t)(w - c);
-    if (len == 0 || pad > 2 || (pad && len % 4))
+    const char *c = zx_base64_strip(p, s);
+    if (!c)
+        return NULL;
+    apr_size_t len = strlen(c);
+    int pad = len > 0 && c[len - 1] == '=';
+    if (len == 0 || (pad && len % 4))
         return NULL;
     /* decode and encode again: one canonical form (padded, no blanks) */
     unsigned char *raw = apr_palloc(p, (apr_size_t)apr_base64_decode_len(c) + 1);

@@ -617,25 +617,8 @@ static int xml_blank(const xmlChar *s)
  * at the end, length a multiple of 4); NULL otherwise. */
 static const char *strict_base64(apr_pool_t *p, const char *in)
 {
-    size_t n = strlen(in), k = 0, pad = 0;
-    char *out = apr_palloc(p, n + 1);
-    for (size_t i = 0; i < n; i++) {
-        char ch = in[i];
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
-            continue;
-        if (ch == '=') {
-            pad++;
-        }
-        else if (pad || !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                           (ch >= '0' && ch <= '9') || ch == '+' || ch == '/')) {
-            return NULL;
-        }
-        out[k++] = ch;
-    }
-    out[k] = '\0';
-    if (k % 4 || pad > 2)
-        return NULL;
-    return out;
+    const char *out = zx_base64_strip(p, in);
+    return out && strlen(out) % 4 == 0 ? out : NULL;
 }
 
 static zx_wb_node *xml_elem(apr_pool_t *p, xmlNode *x, unsigned depth, const char **err)

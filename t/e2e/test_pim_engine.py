@@ -5,7 +5,7 @@ the class row following a move - checked on the decoded answers and the stored r
 import pytest
 
 from mailtools import PASSWORD, account, sql  # noqa: F401
-from syncutil import Device, ops
+from syncutil import ops
 
 C = 'xmlns:c="Contacts" xmlns:c2="Contacts2"'
 
@@ -20,17 +20,9 @@ def contact_props(col_item):
 
 
 @pytest.fixture
-def devices(instance, account):
-    made = []
-
-    def make(version="14.1"):
-        d = Device(instance, account, protocol=version, password=PASSWORD)
-        d.foldersync()
-        made.append(d)
-        return d
-    yield make
-    for d in made:
-        d.close()
+def devices(account, device_factory):
+    """make(version="14.1"): a device of the test's account, its FolderSync done."""
+    return lambda version="14.1": device_factory(account, version, password=PASSWORD)
 
 
 def test_contact_add_reaches_the_other_device(instance, account, devices):
@@ -282,3 +274,28 @@ def test_contacts_at_2_5(instance, account, devices):
     ad = a.sync("Contacts", options=opts).find("Commands/Change/ApplicationData")
     assert ad.findtext("Body") == "é" * 512       # Truncation 1 = 512 characters
     assert ad.findtext("BodySize") == "600" and ad.findtext("BodyTruncated") == "1"
+
+
+def test_fetch_itemoperations_and_estimate(instance, account, devices):
+    """Sync Fetch and ItemOperations Fetch give the whole contact; GetItemEstimate counts
+    contacts like mail."""
+    a, b = devices("14.1"), devices("14.1")
+    for d in (a, b):
+        d.sync_all("Contacts")
+    sid = new_contact(a, "f1")
+    cf = a.folder("Contacts")
+    x = ('<GetItemEstimate xmlns="GetItemEstimate:"><Collections><Collection>'
+         '<SyncKey xmlns="AirSync:">%s</SyncKey><CollectionId>%s</CollectionId></Collection>'
+         '</Collections></GetItemEstimate>' % (b.keys[cf], cf))
+    r = b.c.post("GetItemEstimate", x)
+    assert r.wbxml.findtext("Response/Status") == "1"
+    assert r.wbxml.findtext("Response/Collection/Estimate") == "1"
+    col = a.sync("Contacts", commands='<Fetch><ServerId>%s</ServerId></Fetch>' % sid)
+    f = col.find("Responses/Fetch")
+    assert f.findtext("Status") == "1" and contact_props(f)["Spouse"] == "Bo"
+    r = a.c.post("ItemOperations", '<ItemOperations xmlns="ItemOperations:" xmlns:as="AirSync:">'
+                 '<Fetch><Store>Mailbox</Store><as:CollectionId>%s</as:CollectionId>'
+                 '<as:ServerId>%s</as:ServerId></Fetch></ItemOperations>' % (cf, sid))
+    assert r.wbxml.findtext("Response/Fetch/Status") == "1"
+    props = {c.name: c.text for c in r.wbxml.find("Response/Fetch/Properties").children}
+    assert props["FirstName"] == "Ann" and props["JobTitle"] == "Pilot"

@@ -169,16 +169,6 @@ static apr_size_t utf8_prefix_chars(const char *s, apr_size_t len, long long max
     return cut;
 }
 
-static apr_size_t utf8_cut(const char *s, apr_size_t len, apr_size_t max)
-{
-    if (len <= max)
-        return len;
-    apr_size_t n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
-
 typedef struct {
     int type;
     const char *data;           /* NULL: no data element */
@@ -242,7 +232,7 @@ static void body_data(apr_pool_t *p, const zx_item_content *c, int type, long lo
             d = c->text_plain ? c->text_plain : "";
         len = strlen(d);
         if (trunc >= 0)
-            len = utf8_cut(d, len, (apr_size_t)trunc);
+            len = zx_utf8_cut(d, len, (apr_size_t)trunc);
     }
     if (b->full < len)
         b->full = len;

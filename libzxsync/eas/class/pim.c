@@ -15,6 +15,7 @@
 #include "email.h"
 
 #include <zxsync/mime.h>
+#include <zxsync/text.h>
 
 #include <apr_strings.h>
 #include <stdlib.h>
@@ -48,16 +49,6 @@ static int field_of_tag(zx_pim_class cls, unsigned tag)
 }
 
 /* ---- rendering ------------------------------------------------------------------------------ */
-
-static apr_size_t utf8_cut(const char *s, apr_size_t len, apr_size_t max)
-{
-    if (len <= max)
-        return len;
-    apr_size_t n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return n;
-}
 
 /* airsyncbase:Body by the body preferences: the stored type when asked for, else plain text
  * (from HTML too) or HTML (from plain text); RTF only as RTF */
@@ -113,7 +104,7 @@ static void render_body(apr_pool_t *p, const zx_pim_props *pr, const zx_class_op
     int truncated = 0;
     if (trunc >= 0 && full > (apr_size_t)trunc) {
         truncated = 1;
-        len = all_or_none ? 0 : utf8_cut(data, full, (apr_size_t)trunc);
+        len = all_or_none ? 0 : zx_utf8_cut(data, full, (apr_size_t)trunc);
     }
     zx_wb_node *b = zx_wb_add(p, parent, ZX_AirSyncBase_Body);
     zx_wb_add_textf(p, b, ZX_AirSyncBase_Type, "%d", type);

@@ -1,5 +1,5 @@
-/* zxmobile - small text helpers (the one copy of each): UTF-8 validation and repair of text
- * from an untrusted peer, ASCII case folding. */
+/* zxmobile - small text helpers (the one copy of each): UTF-8 validation, repair and cutting
+ * of text from an untrusted peer, base64 white space, ASCII case folding. */
 #ifndef ZXSYNC_TEXT_H
 #define ZXSYNC_TEXT_H
 
@@ -24,6 +24,14 @@ const char *zx_text_from_peer(apr_pool_t *p, const char *s);
  * (zx_utf8_clean), control characters become spaces, runs of spaces collapse, ends trimmed.
  * NULL, or text that comes to nothing, gives NULL. */
 const char *zx_text_one_line(apr_pool_t *p, const char *s);
+
+/* The length of s[0..len) cut to at most max bytes on a UTF-8 character boundary. */
+apr_size_t zx_utf8_cut(const char *s, apr_size_t len, apr_size_t max);
+
+/* Base64 text without its white space (blanks, line breaks) when it uses the base64 alphabet
+ * with '=' padding (at most two) only at the end; NULL otherwise.  The caller checks the
+ * length rule it needs. */
+const char *zx_base64_strip(apr_pool_t *p, const char *in);
 
 /* The value of a hexadecimal digit (either case), -1 for any other character. */
 int zx_hexval(int c);
