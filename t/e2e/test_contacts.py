@@ -1,8 +1,9 @@
 """Contacts ([MS-ASCNTC]) over the real httpd at 12.1, 14.1 and 16.1, driven by the project's
 independent client: the default Contacts folder and user contacts folders (type 14), every
 property of pim_fields.def from device A through the server to device B (decoded, compared
-value for value), changes, deletes, Fetch, conflicts, the picture limit, ghosting
-([MS-ASCMD] 2.2.3.179 Supported), a server-side import, and MoveItems."""
+value for value), changes, deletes, Sync Fetch and ItemOperations Fetch, conflicts, the picture
+limit, 300 categories, Ping, ghosting ([MS-ASCMD] 2.2.3.179 Supported), the CLI's import
+(and export then import of every property), and MoveItems."""
 
 import pytest
 
@@ -63,7 +64,8 @@ def test_user_contacts_folder_create_rename_delete(devs):
     assert sub.findtext("Status") == "1", sub
     sid = sub.findtext("ServerId")
     assert P.hierarchy_changes(b.foldersync()) == [
-        ("Add", fid, "0", "Kunden Ü", "14"), ("Add", sid, a.folder("Contacts"), "Lieferanten", "14")]
+        ("Add", fid, "0", "Kunden Ü", "14"),
+        ("Add", sid, a.folder("Contacts"), "Lieferanten", "14")]
     # a new device sees both with their types
     c = devs(foldersync=False)
     got = {x[3]: (x[4], x[2]) for x in P.hierarchy_changes(c.foldersync())}

@@ -1,7 +1,8 @@
 """Notes ([MS-ASNOTE], protocol 14.0 and later) over the real httpd at 14.1 and 16.1, driven by
 the project's independent client: the default Notes folder and user notes folders (type 17),
-every property of pim_fields.def from device A through the server to device B, changes,
-deletes, a 12.1 device that is never sent a note, and MoveItems."""
+every property of pim_fields.def from device A through the server to device B (LastModifiedDate
+a Compact DateTime), changes, deletes, a 12.1 device that is never sent a note, the CLI's import
+(and export then import of every property), and MoveItems."""
 
 import re
 

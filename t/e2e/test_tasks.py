@@ -2,8 +2,9 @@
 independent client: the default Tasks folder and user tasks folders (type 15), every property of
 pim_fields.def (recurrence included) from device A through the server to device B, what a
 Change without a property does, properties a device's version does not define kept,
-FilterType 8 (incomplete tasks: a completed task leaves the device by SoftDelete), every
-recurrence type, a server-side import, and MoveItems."""
+FilterType 8 (incomplete tasks: a completed task leaves the device by SoftDelete; the estimate
+counts incomplete tasks only), every recurrence type and WeekOfMonth's rule, Ping, the CLI's
+import (and export then import of every property), and MoveItems."""
 
 import pytest
 
@@ -130,7 +131,8 @@ def test_change_without_a_property_clears_it_but_not_the_body(devs, version):
     got = P.commands(b.sync(coll))
     assert [(op, s) for op, s, _ in got] == [("Change", sid)]
     check({"subject": "Nur noch der Betreff", "importance": "0", "complete": "0",
-           "body": P.TASK["body"], "body_type": "1"}, P.parse(CLS, got[0][2]), "after a Change with two properties")
+           "body": P.TASK["body"], "body_type": "1"}, P.parse(CLS, got[0][2]),
+          "after a Change with three properties")
 
 
 def test_properties_of_a_newer_version_are_kept(device_factory, account):
