@@ -42,6 +42,14 @@ const char *zx_eas_date(apr_pool_t *p, apr_time_t t)
                         e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec, e.tm_usec / 1000);
 }
 
+const char *zx_eas_compact_date(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t e;
+    apr_time_exp_gmt(&e, t);
+    return apr_psprintf(p, "%04d%02d%02dT%02d%02d%02dZ", e.tm_year + 1900, e.tm_mon + 1,
+                        e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
+}
+
 static int digits(const char **s, int n, int *out)
 {
     int v = 0;

@@ -117,6 +117,8 @@ const char *zx_eas_date(apr_pool_t *p, apr_time_t t);
 /* Parse that form (also without the milliseconds or the Z, and the compact
  * "20091112T004506Z"); returns 0, or -1 when s is not a date. */
 int zx_eas_parse_date(const char *s, apr_time_t *t);
+/* [MS-ASDTYPE] 2.7.2 Compact DateTime: "20091112T004506Z". */
+const char *zx_eas_compact_date(apr_pool_t *p, apr_time_t t);
 /* Decimal text of an element (digits only, at most max); -1 when it is not. */
 int zx_eas_parse_uint(const char *s, long long max, long long *out);
 

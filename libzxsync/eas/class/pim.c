@@ -126,7 +126,12 @@ static void render_field(apr_pool_t *p, const zx_pim_field_def *d, const zx_pim_
             zx_wb_add_text(p, l, d->item_tag, APR_ARRAY_IDX(v->list, i, const char *));
         return;
     }
-    if (v->text)
+    if (!v->text)
+        return;
+    apr_time_t t;
+    if ((d->flags & ZX_PFF_COMPACT) && zx_eas_parse_date(v->text, &t) == 0)
+        zx_wb_add_text(p, parent, d->tag, zx_eas_compact_date(p, t));
+    else
         zx_wb_add_text(p, parent, d->tag, v->text);
 }
 

@@ -4,7 +4,8 @@
  * A value is text in the form ActiveSync carries it: TEXT as is, INT as decimal digits, BOOL
  * as "0" or "1", TIME as an [MS-ASDTYPE] dateTime ("2026-12-07T10:00:00.000Z"), LIST as an
  * array of strings.  The store keeps each in a typed column of the class's table and gives it
- * back in the same form (a TIME in the canonical form with milliseconds). */
+ * back in the same form (a TIME in the canonical form with milliseconds, whatever form a
+ * protocol element gives it: ZX_PFF_COMPACT). */
 #ifndef ZXSYNC_PIM_H
 #define ZXSYNC_PIM_H
 
@@ -22,6 +23,7 @@ typedef enum { ZX_PT_TEXT, ZX_PT_INT, ZX_PT_BOOL, ZX_PT_TIME, ZX_PT_LIST } zx_pi
 #define ZX_PFF_BODY 0x04u
 #define ZX_PFF_KEEP 0x08u
 #define ZX_PFF_RI 0x10u
+#define ZX_PFF_COMPACT 0x20u
 
 /* ZX_PF_CONTACT_FIRST_NAME, ... ZX_PF_NOTE_BODY_TYPE, then ZX_PF_COUNT */
 typedef enum {
