@@ -466,7 +466,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     zx_sync_pos from = base->pos;
     for (int i = 0; i < dropped->nelts; i++)
         zx_sync_pos_note(p, &from, APR_ARRAY_IDX(dropped, i, zx_item *));
-    int get = cr->get_changes < 0 ? 1 : cr->get_changes;
+    /* a class younger than the device's protocol (Notes before 14.0): none of its items */
+    int get = c->v < cls->since ? 0 : cr->get_changes < 0 ? 1 : cr->get_changes;
     zx_sync_pos to = from;
     int more = 0;
     apr_array_header_t *changes = NULL;

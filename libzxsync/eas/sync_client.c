@@ -44,7 +44,11 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
             const char *cid = zx_wb_child_text(p, op, ZX_AirSync_ClientId);
             const char *new_id = NULL;
             int status = SYNC_CONVERSION_ERROR;
-            if (cls->add) {
+            if (cls->add && c->v < cls->since)
+                zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02003) "Sync Add %s to folder "
+                       "%s refused: %s items begin at protocol %s", cid ? cid : "", folder->id,
+                       cls->name, zx_version_str(cls->since));
+            else if (cls->add) {
                 const char *why = NULL;
                 rc = cls->add(p, st, folder, zx_wb_child(op, ZX_AirSync_ApplicationData), ro,
                               c->device, &new_id, &why);

@@ -73,6 +73,10 @@ zx_sync_op zx_sync_classify(const zx_item *row, long long modseq, const char *de
      * completed it */
     if (cutoff == ZX_SYNC_INCOMPLETE_TASKS && row->flag.status == 1)
         return has ? ZX_SYNC_SOFTDELETE : ZX_SYNC_SKIP;
+    /* reopened since: a task that was complete at the position was not on such a device */
+    if (cutoff == ZX_SYNC_INCOMPLETE_TASKS && has && row->completed_modseq &&
+        row->completed_modseq <= modseq && row->reopened_modseq > modseq)
+        return ZX_SYNC_ADD;
     if (cutoff > 0 && row->received < cutoff)
         return ZX_SYNC_SKIP;
     if (!has)
@@ -291,7 +295,8 @@ int zx_sync_window(zx_store *st, const zx_folder *folder, const char *device,
     for (i = 0; i < rows->nelts; i++) {
         zx_item *row = APR_ARRAY_IDX(rows, i, zx_item *);
         zx_sync_op op = zx_sync_classify(row, watermark, device, cutoff);
-        if ((op == ZX_SYNC_CHANGE || op == ZX_SYNC_DELETE) && no_news(known, row))
+        if ((op == ZX_SYNC_CHANGE || op == ZX_SYNC_DELETE || op == ZX_SYNC_ADD) &&
+            no_news(known, row))
             op = ZX_SYNC_SKIP;          /* sent in this version, or never sent */
         long long key = zx_sync_walk_key(row, watermark);
         if (op == ZX_SYNC_SKIP && row->deleted && key != row->modseq) {

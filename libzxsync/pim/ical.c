@@ -233,8 +233,8 @@ static int read_rrule(rctx *c, icalproperty *prop, int have_start, apr_time_t st
 #undef rfail
     zx_pim_props *pr = c->pr;
     zx_pim_set(pr, ZX_PF_TASK_REC_TYPE, apr_itoa(c->p, type));
-    if (r.interval > 1)
-        zx_pim_set(pr, ZX_PF_TASK_REC_INTERVAL, apr_itoa(c->p, r.interval));
+    /* INTERVAL (1 when absent: libical does not write INTERVAL=1) */
+    zx_pim_set(pr, ZX_PF_TASK_REC_INTERVAL, apr_itoa(c->p, r.interval > 1 ? r.interval : 1));
     if (r.count > 0)
         zx_pim_set(pr, ZX_PF_TASK_REC_OCCURRENCES, apr_itoa(c->p, r.count));
     if (!icaltime_is_null_time(r.until))
@@ -247,8 +247,11 @@ static int read_rrule(rctx *c, icalproperty *prop, int have_start, apr_time_t st
         zx_pim_set(pr, ZX_PF_TASK_REC_DAY_OF_MONTH, apr_itoa(c->p, mday));
     if (month)
         zx_pim_set(pr, ZX_PF_TASK_REC_MONTH_OF_YEAR, apr_itoa(c->p, month));
-    /* FirstDayOfWeek (0 = Sunday): WKST, Monday when absent (RFC 5545's default) */
-    if (type == 1 && r.week_start >= ICAL_SUNDAY_WEEKDAY && r.week_start <= ICAL_SATURDAY_WEEKDAY)
+    /* FirstDayOfWeek (0 = Sunday): WKST; a weekly rule without one weeks from Monday (RFC
+     * 5545's default), another has none */
+    const char *rtext = icalproperty_as_ical_string(prop);
+    if (r.week_start >= ICAL_SUNDAY_WEEKDAY && r.week_start <= ICAL_SATURDAY_WEEKDAY &&
+        (type == 1 || (rtext && strstr(rtext, "WKST="))))
         zx_pim_set(pr, ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK, apr_itoa(c->p, r.week_start - 1));
     if (have_start)
         set_time(c, ZX_PF_TASK_REC_START, start_local);
@@ -264,6 +267,7 @@ static const struct {
     {"X-ZXMOBILE-DEAD-OCCUR", ZX_PF_TASK_REC_DEAD_OCCUR, 0},
     {"X-ZXMOBILE-CALENDAR-TYPE", ZX_PF_TASK_REC_CALENDAR_TYPE, 0},
     {"X-ZXMOBILE-IS-LEAP-MONTH", ZX_PF_TASK_REC_IS_LEAP_MONTH, 0},
+    {"X-ZXMOBILE-FIRST-DAY-OF-WEEK", ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK, 0},
     {"X-ZXMOBILE-RECURRENCE-START", ZX_PF_TASK_REC_START, 1},
     {"X-ZXMOBILE-ORDINAL-DATE", ZX_PF_TASK_ORDINAL_DATE, 1},
     {"X-ZXMOBILE-SUB-ORDINAL-DATE", ZX_PF_TASK_SUB_ORDINAL_DATE, 0},

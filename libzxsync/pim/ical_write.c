@@ -101,7 +101,9 @@ static void add_date(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
     int hl = get_time(pr, lf, &l), hu = get_time(pr, uf, &u);
     struct icaltimetype t;
     const char *tzid = NULL;
-    if (hl && l % apr_time_from_sec(86400) == 0) {
+    /* a date only when both forms are its midnight (an all-day task of another zone keeps its
+     * offset as the wall clock below) */
+    if (hl && l % apr_time_from_sec(86400) == 0 && (!hu || u == l)) {
         t = utc_time(l, 1);
     }
     else if (hl && hu && l != u && (l - u) % apr_time_from_sec(60) == 0 &&
@@ -207,8 +209,7 @@ static void add_rrule(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props
     else if ((type == 2 || type == 5) && mday) {
         rule = apr_psprintf(p, "%s;BYMONTHDAY=%d", rule, mday);
     }
-    if (type == 1 && (v = getf(pr, ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK)) && atoi(v) >= 0 &&
-        atoi(v) <= 6)
+    if ((v = getf(pr, ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK)) && atoi(v) >= 0 && atoi(v) <= 6)
         rule = apr_psprintf(p, "%s;WKST=%s", rule, wdays[atoi(v)]);
     apr_time_t t;
     if ((v = getf(pr, ZX_PF_TASK_REC_OCCURRENCES)) && atoi(v) > 0)
@@ -258,6 +259,11 @@ static void add_task(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
     add_x(comp, "X-ZXMOBILE-DEAD-OCCUR", getf(pr, ZX_PF_TASK_REC_DEAD_OCCUR));
     add_x(comp, "X-ZXMOBILE-CALENDAR-TYPE", getf(pr, ZX_PF_TASK_REC_CALENDAR_TYPE));
     add_x(comp, "X-ZXMOBILE-IS-LEAP-MONTH", getf(pr, ZX_PF_TASK_REC_IS_LEAP_MONTH));
+    /* a weekly rule carries it as WKST (Monday when absent); another one here, since libical
+     * writes no WKST=MO */
+    if ((v = getf(pr, ZX_PF_TASK_REC_TYPE)) && strcmp(v, "1") != 0)
+        add_x(comp, "X-ZXMOBILE-FIRST-DAY-OF-WEEK",
+              getf(pr, ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK));
     add_x(comp, "X-ZXMOBILE-ORDINAL-DATE", getf(pr, ZX_PF_TASK_ORDINAL_DATE));
     add_x(comp, "X-ZXMOBILE-SUB-ORDINAL-DATE", getf(pr, ZX_PF_TASK_SUB_ORDINAL_DATE));
     if ((v = getf(pr, ZX_PF_TASK_REMINDER_SET)) && strcmp(v, "1") == 0 &&

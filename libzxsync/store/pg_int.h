@@ -21,7 +21,8 @@
     a "flag_sub_ordinal_date, " a "categories, " a "subject, " a "from_addr, " a "to_addr, " \
     a "cc_addr, " a "reply_to, " a "message_hdr_id, " a "thread_topic, " a "importance, " \
     a "message_class, " a "content_class, " a "native_body_type, " a "has_attachments, " \
-    a "created_modseq, " a "created_by, encode(" a "conversation_id, 'hex')"
+    a "created_modseq, " a "created_by, encode(" a "conversation_id, 'hex'), " \
+    a "completed_modseq, " a "reopened_modseq"
 
 /* the columns a moved item keeps */
 #define COPY_COLS \

@@ -116,7 +116,11 @@ int zx_pg_pim_update(zx_store *st, const char *item_id, const zx_pim_props *pr, 
     /* a task's completion is also the item's flag status (1 complete, 0 not): the sync engine
      * reads it from the change feed for the "incomplete tasks" FilterType */
     const char *fp[2] = {item_id, task_status(pr)};
-    return zx_db_run(st->db, "UPDATE items SET flag_status = $2::smallint WHERE id = $1::bigint",
+    return zx_db_run(st->db, "UPDATE items SET flag_status = $2::smallint, "
+                     "completed_modseq = CASE WHEN $2::smallint = 1 AND flag_status <> 1 "
+                     "  THEN modseq ELSE completed_modseq END, "
+                     "reopened_modseq = CASE WHEN $2::smallint <> 1 AND flag_status = 1 "
+                     "  THEN modseq ELSE reopened_modseq END WHERE id = $1::bigint",
                      2, fp, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
 }
 
@@ -268,9 +272,10 @@ int zx_pg_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *pr
                                  subject, pr->cls == ZX_PIM_TASK ? task_status(pr) : "0"};
         res = zx_db_exec(st->db,
             "INSERT INTO items AS i (account_id, folder_id, modseq, created_modseq, created_by, "
-            "changed_by, item_class, size, read, subject, flag_status) VALUES ($1::bigint, "
-            "$2::bigint, $3::bigint, $3::bigint, $4::bigint, $4::bigint, $5, $6::bigint, true, "
-            "$7, $8::smallint) RETURNING " ITEM_COLS("i."), 8, params, err);
+            "changed_by, item_class, size, read, subject, flag_status, completed_modseq) "
+            "VALUES ($1::bigint, $2::bigint, $3::bigint, $3::bigint, $4::bigint, $4::bigint, $5, "
+            "$6::bigint, true, $7, $8::smallint, CASE WHEN $8::smallint = 1 THEN $3::bigint END) "
+            "RETURNING " ITEM_COLS("i."), 8, params, err);
         if (!res)
             rc = ZX_STORE_ERROR;
         else {

@@ -188,6 +188,8 @@ zx_item *zx_pg_row_item(apr_pool_t *p, PGresult *res, int r)
             cid[i] = (unsigned char)(zx_hexval(hex[2 * i]) << 4 | zx_hexval(hex[2 * i + 1]));
         it->conversation_id = cid;
     }
+    it->completed_modseq = zx_pg_ival(res, r, 42);
+    it->reopened_modseq = zx_pg_ival(res, r, 43);
     return it;
 }
 

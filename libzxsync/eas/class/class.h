@@ -101,6 +101,9 @@ typedef struct zx_item_class {
     /* a server Change carries the whole item (render, with its contents loaded), not
      * render_change's few properties */
     int full_changes;
+    /* the first protocol version with the class: a device of an older one is sent none of
+     * its items and cannot add one (Notes: 14.0) */
+    zx_version since;
 } zx_item_class;
 
 /* The registered class of that name, NULL when there is none. */

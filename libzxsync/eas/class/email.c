@@ -738,4 +738,5 @@ const zx_item_class zx_class_email = {
     NULL,                       /* e-mail is not created by clients (drafts are not kept) */
     1,
     0,
+    ZX_V25,
 };

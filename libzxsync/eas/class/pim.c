@@ -429,7 +429,7 @@ static int add(zx_pim_class cls, apr_pool_t *p, zx_store *st, const zx_folder *f
 
 /* ---- the three class tables ------------------------------------------------------------------ */
 
-#define PIM_CLASS(lower, CLS, name)                                                             \
+#define PIM_CLASS(lower, CLS, name, since)                                                      \
     static int lower##_parse_change(apr_pool_t *p, const zx_wb_node *appdata,                 \
                                     const zx_class_opts *o, zx_item_changes *ch,              \
                                     const char **err)                                         \
@@ -444,9 +444,9 @@ static int add(zx_pim_class cls, apr_pool_t *p, zx_store *st, const zx_folder *f
     }                                                                                          \
     const zx_item_class zx_class_##lower = {                                                   \
         name, pim_parse_options, pim_content_want, pim_render, NULL, lower##_parse_change,    \
-        lower##_add, 0, 1,                                                                     \
+        lower##_add, 0, 1, since,                                                              \
     };
 
-PIM_CLASS(contacts, ZX_PIM_CONTACT, "Contacts")
-PIM_CLASS(tasks, ZX_PIM_TASK, "Tasks")
-PIM_CLASS(notes, ZX_PIM_NOTE, "Notes")
+PIM_CLASS(contacts, ZX_PIM_CONTACT, "Contacts", ZX_V25)
+PIM_CLASS(tasks, ZX_PIM_TASK, "Tasks", ZX_V25)
+PIM_CLASS(notes, ZX_PIM_NOTE, "Notes", ZX_V140)     /* [MS-ASNOTE] 1.7 */

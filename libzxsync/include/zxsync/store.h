@@ -130,6 +130,9 @@ typedef struct {
     const char *moved_to;       /* a tombstone of a move: the new item's id (item_tombstone
                                    only), else NULL */
     const zx_item_content *content;         /* filled by item_contents, else NULL */
+    /* a task: the modseq of the version that last completed it and of the one that last
+     * reopened it (0: never) - whether a device that keeps incomplete tasks only held it */
+    long long completed_modseq, reopened_modseq;
 } zx_item;
 
 /* What ActiveSync shows of a message, extracted at delivery (see zx_mime_parse). */
