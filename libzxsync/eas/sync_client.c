@@ -115,8 +115,11 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
                 return -1;
             if (rc != ZX_STORE_OK)
                 response_op(c, responses, ZX_AirSync_Change, sid, SYNC_NOT_FOUND);
-            else
+            else {
                 *applied = 1;
+                if (cls->after_change && cls->after_change(p, st, sid, &c->err) < 0)
+                    return -1;
+            }
             break;
         }
         case ZX_AirSync_Delete: {

@@ -171,17 +171,16 @@ static const char *byday(apr_pool_t *p, int mask, int pos)
     return s;
 }
 
-static void add_rrule(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props *pr)
+const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr)
 {
-    apr_pool_t *p = w->p;
     const char *ts = getf(pr, ZX_PF_TASK_REC_TYPE);
     if (!ts)
-        return;
+        return NULL;
     int type = atoi(ts);
     static const char *const freq[] = {"DAILY", "WEEKLY", "MONTHLY", "MONTHLY", "", "YEARLY",
                                        "YEARLY"};
     if (type < 0 || type > 6 || type == 4)
-        return;
+        return NULL;
     const char *rule = apr_pstrcat(p, "FREQ=", freq[type], NULL);
     const char *v;
     if ((v = getf(pr, ZX_PF_TASK_REC_INTERVAL)) && atoi(v) > 1)
@@ -217,6 +216,14 @@ static void add_rrule(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props
     else if (get_time(pr, ZX_PF_TASK_REC_UNTIL, &t))
         rule = apr_psprintf(p, "%s;UNTIL=%s", rule,
                             icaltime_as_ical_string(utc_time(t, 0)));
+    return rule;
+}
+
+static void add_rrule(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props *pr)
+{
+    const char *rule = zx_pimconv_rrule(w->p, pr);
+    if (!rule)
+        return;
     struct icalrecurrencetype r = icalrecurrencetype_from_string(rule);
     icalcomponent_add_property(comp, icalproperty_new_rrule(r));
 }

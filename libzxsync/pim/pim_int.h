@@ -20,6 +20,10 @@ int zx_pimconv_parse_date(const char *s, apr_time_t *t);
 /* "19850412" of the date whose midnight UTC is nearest to t; "--0412" in the year 1604 */
 const char *zx_pimconv_date(apr_pool_t *p, apr_time_t t);
 
+/* The RRULE (RFC 5545 recurrence rule text) of a task's recurrence fields; NULL when it has
+ * none or its Type is not one of [MS-ASTASK] 2.2.2.29. */
+const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr);
+
 /* a value set and non-empty */
 const char *zx_pimconv_get(const zx_pim_props *pr, zx_pim_field f);
 /* set a field when s is non-empty */

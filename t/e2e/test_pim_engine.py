@@ -320,3 +320,41 @@ def test_estimate_of_incomplete_tasks(instance, account, devices):
     r = d.c.post("GetItemEstimate", x)
     assert r.wbxml.findtext("Response/Collection/Estimate") == "2"
     assert [n for n, _ in ops(d.sync("Tasks", options=f8))] == ["Add", "Add"]
+
+
+def test_completing_a_recurring_task(instance, account, devices):
+    """A recurring task marked complete (as Exchange does): the occurrence becomes a completed
+    one-off task that every device gets, and the series moves on to its next occurrence,
+    incomplete, also on the device that completed it."""
+    a, b = devices("16.1"), devices("14.1")
+    for d in (a, b):
+        d.sync_all("Tasks")
+    weekly = ('<Subject xmlns="Tasks:">Bins out</Subject>'
+              '<StartDate xmlns="Tasks:">2026-12-07T18:00:00.000Z</StartDate>'
+              '<UtcStartDate xmlns="Tasks:">2026-12-07T17:00:00.000Z</UtcStartDate>'
+              '<DueDate xmlns="Tasks:">2026-12-07T20:00:00.000Z</DueDate>'
+              '<UtcDueDate xmlns="Tasks:">2026-12-07T19:00:00.000Z</UtcDueDate>'
+              '<Recurrence xmlns="Tasks:"><Type>1</Type><Start>2026-12-07T18:00:00.000Z</Start>'
+              '<Interval>1</Interval><DayOfWeek>2</DayOfWeek><FirstDayOfWeek>1</FirstDayOfWeek>'
+              '</Recurrence>')
+    col = a.sync("Tasks", commands=add("w", weekly + '<Complete xmlns="Tasks:">0</Complete>'))
+    sid = col.find("Responses/Add").findtext("ServerId")
+    assert ops(b.sync("Tasks")) == [("Add", sid)]
+    col = a.sync("Tasks", commands=change(sid, weekly + '<Complete xmlns="Tasks:">1</Complete>'
+                                          '<DateCompleted xmlns="Tasks:">2026-12-07T19:30:00.000Z'
+                                          '</DateCompleted>'))
+    assert col.find("Responses") is None
+    got = {n: c for n, c in [(c.name + ":" + c.findtext("ServerId"), c)
+                             for c in col.findall("Commands/*")]}
+    series = got.pop("Change:" + sid).find("ApplicationData")
+    assert series.findtext("StartDate") == "2026-12-14T18:00:00.000Z"
+    assert series.findtext("UtcDueDate") == "2026-12-14T19:00:00.000Z"
+    assert series.findtext("Complete") == "0" and series.findtext("DateCompleted") is None
+    assert series.find("Recurrence") is not None
+    [(key, done)] = got.items()
+    assert key.startswith("Add:")
+    ad = done.find("ApplicationData")
+    assert ad.findtext("Complete") == "1" and ad.find("Recurrence") is None
+    assert ad.findtext("StartDate") == "2026-12-07T18:00:00.000Z"
+    assert ad.findtext("DateCompleted") == "2026-12-07T19:30:00.000Z"
+    assert sorted(ops(b.sync("Tasks"))) == sorted([("Change", sid), ("Add", key[4:])])

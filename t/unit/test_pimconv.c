@@ -491,6 +491,58 @@ START_TEST(test_times)
 }
 END_TEST
 
+/* a task of rec fields "type,start,interval,dow,wom,occurrences" starting at start */
+static zx_pim_props *rtask(const char *type, const char *start, const char *interval,
+                           const char *dow, const char *wom, const char *occ)
+{
+    zx_pim_props *t = zx_pim_props_new(g_pool, ZX_PIM_TASK);
+    zx_pim_set(t, ZX_PF_TASK_START_DATE, start);
+    zx_pim_set(t, ZX_PF_TASK_UTC_START_DATE, start);
+    zx_pim_set(t, ZX_PF_TASK_REC_TYPE, type);
+    zx_pim_set(t, ZX_PF_TASK_REC_START, start);
+    zx_pim_set(t, ZX_PF_TASK_REC_INTERVAL, interval);
+    if (dow)
+        zx_pim_set(t, ZX_PF_TASK_REC_DAY_OF_WEEK, dow);
+    if (wom)
+        zx_pim_set(t, ZX_PF_TASK_REC_WEEK_OF_MONTH, wom);
+    if (occ)
+        zx_pim_set(t, ZX_PF_TASK_REC_OCCURRENCES, occ);
+    return t;
+}
+
+START_TEST(test_task_next_occurrence)
+{
+    /* weekly on Monday (2) and Thursday (16): Monday 7 Dec -> Thursday 10 Dec */
+    zx_pim_props *t = rtask("1", "2026-12-07T18:00:00.000Z", "1", "18", NULL, NULL);
+    zx_pim_set(t, ZX_PF_TASK_UTC_DUE_DATE, "2026-12-07T19:00:00.000Z");
+    zx_pim_props *n = zx_pim_props_new(g_pool, ZX_PIM_TASK);
+    ck_assert_int_eq(zx_pim_task_next(g_pool, t, n), 0);
+    ck_assert_str_eq(zx_pim_get(n, ZX_PF_TASK_START_DATE), "2026-12-10T18:00:00.000Z");
+    ck_assert_str_eq(zx_pim_get(n, ZX_PF_TASK_UTC_DUE_DATE), "2026-12-10T19:00:00.000Z");
+    ck_assert_ptr_null(zx_pim_get(n, ZX_PF_TASK_DUE_DATE));
+    /* monthly, the 2nd Tuesday (type 3, DayOfWeek 4, WeekOfMonth 2), every 2 months */
+    t = rtask("3", "2026-12-08T09:00:00.000Z", "2", "4", "2", NULL);
+    n = zx_pim_props_new(g_pool, ZX_PIM_TASK);
+    ck_assert_int_eq(zx_pim_task_next(g_pool, t, n), 0);
+    ck_assert_str_eq(zx_pim_get(n, ZX_PF_TASK_START_DATE), "2027-02-09T09:00:00.000Z");
+    /* the last of 3 daily occurrences: none after it */
+    t = rtask("0", "2026-12-01T09:00:00.000Z", "1", NULL, NULL, "3");
+    zx_pim_set(t, ZX_PF_TASK_START_DATE, "2026-12-03T09:00:00.000Z");
+    n = zx_pim_props_new(g_pool, ZX_PIM_TASK);
+    ck_assert_int_eq(zx_pim_task_next(g_pool, t, n), 1);
+    /* Regenerate: 10 days after the completion */
+    t = rtask("0", "2026-12-01T09:00:00.000Z", "10", NULL, NULL, NULL);
+    zx_pim_set(t, ZX_PF_TASK_REC_REGENERATE, "1");
+    zx_pim_set(t, ZX_PF_TASK_DATE_COMPLETED, "2026-12-05T09:00:00.000Z");
+    n = zx_pim_props_new(g_pool, ZX_PIM_TASK);
+    ck_assert_int_eq(zx_pim_task_next(g_pool, t, n), 0);
+    ck_assert_str_eq(zx_pim_get(n, ZX_PF_TASK_START_DATE), "2026-12-15T09:00:00.000Z");
+    /* no recurrence */
+    t = zx_pim_props_new(g_pool, ZX_PIM_TASK);
+    ck_assert_int_eq(zx_pim_task_next(g_pool, t, n), -1);
+}
+END_TEST
+
 int main(void)
 {
     apr_initialize();
@@ -507,6 +559,7 @@ int main(void)
     tcase_add_test(tc, test_vtodo_recurrences_and_errors);
     tcase_add_test(tc, test_notes);
     tcase_add_test(tc, test_times);
+    tcase_add_test(tc, test_task_next_occurrence);
     suite_add_tcase(s, tc);
     return zx_run_tap(s);
 }

@@ -104,6 +104,10 @@ typedef struct zx_item_class {
     /* the first protocol version with the class: a device of an older one is sent none of
      * its items and cannot add one (Notes: 14.0) */
     zx_version since;
+    /* After a client's Change of item id was stored (in the request's transaction): what the
+     * server does with it (a recurring task marked complete moves on to its next occurrence).
+     * 0, or -1 and *err; NULL = nothing. */
+    int (*after_change)(apr_pool_t *p, zx_store *st, const char *id, const char **err);
 } zx_item_class;
 
 /* The registered class of that name, NULL when there is none. */

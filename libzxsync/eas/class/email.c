@@ -739,4 +739,5 @@ const zx_item_class zx_class_email = {
     1,
     0,
     ZX_V25,
+    NULL,
 };

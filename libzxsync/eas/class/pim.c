@@ -15,6 +15,7 @@
 #include "email.h"
 
 #include <zxsync/mime.h>
+#include <zxsync/pimconv.h>
 #include <zxsync/text.h>
 
 #include <apr_strings.h>
@@ -427,9 +428,61 @@ static int add(zx_pim_class cls, apr_pool_t *p, zx_store *st, const zx_folder *f
     return ZX_CLASS_ADD_OK;
 }
 
+/* ---- a recurring task marked complete --------------------------------------------------------- */
+
+/* As Exchange does: the completed occurrence becomes a one-off completed task (the server's
+ * creation: every device gets it), and the series moves on to its next occurrence, incomplete
+ * (the server's change: the device that completed it gets the new dates too).  After the last
+ * occurrence the series stays complete, DeadOccur 1. */
+static int task_completed(apr_pool_t *p, zx_store *st, const char *id, const char **err)
+{
+    zx_item *item;
+    int rc = zx_store_item_get(st, id, &item, err);
+    if (rc != ZX_STORE_OK)
+        return rc < 0 ? -1 : 0;
+    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
+    APR_ARRAY_PUSH(one, zx_item *) = item;
+    zx_content_want want = {0, 0, 0};
+    if (zx_store_item_contents(st, one, &want, err) < 0)
+        return -1;
+    const zx_pim_props *task = item->content ? item->content->pim : NULL;
+    const char *complete = task ? task->v[ZX_PF_TASK_COMPLETE].text : NULL;
+    const char *dead = task ? task->v[ZX_PF_TASK_REC_DEAD_OCCUR].text : NULL;
+    if (!complete || strcmp(complete, "1") != 0 || !task->v[ZX_PF_TASK_REC_TYPE].text ||
+        (dead && strcmp(dead, "1") == 0))
+        return 0;
+    zx_pim_props *series = zx_pim_props_new(p, ZX_PIM_TASK);
+    rc = zx_pim_task_next(p, task, series);
+    if (rc < 0)
+        return 0;               /* a recurrence we cannot follow: the task stays as sent */
+    if (rc == 1) {
+        zx_pim_set(series, ZX_PF_TASK_REC_DEAD_OCCUR, "1");
+    }
+    else {
+        zx_pim_props *done = zx_pim_props_new(p, ZX_PIM_TASK);
+        const zx_pim_class_def *cd = &zx_pim_classes[ZX_PIM_TASK];
+        for (int f = cd->first; f < (int)cd->last; f++)
+            if (!(zx_pim_fields[f].flags & ZX_PFF_REC) &&
+                (task->v[f].text || task->v[f].list)) {
+                done->v[f] = task->v[f];
+                done->set[f] = 1;
+            }
+        zx_item *copy;
+        if ((rc = zx_store_pim_create(st, item->folder_id, done, NULL, &copy, err)) < 0)
+            return -1;
+        zx_pim_set(series, ZX_PF_TASK_COMPLETE, "0");
+        zx_pim_set(series, ZX_PF_TASK_DATE_COMPLETED, NULL);
+    }
+    zx_item_changes ch;
+    memset(&ch, 0, sizeof ch);
+    ch.read = ch.answered = ch.forwarded = ch.last_verb = -1;
+    ch.pim = series;
+    return zx_store_item_update(st, id, &ch, NULL, err) < 0 ? -1 : 0;
+}
+
 /* ---- the three class tables ------------------------------------------------------------------ */
 
-#define PIM_CLASS(lower, CLS, name, since)                                                      \
+#define PIM_CLASS(lower, CLS, name, since, after)                                               \
     static int lower##_parse_change(apr_pool_t *p, const zx_wb_node *appdata,                 \
                                     const zx_class_opts *o, zx_item_changes *ch,              \
                                     const char **err)                                         \
@@ -444,9 +497,9 @@ static int add(zx_pim_class cls, apr_pool_t *p, zx_store *st, const zx_folder *f
     }                                                                                          \
     const zx_item_class zx_class_##lower = {                                                   \
         name, pim_parse_options, pim_content_want, pim_render, NULL, lower##_parse_change,    \
-        lower##_add, 0, 1, since,                                                              \
+        lower##_add, 0, 1, since, after,                                                       \
     };
 
-PIM_CLASS(contacts, ZX_PIM_CONTACT, "Contacts", ZX_V25)
-PIM_CLASS(tasks, ZX_PIM_TASK, "Tasks", ZX_V25)
-PIM_CLASS(notes, ZX_PIM_NOTE, "Notes", ZX_V140)     /* [MS-ASNOTE] 1.7 */
+PIM_CLASS(contacts, ZX_PIM_CONTACT, "Contacts", ZX_V25, NULL)
+PIM_CLASS(tasks, ZX_PIM_TASK, "Tasks", ZX_V25, task_completed)
+PIM_CLASS(notes, ZX_PIM_NOTE, "Notes", ZX_V140, NULL)     /* [MS-ASNOTE] 1.7 */

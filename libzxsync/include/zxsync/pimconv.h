@@ -59,6 +59,14 @@ zx_pim_record zx_note_from_text(apr_pool_t *p, const char *data, apr_size_t len)
 /* Whether data looks like iCalendar (starts with BEGIN:VCALENDAR after blanks). */
 int zx_pimconv_is_ical(const char *data, apr_size_t len);
 
+/* A recurring task's next occurrence, when one of its occurrences is completed (as Exchange
+ * does with a recurring task marked complete: that occurrence becomes a completed one-off
+ * task, the series moves on): sets in next the StartDate, UtcStartDate, DueDate and
+ * UtcDueDate of the occurrence after the task's current one (Regenerate 1: counted from its
+ * DateCompleted), each moved by the same amount.  0, 1 when the recurrence has no further
+ * occurrence, -1 when task has no usable recurrence.  libical's recurrence iterator. */
+int zx_pim_task_next(apr_pool_t *p, const zx_pim_props *task, zx_pim_props *next);
+
 /* [MS-ASDTYPE] dateTime <-> apr_time_t (UTC): "2026-12-07T10:00:00.000Z"; parse accepts the
  * forms without milliseconds and without dashes/colons ("20261207T100000Z").  0 / -1. */
 const char *zx_pimconv_time(apr_pool_t *p, apr_time_t t);
