@@ -218,3 +218,23 @@ const char *zx_base64_strip(apr_pool_t *p, const char *in)
     out[k] = '\0';
     return pad > 2 ? NULL : out;
 }
+
+int zx_utc_time(int y, int mo, int d, int h, int mi, int sec, int ms, apr_time_t *t)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
+        mi < 0 || mi > 59 || sec < 0 || sec > 60 || ms < 0 || ms > 999)
+        return -1;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return -1;
+    /* days since 1970-01-01 (the civil-from-days algorithm, inverted) */
+    long long yy = mo <= 2 ? y - 1 : y;
+    long long era = (yy >= 0 ? yy : yy - 399) / 400;
+    long long yoe = yy - era * 400;
+    long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    long long days = era * 146097 + doe - 719468;
+    *t = apr_time_from_sec(days * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec)) +
+         apr_time_from_msec(ms);
+    return 0;
+}

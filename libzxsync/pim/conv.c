@@ -63,27 +63,6 @@ static int skip(const char **s, char c)
     return 0;
 }
 
-static int make_time(int y, int mo, int d, int h, int mi, int sec, int ms, apr_time_t *t)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-        sec > 60 || ms > 999)
-        return -1;
-    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return -1;
-    /* days since 1970-01-01 of the proleptic Gregorian date (apr_time_exp_gmt_get refuses
-     * years before 1970, and a year-less birthday is in 1604) */
-    long long yy = mo <= 2 ? y - 1 : y;
-    long long era = (yy >= 0 ? yy : yy - 399) / 400;
-    long long yoe = yy - era * 400;
-    long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    long long days = era * 146097 + doe - 719468;
-    *t = apr_time_from_sec(days * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec)) +
-         apr_time_from_msec(ms);
-    return 0;
-}
-
 int zx_pimconv_parse_time(const char *s, apr_time_t *t)
 {
     if (!s)
@@ -119,7 +98,7 @@ int zx_pimconv_parse_time(const char *s, apr_time_t *t)
     }
     if (!skip(&s, 'Z') || *s)
         return -1;
-    return make_time(y, mo, d, h, mi, sec, ms, t);
+    return zx_utc_time(y, mo, d, h, mi, sec, ms, t);
 }
 
 #define NO_YEAR 1604
@@ -140,7 +119,7 @@ int zx_pimconv_parse_date(const char *s, apr_time_t *t)
     d = digits(&s, 2);
     if (y < 0 || mo < 0 || d < 0 || (*s && *s != 'T'))
         return -1;
-    return make_time(y, mo, d, 0, 0, 0, 0, t);
+    return zx_utc_time(y, mo, d, 0, 0, 0, 0, t);
 }
 
 const char *zx_pimconv_date(apr_pool_t *p, apr_time_t t)

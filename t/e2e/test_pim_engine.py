@@ -358,3 +358,19 @@ def test_completing_a_recurring_task(instance, account, devices):
     assert ad.findtext("StartDate") == "2026-12-07T18:00:00.000Z"
     assert ad.findtext("DateCompleted") == "2026-12-07T19:30:00.000Z"
     assert sorted(ops(b.sync("Tasks"))) == sorted([("Change", sid), ("Add", key[4:])])
+
+
+def test_birthday_before_1970(instance, account, devices):
+    """Dates before 1970 (most birthdays) are dates like any other, and the year-less
+    birthday of phones (1604) too."""
+    a, b = devices(), devices("12.1")
+    for d in (a, b):
+        d.sync_all("Contacts")
+    col = a.sync("Contacts", commands=add("b", '<FirstName xmlns="Contacts:">Old</FirstName>'
+                                               '<Birthday xmlns="Contacts:">1965-05-14T22:00:00.000Z'
+                                               '</Birthday><Anniversary xmlns="Contacts:">'
+                                               '1604-02-29T00:00:00.000Z</Anniversary>'))
+    assert col.find("Responses/Add").findtext("Status") == "1"
+    props = contact_props(b.sync("Contacts").find("Commands/Add"))
+    assert props["Birthday"] == "1965-05-14T22:00:00.000Z"
+    assert props["Anniversary"] == "1604-02-29T00:00:00.000Z"

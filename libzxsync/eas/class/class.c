@@ -3,6 +3,8 @@
 #include "email.h"
 #include "pim.h"
 
+#include <zxsync/text.h>
+
 #include <apr_strings.h>
 #include <ctype.h>
 #include <string.h>
@@ -65,8 +67,6 @@ static int digits(const char **s, int n, int *out)
 
 int zx_eas_parse_date(const char *s, apr_time_t *t)
 {
-    apr_time_exp_t e;
-    memset(&e, 0, sizeof e);
     int y, mo, d, h, mi, sec, ms = 0;
     if (!s)
         return -1;
@@ -94,16 +94,9 @@ int zx_eas_parse_date(const char *s, apr_time_t *t)
     }
     if (*s == 'Z')
         s++;
-    if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    if (*s)
         return -1;
-    e.tm_year = y - 1900;
-    e.tm_mon = mo - 1;
-    e.tm_mday = d;
-    e.tm_hour = h;
-    e.tm_min = mi;
-    e.tm_sec = sec;
-    e.tm_usec = ms * 1000;
-    return apr_time_exp_gmt_get(t, &e) == APR_SUCCESS ? 0 : -1;
+    return zx_utc_time(y, mo, d, h, mi, sec, ms, t);
 }
 
 /* ---- numbers -------------------------------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #define ZXSYNC_TEXT_H
 
 #include <apr_pools.h>
+#include <apr_time.h>
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), 0 when invalid: no
  * overlongs, no surrogates, nothing above U+10FFFF. */
@@ -32,6 +33,11 @@ apr_size_t zx_utf8_cut(const char *s, apr_size_t len, apr_size_t max);
  * with '=' padding (at most two) only at the end; NULL otherwise.  The caller checks the
  * length rule it needs. */
 const char *zx_base64_strip(apr_pool_t *p, const char *in);
+
+/* The instant of a UTC date and time of the proleptic Gregorian calendar (years before 1970
+ * too: apr_time_exp_gmt_get refuses them, and birthdays are older), checked: the day exists,
+ * hour 0-23, minute 0-59, second 0-60 (a leap second is :59), ms 0-999.  0, or -1. */
+int zx_utc_time(int y, int mo, int d, int h, int mi, int sec, int ms, apr_time_t *t);
 
 /* The value of a hexadecimal digit (either case), -1 for any other character. */
 int zx_hexval(int c);
