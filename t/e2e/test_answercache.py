@@ -30,7 +30,17 @@ class AccessLog:
         self.mark()
 
     def mark(self):
-        self.offset = os.path.getsize(self.path)
+        """From the end of the log once the requests already answered are in it: httpd writes
+        a request's line just after sending its answer, so the client can be faster than the
+        line of its last request (seen in CI: a line of the previous step counted).  The log
+        has settled when its size stays the same for 0.25 s."""
+        size, since, deadline = os.path.getsize(self.path), time.time(), time.time() + 2.0
+        while time.time() - since < 0.25 and time.time() < deadline:
+            time.sleep(0.05)
+            now = os.path.getsize(self.path)
+            if now != size:
+                size, since = now, time.time()
+        self.offset = size
 
     def lines(self, device_id, at_least=1, timeout=5.0):
         deadline = time.time() + timeout
