@@ -479,3 +479,13 @@ int zx_vcard_read(apr_pool_t *p, const char *data, apr_size_t len, apr_array_hea
     }
     return 0;
 }
+
+const zx_pim_field zx_vcard_adr_work[5] = {
+    ZX_PF_CONTACT_BUSINESS_STREET, ZX_PF_CONTACT_BUSINESS_CITY, ZX_PF_CONTACT_BUSINESS_STATE,
+    ZX_PF_CONTACT_BUSINESS_POSTAL_CODE, ZX_PF_CONTACT_BUSINESS_COUNTRY};
+const zx_pim_field zx_vcard_adr_home[5] = {
+    ZX_PF_CONTACT_HOME_STREET, ZX_PF_CONTACT_HOME_CITY, ZX_PF_CONTACT_HOME_STATE,
+    ZX_PF_CONTACT_HOME_POSTAL_CODE, ZX_PF_CONTACT_HOME_COUNTRY};
+const zx_pim_field zx_vcard_adr_other[5] = {
+    ZX_PF_CONTACT_OTHER_STREET, ZX_PF_CONTACT_OTHER_CITY, ZX_PF_CONTACT_OTHER_STATE,
+    ZX_PF_CONTACT_OTHER_POSTAL_CODE, ZX_PF_CONTACT_OTHER_COUNTRY};

@@ -174,17 +174,8 @@ static void put_adr(cctx *c, const vprop *v, const char *val)
     const char *part[7] = {0};
     for (int i = 0; i < 7 && i < a->nelts; i++)
         part[i] = APR_ARRAY_IDX(a, i, const char *);
-    static const zx_pim_field work[] = {ZX_PF_CONTACT_BUSINESS_STREET, ZX_PF_CONTACT_BUSINESS_CITY,
-                                        ZX_PF_CONTACT_BUSINESS_STATE,
-                                        ZX_PF_CONTACT_BUSINESS_POSTAL_CODE,
-                                        ZX_PF_CONTACT_BUSINESS_COUNTRY};
-    static const zx_pim_field home[] = {ZX_PF_CONTACT_HOME_STREET, ZX_PF_CONTACT_HOME_CITY,
-                                        ZX_PF_CONTACT_HOME_STATE, ZX_PF_CONTACT_HOME_POSTAL_CODE,
-                                        ZX_PF_CONTACT_HOME_COUNTRY};
-    static const zx_pim_field other[] = {ZX_PF_CONTACT_OTHER_STREET, ZX_PF_CONTACT_OTHER_CITY,
-                                         ZX_PF_CONTACT_OTHER_STATE,
-                                         ZX_PF_CONTACT_OTHER_POSTAL_CODE,
-                                         ZX_PF_CONTACT_OTHER_COUNTRY};
+    const zx_pim_field *work = zx_vcard_adr_work, *home = zx_vcard_adr_home,
+                       *other = zx_vcard_adr_other;
     const zx_pim_field *kinds[3];
     int nk = 0;
     if (zx_vcard_has_type(v, "work"))

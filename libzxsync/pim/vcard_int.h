@@ -31,4 +31,8 @@ void zx_vcard_contact(apr_pool_t *p, const apr_array_header_t *props, zx_pim_rec
 /* The name the writer puts in FN when a contact has no FileAs. */
 const char *zx_vcard_display_name(apr_pool_t *p, const zx_pim_props *pr);
 
+/* The contact fields of the three postal addresses, in ADR order (street, city, region,
+ * postal code, country): read (vcard_contact.c) and written (vcard_write.c) alike. */
+extern const zx_pim_field zx_vcard_adr_work[5], zx_vcard_adr_home[5], zx_vcard_adr_other[5];
+
 #endif

@@ -167,20 +167,9 @@ const char *zx_vcard_write(apr_pool_t *p, const zx_pim_props *pr, const char *ui
     prop(&w, "IMPP", getf(pr, ZX_PF_CONTACT_IM_ADDRESS));
     prop(&w, "IMPP", getf(pr, ZX_PF_CONTACT_IM_ADDRESS2));
     prop(&w, "IMPP", getf(pr, ZX_PF_CONTACT_IM_ADDRESS3));
-    static const zx_pim_field work[] = {ZX_PF_CONTACT_BUSINESS_STREET, ZX_PF_CONTACT_BUSINESS_CITY,
-                                        ZX_PF_CONTACT_BUSINESS_STATE,
-                                        ZX_PF_CONTACT_BUSINESS_POSTAL_CODE,
-                                        ZX_PF_CONTACT_BUSINESS_COUNTRY};
-    static const zx_pim_field home[] = {ZX_PF_CONTACT_HOME_STREET, ZX_PF_CONTACT_HOME_CITY,
-                                        ZX_PF_CONTACT_HOME_STATE, ZX_PF_CONTACT_HOME_POSTAL_CODE,
-                                        ZX_PF_CONTACT_HOME_COUNTRY};
-    static const zx_pim_field other[] = {ZX_PF_CONTACT_OTHER_STREET, ZX_PF_CONTACT_OTHER_CITY,
-                                         ZX_PF_CONTACT_OTHER_STATE,
-                                         ZX_PF_CONTACT_OTHER_POSTAL_CODE,
-                                         ZX_PF_CONTACT_OTHER_COUNTRY};
-    adr(&w, ";TYPE=work", pr, work);
-    adr(&w, ";TYPE=home", pr, home);
-    adr(&w, "", pr, other);
+    adr(&w, ";TYPE=work", pr, zx_vcard_adr_work);
+    adr(&w, ";TYPE=home", pr, zx_vcard_adr_home);
+    adr(&w, "", pr, zx_vcard_adr_other);
     prop(&w, "URL", getf(pr, ZX_PF_CONTACT_WEB_PAGE));
     const apr_array_header_t *cats = pr->v[ZX_PF_CONTACT_CATEGORIES].list;
     if (cats && cats->nelts) {
