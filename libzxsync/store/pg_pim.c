@@ -1,4 +1,4 @@
-/* zxmobile - the PostgreSQL store: contacts, tasks and notes (zxsync/pim.h).  An item is a
+/* zxmobile - the PostgreSQL store: contacts, tasks, notes and calendar events (zxsync/pim.h).  An item is a
  * row of items (the change feed, as for mail) and a row of its class's table (contacts,
  * tasks, notes: sql/018_pim.sql) with a column per field of pim_fields.def.  The statements
  * are built from that table: column names are the table's constants, every value is a
@@ -58,7 +58,39 @@ static const char *task_status(const zx_pim_props *pr)
     return c && strcmp(c, "1") == 0 ? "1" : "0";
 }
 
+/* the end of an event's last occurrence as items.received: the far future for none */
+#define NO_END "9999-12-31T00:00:00.000Z"
+
+static int insert_row(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err);
+
+/* a calendar event's exceptions replace the stored ones */
+static int put_exceptions(zx_store *st, const char *item_id, const zx_pim_props *pr,
+                          const char **err)
+{
+    const char *params[2] = {item_id, st->account_id};
+    if (zx_db_run(st->db, "DELETE FROM calendar_exceptions WHERE item_id = $1::bigint AND "
+                  "account_id = $2::bigint", 2, params, err) < 0)
+        return ZX_STORE_ERROR;
+    for (int i = 0; pr->exceptions && i < pr->exceptions->nelts; i++) {
+        const zx_pim_props *e = APR_ARRAY_IDX(pr->exceptions, i, const zx_pim_props *);
+        if (!e->v[ZX_PF_EXCEPTION_EXCEPTION_START].text)
+            continue;
+        int rc = insert_row(st, item_id, e, err);
+        if (rc != ZX_STORE_OK)
+            return rc;
+    }
+    return ZX_STORE_OK;
+}
+
 int zx_pg_pim_insert(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err)
+{
+    int rc = insert_row(st, item_id, pr, err);
+    if (rc == ZX_STORE_OK && pr->cls == ZX_PIM_CALENDAR && pr->exceptions)
+        rc = put_exceptions(st, item_id, pr, err);
+    return rc;
+}
+
+static int insert_row(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err)
 {
     apr_pool_t *p = st->pool;
     const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
@@ -111,6 +143,17 @@ int zx_pg_pim_update(zx_store *st, const char *item_id, const zx_pim_props *pr, 
     zx_buf_puts(&sql, " WHERE item_id = $1::bigint AND account_id = $2::bigint");
     if (zx_db_run(st->db, sql.data, np, params, err) < 0)
         return ZX_STORE_ERROR;
+    if (pr->cls == ZX_PIM_CALENDAR) {
+        if (pr->exceptions_set && put_exceptions(st, item_id, pr, err) != ZX_STORE_OK)
+            return ZX_STORE_ERROR;
+        if (!pr->set[ZX_PF_CALENDAR_LAST_END])
+            return ZX_STORE_OK;
+        /* the window key of the sync engine follows the event's last occurrence */
+        const char *rp[2] = {item_id, pr->v[ZX_PF_CALENDAR_LAST_END].text ?
+                             pr->v[ZX_PF_CALENDAR_LAST_END].text : NO_END};
+        return zx_db_run(st->db, "UPDATE items SET received = $2::timestamptz WHERE "
+                         "id = $1::bigint", 2, rp, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
+    }
     if (pr->cls != ZX_PIM_TASK || !pr->set[ZX_PF_TASK_COMPLETE])
         return ZX_STORE_OK;
     /* a task's completion is also the item's flag status (1 complete, 0 not): the sync engine
@@ -157,13 +200,15 @@ static int load_class(zx_store *st, int cls, const char *ids, apr_hash_t *by_id,
     }
     zx_buf_printf(&sql, " FROM unnest($1::bigint[]) AS u(id) JOIN %s c ON c.item_id = u.id "
                   "WHERE c.account_id = $2::bigint", cd->table);
+    if (cls == ZX_PIM_EXCEPTION)
+        zx_buf_puts(&sql, " ORDER BY c.item_id, c.exception_start");
     const char *params[2] = {ids, st->account_id};
     PGresult *res = zx_db_exec(st->db, sql.data, 2, params, err);
     if (!res)
         return ZX_STORE_ERROR;
     for (int r = 0; r < PQntuples(res); r++) {
         zx_item *it = apr_hash_get(by_id, PQgetvalue(res, r, 0), APR_HASH_KEY_STRING);
-        if (!it)
+        if (!it || (cls == ZX_PIM_EXCEPTION && (!it->content || !it->content->pim)))
             continue;
         zx_pim_props *pr = zx_pim_props_new(p, (zx_pim_class)cls);
         int col = 1;
@@ -175,6 +220,13 @@ static int load_class(zx_store *st, int cls, const char *ids, apr_hash_t *by_id,
                 pr->v[f].list = zx_pg_parse_text_array(p, v);
             else
                 pr->v[f].text = v;
+        }
+        if (cls == ZX_PIM_EXCEPTION) {
+            zx_pim_props *ev = (zx_pim_props *)it->content->pim;     /* made above */
+            if (!ev->exceptions)
+                ev->exceptions = apr_array_make(p, 4, sizeof(zx_pim_props *));
+            APR_ARRAY_PUSH(ev->exceptions, zx_pim_props *) = pr;
+            continue;
         }
         zx_item_content *c = apr_pcalloc(p, sizeof *c);
         c->pim = pr;
@@ -223,6 +275,10 @@ int zx_pg_pim_contents(zx_store *st, apr_array_header_t *items, apr_array_header
         zx_buf_putc(&ids[cls], '}');
         if (load_class(st, cls, ids[cls].data, by_id, err) != ZX_STORE_OK)
             return ZX_STORE_ERROR;
+        /* the exceptions of the events, in one more statement */
+        if (cls == ZX_PIM_CALENDAR &&
+            load_class(st, ZX_PIM_EXCEPTION, ids[cls].data, by_id, err) != ZX_STORE_OK)
+            return ZX_STORE_ERROR;
     }
     return ZX_STORE_OK;
 }
@@ -265,17 +321,27 @@ int zx_pg_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *pr
             subject = pr->v[ZX_PF_CONTACT_FILE_AS].text;
         else if (pr->cls == ZX_PIM_TASK)
             subject = pr->v[ZX_PF_TASK_SUBJECT].text;
-        else
+        else if (pr->cls == ZX_PIM_NOTE)
             subject = pr->v[ZX_PF_NOTE_SUBJECT].text;
-        const char *params[8] = {st->account_id, f->id, zx_pg_lltoa(st->pool, modseq), device,
+        else
+            subject = pr->v[ZX_PF_CALENDAR_SUBJECT].text;
+        /* an event's window key: the end of its last occurrence */
+        const char *received = NULL;
+        if (pr->cls == ZX_PIM_CALENDAR)
+            received = pr->v[ZX_PF_CALENDAR_LAST_END].text ? pr->v[ZX_PF_CALENDAR_LAST_END].text
+                                                           : NO_END;
+        const char *params[9] = {st->account_id, f->id, zx_pg_lltoa(st->pool, modseq), device,
                                  cd->item_class, zx_pg_lltoa(st->pool, props_size(pr)),
-                                 subject, pr->cls == ZX_PIM_TASK ? task_status(pr) : "0"};
+                                 subject, pr->cls == ZX_PIM_TASK ? task_status(pr) : "0",
+                                 received};
         res = zx_db_exec(st->db,
             "INSERT INTO items AS i (account_id, folder_id, modseq, created_modseq, created_by, "
-            "changed_by, item_class, size, read, subject, flag_status, completed_modseq) "
+            "changed_by, item_class, size, read, subject, flag_status, completed_modseq, "
+            "received) "
             "VALUES ($1::bigint, $2::bigint, $3::bigint, $3::bigint, $4::bigint, $4::bigint, $5, "
-            "$6::bigint, true, $7, $8::smallint, CASE WHEN $8::smallint = 1 THEN $3::bigint END) "
-            "RETURNING " ITEM_COLS("i."), 8, params, err);
+            "$6::bigint, true, $7, $8::smallint, CASE WHEN $8::smallint = 1 THEN $3::bigint END, "
+            "coalesce($9::timestamptz, now())) "
+            "RETURNING " ITEM_COLS("i."), 9, params, err);
         if (!res)
             rc = ZX_STORE_ERROR;
         else {

@@ -2,6 +2,8 @@
  * built from pim_fields.def and the values of one item. */
 #include <zxsync/pim.h>
 
+#include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
 const zx_pim_field_def zx_pim_fields[ZX_PF_COUNT] = {
@@ -16,7 +18,12 @@ const zx_pim_class_def zx_pim_classes[ZX_PIM_NCLASSES] = {
      ZX_PF_CONTACT_BODY_TYPE},
     {"Tasks", "tasks", ZX_PF_TASK_SUBJECT, ZX_PF_NOTE_SUBJECT, ZX_PF_TASK_BODY,
      ZX_PF_TASK_BODY_TYPE},
-    {"Notes", "notes", ZX_PF_NOTE_SUBJECT, ZX_PF_COUNT, ZX_PF_NOTE_BODY, ZX_PF_NOTE_BODY_TYPE},
+    {"Notes", "notes", ZX_PF_NOTE_SUBJECT, ZX_PF_CALENDAR_TZID, ZX_PF_NOTE_BODY,
+     ZX_PF_NOTE_BODY_TYPE},
+    {"Calendar", "calendar", ZX_PF_CALENDAR_TZID, ZX_PF_EXCEPTION_EXCEPTION_START,
+     ZX_PF_CALENDAR_BODY, ZX_PF_CALENDAR_BODY_TYPE},
+    {NULL, "calendar_exceptions", ZX_PF_EXCEPTION_EXCEPTION_START, ZX_PF_COUNT,
+     ZX_PF_EXCEPTION_BODY, ZX_PF_EXCEPTION_BODY_TYPE},
 };
 
 int zx_pim_class_of(const char *item_class)
@@ -24,7 +31,7 @@ int zx_pim_class_of(const char *item_class)
     if (!item_class)
         return -1;
     for (int c = 0; c < ZX_PIM_NCLASSES; c++)
-        if (strcmp(zx_pim_classes[c].item_class, item_class) == 0)
+        if (zx_pim_classes[c].item_class && strcmp(zx_pim_classes[c].item_class, item_class) == 0)
             return c;
     return -1;
 }
@@ -62,4 +69,60 @@ int zx_pim_field_by_column(zx_pim_class cls, const char *column)
         if (strcmp(zx_pim_fields[f].column, column) == 0)
             return f;
     return -1;
+}
+
+/* ---- calendar attendees ---------------------------------------------------------------- */
+
+#define US '\x1f'
+
+/* a part without the separator and control characters (a name cannot break the encoding) */
+static const char *clean(apr_pool_t *p, const char *s)
+{
+    if (!s)
+        return "";
+    char *c = apr_pstrdup(p, s), *w = c;
+    for (const char *r = c; *r; r++)
+        if ((unsigned char)*r >= 0x20)
+            *w++ = *r;
+    *w = '\0';
+    return c;
+}
+
+const char *zx_pim_attendee_encode(apr_pool_t *p, const zx_pim_attendee *a)
+{
+    char st[12] = "", ty[12] = "";
+    if (a->status >= 0)
+        apr_snprintf(st, sizeof st, "%d", a->status);
+    if (a->type >= 0)
+        apr_snprintf(ty, sizeof ty, "%d", a->type);
+    return apr_psprintf(p, "%s%c%s%c%s%c%s", clean(p, a->email), US, clean(p, a->name), US, st,
+                        US, ty);
+}
+
+void zx_pim_attendee_decode(apr_pool_t *p, const char *enc, zx_pim_attendee *a)
+{
+    const char *part[4] = {"", "", "", ""};
+    char *s = apr_pstrdup(p, enc ? enc : "");
+    for (int i = 0; i < 4 && s; i++) {
+        char *sep = strchr(s, US);
+        if (sep)
+            *sep = '\0';
+        part[i] = s;
+        s = sep ? sep + 1 : NULL;
+    }
+    a->email = part[0];
+    a->name = part[1];
+    a->status = *part[2] ? atoi(part[2]) : -1;
+    a->type = *part[3] ? atoi(part[3]) : -1;
+}
+
+zx_pim_props *zx_pim_exception_at(const zx_pim_props *pr, const char *start)
+{
+    for (int i = 0; pr->exceptions && start && i < pr->exceptions->nelts; i++) {
+        zx_pim_props *e = APR_ARRAY_IDX(pr->exceptions, i, zx_pim_props *);
+        const char *s = e->v[ZX_PF_EXCEPTION_EXCEPTION_START].text;
+        if (s && strcmp(s, start) == 0)
+            return e;
+    }
+    return NULL;
 }

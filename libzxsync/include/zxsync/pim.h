@@ -1,4 +1,4 @@
-/* zxmobile - contacts, tasks and notes: their properties (pim_fields.def, one table for the
+/* zxmobile - contacts, tasks, notes and calendar events: their properties (pim_fields.def, one table for the
  * store, the EAS classes and the CLI's converters) and the values of one item.
  *
  * A value is text in the form ActiveSync carries it: TEXT as is, INT as decimal digits, BOOL
@@ -14,7 +14,12 @@
 
 #include <zxsync/wbxml.h>
 
-typedef enum { ZX_PIM_CONTACT = 0, ZX_PIM_TASK = 1, ZX_PIM_NOTE = 2, ZX_PIM_NCLASSES = 3 } zx_pim_class;
+/* ZX_PIM_EXCEPTION is not an item class: the exceptions of a recurring event (rows of
+ * calendar_exceptions, zx_pim_props.exceptions of the event) */
+typedef enum {
+    ZX_PIM_CONTACT = 0, ZX_PIM_TASK = 1, ZX_PIM_NOTE = 2, ZX_PIM_CALENDAR = 3,
+    ZX_PIM_EXCEPTION = 4, ZX_PIM_NCLASSES = 5
+} zx_pim_class;
 
 typedef enum { ZX_PT_TEXT, ZX_PT_INT, ZX_PT_BOOL, ZX_PT_TIME, ZX_PT_LIST } zx_pim_type;
 
@@ -24,6 +29,10 @@ typedef enum { ZX_PT_TEXT, ZX_PT_INT, ZX_PT_BOOL, ZX_PT_TIME, ZX_PT_LIST } zx_pi
 #define ZX_PFF_KEEP 0x08u
 #define ZX_PFF_RI 0x10u
 #define ZX_PFF_COMPACT 0x20u
+#define ZX_PFF_TZ 0x40u
+#define ZX_PFF_ATT 0x80u
+#define ZX_PFF_LOC 0x100u
+#define ZX_PFF_CALC 0x200u
 
 /* ZX_PF_CONTACT_FIRST_NAME, ... ZX_PF_NOTE_BODY_TYPE, then ZX_PF_COUNT */
 typedef enum {
@@ -47,15 +56,17 @@ extern const zx_pim_field_def zx_pim_fields[ZX_PF_COUNT];
 
 /* The class's fields are the range [first, last) of zx_pim_fields. */
 typedef struct {
-    const char *item_class;     /* "Contacts", "Tasks", "Notes": items.item_class */
-    const char *table;          /* "contacts", "tasks", "notes" */
+    const char *item_class;     /* "Contacts", "Tasks", "Notes", "Calendar": items.item_class
+                                 * (NULL: exceptions) */
+    const char *table;          /* "contacts", "tasks", "notes", "calendar",
+                                 * "calendar_exceptions" */
     zx_pim_field first, last;
     zx_pim_field body, body_type;
 } zx_pim_class_def;
 
 extern const zx_pim_class_def zx_pim_classes[ZX_PIM_NCLASSES];
 
-/* The class of an item class name; -1 when it is not one of these three. */
+/* The class of an item class name; -1 when it is not one of these. */
 int zx_pim_class_of(const char *item_class);
 
 /* [MS-ASAIRS] body types stored */
@@ -72,11 +83,16 @@ typedef struct {
 /* The values of one item, indexed by zx_pim_field (only the class's range is used).  For a
  * change (zx_item_changes.pim, zx_store_pim_create), set[f] says that v[f] replaces the
  * stored value (a value of none clears it); a field not set keeps its value. */
-typedef struct {
+typedef struct zx_pim_props zx_pim_props;
+struct zx_pim_props {
     zx_pim_class cls;
     zx_pim_value v[ZX_PF_COUNT];
     unsigned char set[ZX_PF_COUNT];
-} zx_pim_props;
+    /* CALENDAR: its exceptions (zx_pim_props * of class EXCEPTION, by EXCEPTION_START); for a
+     * change, exceptions_set says that they replace the stored ones (NULL: none) */
+    apr_array_header_t *exceptions;
+    int exceptions_set;
+};
 
 zx_pim_props *zx_pim_props_new(apr_pool_t *p, zx_pim_class cls);
 /* set one field (marks it set); text NULL = clear */
@@ -86,5 +102,24 @@ void zx_pim_set_list(zx_pim_props *pr, zx_pim_field f, apr_array_header_t *list)
 const char *zx_pim_get(const zx_pim_props *pr, zx_pim_field f);
 /* a field by class and column name ("first_name"); -1 when there is none */
 int zx_pim_field_by_column(zx_pim_class cls, const char *column);
+
+/* ---- calendar attendees ----------------------------------------------------------------
+ * An ATTENDEES value is a list of encoded attendees (one text each, so that the store keeps
+ * them in a text[] column like any list): "email<US>name<US>status<US>type" (US = 0x1F; an
+ * absent part is empty; status and type are [MS-ASCAL] AttendeeStatus 0-5 and AttendeeType
+ * 1-3 as decimal digits). */
+typedef struct {
+    const char *email;
+    const char *name;           /* "" when none */
+    int status;                 /* -1 = none */
+    int type;                   /* -1 = none */
+} zx_pim_attendee;
+
+const char *zx_pim_attendee_encode(apr_pool_t *p, const zx_pim_attendee *a);
+void zx_pim_attendee_decode(apr_pool_t *p, const char *enc, zx_pim_attendee *a);
+
+/* The exception of event pr for the occurrence that starts at start (an [MS-ASDTYPE] dateTime
+ * as stored), NULL when it has none. */
+zx_pim_props *zx_pim_exception_at(const zx_pim_props *pr, const char *start);
 
 #endif
