@@ -173,7 +173,8 @@ static const char *byday(apr_pool_t *p, int mask, int pos)
 
 const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr)
 {
-    const char *ts = getf(pr, ZX_PF_TASK_REC_TYPE);
+    const zx_pim_rec_fields *rf = zx_pim_rec_of(pr->cls);
+    const char *ts = rf ? getf(pr, rf->type) : NULL;
     if (!ts)
         return NULL;
     int type = atoi(ts);
@@ -183,12 +184,12 @@ const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr)
         return NULL;
     const char *rule = apr_pstrcat(p, "FREQ=", freq[type], NULL);
     const char *v;
-    if ((v = getf(pr, ZX_PF_TASK_REC_INTERVAL)) && atoi(v) > 1)
+    if ((v = getf(pr, rf->interval)) && atoi(v) > 1)
         rule = apr_psprintf(p, "%s;INTERVAL=%d", rule, atoi(v));
-    int dow = (v = getf(pr, ZX_PF_TASK_REC_DAY_OF_WEEK)) ? atoi(v) : 0;
-    int week = (v = getf(pr, ZX_PF_TASK_REC_WEEK_OF_MONTH)) ? atoi(v) : 0;
-    int mday = (v = getf(pr, ZX_PF_TASK_REC_DAY_OF_MONTH)) ? atoi(v) : 0;
-    int month = (v = getf(pr, ZX_PF_TASK_REC_MONTH_OF_YEAR)) ? atoi(v) : 0;
+    int dow = (v = getf(pr, rf->day_of_week)) ? atoi(v) : 0;
+    int week = (v = getf(pr, rf->week_of_month)) ? atoi(v) : 0;
+    int mday = (v = getf(pr, rf->day_of_month)) ? atoi(v) : 0;
+    int month = (v = getf(pr, rf->month_of_year)) ? atoi(v) : 0;
     if (type == 5 || type == 6)
         if (month >= 1 && month <= 12)
             rule = apr_psprintf(p, "%s;BYMONTH=%d", rule, month);
@@ -208,12 +209,12 @@ const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr)
     else if ((type == 2 || type == 5) && mday) {
         rule = apr_psprintf(p, "%s;BYMONTHDAY=%d", rule, mday);
     }
-    if ((v = getf(pr, ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK)) && atoi(v) >= 0 && atoi(v) <= 6)
+    if ((v = getf(pr, rf->first_day_of_week)) && atoi(v) >= 0 && atoi(v) <= 6)
         rule = apr_psprintf(p, "%s;WKST=%s", rule, wdays[atoi(v)]);
     apr_time_t t;
-    if ((v = getf(pr, ZX_PF_TASK_REC_OCCURRENCES)) && atoi(v) > 0)
+    if ((v = getf(pr, rf->occurrences)) && atoi(v) > 0)
         rule = apr_psprintf(p, "%s;COUNT=%d", rule, atoi(v));
-    else if (get_time(pr, ZX_PF_TASK_REC_UNTIL, &t))
+    else if (get_time(pr, rf->until, &t))
         rule = apr_psprintf(p, "%s;UNTIL=%s", rule,
                             icaltime_as_ical_string(utc_time(t, 0)));
     return rule;

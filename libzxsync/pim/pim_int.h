@@ -20,8 +20,9 @@ int zx_pimconv_parse_date(const char *s, apr_time_t *t);
 /* "19850412" of the date whose midnight UTC is nearest to t; "--0412" in the year 1604 */
 const char *zx_pimconv_date(apr_pool_t *p, apr_time_t t);
 
-/* The RRULE (RFC 5545 recurrence rule text) of a task's recurrence fields; NULL when it has
- * none or its Type is not one of [MS-ASTASK] 2.2.2.29. */
+/* The RRULE (RFC 5545 recurrence rule text) of a task's or an event's recurrence fields
+ * (zx_pim_rec_of); NULL when it has none or its Type is not one of [MS-ASTASK] 2.2.2.29 /
+ * [MS-ASCAL] 2.2.2.44. */
 const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr);
 
 /* a value set and non-empty */

@@ -71,6 +71,21 @@ int zx_pim_field_by_column(zx_pim_class cls, const char *column)
     return -1;
 }
 
+/* ---- recurrences ------------------------------------------------------------------------ */
+
+#define REC(C) {ZX_PF_##C##_REC_TYPE, ZX_PF_##C##_REC_INTERVAL, ZX_PF_##C##_REC_OCCURRENCES,    \
+                ZX_PF_##C##_REC_UNTIL, ZX_PF_##C##_REC_DAY_OF_WEEK, ZX_PF_##C##_REC_WEEK_OF_MONTH, \
+                ZX_PF_##C##_REC_DAY_OF_MONTH, ZX_PF_##C##_REC_MONTH_OF_YEAR,                   \
+                ZX_PF_##C##_REC_FIRST_DAY_OF_WEEK, ZX_PF_##C##_REC_CALENDAR_TYPE,              \
+                ZX_PF_##C##_REC_IS_LEAP_MONTH}
+
+static const zx_pim_rec_fields task_rec = REC(TASK), calendar_rec = REC(CALENDAR);
+
+const zx_pim_rec_fields *zx_pim_rec_of(zx_pim_class cls)
+{
+    return cls == ZX_PIM_TASK ? &task_rec : cls == ZX_PIM_CALENDAR ? &calendar_rec : NULL;
+}
+
 /* ---- calendar attendees ---------------------------------------------------------------- */
 
 #define US '\x1f'

@@ -103,6 +103,17 @@ const char *zx_pim_get(const zx_pim_props *pr, zx_pim_field f);
 /* a field by class and column name ("first_name"); -1 when there is none */
 int zx_pim_field_by_column(zx_pim_class cls, const char *column);
 
+/* ---- recurrences ------------------------------------------------------------------------
+ * Tasks and events carry the same recurrence ([MS-ASTASK] 2.2.2.19, [MS-ASCAL] 2.2.2.37) in
+ * fields of their own: which are which, for the code that reads either. */
+typedef struct {
+    zx_pim_field type, interval, occurrences, until, day_of_week, week_of_month, day_of_month,
+        month_of_year, first_day_of_week, calendar_type, is_leap_month;
+} zx_pim_rec_fields;
+
+/* the recurrence fields of a class, NULL when it has none (contacts, notes, exceptions) */
+const zx_pim_rec_fields *zx_pim_rec_of(zx_pim_class cls);
+
 /* ---- calendar attendees ----------------------------------------------------------------
  * An ATTENDEES value is a list of encoded attendees (one text each, so that the store keeps
  * them in a text[] column like any list): "email<US>name<US>status<US>type" (US = 0x1F; an
