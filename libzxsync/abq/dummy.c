@@ -463,6 +463,7 @@ static const zx_store_items dummy_items = {
     d_item_trash,
     d_item_delete,
     NULL,                       /* pim_create: the quarantine holds no contacts */
+    NULL,                       /* calendar_window: nor events */
 };
 
 static const zx_store_provider dummy_provider = {

@@ -700,4 +700,5 @@ const zx_store_items zx_pg_items = {
     pg_item_trash,
     pg_item_delete,
     zx_pg_pim_create,
+    zx_pg_calendar_window,
 };

@@ -356,3 +356,14 @@ int zx_pg_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *pr
         *out = NULL;
     return zx_db_tx_end(st->db, own, rc, err);
 }
+
+int zx_pg_calendar_window(zx_store *st, const char *id, const char *last_end, const char **err)
+{
+    const char *params[3] = {id, st->account_id, last_end};
+    int n = zx_db_run(st->db,
+        "WITH c AS (UPDATE calendar SET last_end = $3::timestamptz WHERE item_id = $1::bigint "
+        "  AND account_id = $2::bigint RETURNING item_id) "
+        "UPDATE items SET received = coalesce($3::timestamptz, '" NO_END "') "
+        "WHERE id IN (SELECT item_id FROM c)", 3, params, err);
+    return n < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
+}

@@ -178,6 +178,14 @@ int zx_store_pim_create(zx_store *st, const char *folder_id, const zx_pim_props 
     return st->provider->items->pim_create(st, folder_id, props, device, out, err);
 }
 
+int zx_store_calendar_window(zx_store *st, const char *id, const char *last_end,
+                             const char **err)
+{
+    if (!st->provider->items->calendar_window)
+        return ZX_STORE_INVALID;
+    return st->provider->items->calendar_window(st, id, last_end, err);
+}
+
 int zx_store_conversation_items(zx_store *st, const unsigned char *conversation_id,
                                 const char *except_folder, apr_array_header_t **out,
                                 const char **err)

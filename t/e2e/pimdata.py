@@ -24,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEF = os.path.join(os.path.dirname(os.path.dirname(HERE)), "libzxsync", "include", "zxsync",
                    "pim_fields.def")
 
-CLASSES = {"CONTACT": "Contacts", "TASK": "Tasks", "NOTE": "Notes"}
+CLASSES = {"CONTACT": "Contacts", "TASK": "Tasks", "NOTE": "Notes", "CALENDAR": "Calendar",
+           "EXCEPTION": "Exception"}
 #: first protocol version of each class's Sync ([MS-ASNOTE]: notes from 14.0)
 CLASS_SINCE = {"Contacts": 25, "Tasks": 25, "Notes": 140}
 #: default folder types ([MS-ASCMD] 2.2.3.186.3) and the user-created ones

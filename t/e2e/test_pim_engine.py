@@ -213,7 +213,7 @@ def test_note_at_14(instance, account, devices):
 
 
 def test_fields_and_columns_agree(instance):
-    """Every property of pim_fields.def has its column, of its type (migration 018)."""
+    """Every property of pim_fields.def has its column, of its type (migrations 018, 020)."""
     import os
     import re
     here = os.path.dirname(os.path.abspath(__file__))
@@ -222,11 +222,13 @@ def test_fields_and_columns_agree(instance):
     want = {}
     types = {"TEXT": "text", "INT": "integer", "BOOL": "boolean",
              "TIME": "timestamp with time zone", "LIST": "ARRAY"}
-    tables = {"CONTACT": "contacts", "TASK": "tasks", "NOTE": "notes"}
+    tables = {"CONTACT": "contacts", "TASK": "tasks", "NOTE": "notes", "CALENDAR": "calendar",
+              "EXCEPTION": "calendar_exceptions"}
     for cls, col, typ in re.findall(r'^ZX_PIM_FIELD\((\w+), \w+, "(\w+)", (\w+),', d, re.M):
         want[(tables[cls], col)] = types[typ]
     rows = sql(instance, "SELECT table_name, column_name, data_type FROM "
-               "information_schema.columns WHERE table_name IN ('contacts', 'tasks', 'notes') "
+               "information_schema.columns WHERE table_name IN ('contacts', 'tasks', 'notes', "
+               "'calendar', 'calendar_exceptions') "
                "AND column_name NOT IN ('item_id', 'account_id')")
     assert {(t, c): ty for t, c, ty in rows} == want
 

@@ -16,6 +16,7 @@ static const zx_item_class *const classes[] = {
     &zx_class_contacts,
     &zx_class_tasks,
     &zx_class_notes,
+    &zx_class_calendar,
 };
 
 const zx_item_class *zx_class_find(const char *name)

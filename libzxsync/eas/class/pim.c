@@ -15,24 +15,47 @@
 #include "email.h"
 
 #include <zxsync/mime.h>
+#include <zxsync/pimcal.h>
 #include <zxsync/pimconv.h>
+#include <zxsync/pimtz.h>
 #include <zxsync/text.h>
 
 #include <apr_strings.h>
+#include <apr_uuid.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PICTURE_MAX (48 * 1024)     /* [MS-ASCNTC] 2.2.2.58: base64 bytes, more is status 6 */
 #define LIST_MAX 300                /* Category, Child: at most 300 per list */
 
-/* the 2.5 body elements of a class (Notes begin at 14.0) */
+/* the 2.5 body elements of a class (Notes begin at 14.0; calendar:Body has no size) */
 static const struct {
     unsigned body, size, truncated;
 } legacy_body[ZX_PIM_NCLASSES] = {
     {ZX_Contacts_Body, ZX_Contacts_BodySize, ZX_Contacts_BodyTruncated},
     {ZX_Tasks_Body, ZX_Tasks_BodySize, ZX_Tasks_BodyTruncated},
     {0, 0, 0},
+    {ZX_Calendar_Body, 0, ZX_Calendar_BodyTruncated},
+    {ZX_Calendar_Body, 0, ZX_Calendar_BodyTruncated},
 };
+
+/* the element holding a class's recurrence */
+static unsigned recurrence_tag(zx_pim_class cls)
+{
+    return cls == ZX_PIM_TASK ? ZX_Tasks_Recurrence : cls == ZX_PIM_CALENDAR ?
+           ZX_Calendar_Recurrence : 0;
+}
+
+/* the year of an event's start (for the time zone rules in force), this year when none */
+static int start_year(const zx_pim_props *pr, zx_pim_field start)
+{
+    apr_time_t t;
+    apr_time_exp_t x;
+    if (!pr->v[start].text || zx_eas_parse_date(pr->v[start].text, &t) < 0)
+        t = apr_time_now();
+    apr_time_exp_gmt(&x, t);
+    return x.tm_year + 1900;
+}
 
 static int defined_at(const zx_pim_field_def *d, zx_version v)
 {
@@ -78,7 +101,7 @@ static void render_body(apr_pool_t *p, const zx_pim_props *pr, const zx_class_op
             }
         int truncated = cut < strlen(text);
         zx_wb_add_text(p, parent, tag, apr_pstrmemdup(p, text, cut));
-        if (truncated)
+        if (truncated && legacy_body[pr->cls].size)
             zx_wb_add_textf(p, parent, legacy_body[pr->cls].size, "%" APR_SIZE_T_FMT, chars);
         zx_wb_add_text(p, parent, legacy_body[pr->cls].truncated, truncated ? "1" : "0");
         return;
@@ -116,6 +139,26 @@ static void render_body(apr_pool_t *p, const zx_pim_props *pr, const zx_class_op
         zx_wb_add_text(p, b, ZX_AirSyncBase_Data, apr_pstrmemdup(p, data, len));
 }
 
+/* calendar:Attendees: Email and Name always, status and type from 12.0 */
+static void render_attendees(apr_pool_t *p, const zx_pim_field_def *d, const zx_pim_value *v,
+                             zx_version version, zx_wb_node *parent)
+{
+    if (!v->list || v->list->nelts == 0)
+        return;
+    zx_wb_node *l = zx_wb_add(p, parent, d->tag);
+    for (int i = 0; i < v->list->nelts; i++) {
+        zx_pim_attendee a;
+        zx_pim_attendee_decode(p, APR_ARRAY_IDX(v->list, i, const char *), &a);
+        zx_wb_node *at = zx_wb_add(p, l, ZX_Calendar_Attendee);
+        zx_wb_add_text(p, at, ZX_Calendar_Email, a.email);
+        zx_wb_add_text(p, at, ZX_Calendar_Name, *a.name ? a.name : a.email);
+        if (version >= ZX_V120 && a.status >= 0)
+            zx_wb_add_textf(p, at, ZX_Calendar_AttendeeStatus, "%d", a.status);
+        if (version >= ZX_V120 && a.type >= 0)
+            zx_wb_add_textf(p, at, ZX_Calendar_AttendeeType, "%d", a.type);
+    }
+}
+
 static void render_field(apr_pool_t *p, const zx_pim_field_def *d, const zx_pim_value *v,
                          zx_wb_node *parent)
 {
@@ -136,14 +179,34 @@ static void render_field(apr_pool_t *p, const zx_pim_field_def *d, const zx_pim_
         zx_wb_add_text(p, parent, d->tag, v->text);
 }
 
+/* the 16.x airsyncbase:Location of an event or an exception: DisplayName is the location */
+static void render_location16(apr_pool_t *p, const zx_pim_props *pr, zx_wb_node *parent)
+{
+    const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
+    int loc = zx_pim_field_by_column(pr->cls, "location");
+    zx_wb_node *l = NULL;
+    if (loc >= 0 && pr->v[loc].text) {
+        l = zx_wb_add(p, parent, ZX_AirSyncBase_Location);
+        zx_wb_add_text(p, l, ZX_AirSyncBase_DisplayName, pr->v[loc].text);
+    }
+    for (int f = cd->first; f < (int)cd->last; f++)
+        if ((zx_pim_fields[f].flags & ZX_PFF_LOC) && pr->v[f].text) {
+            if (!l)
+                l = zx_wb_add(p, parent, ZX_AirSyncBase_Location);
+            zx_wb_add_text(p, l, zx_pim_fields[f].tag, pr->v[f].text);
+        }
+}
+
 static void render_props(apr_pool_t *p, const zx_pim_props *pr, const zx_class_opts *o,
                          zx_wb_node *parent)
 {
     const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
+    const zx_pim_rec_fields *rf = zx_pim_rec_of(pr->cls);
     zx_wb_node *rec = NULL;
+    int calendar = pr->cls == ZX_PIM_CALENDAR || pr->cls == ZX_PIM_EXCEPTION;
     for (int f = cd->first; f < (int)cd->last; f++) {
         const zx_pim_field_def *d = &zx_pim_fields[f];
-        if (!d->tag || (d->flags & ZX_PFF_RI))
+        if (!d->tag || (d->flags & (ZX_PFF_RI | ZX_PFF_CALC | ZX_PFF_LOC)))
             continue;
         if (d->flags & ZX_PFF_BODY) {
             render_body(p, pr, o, parent);
@@ -151,22 +214,46 @@ static void render_props(apr_pool_t *p, const zx_pim_props *pr, const zx_class_o
         }
         if (!defined_at(d, o->version))
             continue;
+        if (calendar && d->tag == ZX_Calendar_Location && o->version >= ZX_V160) {
+            render_location16(p, pr, parent);
+            continue;
+        }
+        if (d->flags & ZX_PFF_TZ) {
+            /* the blob of the zone's rules in the year the event starts */
+            const char *blob = zx_tz_blob(p, pr->v[f].text ? pr->v[f].text : "UTC",
+                                          start_year(pr, ZX_PF_CALENDAR_START));
+            if (!blob)
+                blob = zx_tz_blob(p, "UTC", 2000);
+            zx_wb_add_text(p, parent, d->tag, blob);
+            continue;
+        }
+        if (d->flags & ZX_PFF_ATT) {
+            render_attendees(p, d, &pr->v[f], o->version, parent);
+            continue;
+        }
         if (d->flags & ZX_PFF_REC) {
             /* the recurrence is there when it has a type */
-            if (!pr->v[ZX_PF_TASK_REC_TYPE].text || !pr->v[f].text)
+            if (!pr->v[rf->type].text || !pr->v[f].text)
                 continue;
             if (!rec)
-                rec = zx_wb_add(p, parent, ZX_Tasks_Recurrence);
+                rec = zx_wb_add(p, parent, recurrence_tag(pr->cls));
             render_field(p, d, &pr->v[f], rec);
             continue;
         }
         render_field(p, d, &pr->v[f], parent);
     }
-    /* [MS-ASTASK] 2.2.2.20: FirstDayOfWeek is required in a server's weekly recurrence (14.1+);
-     * one stored without it (a 12.x device's) weeks from Sunday */
-    if (rec && o->version >= ZX_V141 && !pr->v[ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK].text &&
-        strcmp(pr->v[ZX_PF_TASK_REC_TYPE].text, "1") == 0)
-        zx_wb_add_text(p, rec, ZX_Tasks_FirstDayOfWeek, "0");
+    /* [MS-ASTASK] 2.2.2.20, [MS-ASCAL] 2.2.2.22: FirstDayOfWeek is required in a server's
+     * weekly recurrence (14.1+); one stored without it (a 12.x device's) weeks from Sunday */
+    if (rec && o->version >= ZX_V141 && !pr->v[rf->first_day_of_week].text &&
+        strcmp(pr->v[rf->type].text, "1") == 0)
+        zx_wb_add_text(p, rec, recurrence_tag(pr->cls) == ZX_Tasks_Recurrence ?
+                       ZX_Tasks_FirstDayOfWeek : ZX_Calendar_FirstDayOfWeek, "0");
+    if (pr->cls == ZX_PIM_CALENDAR && pr->exceptions && pr->exceptions->nelts) {
+        zx_wb_node *ex = zx_wb_add(p, parent, ZX_Calendar_Exceptions);
+        for (int i = 0; i < pr->exceptions->nelts; i++)
+            render_props(p, APR_ARRAY_IDX(pr->exceptions, i, const zx_pim_props *), o,
+                         zx_wb_add(p, ex, ZX_Calendar_Exception));
+    }
 }
 
 static int pim_render(apr_pool_t *p, zx_store *st, const zx_item *item, const zx_class_opts *o,
@@ -326,6 +413,173 @@ static int check_task(const zx_pim_props *pr, const char **why)
     return 0;
 }
 
+/* calendar:Attendees into the encoded list; an Attendee needs an Email */
+static int parse_attendees(apr_pool_t *p, const zx_wb_node *e, zx_pim_value *out,
+                           const char **why)
+{
+    memset(out, 0, sizeof *out);
+    for (const zx_wb_node *a = zx_wb_child(e, ZX_Calendar_Attendee); a;
+         a = zx_wb_next(a, ZX_Calendar_Attendee)) {
+        if (out->list && out->list->nelts >= LIST_MAX) {
+            *why = apr_psprintf(p, "more than %d attendees", LIST_MAX);
+            return -1;
+        }
+        zx_pim_attendee at = {zx_wb_child_text(p, a, ZX_Calendar_Email),
+                              zx_wb_child_text(p, a, ZX_Calendar_Name), -1, -1};
+        if (!at.email || !*at.email) {
+            *why = "Attendee without Email";
+            return -1;
+        }
+        long long n;
+        const char *t;
+        if ((t = zx_wb_child_text(p, a, ZX_Calendar_AttendeeStatus)) && *t) {
+            if (zx_eas_parse_uint(t, 5, &n) < 0) {
+                *why = "AttendeeStatus is not 0-5";
+                return -1;
+            }
+            at.status = (int)n;
+        }
+        if ((t = zx_wb_child_text(p, a, ZX_Calendar_AttendeeType)) && *t) {
+            if (zx_eas_parse_uint(t, 3, &n) < 0 || n < 1) {
+                *why = "AttendeeType is not 1-3";
+                return -1;
+            }
+            at.type = (int)n;
+        }
+        if (!out->list)
+            out->list = apr_array_make(p, 4, sizeof(const char *));
+        APR_ARRAY_PUSH(out->list, const char *) = zx_pim_attendee_encode(p, &at);
+    }
+    return 0;
+}
+
+/* the 16.x airsyncbase:Location: DisplayName is the location, the rest its LOC fields */
+static int parse_location16(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *e,
+                            zx_pim_props *pr, unsigned char *seen, const char **why)
+{
+    int loc = zx_pim_field_by_column(cls, "location");
+    const char *name = zx_wb_child_text(p, e, ZX_AirSyncBase_DisplayName);
+    if (loc >= 0) {
+        zx_pim_set(pr, (zx_pim_field)loc, name && *name ? name : NULL);
+        seen[loc] = 1;
+    }
+    for (const zx_wb_node *c = e->first; c; c = c->next) {
+        if (c->kind != ZX_WB_ELEMENT || c->tag == ZX_AirSyncBase_DisplayName)
+            continue;
+        int f = field_of_tag(cls, c->tag);
+        if (f < 0 || !(zx_pim_fields[f].flags & ZX_PFF_LOC))
+            continue;
+        zx_pim_value v;
+        if (parse_value(p, &zx_pim_fields[f], c, &v, why) < 0)
+            return -1;
+        pr->v[f] = v;
+        pr->set[f] = seen[f] = 1;
+    }
+    return 0;
+}
+
+static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata,
+                      const zx_class_opts *o, int change, zx_pim_props *pr, const char **why);
+
+/* calendar:Exceptions: each Exception names its occurrence by ExceptionStartTime */
+static int parse_exceptions(apr_pool_t *p, const zx_wb_node *e, const zx_class_opts *o,
+                            zx_pim_props *pr, const char **why)
+{
+    pr->exceptions = apr_array_make(p, 4, sizeof(zx_pim_props *));
+    pr->exceptions_set = 1;
+    for (const zx_wb_node *x = zx_wb_child(e, ZX_Calendar_Exception); x;
+         x = zx_wb_next(x, ZX_Calendar_Exception)) {
+        if (pr->exceptions->nelts >= LIST_MAX * 10) {
+            *why = "too many exceptions";
+            return -1;
+        }
+        zx_pim_props *ex = zx_pim_props_new(p, ZX_PIM_EXCEPTION);
+        if (parse_item(p, ZX_PIM_EXCEPTION, x, o, 0, ex, why) < 0)
+            return -1;
+        if (!ex->v[ZX_PF_EXCEPTION_EXCEPTION_START].text) {
+            *why = "Exception without ExceptionStartTime";
+            return -1;
+        }
+        /* one exception per occurrence: a later one replaces an earlier one */
+        int dup = 0;
+        for (int i = 0; i < pr->exceptions->nelts && !dup; i++) {
+            zx_pim_props **old = &APR_ARRAY_IDX(pr->exceptions, i, zx_pim_props *);
+            if (strcmp((*old)->v[ZX_PF_EXCEPTION_EXCEPTION_START].text,
+                       ex->v[ZX_PF_EXCEPTION_EXCEPTION_START].text) == 0) {
+                *old = ex;
+                dup = 1;
+            }
+        }
+        if (!dup)
+            APR_ARRAY_PUSH(pr->exceptions, zx_pim_props *) = ex;
+    }
+    return 0;
+}
+
+/* a new UID for an event a device did not name ([MS-ASCAL] 2.2.2.46: the server makes one at
+ * 16.x): a UUID in hex */
+static const char *new_uid(apr_pool_t *p)
+{
+    apr_uuid_t u;
+    apr_uuid_get(&u);
+    char *s = apr_palloc(p, 33);
+    for (int i = 0; i < 16; i++)
+        apr_snprintf(s + 2 * i, 3, "%02X", u.data[i]);
+    return s;
+}
+
+/* An event: its Timezone blob becomes its IANA zone; an Add has a start, and gets a UID, a
+ * DtStamp and a zone (UTC) when it brought none; an end before the start, a recurrence type
+ * of none of [MS-ASCAL] 2.2.2.44, WeekOfMonth outside the "nth" types: refused. */
+static int check_event(apr_pool_t *p, zx_pim_props *pr, int change, const zx_class_opts *o,
+                       const char **why)
+{
+    (void)o;
+    if (pr->set[ZX_PF_CALENDAR_TZID] && pr->v[ZX_PF_CALENDAR_TZID].text) {
+        const char *zone = zx_tz_zone_of_blob(p, pr->v[ZX_PF_CALENDAR_TZID].text,
+                                              start_year(pr, ZX_PF_CALENDAR_START));
+        if (!zone) {
+            *why = "Timezone is not a time zone";
+            return -1;
+        }
+        zx_pim_set(pr, ZX_PF_CALENDAR_TZID, zone);
+    }
+    if (!change) {
+        if (!pr->v[ZX_PF_CALENDAR_START].text) {
+            *why = "an event without StartTime";
+            return -1;
+        }
+        if (!pr->v[ZX_PF_CALENDAR_TZID].text)
+            zx_pim_set(pr, ZX_PF_CALENDAR_TZID, "UTC");
+        if (!pr->v[ZX_PF_CALENDAR_UID].text)
+            zx_pim_set(pr, ZX_PF_CALENDAR_UID, new_uid(p));
+        if (!pr->v[ZX_PF_CALENDAR_DTSTAMP].text)
+            zx_pim_set(pr, ZX_PF_CALENDAR_DTSTAMP, zx_eas_date(p, apr_time_now()));
+        if (!pr->v[ZX_PF_CALENDAR_END].text)
+            zx_pim_set(pr, ZX_PF_CALENDAR_END, pr->v[ZX_PF_CALENDAR_START].text);
+    }
+    apr_time_t s, e;
+    if (pr->v[ZX_PF_CALENDAR_START].text && pr->v[ZX_PF_CALENDAR_END].text &&
+        zx_eas_parse_date(pr->v[ZX_PF_CALENDAR_START].text, &s) == 0 &&
+        zx_eas_parse_date(pr->v[ZX_PF_CALENDAR_END].text, &e) == 0 && e < s) {
+        *why = "EndTime before StartTime";
+        return -1;
+    }
+    const char *type = pr->v[ZX_PF_CALENDAR_REC_TYPE].text;
+    if (type) {
+        int t = atoi(type);
+        if (t < 0 || t > 6 || t == 4) {
+            *why = "Recurrence Type is not 0, 1, 2, 3, 5 or 6";
+            return -1;
+        }
+        if (pr->v[ZX_PF_CALENDAR_REC_WEEK_OF_MONTH].text && t != 3 && t != 6) {
+            *why = "WeekOfMonth in a recurrence of type other than 3 or 6";
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The fields of appdata (an Add: change = 0; a Change: the omitted fields by the rules at
  * the top).  Returns 0, or -1 and *why. */
 static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata,
@@ -334,6 +588,7 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
     const zx_pim_class_def *cd = &zx_pim_classes[cls];
     unsigned char seen[ZX_PF_COUNT];
     memset(seen, 0, sizeof seen);
+    int calendar = cls == ZX_PIM_CALENDAR || cls == ZX_PIM_EXCEPTION, exceptions_seen = 0;
     for (const zx_wb_node *e = appdata ? appdata->first : NULL; e; e = e->next) {
         if (e->kind != ZX_WB_ELEMENT)
             continue;
@@ -348,7 +603,7 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
             zx_pim_set(pr, cd->body_type, t && *t ? "1" : NULL);
             continue;
         }
-        if (cls == ZX_PIM_TASK && e->tag == ZX_Tasks_Recurrence) {
+        if (recurrence_tag(cls) && e->tag == recurrence_tag(cls)) {
             for (const zx_wb_node *r = e->first; r; r = r->next) {
                 if (r->kind != ZX_WB_ELEMENT)
                     continue;
@@ -364,11 +619,30 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
             }
             continue;
         }
+        if (calendar && e->tag == ZX_AirSyncBase_Location && o->version >= ZX_V160) {
+            if (parse_location16(p, cls, e, pr, seen, why) < 0)
+                return -1;
+            continue;
+        }
+        if (cls == ZX_PIM_CALENDAR && e->tag == ZX_Calendar_Exceptions) {
+            if (parse_exceptions(p, e, o, pr, why) < 0)
+                return -1;
+            exceptions_seen = 1;
+            continue;
+        }
         int f = field_of_tag(cls, e->tag);
-        if (f < 0 || (zx_pim_fields[f].flags & (ZX_PFF_REC | ZX_PFF_RI | ZX_PFF_BODY)) ||
-            !defined_at(&zx_pim_fields[f], o->version))
+        if (f < 0 || (zx_pim_fields[f].flags & (ZX_PFF_REC | ZX_PFF_RI | ZX_PFF_BODY |
+                                                ZX_PFF_LOC | ZX_PFF_CALC)) ||
+            !defined_at(&zx_pim_fields[f], o->version) ||
+            (calendar && e->tag == ZX_Calendar_Location && o->version >= ZX_V160))
             continue;           /* not the class's at this version (NativeBodyType, Rtf, a
                                    newer version's element): ignored */
+        if (zx_pim_fields[f].flags & ZX_PFF_ATT) {
+            if (parse_attendees(p, e, &pr->v[f], why) < 0)
+                return -1;
+            pr->set[f] = seen[f] = 1;
+            continue;
+        }
         zx_pim_value v;
         if (parse_value(p, &zx_pim_fields[f], e, &v, why) < 0)
             return -1;
@@ -386,6 +660,17 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
             /* (a recurrence is sent whole: its missing parts go, and all of it when none) */
             zx_pim_set(pr, (zx_pim_field)f, NULL);
         }
+    }
+    if (cls == ZX_PIM_CALENDAR) {
+        /* what an event leaves out of its exceptions: kept by a 16.x device (which changes an
+         * occurrence by its InstanceId) and when ghosted, else they are gone */
+        if (change && !exceptions_seen && o->version < ZX_V160 &&
+            !(o->supported && !in_supported(o->supported, ZX_Calendar_Exceptions))) {
+            pr->exceptions = NULL;
+            pr->exceptions_set = 1;
+        }
+        if (check_event(p, pr, change, o, why) < 0)
+            return -1;
     }
     if (cls == ZX_PIM_NOTE && !pr->v[ZX_PF_NOTE_LAST_MODIFIED].text)
         zx_pim_set(pr, ZX_PF_NOTE_LAST_MODIFIED, zx_eas_date(p, apr_time_now()));
@@ -416,6 +701,8 @@ static int add(zx_pim_class cls, apr_pool_t *p, zx_store *st, const zx_folder *f
         *err = why;
         return ZX_CLASS_ADD_REFUSED;
     }
+    if (cls == ZX_PIM_CALENDAR)
+        zx_pimcal_prepare(p, pr);       /* the end of its last occurrence */
     zx_item *item;
     int rc = zx_store_pim_create(st, folder->id, pr, device, &item, err);
     if (rc < 0)
@@ -480,7 +767,33 @@ static int task_completed(apr_pool_t *p, zx_store *st, const char *id, const cha
     return zx_store_item_update(st, id, &ch, NULL, err) < 0 ? -1 : 0;
 }
 
-/* ---- the three class tables ------------------------------------------------------------------ */
+/* ---- an event changed by a device ------------------------------------------------------------ */
+
+/* Its occurrences may end elsewhere now: the end of the last one (the item's window key) is
+ * computed again from the whole event as stored. */
+static int event_changed(apr_pool_t *p, zx_store *st, const char *id, const char **err)
+{
+    zx_item *item;
+    int rc = zx_store_item_get(st, id, &item, err);
+    if (rc != ZX_STORE_OK)
+        return rc < 0 ? -1 : 0;
+    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
+    APR_ARRAY_PUSH(one, zx_item *) = item;
+    zx_content_want want = {0, 0, 0};
+    if (zx_store_item_contents(st, one, &want, err) < 0)
+        return -1;
+    if (!item->content || !item->content->pim)
+        return 0;
+    zx_pim_props *ev = apr_pmemdup(p, item->content->pim, sizeof(zx_pim_props));
+    const char *before = ev->v[ZX_PF_CALENDAR_LAST_END].text;
+    zx_pimcal_prepare(p, ev);
+    const char *after = ev->v[ZX_PF_CALENDAR_LAST_END].text;
+    if ((!before && !after) || (before && after && strcmp(before, after) == 0))
+        return 0;
+    return zx_store_calendar_window(st, id, after, err) < 0 ? -1 : 0;
+}
+
+/* ---- the class tables ------------------------------------------------------------------ */
 
 #define PIM_CLASS(lower, CLS, name, since, after)                                               \
     static int lower##_parse_change(apr_pool_t *p, const zx_wb_node *appdata,                 \
@@ -503,3 +816,4 @@ static int task_completed(apr_pool_t *p, zx_store *st, const char *id, const cha
 PIM_CLASS(contacts, ZX_PIM_CONTACT, "Contacts", ZX_V25, NULL)
 PIM_CLASS(tasks, ZX_PIM_TASK, "Tasks", ZX_V25, task_completed)
 PIM_CLASS(notes, ZX_PIM_NOTE, "Notes", ZX_V140, NULL)     /* [MS-ASNOTE] 1.7 */
+PIM_CLASS(calendar, ZX_PIM_CALENDAR, "Calendar", ZX_V25, event_changed)

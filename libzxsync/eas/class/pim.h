@@ -1,4 +1,4 @@
-/* zxmobile - the Contacts, Tasks and Notes classes (eas/class/pim.c): the class tables the
+/* zxmobile - the Contacts, Tasks, Notes and Calendar classes (eas/class/pim.c): the class tables the
  * registry (class.c) lists. */
 #ifndef ZX_EAS_CLASS_PIM_H
 #define ZX_EAS_CLASS_PIM_H
@@ -10,5 +10,6 @@
 extern const zx_item_class zx_class_contacts;
 extern const zx_item_class zx_class_tasks;
 extern const zx_item_class zx_class_notes;
+extern const zx_item_class zx_class_calendar;
 
 #endif

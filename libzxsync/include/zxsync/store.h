@@ -350,6 +350,10 @@ typedef struct {
      * created by device (NULL = the server, e.g. an import); its fields are those set */
     int (*pim_create)(zx_store *st, const char *folder_id, const zx_pim_props *props,
                       const char *device, zx_item **out, const char **err);
+    /* the end of calendar event id's last occurrence (last_end: a dateTime, NULL = none) and
+     * so its window key, after a change moved it (zxsync/pimcal.h zx_pimcal_prepare): no new
+     * modseq, the change that moved it has one */
+    int (*calendar_window)(zx_store *st, const char *id, const char *last_end, const char **err);
 } zx_store_items;
 
 /* Search ([MS-ASCMD] Search of the mailbox): not defined yet; a provider sets NULL. */
@@ -464,6 +468,8 @@ int zx_store_item_trash(zx_store *st, const char *id, const char *dst_folder_id,
 int zx_store_item_delete(zx_store *st, const char *id, const char *device, const char **err);
 int zx_store_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *props,
                         const char *device, zx_item **out, const char **err);
+int zx_store_calendar_window(zx_store *st, const char *id, const char *last_end,
+                             const char **err);
 
 /* the synchronisation states */
 int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
