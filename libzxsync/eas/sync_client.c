@@ -9,16 +9,72 @@
 
 /* ---- client commands --------------------------------------------------------------------------- */
 
-static zx_wb_node *response_op(sync_ctx *c, zx_wb_node **responses, unsigned tag,
-                               const char *server_id, int status)
+/* the response to a Change or Delete of one occurrence (16.x) names it too ([MS-ASAIRS]
+ * 2.2.2.25) */
+static zx_wb_node *response_instance(sync_ctx *c, zx_wb_node **responses, unsigned tag,
+                                     const char *server_id, const char *instance, int status)
 {
     if (!*responses)
         *responses = zx_wb_new(c->p, ZX_AirSync_Responses);
     zx_wb_node *n = zx_wb_add(c->p, *responses, tag);
     if (server_id)
         zx_wb_add_text(c->p, n, ZX_AirSync_ServerId, server_id);
+    if (instance)
+        zx_wb_add_text(c->p, n, ZX_AirSyncBase_InstanceId, instance);
     zx_wb_add_textf(c->p, n, ZX_AirSync_Status, "%d", status);
     return n;
+}
+
+static zx_wb_node *response_op(sync_ctx *c, zx_wb_node **responses, unsigned tag,
+                               const char *server_id, int status)
+{
+    return response_instance(c, responses, tag, server_id, NULL, status);
+}
+
+/* A 16.x Change or Delete of one occurrence of a series (airsyncbase:InstanceId beside the
+ * ServerId): the class makes it a change of the series' exceptions, applied as a Change is.
+ * Returns 0 (*status SYNC_OK when applied), or -1. */
+static int instance_op(sync_ctx *c, const zx_item_class *cls, const zx_class_opts *ro,
+                       const zx_wb_node *op, const char *sid, const char *instance,
+                       zx_wb_node **responses, int *applied)
+{
+    apr_pool_t *p = c->p;
+    unsigned tag = op->tag;
+    zx_item *item;
+    int rc = sid ? zx_store_item_get(c->st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
+    if (rc < 0)
+        return -1;
+    if (rc != ZX_STORE_OK) {
+        response_instance(c, responses, tag, sid ? sid : "", instance, SYNC_NOT_FOUND);
+        return 0;
+    }
+    zx_item_changes ch;
+    const char *why = NULL;
+    rc = cls->instance_change ?
+         cls->instance_change(p, c->st, item, instance,
+                              tag == ZX_AirSync_Change ?
+                              zx_wb_child(op, ZX_AirSync_ApplicationData) : NULL,
+                              ro, &ch, &why) : -2;
+    if (rc == -1)
+        return -1;
+    if (rc != 0) {
+        zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02101) "Sync %s of %s occurrence %s: %s",
+               tag == ZX_AirSync_Change ? "Change" : "Delete", sid, instance,
+               why ? why : "the class has no occurrences");
+        response_instance(c, responses, tag, sid, instance, SYNC_CONVERSION_ERROR);
+        return 0;
+    }
+    rc = zx_store_item_update(c->st, sid, &ch, c->device, &c->err);
+    if (rc < 0)
+        return -1;
+    if (rc != ZX_STORE_OK) {
+        response_instance(c, responses, tag, sid, instance, SYNC_NOT_FOUND);
+        return 0;
+    }
+    *applied = 1;
+    if (cls->after_change && cls->after_change(p, c->st, sid, &c->err) < 0)
+        return -1;
+    return 0;
 }
 
 int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state *s,
@@ -78,6 +134,12 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
             break;
         }
         case ZX_AirSync_Change: {
+            const char *instance = zx_wb_child_text(p, op, ZX_AirSyncBase_InstanceId);
+            if (instance && c->v >= ZX_V160) {
+                if (instance_op(c, cls, ro, op, sid, instance, responses, applied) < 0)
+                    return -1;
+                break;
+            }
             rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
             if (rc < 0)
                 return -1;
@@ -123,6 +185,12 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
             break;
         }
         case ZX_AirSync_Delete: {
+            const char *instance = zx_wb_child_text(p, op, ZX_AirSyncBase_InstanceId);
+            if (instance && c->v >= ZX_V160) {
+                if (instance_op(c, cls, ro, op, sid, instance, responses, applied) < 0)
+                    return -1;
+                break;
+            }
             rc = sid ? zx_store_item_get(st, sid, &item, &c->err) : ZX_STORE_NOT_FOUND;
             if (rc < 0)
                 return -1;

@@ -106,7 +106,8 @@ static int insert_row(zx_store *st, const char *item_id, const zx_pim_props *pr,
     int np = 2;
     for (int f = cd->first; f < (int)cd->last; f++) {
         const zx_pim_field_def *d = &zx_pim_fields[f];
-        if (!pr->set[f])
+        /* an exception is written whole (the stored ones kept by a change come as loaded) */
+        if (!pr->set[f] && pr->cls != ZX_PIM_EXCEPTION)
             continue;
         const char *v = param_of(p, d, &pr->v[f]);
         if (!v)
@@ -119,6 +120,36 @@ static int insert_row(zx_store *st, const char *item_id, const zx_pim_props *pr,
     zx_buf_puts(&sql, vals.data);
     zx_buf_putc(&sql, ')');
     return zx_db_run(st->db, sql.data, np, params, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
+}
+
+/* [MS-ASCAL] 2.2.2.22: a 16.x change that moves a series' start, end or recurrence deletes
+ * its exceptions (before the change is written: compared with the stored values) */
+static int drop_if_retimed(zx_store *st, const char *item_id, const zx_pim_props *pr,
+                           const char **err)
+{
+    apr_pool_t *p = st->pool;
+    const zx_pim_class_def *cd = &zx_pim_classes[ZX_PIM_CALENDAR];
+    const char **params = apr_pcalloc(p, sizeof(char *) * (size_t)(cd->last - cd->first + 2));
+    zx_buf cond;
+    zx_buf_init(&cond, p, 512);
+    params[0] = item_id;
+    params[1] = st->account_id;
+    int np = 2;
+    for (int f = cd->first; f < (int)cd->last; f++) {
+        const zx_pim_field_def *d = &zx_pim_fields[f];
+        if (!pr->set[f] || !((d->flags & ZX_PFF_REC) || f == ZX_PF_CALENDAR_START ||
+                             f == ZX_PF_CALENDAR_END))
+            continue;
+        params[np++] = param_of(p, d, &pr->v[f]);
+        zx_buf_printf(&cond, "%sc.%s IS DISTINCT FROM $%d::%s", np > 3 ? " OR " : "", d->column,
+                      np, sql_type(d->type));
+    }
+    if (np == 2)
+        return ZX_STORE_OK;
+    const char *sql = apr_psprintf(p, "DELETE FROM calendar_exceptions e USING calendar c "
+                                   "WHERE c.item_id = $1::bigint AND c.account_id = $2::bigint "
+                                   "AND e.item_id = c.item_id AND (%s)", cond.data);
+    return zx_db_run(st->db, sql, np, params, err) < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
 }
 
 int zx_pg_pim_update(zx_store *st, const char *item_id, const zx_pim_props *pr, const char **err)
@@ -141,6 +172,9 @@ int zx_pg_pim_update(zx_store *st, const char *item_id, const zx_pim_props *pr, 
         zx_buf_printf(&sql, ", %s = $%d::%s", d->column, np, sql_type(d->type));
     }
     zx_buf_puts(&sql, " WHERE item_id = $1::bigint AND account_id = $2::bigint");
+    if (pr->cls == ZX_PIM_CALENDAR && pr->retime_drops_exceptions &&
+        drop_if_retimed(st, item_id, pr, err) != ZX_STORE_OK)
+        return ZX_STORE_ERROR;
     if (zx_db_run(st->db, sql.data, np, params, err) < 0)
         return ZX_STORE_ERROR;
     if (pr->cls == ZX_PIM_CALENDAR) {

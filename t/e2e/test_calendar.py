@@ -133,6 +133,13 @@ def weekly(count=10, dow=2, until=None):
     return '<Recurrence xmlns="Calendar:">%s</Recurrence>' % r
 
 
+def occurrence(start, version):
+    """An Exception's name of its occurrence: ExceptionStartTime, at 16.x InstanceId."""
+    if vnum(version) >= 160:
+        return '<InstanceId xmlns="AirSyncBase:">%s</InstanceId>' % start
+    return el("ExceptionStartTime", start)
+
+
 def exceptions(*items):
     return '<Exceptions xmlns="Calendar:">%s</Exceptions>' % "".join(
         "<Exception>%s</Exception>" % i for i in items)
@@ -278,9 +285,9 @@ def test_weekly_series_keeps_local_time_across_dst(instance, devs, version):
     coll = a.folder("Calendar")
     start(a, coll)
     start(b, coll)
-    moved = (el("ExceptionStartTime", "20260316T130000Z") + el("Subject", "Moved") +
+    moved = (occurrence("20260316T130000Z", version) + el("Subject", "Moved") +
              el("StartTime", "20260317T130000Z") + el("EndTime", "20260317T140000Z"))
-    deleted = el("Deleted", "1") + el("ExceptionStartTime", "20260323T130000Z")
+    deleted = el("Deleted", "1") + occurrence("20260323T130000Z", version)
     x = event(version, start="20260302T140000Z", end="20260302T150000Z", tz=NEW_YORK_NAMELESS,
               people=False, extra=weekly(10) + exceptions(deleted, moved))
     st, sid = add(a, coll, x)
@@ -295,11 +302,12 @@ def test_weekly_series_keeps_local_time_across_dst(instance, devs, version):
     assert rec["Type"] == "1" and rec["Occurrences"] == "10" and rec["DayOfWeek"] == "2"
     if vnum(version) >= 141:
         assert rec["FirstDayOfWeek"] == "0"
+    key = "InstanceId" if vnum(version) >= 160 else "ExceptionStartTime"
     ex = sorted(({c.name: c.text for c in e.children} for e in f["Exceptions"].children),
-                key=lambda e: e["ExceptionStartTime"])
-    assert ex[0] == {"ExceptionStartTime": "20260316T130000Z", "Subject": "Moved",
+                key=lambda e: e[key])
+    assert ex[0] == {key: "20260316T130000Z", "Subject": "Moved",
                      "StartTime": "20260317T130000Z", "EndTime": "20260317T140000Z"}
-    assert ex[1] == {"Deleted": "1", "ExceptionStartTime": "20260323T130000Z"}
+    assert ex[1] == {"Deleted": "1", key: "20260323T130000Z"}
     tz = read_blob(f["Timezone"])
     assert tz["bias"] == 300 and tz["dst"] == (3, 0, 2, 2) and tz["std"] == (11, 0, 1, 2)
 
@@ -329,12 +337,14 @@ def test_change_without_exceptions(instance, devs, version):
     a = devs()
     coll = a.folder("Calendar")
     start(a, coll)
-    deleted = el("Deleted", "1") + el("ExceptionStartTime", "20261215T150000Z")
-    st, sid = add(a, coll, event(version, people=False, extra=weekly(4) + exceptions(deleted)))
+    deleted = el("Deleted", "1") + occurrence("20261215T150000Z", version)
+    st, sid = add(a, coll, event(version, people=False, extra=weekly(4, dow=4) +
+                                 exceptions(deleted)))
     assert st == "1"
     count = "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s"
     assert sql(instance, count, sid) == [["1"]]
-    change(a, coll, sid, event(version, subject="Series 2", people=False, extra=weekly(4)))
+    change(a, coll, sid, event(version, subject="Series 2", people=False,
+                               extra=weekly(4, dow=4)))
     assert sql(instance, count, sid) == ([["1"]] if vnum(version) >= 160 else [["0"]])
     assert stored(instance, sid, "subject") == ["Series 2"]
 
@@ -393,3 +403,53 @@ def test_malformed_event_is_refused(instance, devs, what, x):
     assert st == "6", what
     assert sql(instance, "SELECT count(*) FROM calendar c JOIN items i ON i.id = c.item_id "
                "WHERE i.folder_id = %s", coll) == [["0"]]
+
+
+def test_occurrences_by_instance_id(instance, device_factory, account):
+    """16.1: a Change and a Delete of one occurrence name it by InstanceId beside the ServerId
+    ([MS-ASAIRS] 2.2.2.25); they become the series' exceptions, which another device gets in
+    a Change of the series; an InstanceId that is no occurrence is status 6 (with the
+    InstanceId in the response); moving the series' start deletes the exceptions
+    ([MS-ASCAL] 2.2.2.22)."""
+    a = device_factory(account, "16.1")
+    b = device_factory(account, "16.1")
+    coll = a.folder("Calendar")
+    start(a, coll)
+    start(b, coll)
+    st, sid = add(a, coll, event("16.1", start="20261208T150000Z", end="20261208T160000Z",
+                                 people=False, extra=weekly(5, dow=4)))
+    assert st == "1"
+    assert [op for op, _, _ in changes(b.sync(coll))] == ["Add"]
+    inst = '<InstanceId xmlns="AirSyncBase:">%s</InstanceId>'
+    col = a.sync(coll, commands=(
+        "<Change><ServerId>%s</ServerId>%s<ApplicationData>%s%s%s</ApplicationData></Change>"
+        % (sid, inst % "20261215T150000Z", el("Subject", "One-off"),
+           el("StartTime", "20261216T150000Z"), el("EndTime", "20261216T170000Z")) +
+        "<Delete><ServerId>%s</ServerId>%s</Delete>" % (sid, inst % "20261222T150000Z")))
+    assert col.findtext("Status") == "1" and col.find("Responses") is None, col
+    rows = sql(instance, "SELECT to_char(exception_start AT TIME ZONE 'UTC', 'MMDD HH24MI'), "
+               "coalesce(deleted::text, ''), coalesce(subject, '') FROM calendar_exceptions "
+               "WHERE item_id = %s ORDER BY exception_start", sid)
+    assert rows == [["1215 1500", "", "One-off"], ["1222 1500", "true", ""]]
+    got = changes(b.sync(coll))
+    assert [(op, s) for op, s, _ in got] == [("Change", sid)]
+    ex = sorted(({c.name: c.text for c in e.children}
+                 for e in fields(got[0][2])["Exceptions"].children),
+                key=lambda e: e["InstanceId"])
+    assert ex == [{"InstanceId": "20261215T150000Z", "Subject": "One-off",
+                   "StartTime": "20261216T150000Z", "EndTime": "20261216T170000Z"},
+                  {"InstanceId": "20261222T150000Z", "Deleted": "1"}]
+    # the last occurrence (2027-01-05) still ends the series
+    assert sql(instance, "SELECT to_char(received AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') "
+               "FROM items WHERE id = %s", sid) == [["2027-01-05 16:00"]]
+    # no such occurrence: refused, named in the response
+    col = a.sync(coll, commands="<Delete><ServerId>%s</ServerId>%s</Delete>"
+                 % (sid, inst % "20261223T150000Z"))
+    r = col.find("Responses/Delete")
+    assert (r.findtext("ServerId"), r.findtext("InstanceId"), r.findtext("Status")) == (
+        sid, "20261223T150000Z", "6")
+    # the series moved an hour later: its exceptions are gone
+    change(a, coll, sid, event("16.1", start="20261208T160000Z", end="20261208T170000Z",
+                               people=False, extra=weekly(5, dow=4)))
+    assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
+               sid) == [["0"]]

@@ -108,6 +108,14 @@ typedef struct zx_item_class {
      * server does with it (a recurring task marked complete moves on to its next occurrence).
      * 0, or -1 and *err; NULL = nothing. */
     int (*after_change)(apr_pool_t *p, zx_store *st, const char *id, const char **err);
+    /* A 16.x Sync Change (appdata: the occurrence's values) or Delete (appdata NULL) of the
+     * occurrence of series item whose original start is instance (an airsyncbase:InstanceId):
+     * the change of the item that applies it.  0; -2 and *err when it cannot be applied (not
+     * a series, not an occurrence, a malformed value: status 6); -1 and *err on failure.
+     * NULL: the class has no occurrences. */
+    int (*instance_change)(apr_pool_t *p, zx_store *st, const zx_item *item,
+                           const char *instance, const zx_wb_node *appdata,
+                           const zx_class_opts *o, zx_item_changes *ch, const char **err);
 } zx_item_class;
 
 /* The registered class of that name, NULL when there is none. */

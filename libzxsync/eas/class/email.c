@@ -740,4 +740,5 @@ const zx_item_class zx_class_email = {
     0,
     ZX_V25,
     NULL,
+    NULL,                       /* no occurrences */
 };

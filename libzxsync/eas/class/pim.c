@@ -46,6 +46,20 @@ static unsigned recurrence_tag(zx_pim_class cls)
            ZX_Calendar_Recurrence : 0;
 }
 
+/* zx_pimcal_each: whether an occurrence starts at the instant asked for */
+typedef struct {
+    apr_time_t at;
+    int found;
+} occ_hit;
+
+static int occurrence_at(const zx_pimcal_occurrence *o, void *baton)
+{
+    occ_hit *h = baton;
+    if (o->original == h->at)
+        h->found = 1;
+    return h->found;
+}
+
 /* the year of an event's start (for the time zone rules in force), this year when none */
 static int start_year(const zx_pim_props *pr, zx_pim_field start)
 {
@@ -210,6 +224,12 @@ static void render_props(apr_pool_t *p, const zx_pim_props *pr, const zx_class_o
             continue;
         if (d->flags & ZX_PFF_BODY) {
             render_body(p, pr, o, parent);
+            continue;
+        }
+        if ((d->flags & ZX_PFF_INSTANCE) && o->version >= ZX_V160 && pr->v[f].text) {
+            apr_time_t t;
+            if (zx_eas_parse_date(pr->v[f].text, &t) == 0)
+                zx_wb_add_text(p, parent, ZX_AirSyncBase_InstanceId, zx_eas_compact_date(p, t));
             continue;
         }
         if (!defined_at(d, o->version))
@@ -624,6 +644,15 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
                 return -1;
             continue;
         }
+        if (cls == ZX_PIM_EXCEPTION && e->tag == ZX_AirSyncBase_InstanceId &&
+            o->version >= ZX_V160) {
+            zx_pim_value v;
+            if (parse_value(p, &zx_pim_fields[ZX_PF_EXCEPTION_EXCEPTION_START], e, &v, why) < 0)
+                return -1;
+            pr->v[ZX_PF_EXCEPTION_EXCEPTION_START] = v;
+            pr->set[ZX_PF_EXCEPTION_EXCEPTION_START] = 1;
+            continue;
+        }
         if (cls == ZX_PIM_CALENDAR && e->tag == ZX_Calendar_Exceptions) {
             if (parse_exceptions(p, e, o, pr, why) < 0)
                 return -1;
@@ -669,6 +698,8 @@ static int parse_item(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *appdata
             pr->exceptions = NULL;
             pr->exceptions_set = 1;
         }
+        if (change && !exceptions_seen && o->version >= ZX_V160)
+            pr->retime_drops_exceptions = 1;
         if (check_event(p, pr, change, o, why) < 0)
             return -1;
     }
@@ -767,6 +798,59 @@ static int task_completed(apr_pool_t *p, zx_store *st, const char *id, const cha
     return zx_store_item_update(st, id, &ch, NULL, err) < 0 ? -1 : 0;
 }
 
+/* ---- one occurrence changed or deleted by a 16.x device -------------------------------------- */
+
+static int calendar_instance(apr_pool_t *p, zx_store *st, const zx_item *item,
+                             const char *instance, const zx_wb_node *appdata,
+                             const zx_class_opts *o, zx_item_changes *ch, const char **err)
+{
+    apr_time_t at;
+    if (zx_eas_parse_date(instance, &at) < 0) {
+        *err = "InstanceId is not a date";
+        return -2;
+    }
+    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
+    zx_item *copy = apr_pmemdup(p, item, sizeof *item);
+    copy->content = NULL;
+    APR_ARRAY_PUSH(one, zx_item *) = copy;
+    zx_content_want want = {0, 0, 0};
+    if (zx_store_item_contents(st, one, &want, err) < 0)
+        return -1;
+    const zx_pim_props *ev = copy->content ? copy->content->pim : NULL;
+    if (!ev || ev->cls != ZX_PIM_CALENDAR || !ev->v[ZX_PF_CALENDAR_REC_TYPE].text) {
+        *err = "not a recurring series";
+        return -2;
+    }
+    /* an occurrence of the series (by its rule: an exception's own start does not count) */
+    occ_hit h = {at, 0};
+    zx_pim_props *bare = apr_pmemdup(p, ev, sizeof *ev);
+    bare->exceptions = NULL;
+    if (zx_pimcal_occurrences(p, bare, at, at + 1, occurrence_at, &h) < 0 || !h.found) {
+        *err = "no occurrence of the series starts at InstanceId";
+        return -2;
+    }
+    zx_pim_props *ex = zx_pim_props_new(p, ZX_PIM_EXCEPTION);
+    if (appdata && parse_item(p, ZX_PIM_EXCEPTION, appdata, o, 0, ex, err) < 0)
+        return -2;
+    zx_pim_set(ex, ZX_PF_EXCEPTION_EXCEPTION_START, zx_eas_date(p, at));
+    if (!appdata)
+        zx_pim_set(ex, ZX_PF_EXCEPTION_DELETED, "1");
+    zx_pim_props *pr = zx_pim_props_new(p, ZX_PIM_CALENDAR);
+    pr->exceptions = apr_array_make(p, 4, sizeof(zx_pim_props *));
+    pr->exceptions_set = 1;
+    const char *key = ex->v[ZX_PF_EXCEPTION_EXCEPTION_START].text;
+    for (int i = 0; ev->exceptions && i < ev->exceptions->nelts; i++) {
+        zx_pim_props *old = APR_ARRAY_IDX(ev->exceptions, i, zx_pim_props *);
+        if (strcmp(old->v[ZX_PF_EXCEPTION_EXCEPTION_START].text, key) != 0)
+            APR_ARRAY_PUSH(pr->exceptions, zx_pim_props *) = old;
+    }
+    APR_ARRAY_PUSH(pr->exceptions, zx_pim_props *) = ex;
+    memset(ch, 0, sizeof *ch);
+    ch->read = ch->answered = ch->forwarded = ch->last_verb = -1;
+    ch->pim = pr;
+    return 0;
+}
+
 /* ---- an event changed by a device ------------------------------------------------------------ */
 
 /* Its occurrences may end elsewhere now: the end of the last one (the item's window key) is
@@ -795,7 +879,7 @@ static int event_changed(apr_pool_t *p, zx_store *st, const char *id, const char
 
 /* ---- the class tables ------------------------------------------------------------------ */
 
-#define PIM_CLASS(lower, CLS, name, since, after)                                               \
+#define PIM_CLASS(lower, CLS, name, since, after, instance)                                             \
     static int lower##_parse_change(apr_pool_t *p, const zx_wb_node *appdata,                 \
                                     const zx_class_opts *o, zx_item_changes *ch,              \
                                     const char **err)                                         \
@@ -810,10 +894,10 @@ static int event_changed(apr_pool_t *p, zx_store *st, const char *id, const char
     }                                                                                          \
     const zx_item_class zx_class_##lower = {                                                   \
         name, pim_parse_options, pim_content_want, pim_render, NULL, lower##_parse_change,    \
-        lower##_add, 0, 1, since, after,                                                       \
+        lower##_add, 0, 1, since, after, instance,                                             \
     };
 
-PIM_CLASS(contacts, ZX_PIM_CONTACT, "Contacts", ZX_V25, NULL)
-PIM_CLASS(tasks, ZX_PIM_TASK, "Tasks", ZX_V25, task_completed)
-PIM_CLASS(notes, ZX_PIM_NOTE, "Notes", ZX_V140, NULL)     /* [MS-ASNOTE] 1.7 */
-PIM_CLASS(calendar, ZX_PIM_CALENDAR, "Calendar", ZX_V25, event_changed)
+PIM_CLASS(contacts, ZX_PIM_CONTACT, "Contacts", ZX_V25, NULL, NULL)
+PIM_CLASS(tasks, ZX_PIM_TASK, "Tasks", ZX_V25, task_completed, NULL)
+PIM_CLASS(notes, ZX_PIM_NOTE, "Notes", ZX_V140, NULL, NULL)     /* [MS-ASNOTE] 1.7 */
+PIM_CLASS(calendar, ZX_PIM_CALENDAR, "Calendar", ZX_V25, event_changed, calendar_instance)

@@ -33,6 +33,7 @@ typedef enum { ZX_PT_TEXT, ZX_PT_INT, ZX_PT_BOOL, ZX_PT_TIME, ZX_PT_LIST } zx_pi
 #define ZX_PFF_ATT 0x80u
 #define ZX_PFF_LOC 0x100u
 #define ZX_PFF_CALC 0x200u
+#define ZX_PFF_INSTANCE 0x400u
 
 /* ZX_PF_CONTACT_FIRST_NAME, ... ZX_PF_NOTE_BODY_TYPE, then ZX_PF_COUNT */
 typedef enum {
@@ -92,6 +93,9 @@ struct zx_pim_props {
      * change, exceptions_set says that they replace the stored ones (NULL: none) */
     apr_array_header_t *exceptions;
     int exceptions_set;
+    /* a 16.x change: when it moves the series' start, end or recurrence, the stored
+     * exceptions go ([MS-ASCAL] 2.2.2.22) */
+    int retime_drops_exceptions;
 };
 
 zx_pim_props *zx_pim_props_new(apr_pool_t *p, zx_pim_class cls);
