@@ -77,6 +77,15 @@ zx_sync_op zx_sync_classify(const zx_item *row, long long modseq, const char *de
     if (cutoff == ZX_SYNC_INCOMPLETE_TASKS && has && row->completed_modseq &&
         row->completed_modseq <= modseq && row->reopened_modseq > modseq)
         return ZX_SYNC_ADD;
+    /* a calendar event a change moved since the position: the device held it when its key
+     * then was in the window; one that left it goes, one that entered it is new there */
+    if (cutoff > 0 && has && row->received_modseq > modseq) {
+        int held = row->prev_received >= cutoff, in = row->received >= cutoff;
+        if (held && !in)
+            return ZX_SYNC_SOFTDELETE;
+        if (!held && in)
+            return own ? ZX_SYNC_SKIP : ZX_SYNC_ADD;
+    }
     if (cutoff > 0 && row->received < cutoff)
         return ZX_SYNC_SKIP;
     if (!has)

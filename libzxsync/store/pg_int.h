@@ -22,7 +22,7 @@
     a "cc_addr, " a "reply_to, " a "message_hdr_id, " a "thread_topic, " a "importance, " \
     a "message_class, " a "content_class, " a "native_body_type, " a "has_attachments, " \
     a "created_modseq, " a "created_by, encode(" a "conversation_id, 'hex'), " \
-    a "completed_modseq, " a "reopened_modseq"
+    a "completed_modseq, " a "reopened_modseq, " US(a "prev_received") ", " a "received_modseq"
 
 /* the columns a moved item keeps */
 #define COPY_COLS \

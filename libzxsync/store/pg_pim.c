@@ -397,7 +397,8 @@ int zx_pg_calendar_window(zx_store *st, const char *id, const char *last_end, co
     int n = zx_db_run(st->db,
         "WITH c AS (UPDATE calendar SET last_end = $3::timestamptz WHERE item_id = $1::bigint "
         "  AND account_id = $2::bigint RETURNING item_id) "
-        "UPDATE items SET received = coalesce($3::timestamptz, '" NO_END "') "
+        "UPDATE items SET prev_received = received, received_modseq = modseq, "
+        "  received = coalesce($3::timestamptz, '" NO_END "') "
         "WHERE id IN (SELECT item_id FROM c)", 3, params, err);
     return n < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
 }

@@ -190,6 +190,8 @@ zx_item *zx_pg_row_item(apr_pool_t *p, PGresult *res, int r)
     }
     it->completed_modseq = zx_pg_ival(res, r, 42);
     it->reopened_modseq = zx_pg_ival(res, r, 43);
+    it->prev_received = (apr_time_t)zx_pg_ival(res, r, 44);
+    it->received_modseq = zx_pg_ival(res, r, 45);
     return it;
 }
 

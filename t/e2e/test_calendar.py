@@ -453,3 +453,96 @@ def test_occurrences_by_instance_id(instance, device_factory, account):
                                people=False, extra=weekly(5, dow=4)))
     assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
                sid) == [["0"]]
+
+
+def test_a_change_moves_an_event_across_the_window(instance, device_factory, account):
+    """FilterType 4: an event another device moves out of the window leaves by SoftDelete,
+    one moved into it arrives as an Add (the device never had it), then changes as usual."""
+    import datetime as dt
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def t(d):
+        return (now + dt.timedelta(days=d)).strftime("%Y%m%dT%H%M%SZ")
+    w = device_factory(account, "14.1")
+    f = device_factory(account, "14.1")
+    coll = w.folder("Calendar")
+    start(w, coll)
+    st, soon = add(w, coll, event("14.1", "Soon", t(3), t(3.1), people=False), "s")
+    st2, old = add(w, coll, event("14.1", "Old", t(-30), t(-29.9), people=False), "o")
+    assert (st, st2) == ("1", "1")
+    opts = ('<Options><FilterType>4</FilterType><BodyPreference xmlns="AirSyncBase:"><Type>1'
+            '</Type></BodyPreference></Options>')
+    assert list(start(f, coll, filter_type=4)) == [soon]
+    change(w, coll, soon, event("14.1", "Soon", t(-40), t(-39.9), people=False))
+    change(w, coll, old, event("14.1", "Old", t(7), t(7.1), people=False))
+    got = changes(f.sync(coll, options=opts))
+    assert sorted((op, s) for op, s, _ in got) == sorted([("SoftDelete", soon), ("Add", old)])
+    add_node = [a for op, s, a in got if op == "Add"][0]
+    assert fields(add_node)["Subject"] == "Old"
+    change(w, coll, old, event("14.1", "Old 2", t(7), t(7.1), people=False))
+    got = changes(f.sync(coll, options=opts))
+    assert [(op, s) for op, s, _ in got] == [("Change", old)]
+    # a device without a window sees plain changes
+    g = device_factory(account, "14.1")
+    assert sorted(start(g, coll)) == sorted([soon, old])
+
+
+#: every recurrence type of [MS-ASCAL] 2.2.2.44, from Tuesday 2026-12-08 10:00 New York, with
+#: the original starts of its second and third occurrences (the second gets deleted, the third
+#: moved a day later)
+PATTERNS = {
+    "daily": ([("Type", "0"), ("Interval", "2"), ("Occurrences", "5")],
+              "20261210T150000Z", "20261212T150000Z"),
+    "weekly": ([("Type", "1"), ("Interval", "1"), ("DayOfWeek", "20"),
+                ("Until", "20270101T000000Z")], "20261210T150000Z", "20261215T150000Z"),
+    "monthly": ([("Type", "2"), ("Interval", "1"), ("DayOfMonth", "8"), ("Occurrences", "6")],
+                "20270108T150000Z", "20270208T150000Z"),
+    "monthly-nth": ([("Type", "3"), ("Interval", "1"), ("WeekOfMonth", "2"), ("DayOfWeek", "4"),
+                     ("Occurrences", "6")], "20270112T150000Z", "20270209T150000Z"),
+    "yearly": ([("Type", "5"), ("Interval", "1"), ("DayOfMonth", "8"), ("MonthOfYear", "12"),
+                ("Occurrences", "3")], "20271208T150000Z", "20281208T150000Z"),
+    "yearly-nth": ([("Type", "6"), ("Interval", "1"), ("WeekOfMonth", "2"), ("DayOfWeek", "4"),
+                    ("MonthOfYear", "12"), ("Occurrences", "3")],
+                   "20271214T150000Z", "20281212T150000Z"),
+}
+
+
+def _later(compact, hours):
+    import datetime as dt
+    t = dt.datetime.strptime(compact, "%Y%m%dT%H%M%SZ") + dt.timedelta(hours=hours)
+    return t.strftime("%Y%m%dT%H%M%SZ")
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+def test_every_recurrence_pattern_round_trips(instance, devs, version, pattern):
+    rule, second, third = PATTERNS[pattern]
+    a, b = devs(), devs()
+    coll = a.folder("Calendar")
+    start(a, coll)
+    start(b, coll)
+    rec = '<Recurrence xmlns="Calendar:">%s</Recurrence>' % "".join(el(k, v) for k, v in rule)
+    moved = (occurrence(third, version) + el("Subject", "Moved") +
+             el("StartTime", _later(third, 24)) + el("EndTime", _later(third, 25)) +
+             (el("Location", "Elsewhere") if vnum(version) < 160 else ""))
+    deleted = el("Deleted", "1") + occurrence(second, version)
+    st, sid = add(a, coll, event(version, "Series " + pattern, "20261208T150000Z",
+                                 "20261208T160000Z", people=False,
+                                 extra=rec + exceptions(deleted, moved)))
+    assert st == "1"
+    got = changes(b.sync(coll))
+    assert [(op, s) for op, s, _ in got] == [("Add", sid)]
+    f = fields(got[0][2])
+    want = dict(rule)
+    if vnum(version) >= 141 and want["Type"] == "1":
+        want["FirstDayOfWeek"] = "0"
+    assert {c.name: c.text for c in f["Recurrence"].children} == want
+    key = "InstanceId" if vnum(version) >= 160 else "ExceptionStartTime"
+    ex = sorted(({c.name: c.text for c in e.children} for e in f["Exceptions"].children),
+                key=lambda e: e[key])
+    want_moved = {key: third, "Subject": "Moved", "StartTime": _later(third, 24),
+                  "EndTime": _later(third, 25)}
+    if vnum(version) < 160:
+        want_moved["Location"] = "Elsewhere"
+    assert ex == [{"Deleted": "1", key: second}, want_moved]
+    assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
+               sid) == [["2"]]

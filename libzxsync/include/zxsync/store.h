@@ -133,6 +133,10 @@ typedef struct {
     /* a task: the modseq of the version that last completed it and of the one that last
      * reopened it (0: never) - whether a device that keeps incomplete tasks only held it */
     long long completed_modseq, reopened_modseq;
+    /* a calendar event: its window key (received) before a change last moved it, and the
+     * modseq of that change (0: never moved) - whether a device with a time window held it */
+    apr_time_t prev_received;
+    long long received_modseq;
 } zx_item;
 
 /* What ActiveSync shows of a message, extracted at delivery (see zx_mime_parse). */
