@@ -57,11 +57,12 @@ def load_events(inst, n, first, step_minutes, recurring_every):
     # the items first (window key: the end of the last occurrence), then their calendar rows
     psql(inst,
          "INSERT INTO items (account_id, folder_id, modseq, created_modseq, item_class, size, "
-         "read, subject, received) SELECT %s, %s, %s + g, %s + g, 'Calendar', 2000, true, "
+         "read, subject, received) SELECT %s::bigint, %s::bigint, %s::bigint + g, "
+         "%s::bigint + g, 'Calendar', 2000, true, "
          "'Event ' || g, CASE WHEN " + rec + " THEN "
          "  ((s AT TIME ZONE 'America/New_York') + interval '19 weeks') AT TIME ZONE "
          "  'America/New_York' + interval '1 hour' ELSE s + interval '1 hour' END "
-         "FROM generate_series(1, %s) g, LATERAL (SELECT timestamptz " + "'" + first + "'"
+         "FROM generate_series(1, %s::int) g, LATERAL (SELECT timestamptz " + "'" + first + "'"
          " + g * interval '" + str(step_minutes) + " minutes' AS s) t",
          acct, folder, base, base, n)
     recq = "mod(q.g, %d) = 0" % recurring_every if recurring_every else "false"
@@ -75,12 +76,12 @@ def load_events(inst, n, first, step_minutes, recurring_every):
          "0, i.subject, 'uid-' || i.id, 1, ARRAY[%s, 'carol@example.com' || chr(31) || 'Carol' "
          "|| chr(31) || '0' || chr(31) || '2'], ARRAY['Work'], r.t, r.o, r.t, r.d, i.received, "
          "'Agenda of the meeting, with a few lines of text about what to prepare.', 1 "
-         "FROM items i, LATERAL (SELECT i.modseq - %s AS g, timestamptz '" + first + "' + "
-         "  (i.modseq - %s) * interval '" + str(step_minutes) + " minutes' AS s) q, "
+         "FROM items i, LATERAL (SELECT i.modseq - %s::bigint AS g, timestamptz '" + first + "' + "
+         "  (i.modseq - %s::bigint) * interval '" + str(step_minutes) + " minutes' AS s) q, "
          "LATERAL (SELECT CASE WHEN " + recq + " THEN 1 END AS t, CASE WHEN " + recq +
          "  THEN 20 END AS o, CASE WHEN " + recq + " THEN (1 << extract(dow FROM q.s AT TIME "
          "  ZONE 'America/New_York')::int) END AS d) r "
-         "WHERE i.folder_id = %s AND i.modseq > %s AND i.modseq <= %s + %s",
+         "WHERE i.folder_id = %s AND i.modseq > %s::bigint AND i.modseq <= %s::bigint + %s::bigint",
          ATT, base, base, folder, base, base, n)
     psql(inst,
          "INSERT INTO calendar_exceptions (item_id, account_id, exception_start, deleted) "
