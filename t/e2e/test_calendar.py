@@ -546,3 +546,39 @@ def test_every_recurrence_pattern_round_trips(instance, devs, version, pattern):
     assert ex == [{"Deleted": "1", key: second}, want_moved]
     assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
                sid) == [["2"]]
+
+
+def test_fetch_and_move_between_calendars(instance, device_factory, account):
+    """ItemOperations Fetch gives the whole event; MoveItems moves a series with its exceptions
+    into a user calendar (the other device sees a Delete here and an Add there), and into the
+    Contacts folder it is status 2 ([MS-ASCMD] 2.2.3.177.10: invalid destination)."""
+    a = device_factory(account, "14.1")
+    b = device_factory(account, "14.1")
+    cal = a.folder("Calendar")
+    r = a.c.post("FolderCreate", '<FolderCreate xmlns="FolderHierarchy:"><SyncKey>%s</SyncKey>'
+                 '<ParentId>0</ParentId><DisplayName>Holidays</DisplayName><Type>13</Type>'
+                 '</FolderCreate>' % a.hier_key)
+    team = r.wbxml.findtext("ServerId")
+    b.foldersync()
+    for d in (a, b):
+        start(d, cal)
+        start(d, team)
+    deleted = el("Deleted", "1") + el("ExceptionStartTime", "20261215T150000Z")
+    st, sid = add(a, cal, event("14.1", "Trip", extra=weekly(3, dow=4) + exceptions(deleted)))
+    assert st == "1"
+    assert [(op, s) for op, s, _ in changes(b.sync(cal))] == [("Add", sid)]
+    f = P.itemops_fetch(b, cal, sid)
+    assert f.findtext("Status") == "1"
+    props = fields(f.find("Properties"))
+    assert props["Subject"] == "Trip" and props["Recurrence"] is not None
+    assert len(props["Exceptions"].children) == 1
+    status, new = P.move(a, sid, cal, team)
+    assert status == 3 and new
+    assert [(op, s) for op, s, _ in changes(b.sync(cal))] == [("Delete", sid)]
+    got = changes(b.sync(team))
+    assert [(op, s) for op, s, _ in got] == [("Add", new)]
+    assert len(fields(got[0][2])["Exceptions"].children) == 1
+    assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
+               new) == [["1"]]
+    status, _ = P.move(a, new, team, a.folder("Contacts"))
+    assert status == 2
