@@ -85,7 +85,8 @@ static int open_target(cli *c, const kind *k, const char *account, const char *a
     }
     const char *want = zx_pim_classes[k->cls].item_class;
     if (!t->folder->item_class || strcmp(t->folder->item_class, want) != 0) {
-        *err = apr_psprintf(c->pool, "%s is not a %s folder (it holds %s)", arg, k->one,
+        *err = apr_psprintf(c->pool, "%s is not %s %s folder (it holds %s)", arg,
+                            strchr("aeiou", k->one[0]) ? "an" : "a", k->one,
                             t->folder->item_class ? t->folder->item_class : "nothing");
         return -1;
     }
