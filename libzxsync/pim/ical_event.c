@@ -9,9 +9,11 @@
  * VTIMEZONE (a Windows zone name, "Eastern Standard Time", usually lands here; zxsync/pimtz.h,
  * zx_tz_from_windows(), will map those by name), else the instants are kept in UTC and TZID
  * is "UTC" (a warning says so).  A UTC time ("Z") is in "UTC"; a floating time is taken as UTC
- * (a file's account has no zone of its own) with a warning.  A DATE start is an all-day event
- * (ALL_DAY 1): its start and end are the local midnights of those dates in the event's zone,
- * X-ZXMOBILE-TZID (what the writer adds for a zone other than UTC), else UTC.
+ * (a file's account has no zone of its own) with a warning, unless the calendar names its
+ * zone in X-WR-TIMEZONE (Google): then they are that zone's wall clock.  A DATE start is an
+ * all-day event (ALL_DAY 1; also a time with X-MICROSOFT-CDO-ALLDAYEVENT:TRUE): its start and
+ * end are the local midnights of those dates in the event's zone, X-ZXMOBILE-TZID (what the
+ * writer adds for a zone other than UTC), else X-WR-TIMEZONE, else UTC.
  *
  * Recurrence: RRULE as for tasks (ical.c) into the event's REC_* fields; an UNTIL date is the
  * local midnight of that date.  EXDATE: an exception DELETED 1 named by the excluded start as
@@ -42,6 +44,7 @@ typedef struct {
     zx_ical_rctx c;
     icalcomponent *root;
     apr_hash_t *zones;          /* TZID of the file -> IANA name ("": none) */
+    const char *wr_tzid;        /* the calendar's X-WR-TIMEZONE (IANA), NULL: none */
     const char *tzid;           /* the event's zone: IANA name or "UTC" */
     icaltimezone *zone;         /* libical's zone of it */
     int floating_warned;
@@ -185,6 +188,17 @@ static int read_dt(ectx *e, icalproperty *prop, struct icaltimetype t, apr_time_
         return 0;
     }
     const char *tzid = icalproperty_get_parameter_as_string(prop, "TZID");
+    if (!tzid && e->wr_tzid) {
+        /* floating in a calendar with an X-WR-TIMEZONE (Google's): that zone's wall clock */
+        icaltimezone *z = zone_named(e->wr_tzid);
+        t.zone = NULL;
+        *at = zx_ical_to_apr(icaltime_as_timet_with_zone(t, z));
+        if (zone_out) {
+            e->tzid = e->wr_tzid;
+            e->zone = z;
+        }
+        return 0;
+    }
     if (!tzid) {
         if (!e->floating_warned++)
             zx_pimconv_warn(e->c.p, e->c.r, "%s: a floating time (no zone): taken as UTC",
@@ -373,10 +387,11 @@ static int read_event(ectx *e, int master)
             return -1;
         zx_ical_set_time(c, FIELD(DTSTAMP), t);
     }
-    /* the zone of an all-day event */
-    e->tzid = "UTC";
-    e->zone = icaltimezone_get_utc_timezone();
+    /* the zone of an all-day event: X-ZXMOBILE-TZID, else the calendar's, else UTC */
+    e->tzid = e->wr_tzid ? e->wr_tzid : "UTC";
+    e->zone = zone_named(e->tzid);
     const char *busy = NULL, *conf = NULL, *url = NULL;
+    int cdo_all_day = 0;
     for (prop = icalcomponent_get_first_property(comp, ICAL_X_PROPERTY); prop;
          prop = icalcomponent_get_next_property(comp, ICAL_X_PROPERTY)) {
         const char *xn = zx_ical_xname(prop);
@@ -389,6 +404,9 @@ static int read_event(ectx *e, int master)
         }
         else if (strcasecmp(xn, "X-MICROSOFT-CDO-BUSYSTATUS") == 0) {
             busy = zx_ical_xtext(c, prop);
+        }
+        else if (strcasecmp(xn, "X-MICROSOFT-CDO-ALLDAYEVENT") == 0) {
+            cdo_all_day = strcasecmp(zx_ical_xtext(c, prop), "TRUE") == 0;
         }
         else if (strcasecmp(xn, "X-MICROSOFT-ONLINEMEETINGCONFLINK") == 0) {
             conf = zx_ical_xtext(c, prop);
@@ -430,7 +448,8 @@ static int read_event(ectx *e, int master)
     apr_time_t start, end;
     if (read_dt(e, prop, st, &start, !st.is_date) < 0)
         return -1;
-    zx_pim_set(pr, FIELD(ALL_DAY), st.is_date ? "1" : "0");
+    /* Outlook may give an all-day event as local midnights with X-MICROSOFT-CDO-ALLDAYEVENT */
+    zx_pim_set(pr, FIELD(ALL_DAY), st.is_date || cdo_all_day ? "1" : "0");
     if ((prop = icalcomponent_get_first_property(comp, ICAL_DTEND_PROPERTY))) {
         struct icaltimetype et = icalproperty_get_dtend(prop);
         if (read_dt(e, prop, et, &end, 0) < 0)
@@ -678,6 +697,14 @@ void zx_ical_read_events(apr_pool_t *p, icalcomponent *root, const apr_array_hea
             apr_hash_set(masters, uids[i], APR_HASH_KEY_STRING, "");
     }
     apr_hash_t *zones = apr_hash_make(p), *taken = apr_hash_make(p);
+    const char *wr_tzid = NULL;
+    if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT)
+        for (icalproperty *x = icalcomponent_get_first_property(root, ICAL_X_PROPERTY); x;
+             x = icalcomponent_get_next_property(root, ICAL_X_PROPERTY))
+            if (strcasecmp(zx_ical_xname(x), "X-WR-TIMEZONE") == 0 && icalproperty_get_x(x))
+                wr_tzid = builtin_name(icalproperty_get_x(x));
+    if (wr_tzid)
+        wr_tzid = apr_pstrdup(p, wr_tzid);
     int number = 0;
     for (int i = 0; i < n; i++) {
         int orphan = is_override[i] &&
@@ -696,6 +723,7 @@ void zx_ical_read_events(apr_pool_t *p, icalcomponent *root, const apr_array_hea
         e.c.comp = APR_ARRAY_IDX(comps, i, icalcomponent *);
         e.root = root;
         e.zones = zones;
+        e.wr_tzid = wr_tzid;
         if (orphan)
             zx_pimconv_warn(p, r, "a RECURRENCE-ID without its series in the file: imported "
                             "as a single event");

@@ -414,6 +414,26 @@ START_TEST(test_zones)
     ck_assert_str_eq(G(ev, END), "2026-12-07T11:00:00.000Z");
     ck_assert_int_eq(nwarn(rec(a, 0)), 1);
     ck_assert_str_eq(warn(rec(a, 0), 0), "DTSTART: a floating time (no zone): taken as UTC");
+    /* floating in a calendar with X-WR-TIMEZONE: its wall clock; all-day dates too */
+    a = readall(apr_pstrcat(g_pool, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+                            "X-WR-TIMEZONE:Europe/Berlin\r\n",
+                            vevent("DTSTART:20261207T100000\r\n"),
+                            vevent("DTSTART;VALUE=DATE:20261207\r\n"), "END:VCALENDAR\r\n",
+                            NULL));
+    ck_assert_int_eq(nwarn(rec(a, 0)), 0);
+    ck_assert_str_eq(G(rec(a, 0)->props, TZID), "Europe/Berlin");
+    ck_assert_str_eq(G(rec(a, 0)->props, START), "2026-12-07T09:00:00.000Z");
+    ck_assert_str_eq(G(rec(a, 1)->props, TZID), "Europe/Berlin");
+    ck_assert_str_eq(G(rec(a, 1)->props, START), "2026-12-06T23:00:00.000Z");
+    round_trip(rec(a, 1)->props);
+    /* Outlook's all-day event as midnights */
+    ev = one(cal(vevent("DTSTART;TZID=Europe/Berlin:20261207T000000\r\n"
+                        "DTEND;TZID=Europe/Berlin:20261208T000000\r\n"
+                        "X-MICROSOFT-CDO-ALLDAYEVENT:TRUE\r\n")));
+    ck_assert_str_eq(G(ev, ALL_DAY), "1");
+    ck_assert_str_eq(G(ev, START), "2026-12-06T23:00:00.000Z");
+    out = round_trip(ev);
+    ck_assert(contains(out, "DTSTART;VALUE=DATE:20261207\r\n"));
     /* UTC times */
     ev = one(cal(vevent("DTSTART:20261207T100000Z\r\nDURATION:PT90M\r\n")));
     ck_assert_str_eq(G(ev, TZID), "UTC");
