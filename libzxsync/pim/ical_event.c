@@ -211,7 +211,10 @@ static int read_dt(ectx *e, icalproperty *prop, struct icaltimetype t, apr_time_
         }
         return 0;
     }
-    icaltimezone *fz = icalcomponent_get_timezone(e->root, tzid);
+    /* the VTIMEZONE of the event's own VCALENDAR (a file may hold several) */
+    icalcomponent *vcal = icalcomponent_get_parent(e->c.comp);
+    icaltimezone *fz = icalcomponent_get_timezone(
+        vcal && icalcomponent_isa(vcal) == ICAL_VCALENDAR_COMPONENT ? vcal : e->root, tzid);
     const char *iana = iana_of(e, tzid, fz, t.year);
     icaltimezone *z = iana ? zone_named(iana) : NULL;
     /* the file's own rules give the instant; libical's zone when the file has none */

@@ -440,6 +440,21 @@ START_TEST(test_zones)
     ck_assert_str_eq(G(ev, END), "2026-12-07T11:30:00.000Z");
     out = round_trip(ev);
     ck_assert(contains(out, "DTSTART:20261207T100000Z\r\nDTEND:20261207T113000Z\r\n"));
+    /* two VCALENDARs, each with a zone of its own (matched by offsets) */
+    a = readall(apr_pstrcat(g_pool,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Custom\r\n"
+        "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0530\r\n"
+        "TZOFFSETTO:+0530\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n",
+        vevent("DTSTART;TZID=Custom:20261207T100000\r\n"), "END:VCALENDAR\r\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Custom 2\r\n"
+        "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0900\r\n"
+        "TZOFFSETTO:+0900\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n",
+        vevent("DTSTART;TZID=Custom 2:20261207T100000\r\n"), "END:VCALENDAR\r\n", NULL));
+    ck_assert_int_eq(a->nelts, 2);
+    ck_assert_str_eq(G(rec(a, 0)->props, TZID), "Asia/Kolkata");
+    ck_assert_str_eq(G(rec(a, 0)->props, START), "2026-12-07T04:30:00.000Z");
+    ck_assert_str_eq(G(rec(a, 1)->props, TZID), "Asia/Tokyo");
+    ck_assert_int_eq(rec(a, 1)->line, 27);
     /* two zones in one file: one VTIMEZONE each */
     zx_pim_props *two[3] = {
         one(cal(vevent("DTSTART;TZID=Europe/Berlin:20261207T100000\r\n"))),
