@@ -169,6 +169,15 @@ static void bar_clear(bar *b)
 
 /* ---- import ---------------------------------------------------------------------------------- */
 
+static void own_status(zx_pim_props *pr, zx_pim_field f)
+{
+    const char *ms = zx_pim_get(pr, f);
+    if (ms && strcmp(ms, "3") == 0)
+        zx_pim_set(pr, f, "1");
+    else if (ms && strcmp(ms, "7") == 0)
+        zx_pim_set(pr, f, "5");
+}
+
 /* A meeting whose organizer is the account itself is the account's own: the reader's
  * MeetingStatus 3 / 7 (received, cancelled received: [MS-ASCAL] 2.2.2.29) becomes 1 / 5. */
 static void own_meetings(cli *c, const target *t, apr_array_header_t *recs)
@@ -179,10 +188,10 @@ static void own_meetings(cli *c, const target *t, apr_array_header_t *recs)
         const char *ms = pr ? zx_pim_get(pr, ZX_PF_CALENDAR_MEETING_STATUS) : NULL;
         if (!org || !ms || strcasecmp(org, t->account) != 0)
             continue;
-        if (strcmp(ms, "3") == 0)
-            zx_pim_set(pr, ZX_PF_CALENDAR_MEETING_STATUS, "1");
-        else if (strcmp(ms, "7") == 0)
-            zx_pim_set(pr, ZX_PF_CALENDAR_MEETING_STATUS, "5");
+        own_status(pr, ZX_PF_CALENDAR_MEETING_STATUS);
+        for (int x = 0; pr->exceptions && x < pr->exceptions->nelts; x++)
+            own_status(APR_ARRAY_IDX(pr->exceptions, x, zx_pim_props *),
+                       ZX_PF_EXCEPTION_MEETING_STATUS);
     }
     (void)c;
 }

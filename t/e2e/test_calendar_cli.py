@@ -238,17 +238,26 @@ def test_calendar_json_and_own_meetings(instance, account, tmp_path):
                    "ORGANIZER:mailto:%s\r\nATTENDEE;PARTSTAT=TENTATIVE:mailto:x@example.com\r\n"
                    "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:float-1\r\nSUMMARY:Floating\r\n"
                    "DTSTART:20261208T100000\r\nRRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20270101T000000Z\r\n"
-                   "END:VEVENT\r\nEND:VCALENDAR\r\n" % account)
+                   "END:VEVENT\r\n"
+                   "BEGIN:VEVENT\r\nUID:own-2\r\nSUMMARY:Daily\r\nDTSTART:20261207T120000Z\r\n"
+                   "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER:mailto:%s\r\nEND:VEVENT\r\n"
+                   "BEGIN:VEVENT\r\nUID:own-2\r\nRECURRENCE-ID:20261208T120000Z\r\n"
+                   "SUMMARY:Daily\r\nDTSTART:20261208T120000Z\r\nSTATUS:CANCELLED\r\n"
+                   "ORGANIZER:mailto:%s\r\nEND:VEVENT\r\n"
+                   "END:VCALENDAR\r\n" % (account, account.upper(), account))
     p = run(instance, "--json", "calendar", "import", account, str(src))
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     body = res["response"]
-    assert body["imported"] == 2 and body["skipped"] == 0 and body["records"] == 2
+    assert body["imported"] == 3 and body["skipped"] == 0 and body["records"] == 3
     assert body["folder"] == "Calendar"
     assert "record 2 (line 11): warning: DTSTART: a floating time (no zone): taken as UTC" \
         in p.stderr
-    own, floating = events(instance, account)
+    own, floating, daily = events(instance, account)
     assert own["meeting_status"] == 1                 # the account organises it
+    assert daily["meeting_status"] == 1               # (any case of its address)
+    assert [(x["exception_start"], x["meeting_status"]) for x in daily["exceptions"]] == \
+        [("2026-12-08T12:00:00+00:00", 5)]             # an occurrence it cancelled
     assert own["attendees"][0].startswith("x@example.com\x1f\x1f2")
     assert floating["tzid"] == "UTC" and floating["rec_type"] == 3
     assert floating["rec_week_of_month"] == 5 and floating["rec_day_of_week"] == 32
@@ -260,7 +269,7 @@ def test_calendar_json_and_own_meetings(instance, account, tmp_path):
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     body = res["response"]
-    assert body["exported"] == 2
+    assert body["exported"] == 3
     assert "RRULE:FREQ=MONTHLY;UNTIL=20270101T000000Z;BYDAY=-1FR" in body["data"]
     assert "X-ZXMOBILE-MEETING-STATUS:1" in body["data"]
 
