@@ -342,31 +342,37 @@ int zx_ical_meeting_status(int meeting, int cancelled)
     return meeting ? (cancelled ? 7 : 3) : (cancelled ? 5 : 0);
 }
 
-static int read_alarm(ectx *e, apr_time_t start)
+/* the first VALARM that alarms (Apple's ACTION:NONE does not): minutes before the start */
+static void read_alarm(ectx *e, apr_time_t start, apr_time_t end)
 {
-    icalcomponent *al = icalcomponent_get_first_component(e->c.comp, ICAL_VALARM_COMPONENT);
-    icalproperty *prop = al ? icalcomponent_get_first_property(al, ICAL_TRIGGER_PROPERTY) : NULL;
+    icalcomponent *al;
+    icalproperty *prop = NULL, *act;
+    for (al = icalcomponent_get_first_component(e->c.comp, ICAL_VALARM_COMPONENT); al;
+         al = icalcomponent_get_next_component(e->c.comp, ICAL_VALARM_COMPONENT)) {
+        act = icalcomponent_get_first_property(al, ICAL_ACTION_PROPERTY);
+        const char *av = act ? icalproperty_get_value_as_string(act) : NULL;
+        if (av && strcasecmp(av, "NONE") == 0)
+            continue;
+        if ((prop = icalcomponent_get_first_property(al, ICAL_TRIGGER_PROPERTY)))
+            break;
+    }
     if (!prop)
-        return 0;
+        return;
     struct icaltriggertype tr = icalproperty_get_trigger(prop);
-    long secs;
+    apr_time_t at;
     if (!icaltime_is_null_time(tr.time)) {
-        secs = (long)apr_time_sec(start - zx_ical_to_apr(icaltime_as_timet(tr.time)));
+        at = zx_ical_to_apr(icaltime_as_timet(tr.time));
     }
     else {
         const char *rel = icalproperty_get_parameter_as_string(prop, "RELATED");
-        if (rel && strcasecmp(rel, "END") == 0) {
-            zx_pimconv_warn(e->c.p, e->c.r, "VALARM relative to the end: dropped");
-            return 0;
-        }
-        secs = -(long)icaldurationtype_as_int(tr.duration);
+        at = (rel && strcasecmp(rel, "END") == 0 ? end : start) +
+             apr_time_from_sec((apr_time_t)icaldurationtype_as_int(tr.duration));
     }
-    if (secs < 0) {
+    if (at > start) {
         zx_pimconv_warn(e->c.p, e->c.r, "VALARM after the start: dropped");
-        return 0;
+        return;
     }
-    zx_pim_set(e->c.pr, FIELD(REMINDER), apr_ltoa(e->c.p, secs / 60));
-    return 0;
+    zx_pim_set(e->c.pr, FIELD(REMINDER), apr_ltoa(e->c.p, (long)(apr_time_sec(start - at) / 60)));
 }
 
 /* one VEVENT into e->c.pr; master: its RRULE too */
@@ -494,8 +500,7 @@ static int read_event(ectx *e, int master)
         (prop = icalcomponent_get_first_property(comp, ICAL_TRANSP_PROPERTY)))
         zx_pim_set(pr, FIELD(BUSY_STATUS),
                    icalproperty_get_transp(prop) == ICAL_TRANSP_TRANSPARENT ? "0" : "2");
-    if (read_alarm(e, start) < 0)
-        return -1;
+    read_alarm(e, start, end);
     read_people(e);
     int cancelled = (prop = icalcomponent_get_first_property(comp, ICAL_STATUS_PROPERTY)) &&
                     icalproperty_get_status(prop) == ICAL_STATUS_CANCELLED;

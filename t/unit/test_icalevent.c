@@ -515,6 +515,18 @@ START_TEST(test_people_and_properties)
     ck_assert_str_eq(G(ev, BODY), "<p>Hi</p>");
     ck_assert_str_eq(G(ev, BODY_TYPE), "2");
     ck_assert_str_eq(G(ev, REMINDER), "30");
+    /* an alarm relative to the end; Apple's ACTION:NONE is none; one after the start dropped */
+    zx_pim_props *e2 = one(cal(vevent("DTSTART:20261207T100000Z\r\nDTEND:20261207T110000Z\r\n"
+                                      "BEGIN:VALARM\r\nACTION:NONE\r\n"
+                                      "TRIGGER;VALUE=DATE-TIME:19760401T005545Z\r\nEND:VALARM\r\n"
+                                      "BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+                                      "TRIGGER;RELATED=END:-PT2H\r\nEND:VALARM\r\n")));
+    ck_assert_str_eq(G(e2, REMINDER), "60");
+    apr_array_header_t *late = readall(cal(vevent("DTSTART:20261207T100000Z\r\n"
+                                                  "BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+                                                  "TRIGGER:PT5M\r\nEND:VALARM\r\n")));
+    ck_assert_ptr_null(G(rec(late, 0)->props, REMINDER));
+    ck_assert_str_eq(warn(rec(late, 0), 0), "VALARM after the start: dropped");
     const char *out = round_trip(ev);
     ck_assert(contains(out, "STATUS:CANCELLED\r\n"));
     ck_assert(contains(out, "ORGANIZER;CN=\"Org, Anna\":mailto:anna@example.com\r\n"));
