@@ -15,6 +15,8 @@
  * (2) or one BYDAY position (3: WeekOfMonth, 5 = last; BYMONTHDAY=-1 is the last day: DayOfWeek
  * 127), YEARLY with BYMONTH and BYMONTHDAY (5) or a BYDAY position (6); INTERVAL, COUNT
  * (Occurrences), UNTIL.  Another rule cannot be a task's recurrence: the record is not read.
+ * Events read their RRULE through the same reader into their own fields (zx_pim_rec_of;
+ * ical_event.c).
  * Regenerate, DeadOccur, CalendarType, IsLeapMonth, a Recurrence Start other than the task's
  * start, and OrdinalDate/SubOrdinalDate are X-ZXMOBILE-* properties; so is a Personal
  * sensitivity (CLASS has no such value: it is written as PRIVATE).  A reminder is the first

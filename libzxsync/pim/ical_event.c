@@ -25,7 +25,8 @@
  *
  * Other properties: CLASS -> Sensitivity (Personal, which CLASS has not, is PRIVATE with
  * X-ZXMOBILE-SENSITIVITY:1); X-MICROSOFT-CDO-BUSYSTATUS, else TRANSP -> BusyStatus; the
- * first VALARM's TRIGGER before the start -> Reminder (minutes); ORGANIZER and ATTENDEE
+ * first VALARM that alarms (not ACTION:NONE), its TRIGGER at or before the start (from the
+ * start, or the end with RELATED=END) -> Reminder (minutes); ORGANIZER and ATTENDEE
  * (CN, PARTSTAT, ROLE, CUTYPE) -> the organizer and the encoded attendees; STATUS:CANCELLED
  * and the presence of an organizer or attendees -> MeetingStatus 0 / 3 / 5 / 7 (the importer
  * makes it 1 / 5 when the organizer is the account; X-ZXMOBILE-MEETING-STATUS, written when
