@@ -190,6 +190,9 @@ START_TEST(test_recurrence_patterns)
          "2026-05-12T14:00:00.000Z"},
         {"FREQ=MONTHLY;UNTIL=20260601T000000Z;BYDAY=-1FR", "3", "1", "32", "5", NULL, NULL, NULL,
          "2026-06-01T00:00:00.000Z", "2026-05-29T14:00:00.000Z"},
+        /* the last day of the month: DayOfWeek 127 in the last week */
+        {"FREQ=MONTHLY;COUNT=3;BYMONTHDAY=-1", "3", "1", "127", "5", NULL, NULL, "3", NULL,
+         "2026-05-31T14:00:00.000Z"},
         {"FREQ=YEARLY;COUNT=3;BYMONTH=3;BYMONTHDAY=2", "5", "1", NULL, NULL, "2", "3", "3", NULL,
          "2028-03-02T15:00:00.000Z"},
         {"FREQ=YEARLY;UNTIL=20290101T000000Z", "5", "1", NULL, NULL, "2", "3", NULL,
