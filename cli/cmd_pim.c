@@ -1,5 +1,5 @@
-/* zxsuite contacts | tasks | notes: import and export of an account's contacts, tasks and
- * notes (the converters are libzxsync/pim/, zxsync/pimconv.h).
+/* zxsuite contacts | tasks | notes | calendar: import and export of an account's contacts,
+ * tasks, notes and calendar events (the converters are libzxsync/pim/, zxsync/pimconv.h).
  *
  *   zxsuite contacts import <account> <file.vcf> [folder]     vCard 2.1, 3.0, 4.0
  *   zxsuite contacts export <account> [folder] [--output FILE]  vCard 4.0
@@ -8,8 +8,11 @@
  *   zxsuite notes import <account> <file> [folder]            iCalendar VJOURNAL, or a plain
  *                                                             text file as one note
  *   zxsuite notes export <account> [folder] [--output FILE]   iCalendar VJOURNAL
+ *   zxsuite calendar import <account> <file.ics> [folder]     iCalendar VEVENT (a series with
+ *                                                             its exceptions is one record)
+ *   zxsuite calendar export <account> [folder] [--output FILE]
  *
- * The folder is the account's standard Contacts / Tasks / Notes folder, or a server id or
+ * The folder is the account's standard Contacts / Tasks / Notes / Calendar folder, or a server id or
  * path ("Contacts/Friends") of a folder of that class.  Import reads the whole file first and
  * reports each record it cannot read on stderr (record number, line, reason; what of a record
  * it had to drop as a warning); then it creates the readable ones in one transaction, so a
@@ -44,6 +47,7 @@ static const kind kinds[] = {
     {ZX_PIM_CONTACT, "contacts", "contact", "contacts", ZX_FOLDER_CONTACTS},
     {ZX_PIM_TASK, "tasks", "task", "tasks", ZX_FOLDER_TASKS},
     {ZX_PIM_NOTE, "notes", "note", "notes", ZX_FOLDER_NOTES},
+    {ZX_PIM_CALENDAR, "calendar", "event", "events", ZX_FOLDER_CALENDAR},
 };
 
 typedef struct {
@@ -81,7 +85,8 @@ static int open_target(cli *c, const kind *k, const char *account, const char *a
     }
     const char *want = zx_pim_classes[k->cls].item_class;
     if (!t->folder->item_class || strcmp(t->folder->item_class, want) != 0) {
-        *err = apr_psprintf(c->pool, "%s is not a %s folder (it holds %s)", arg, k->one,
+        *err = apr_psprintf(c->pool, "%s is not %s %s folder (it holds %s)", arg,
+                            strchr("aeiou", k->one[0]) ? "an" : "a", k->one,
                             t->folder->item_class ? t->folder->item_class : "nothing");
         return -1;
     }
@@ -164,6 +169,33 @@ static void bar_clear(bar *b)
 
 /* ---- import ---------------------------------------------------------------------------------- */
 
+static void own_status(zx_pim_props *pr, zx_pim_field f)
+{
+    const char *ms = zx_pim_get(pr, f);
+    if (ms && strcmp(ms, "3") == 0)
+        zx_pim_set(pr, f, "1");
+    else if (ms && strcmp(ms, "7") == 0)
+        zx_pim_set(pr, f, "5");
+}
+
+/* A meeting whose organizer is the account itself is the account's own: the reader's
+ * MeetingStatus 3 / 7 (received, cancelled received: [MS-ASCAL] 2.2.2.29) becomes 1 / 5. */
+static void own_meetings(cli *c, const target *t, apr_array_header_t *recs)
+{
+    for (int i = 0; i < recs->nelts; i++) {
+        zx_pim_props *pr = APR_ARRAY_IDX(recs, i, zx_pim_record).props;
+        const char *org = pr ? zx_pim_get(pr, ZX_PF_CALENDAR_ORGANIZER_EMAIL) : NULL;
+        const char *ms = pr ? zx_pim_get(pr, ZX_PF_CALENDAR_MEETING_STATUS) : NULL;
+        if (!org || !ms || strcasecmp(org, t->account) != 0)
+            continue;
+        own_status(pr, ZX_PF_CALENDAR_MEETING_STATUS);
+        for (int x = 0; pr->exceptions && x < pr->exceptions->nelts; x++)
+            own_status(APR_ARRAY_IDX(pr->exceptions, x, zx_pim_props *),
+                       ZX_PF_EXCEPTION_MEETING_STATUS);
+    }
+    (void)c;
+}
+
 static int do_import(cli *c, const kind *k, int argc, const char **argv, ov **out,
                      const char **err)
 {
@@ -179,7 +211,7 @@ static int do_import(cli *c, const kind *k, int argc, const char **argv, ov **ou
             return -1;
         }
     }
-    else if (k->cls == ZX_PIM_TASK || zx_pimconv_is_ical(data, len)) {
+    else if (k->cls != ZX_PIM_NOTE || zx_pimconv_is_ical(data, len)) {
         if (zx_ical_read(c->pool, k->cls, data, len, &recs, err) < 0) {
             *err = apr_psprintf(c->pool, "%s: %s", path, *err);
             return -1;
@@ -214,6 +246,8 @@ static int do_import(cli *c, const kind *k, int argc, const char **argv, ov **ou
     target t = {0};
     if (open_target(c, k, argv[0], argc > 2 ? argv[2] : NULL, &t, err) < 0)
         return -1;
+    if (k->cls == ZX_PIM_CALENDAR)
+        own_meetings(c, &t, recs);
     /* all of them in one transaction */
     int own, rc = 0, done = 0;
     bar b = {isatty(2), 0, 0};
@@ -447,6 +481,7 @@ static int do_export(cli *c, const kind *k, int argc, const char **argv, ov **ou
 CMDS(0, contacts)
 CMDS(1, tasks)
 CMDS(2, notes)
+CMDS(3, calendar)
 
 const command cli_pim_commands[] = {
     {"contacts", "import", 2, 3, "<account> <file.vcf> [folder]",
@@ -467,5 +502,12 @@ const command cli_pim_commands[] = {
     {"notes", "export", 1, 4, "<account> [folder] [--output FILE]",
      "write the notes of a folder (default Notes) as iCalendar VJOURNALs to stdout or FILE",
      notes_export},
+    {"calendar", "import", 2, 3, "<account> <file.ics> [folder]",
+     "import the VEVENTs of an iCalendar file (a series with its EXDATEs and RECURRENCE-IDs as "
+     "one event with its exceptions) into a calendar folder (default Calendar), all or "
+     "nothing; unreadable events are reported and skipped", calendar_import},
+    {"calendar", "export", 1, 4, "<account> [folder] [--output FILE]",
+     "write the events of a calendar folder (default Calendar) as iCalendar VEVENTs with "
+     "their VTIMEZONEs to stdout or FILE", calendar_export},
     {NULL, NULL, 0, 0, NULL, NULL, NULL}
 };

@@ -92,6 +92,11 @@ static int walk(apr_pool_t *p, const zx_pim_props *ev, apr_time_t from, apr_time
     }
     icaltimezone *z = zone_of(ev);
     struct icaltimetype dt = icaltime_from_timet_with_zone((time_t)apr_time_sec(start), 0, z);
+    /* libical 3.0's iterator compares UNTIL with the occurrences' wall clock as written (a
+     * Berlin 00:00 occurrence is "after" an UNTIL of 22:00Z the day before, which is that very
+     * instant): UNTIL as the zone's wall clock too */
+    if (!icaltime_is_null_time(r.until) && !r.until.is_date)
+        r.until = icaltime_from_timet_with_zone(icaltime_as_timet(r.until), 0, z);
     icalrecur_iterator *it = icalrecur_iterator_new(r, dt);
     if (!it)
         return -1;

@@ -1,7 +1,8 @@
-/* zxmobile - contacts, tasks and notes to and from files (zxsuite contacts|tasks|notes
- * import/export): vCard 2.1/3.0/4.0 in, vCard 4.0 out (libzxsync/pim/vcard*.c, a parser of
- * our own: README says why); iCalendar VTODO and VJOURNAL in and out through libical
- * (libzxsync/pim/ical.c); a plain text file as one note.  No database, no EAS state: values
+/* zxmobile - contacts, tasks, notes and calendar events to and from files (zxsuite
+ * contacts|tasks|notes|calendar import/export): vCard 2.1/3.0/4.0 in, vCard 4.0 out
+ * (libzxsync/pim/vcard*.c, a parser of our own: README says why); iCalendar VTODO, VJOURNAL
+ * and VEVENT in and out through libical (libzxsync/pim/ical*.c; events: ical_event.c says how
+ * zones, recurrences and exceptions map); a plain text file as one note.  No database, no EAS state: values
  * are zx_pim_props (zxsync/pim.h) in their ActiveSync form.
  *
  * Reading never stops at a bad record: every record of the file comes back, either with its
@@ -41,12 +42,16 @@ int zx_vcard_read(apr_pool_t *p, const char *data, apr_size_t len, apr_array_hea
 const char *zx_vcard_write(apr_pool_t *p, const zx_pim_props *contact, const char *uid);
 
 /* iCalendar (RFC 5545): every VTODO (cls ZX_PIM_TASK) or VJOURNAL (ZX_PIM_NOTE) of data as a
- * zx_pim_record.  -1 (*err) when data is not iCalendar. */
+ * zx_pim_record; for ZX_PIM_CALENDAR every event: a VEVENT without RECURRENCE-ID with, as its
+ * exceptions, its EXDATEs and the VEVENTs of its UID with a RECURRENCE-ID (a record's line is
+ * the line of its first VEVENT), each prepared by zx_pimcal_prepare (LAST_END set).  -1 (*err)
+ * when data is not iCalendar or holds none of those components. */
 int zx_ical_read(apr_pool_t *p, zx_pim_class cls, const char *data, apr_size_t len,
                  apr_array_header_t **records, const char **err);
 
-/* An iCalendar object made of tasks or notes: new, one add per item (uid NULL = none), then
- * finish gives the text (CRLF lines). */
+/* An iCalendar object made of tasks, notes or events: new, one add per item (uid NULL = none;
+ * an event's own UID field comes first), then finish gives the text (CRLF lines).  An event is
+ * a VEVENT and one more per changed occurrence, and its zone's VTIMEZONE once per object. */
 typedef struct zx_ical_writer zx_ical_writer;
 zx_ical_writer *zx_ical_writer_new(apr_pool_t *p);
 void zx_ical_writer_add(zx_ical_writer *w, const zx_pim_props *item, const char *uid);
