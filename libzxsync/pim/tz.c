@@ -634,15 +634,28 @@ static const char *zone_of_name(const char *name, int year, const tzrules *r)
     return NULL;
 }
 
-/* Step 3: the best zone whose rules are r; NULL. */
-static const char *zone_of_rules(int year, const tzrules *r, int std_only)
+static int same_days(const tzrules *a, const tzrules *b)
+{
+    return a->bias == b->bias && a->dbias == b->dbias && a->sd[ST_MONTH] != 0 &&
+           a->sd[ST_MONTH] == b->sd[ST_MONTH] && a->sd[ST_DOW] == b->sd[ST_DOW] &&
+           a->sd[ST_DAY] == b->sd[ST_DAY] && a->dd[ST_MONTH] == b->dd[ST_MONTH] &&
+           a->dd[ST_DOW] == b->dd[ST_DOW] && a->dd[ST_DAY] == b->dd[ST_DAY];
+}
+
+enum { M_EXACT, M_DAYS, M_STD };
+
+/* Steps 3 and 4: the best zone whose rules are r (M_EXACT), differ only in the hours of the
+ * changes (M_DAYS), have r's bias and no DST (M_STD); NULL. */
+static const char *zone_of_rules(int year, const tzrules *r, int mode)
 {
     tzrules tmp;
     int best = -1;
     pthread_mutex_lock(&g_mu);
     for (int i = 0; i < g_nz; i++) {
         const tzrules *zr = ent_rules(i, year, &tmp);
-        int ok = std_only ? zr->bias == r->bias && zr->sd[ST_MONTH] == 0 : rules_eq(zr, r);
+        int ok = mode == M_EXACT ? rules_eq(zr, r)
+                 : mode == M_DAYS ? same_days(zr, r)
+                                  : zr->bias == r->bias && zr->sd[ST_MONTH] == 0;
         if (ok && better(i, best))
             best = i;
     }
@@ -670,7 +683,7 @@ static const char *match(const char *name, int year, const tzrules *r)
         return z ? z : "UTC";
     }
     const char *z = zone_of_name(name, year, r);
-    return z ? z : zone_of_rules(year, r, 0);
+    return z ? z : zone_of_rules(year, r, M_EXACT);
 }
 
 const char *zx_tz_zone_of_blob_raw(const unsigned char *b, int year)
@@ -702,15 +715,20 @@ const char *zx_tz_zone_of_blob_raw(const unsigned char *b, int year)
     t = sw.dd[ST_DOW];
     sw.dd[ST_DOW] = sw.dd[ST_DAY];
     sw.dd[ST_DAY] = t;
-    if (sw.sd[ST_YEAR] == 0 && sw.dd[ST_YEAR] == 0 && canonical(&sw, year) == 0 &&
-        (z = match(name, year, &sw)) != NULL)
+    int sw_ok = sw.sd[ST_YEAR] == 0 && sw.dd[ST_YEAR] == 0 && canonical(&sw, year) == 0;
+    if (sw_ok && (z = match(name, year, &sw)) != NULL)
         return z;
-    /* Step 4: the standard offset alone */
+    /* the same days with other hours (a client's idea of the hour of the change) */
+    if (ok && r.sd[ST_MONTH] && (z = zone_of_rules(year, &r, M_DAYS)) != NULL)
+        return z;
+    if (sw_ok && sw.sd[ST_MONTH] && (z = zone_of_rules(year, &sw, M_DAYS)) != NULL)
+        return z;
+    /* Step 5: the standard offset alone */
     int32_t bias = ok ? r.bias : in.bias + in.sbias;
     if ((z = etc_zone(bias)) != NULL)
         return z;
     tzrules fixed = {.bias = bias};
-    return zone_of_rules(year, &fixed, 1);
+    return zone_of_rules(year, &fixed, M_STD);
 }
 
 /* Strict base64 (padding optional, ASCII whitespace ignored) of exactly 172 bytes. */
@@ -871,6 +889,16 @@ int zx_tz_utc_to_local(const char *tzid, apr_time_t t, apr_time_exp_t *out)
     out->tm_isdst = dst ? 1 : 0;
     out->tm_gmtoff = off;
     return 0;
+}
+
+void zx_tz_preload(int year)
+{
+    init();
+    tzrules tmp;
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < g_nz; i++)
+        ent_rules(i, year, &tmp);
+    pthread_mutex_unlock(&g_mu);
 }
 
 int zx_tz_zone_count(void)

@@ -341,6 +341,10 @@ START_TEST(client_blobs)
     ck_assert_int_eq(f.dd[1], 0);
     wr32(b, 300);
     ck_assert_str_eq(zx_tz_zone_of_blob(g_pool, b64(b, sizeof b), 2026), "America/Bogota");
+    /* the right days at another hour (03:00 for 02:00): still Eastern, not a fixed zone */
+    eastern(b, "", "");
+    wrdate(b + 152, 0, 3, 0, 2, 3, 0, 0, 0);
+    ck_assert_str_eq(zx_tz_zone_of_blob(g_pool, b64(b, sizeof b), 2026), "America/New_York");
     /* DST rules of no zone: the fixed zone of the standard offset */
     eastern(b, "", "");
     wrdate(b + 152, 0, 2, 0, 1, 2, 0, 0, 0);
@@ -467,10 +471,13 @@ START_TEST(bench)
     double t7 = now_us();
     ck_assert_str_eq(zx_tz_zone_of_blob(g_pool, nb, year + 2), "Etc/GMT+5");
     double t8 = now_us();
+    zx_tz_preload(year + 3);
+    double t9 = now_us();
     printf("# bench: blob of one zone %.0f us first, %.1f us cached; zone of its blob %.1f us;"
            " blobs of all %d zones %.0f us (first); zones of their blobs %.0f us (cached);"
-           " unmatched blob %.0f us first (every zone computed), %.0f us cached\n",
-           t1 - t0, t2 - t1, t3 - t2, n, t4 - t3, t5 - t4, t7 - t6, t8 - t7);
+           " unmatched blob %.0f us first (every zone computed), %.0f us cached;"
+           " preload of another year %.0f us\n",
+           t1 - t0, t2 - t1, t3 - t2, n, t4 - t3, t5 - t4, t7 - t6, t8 - t7, t9 - t8);
 }
 END_TEST
 
