@@ -218,7 +218,12 @@ static winent *g_win;
 static int g_nwin;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-enum { CACHE_Y0 = 1970, CACHE_YN = 200 };
+enum { CACHE_Y0 = 1970, CACHE_YN = 200 };   /* = the years of blobs (clamp_year) */
+
+static int clamp_year(int year)
+{
+    return year < CACHE_Y0 ? CACHE_Y0 : year >= CACHE_Y0 + CACHE_YN ? CACHE_Y0 + CACHE_YN - 1 : year;
+}
 typedef struct {
     tzrules r;
     int done;
@@ -556,6 +561,7 @@ int zx_tz_blob_raw(const char *tzid, int year, unsigned char *out)
 {
     if (!tzid || !*tzid)
         return -1;
+    year = clamp_year(year);
     init();
     tzrules r;
     if (rules_of_id(tzid, year, &r) < 0)
@@ -691,6 +697,7 @@ const char *zx_tz_zone_of_blob_raw(const unsigned char *b, int year)
     static const unsigned char zero[ZX_TZ_BLOB_BYTES];
     if (memcmp(b, zero, sizeof zero) == 0)
         return "UTC";
+    year = clamp_year(year);
     init();
     char name[33];
     get_name(b + 4, name);
@@ -805,6 +812,45 @@ const char *zx_tz_to_windows(const char *tzid)
 
 /* ---- wall time <-> UTC ------------------------------------------------------------------- */
 
+static int year_of(int64_t t)
+{
+    int y, m, d;
+    civil_from_days(t >= 0 ? t / 86400 : -((-t + 86399) / 86400), &y, &m, &d);
+    return y;
+}
+
+/* The offset of z at t; after the last cached year, from the rules of that year (libical
+ * expands a zone up to the year asked: year 9999 takes 20 s).  Under g_mu. */
+/* The rules of z in a cache year (cached when z is one of g_z); under g_mu. */
+static const tzrules *zone_rules(icaltimezone *z, int year, tzrules *tmp)
+{
+    for (int i = 0; i < g_nz; i++)
+        if (g_z[i].z == z)
+            return ent_rules(i, year, tmp);
+    if (z == icaltimezone_get_utc_timezone())
+        memset(tmp, 0, sizeof *tmp);
+    else
+        compute_rules(z, year, tmp);
+    return tmp;
+}
+
+static int offset_any(icaltimezone *z, int64_t t)
+{
+    int y = year_of(t), last = CACHE_Y0 + CACHE_YN - 1;
+    if (y <= last)
+        return offset_at(z, t);
+    tzrules r;
+    const tzrules *rp = zone_rules(z, last, &r);
+    int64_t s, d;
+    if (rp->sd[ST_MONTH] == 0 || instant_of_rule(rp->sd, y, &s) < 0 ||
+        instant_of_rule(rp->dd, y, &d) < 0)
+        return -rp->bias * 60;
+    d += (int64_t)rp->bias * 60;                  /* to UTC: DaylightDate is standard time */
+    s += (int64_t)(rp->bias + rp->dbias) * 60;    /* StandardDate is daylight time */
+    int dst = d < s ? t >= d && t < s : t >= d || t < s;
+    return -(rp->bias + (dst ? rp->dbias : 0)) * 60;
+}
+
 /* The libical zone of tzid (only ids of g_z or known to ICU); NULL.  Under g_mu. */
 static icaltimezone *zone_of_id(const char *tzid)
 {
@@ -830,10 +876,10 @@ int zx_tz_local_to_utc(const char *tzid, int y, int mon, int d, int h, int mi, i
     int oa = 0, ob = 0, va = 0, vb = 0;
     int64_t w = days_from_civil(y, mon, d) * 86400 + (int64_t)h * 3600 + mi * 60 + s;
     if (z) {
-        oa = offset_at(z, w - 86400);
-        ob = offset_at(z, w + 86400);
-        va = offset_at(z, w - oa) == oa;
-        vb = offset_at(z, w - ob) == ob;
+        oa = offset_any(z, w - 86400);
+        ob = offset_any(z, w + 86400);
+        va = offset_any(z, w - oa) == oa;
+        vb = offset_any(z, w - ob) == ob;
     }
     pthread_mutex_unlock(&g_mu);
     if (!z)
@@ -861,12 +907,12 @@ int zx_tz_utc_to_local(const char *tzid, apr_time_t t, apr_time_exp_t *out)
     }
     pthread_mutex_lock(&g_mu);
     icaltimezone *z = zone_of_id(tzid);
-    int off = z ? offset_at(z, sec) : 0;
+    int off = z ? offset_any(z, sec) : 0;
     int dst = 0;
-    if (z && z != icaltimezone_get_utc_timezone()) {
-        icaltimetype tt = icaltime_from_timet_with_zone((time_t)sec, 0,
-                                                        icaltimezone_get_utc_timezone());
-        icaltimezone_get_utc_offset_of_utc_time(z, &tt, &dst);
+    if (z) {    /* daylight time as in the blob: the larger offset of the year */
+        tzrules r;
+        const tzrules *rp = zone_rules(z, clamp_year(year_of(sec)), &r);
+        dst = rp->sd[ST_MONTH] != 0 && off == -(rp->bias + rp->dbias) * 60;
     }
     pthread_mutex_unlock(&g_mu);
     if (!z)
@@ -893,6 +939,7 @@ int zx_tz_utc_to_local(const char *tzid, apr_time_t t, apr_time_exp_t *out)
 
 void zx_tz_preload(int year)
 {
+    year = clamp_year(year);
     init();
     tzrules tmp;
     pthread_mutex_lock(&g_mu);

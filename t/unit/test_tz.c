@@ -431,6 +431,27 @@ START_TEST(local_utc)
     ck_assert_int_eq(e.tm_min, 30);
     ck_assert_int_eq(e.tm_yday, 0);
     ck_assert_int_eq(zx_tz_utc_to_local("Mars/Olympus_Mons", 0, &e), -1);
+    /* Dublin: tzdata's winter "DST" is standard time here, as in the blob */
+    ck_assert_int_eq(zx_tz_utc_to_local("Europe/Dublin", utc(2026, 1, 15, 12, 0), &e), 0);
+    ck_assert_int_eq(e.tm_isdst, 0);
+    ck_assert_int_eq(e.tm_gmtoff, 0);
+    ck_assert_int_eq(zx_tz_utc_to_local("Europe/Dublin", utc(2026, 7, 15, 12, 0), &e), 0);
+    ck_assert_int_eq(e.tm_isdst, 1);
+    ck_assert_int_eq(e.tm_gmtoff, 3600);
+    /* far future: the rules of 2169, at once (not libical expanding the zone to 9999) */
+    ck_assert_int_eq(zx_tz_local_to_utc(ny, 9999, 7, 1, 9, 0, 0, &t), 0);
+    ck_assert(t == utc(9999, 7, 1, 13, 0));
+    ck_assert_int_eq(zx_tz_local_to_utc(ny, 9999, 12, 1, 9, 0, 0, &t), 0);
+    ck_assert(t == utc(9999, 12, 1, 14, 0));
+    ck_assert_int_eq(zx_tz_utc_to_local("Australia/Sydney", utc(3000, 1, 1, 0, 0), &e), 0);
+    ck_assert_int_eq(e.tm_gmtoff, 11 * 3600);
+    ck_assert_int_eq(e.tm_isdst, 1);
+    ck_assert_int_eq(zx_tz_utc_to_local("Australia/Sydney", utc(3000, 7, 1, 0, 0), &e), 0);
+    ck_assert_int_eq(e.tm_gmtoff, 10 * 3600);
+    ck_assert_int_eq(zx_tz_utc_to_local(ny, utc(1960, 7, 1, 12, 0), &e), 0);
+    ck_assert_int_eq(e.tm_gmtoff, -4 * 3600);
+    /* and blobs: a year far away is read with the rules of 2169 */
+    ck_assert_str_eq(zx_tz_zone_of_blob(g_pool, zx_tz_blob(g_pool, ny, 9999), 9999), ny);
 }
 END_TEST
 

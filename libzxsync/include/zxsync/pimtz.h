@@ -61,7 +61,7 @@
 #define ZX_TZ_BLOB_B64_CHARS 232
 
 /* The blob (base64, 232 chars, from p) of zone tzid as its rules stand in year; NULL when
- * tzid is not a zone. */
+ * tzid is not a zone.  Years of blobs (here and below) are taken into 1970..2169. */
 const char *zx_tz_blob(apr_pool_t *p, const char *tzid, int year);
 /* The same, raw: fills out[ZX_TZ_BLOB_BYTES]; 0, or -1 when tzid is not a zone. */
 int zx_tz_blob_raw(const char *tzid, int year, unsigned char *out);
@@ -83,7 +83,10 @@ const char *zx_tz_to_windows(const char *tzid);
  * on a 02:00 -> 03:00 day is 03:30 after); one repeated in the autumn is the first (daylight). */
 int zx_tz_local_to_utc(const char *tzid, int y, int mon, int d, int h, int mi, int s,
                        apr_time_t *out);
-/* UTC instant -> wall time of tzid (tm_gmtoff and tm_isdst filled); 0, or -1. */
+/* UTC instant -> wall time of tzid (tm_gmtoff filled; tm_isdst as the blob has it: the larger
+ * offset of the year, so Europe/Dublin's winter is not daylight time); 0, or -1.
+ * Both: instants after 2169 use the rules of 2169 (libical would expand the zone up to the
+ * year asked - 20 s for 9999); before, the tz database's history. */
 int zx_tz_utc_to_local(const char *tzid, apr_time_t t, apr_time_exp_t *out);
 
 /* Compute (and cache) the rules of every zone in year: call at process start (httpd child
