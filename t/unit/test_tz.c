@@ -9,6 +9,7 @@
 #include <apr_base64.h>
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -455,6 +456,59 @@ START_TEST(local_utc)
 }
 END_TEST
 
+/* ---- threads (httpd's worker MPM): first use, cache and libical from several at once ------- */
+
+typedef struct {
+    int year;
+    int bad;
+    const char *why;
+} thr_arg;
+
+static void *APR_THREAD_FUNC thr_main(apr_thread_t *th, void *data)
+{
+    thr_arg *a = data;
+    apr_pool_t *p;
+    apr_pool_create(&p, NULL);
+    apr_time_t t;
+    for (int round = 0; round < 2; round++) {
+        int n = zx_tz_zone_count();
+        for (int i = 0; i < n; i++) {
+            const char *z = zx_tz_zone_name(i);
+            const char *b = zx_tz_blob(p, z, a->year + (i + round) % 3);
+            const char *z2 = b ? zx_tz_zone_of_blob(p, b, a->year + (i + round) % 3) : NULL;
+            const char *b2 = z2 ? zx_tz_blob(p, z2, a->year + (i + round) % 3) : NULL;
+            if (!b2 || strcmp(b, b2) != 0) {
+                a->bad++;
+                a->why = z;
+            }
+        }
+        if (zx_tz_local_to_utc("America/New_York", 2026, 3, 9, 9, 0, 0, &t) != 0 ||
+            t != (apr_time_t)1773061200 * APR_USEC_PER_SEC)
+            a->bad++;
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+START_TEST(threads)
+{
+    enum { N = 4 };
+    apr_thread_t *th[N];
+    thr_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (thr_arg){.year = 2040 + i % 2};
+        ck_assert_int_eq(apr_thread_create(&th[i], NULL, thr_main, &args[i], g_pool), APR_SUCCESS);
+    }
+    for (int i = 0; i < N; i++) {
+        apr_status_t rv;
+        apr_thread_join(&rv, th[i]);
+        ck_assert_msg(args[i].bad == 0, "thread %d: %d wrong, %s", i, args[i].bad,
+                      args[i].why ? args[i].why : "");
+    }
+}
+END_TEST
+
 /* ---- benchmark (a TAP comment, not an assertion) ------------------------------------------- */
 
 static double now_us(void)
@@ -517,6 +571,7 @@ static Suite *suite(void)
     tcase_add_test(tc, every_zone_round_trip);
     tcase_add_test(tc, client_blobs);
     tcase_add_test(tc, local_utc);
+    tcase_add_test(tc, threads);
     tcase_add_test(tc, bench);
     suite_add_tcase(s, tc);
     return s;
