@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ucal.h>
+#include <unicode/ures.h>
 
 /* ---- libical: offsets and a zone's rules in a year --------------------------------------- */
 
@@ -246,7 +247,7 @@ static char *daylight_name(const char *win)
 
 static void add_win(char *id)
 {
-    if (find_win(id) >= 0) {
+    if (!id || find_win(id) >= 0) {
         free(id);
         return;
     }
@@ -259,6 +260,122 @@ static void add_win(char *id)
     g_win[g_nwin] = (winent){.id = id};
     g_nwin++;
     qsort(g_win, (size_t)g_nwin, sizeof *g_win, cmp_win);
+}
+
+/* CLDR's windowsZones as ICU holds it: Windows id -> territory -> IANA ids (CLDR's names,
+ * space separated).  One pass over it instead of a ucal_getWindowsTimeZoneID() per zone
+ * (100 us each: 60 ms at process start).  g_pair: IANA id -> Windows id, sorted. */
+typedef struct {
+    char *id;
+    const char *win;    /* a g_win id */
+} pairent;
+static pairent *g_pair;
+static int g_npair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    return strcmp(((const pairent *)a)->id, ((const pairent *)b)->id);
+}
+
+static const char *pair_win(const char *id)
+{
+    pairent key = {.id = (char *)id};
+    pairent *e = g_npair ? bsearch(&key, g_pair, (size_t)g_npair, sizeof *g_pair, cmp_pair) : NULL;
+    return e ? e->win : NULL;
+}
+
+/* The territories of one Windows zone: its 001 zone (CLDR's id) into *z001, its ids to g_pair. */
+static void read_territories(UResourceBundle *w, const char *win, char **z001)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    while (ures_hasNext(w)) {
+        UResourceBundle *t = ures_getNextResource(w, NULL, &st);
+        int32_t len = 0;
+        const UChar *ids = U_SUCCESS(st) ? ures_getString(t, &len, &st) : NULL;
+        const char *terr = t ? ures_getKey(t) : NULL;
+        for (int i = 0; ids && U_SUCCESS(st) && i < len;) {
+            int j = i;
+            while (j < len && ids[j] != ' ')
+                j++;
+            char *id = from_uchar(ids + i, j - i);
+            pairent *np = id ? realloc(g_pair, ((size_t)g_npair + 1) * sizeof *g_pair) : NULL;
+            if (np) {
+                g_pair = np;
+                g_pair[g_npair++] = (pairent){.id = id, .win = win};
+                if (!*z001 && terr && strcmp(terr, "001") == 0)
+                    *z001 = xdup(id);
+            } else {
+                free(id);
+            }
+            i = j + 1;
+        }
+        if (t)
+            ures_close(t);
+        if (U_FAILURE(st))
+            break;
+    }
+}
+
+static int load_windows_zones(void)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UResourceBundle *top = ures_openDirect(NULL, "windowsZones", &st);
+    UResourceBundle *map = U_SUCCESS(st) ? ures_getByKey(top, "mapTimezones", NULL, &st) : NULL;
+    while (U_SUCCESS(st) && map && ures_hasNext(map)) {
+        UResourceBundle *w = ures_getNextResource(map, NULL, &st);
+        const char *key = U_SUCCESS(st) ? ures_getKey(w) : NULL;
+        if (key) {
+            add_win(xdup(key));
+            int k = find_win(key);
+            char *z001 = NULL;
+            if (k >= 0)
+                read_territories(w, g_win[k].id, &z001);
+            if (k >= 0 && !g_win[k].zone001)
+                g_win[k].zone001 = z001;
+            else
+                free(z001);
+        }
+        if (w)
+            ures_close(w);
+    }
+    if (map)
+        ures_close(map);
+    if (top)
+        ures_close(top);
+    if (g_npair)
+        qsort(g_pair, (size_t)g_npair, sizeof *g_pair, cmp_pair);
+    return U_SUCCESS(st) && g_nwin > 0 ? 0 : -1;
+}
+
+/* The same through the public calls, if that resource is not there. */
+static void load_windows_zones_slowly(void)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UEnumeration *en = ucal_openTimeZones(&st);
+    const char *id;
+    int32_t len;
+    while (U_SUCCESS(st) && en && (id = uenum_next(en, &len, &st)) != NULL)
+        add_win(icu_windows_id(id));
+    if (en)
+        uenum_close(en);
+    for (int i = 0; i < g_nwin; i++)
+        g_win[i].zone001 = icu_zone_of_windows(g_win[i].id);
+}
+
+/* The Windows id of an IANA id (any alias: CLDR keeps old names, "Asia/Calcutta"). */
+static const char *windows_of(const char *id, const char *canon)
+{
+    const char *w = NULL;
+    if (g_npair) {
+        w = pair_win(id);
+        if (!w && canon)
+            w = pair_win(canon);
+        return w;
+    }
+    char *x = icu_windows_id(id);   /* the slow way */
+    int k = x ? find_win(x) : -1;
+    free(x);
+    return k >= 0 ? g_win[k].id : NULL;
 }
 
 static void init_once(void)
@@ -281,40 +398,23 @@ static void init_once(void)
     pthread_mutex_unlock(&g_mu);
     qsort(g_z, (size_t)g_nz, sizeof *g_z, cmp_ent);
 
-    /* Windows ids: of every zone ICU knows (Etc/GMT+5 too), then each one's 001 zone. */
-    UErrorCode st = U_ZERO_ERROR;
-    UEnumeration *en = ucal_openTimeZones(&st);
-    const char *id;
-    int32_t len;
-    while (U_SUCCESS(st) && en && (id = uenum_next(en, &len, &st)) != NULL) {
-        char *w = icu_windows_id(id);
-        if (w)
-            add_win(w);
-    }
-    if (en)
-        uenum_close(en);
+    /* Windows ids, each one's 001 zone named as libical names it */
+    if (load_windows_zones() < 0)
+        load_windows_zones_slowly();
     for (int i = 0; i < g_nz; i++)
         g_z[i].canon = icu_canonical(g_z[i].name);
     for (int i = 0; i < g_nwin; i++) {
         winent *w = &g_win[i];
         w->dlt = daylight_name(w->id);
-        char *z = icu_zone_of_windows(w->id);
-        if (!z)
-            continue;
-        int e = find_zone_any(z);
+        int e = w->zone001 ? find_zone_any(w->zone001) : -1;
         if (e >= 0) {
+            free(w->zone001);
             w->zone001 = xdup(g_z[e].name);
-            free(z);
-        } else {
-            w->zone001 = z;
         }
     }
     for (int i = 0; i < g_nz; i++) {
-        char *w = icu_windows_id(g_z[i].name);
-        if (!w)
-            continue;
-        int k = find_win(w);
-        free(w);
+        const char *w = windows_of(g_z[i].name, g_z[i].canon);
+        int k = w ? find_win(w) : -1;
         if (k < 0)
             continue;
         g_z[i].win = k;
@@ -582,10 +682,10 @@ const char *zx_tz_to_windows(const char *tzid)
     int e = find_ent(tzid);
     if (e >= 0)
         return g_z[e].win >= 0 ? g_win[g_z[e].win].id : NULL;
-    char *w = icu_windows_id(tzid);
-    int k = w ? find_win(w) : -1;
-    free(w);
-    return k >= 0 ? g_win[k].id : NULL;
+    char *c = icu_canonical(tzid);
+    const char *w = c ? windows_of(tzid, c) : NULL;
+    free(c);
+    return w;
 }
 
 /* ---- wall time <-> UTC ------------------------------------------------------------------- */
