@@ -579,13 +579,19 @@ static const char *zone_of_rules(int year, const tzrules *r, int mode)
     tzrules tmp;
     int best = -1;
     pthread_mutex_lock(&g_mu);
-    for (int i = 0; i < g_nz; i++) {
-        const tzrules *zr = ent_rules(i, year, &tmp);
-        int ok = mode == M_EXACT ? zx_tzr_eq(zr, r)
-                 : mode == M_DAYS ? zx_tzr_same_days(zr, r)
-                                  : zr->bias == r->bias && zr->sd[ST_MONTH] == 0;
-        if (ok && better(i, best))
-            best = i;
+    /* the "001" zones first: better() puts them before the others, and a process that has
+     * not loaded every zone yet loads a third of them (libical: 1.7 ms a zone) */
+    for (int pass = 0; pass < 2 && best < 0; pass++) {
+        for (int i = 0; i < g_nz; i++) {
+            if (g_z[i].is001 != (pass == 0))
+                continue;
+            const tzrules *zr = ent_rules(i, year, &tmp);
+            int ok = mode == M_EXACT ? zx_tzr_eq(zr, r)
+                     : mode == M_DAYS ? zx_tzr_same_days(zr, r)
+                                      : zr->bias == r->bias && zr->sd[ST_MONTH] == 0;
+            if (ok && better(i, best))
+                best = i;
+        }
     }
     pthread_mutex_unlock(&g_mu);
     return best >= 0 ? g_z[best].name : NULL;

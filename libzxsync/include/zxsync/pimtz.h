@@ -45,11 +45,12 @@
  * tables only, never passed to the tz database loader.
  *
  * Zones are libical's builtin list (the zones of the system zone.tab), taken at first use.
- * The rules of a zone in a year are computed once per process and cached (the first use of a
- * zone costs about 1 ms: libical loads it from the tzdata; a further year about 35 us; a cached
- * blob about 2 us; a blob read about 30 us once the year's rules of every zone are known, and
- * the first read of a blob matching no name in a year computes them all: 15 ms, or 0.4 s when
- * no zone was loaded yet - zx_tz_preload() does that at process start).  Every function is
+ * The rules of a zone in a year are computed once per process and cached.  Costs (2 loaded
+ * cores): the tables at first use 10 ms; the first use of a zone 1.5-2 ms (libical loads and
+ * expands it from the tzdata), a further year of it 40 us; a cached blob 2 us; a blob read
+ * 20-50 us once the zones it needs are loaded.  A blob no name identifies makes the first
+ * read in a process load the "001" zones (0.3 s), one matching none of them every zone
+ * (0.7 s): zx_tz_preload() at process start moves that out of the requests.  Every function is
  * safe to call from several threads (one mutex). */
 #ifndef ZXSYNC_PIMTZ_H
 #define ZXSYNC_PIMTZ_H
