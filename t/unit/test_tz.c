@@ -320,6 +320,14 @@ START_TEST(client_blobs)
     wrdate(b + 152, 0, 3, 0, 5, 2, 0, 0, 0);
     wr32(b + 168, -60);
     ck_assert_str_eq(zx_tz_zone_of_blob(g_pool, b64(b, sizeof b), 2026), "Europe/Berlin");
+    /* a localized Outlook name (UTF-16, not ASCII): the rules decide */
+    wrname(b + 4, "Mitteleurop\xe4ische Zeit");
+    wrname(b + 88, "Mitteleurop\xe4ische Sommerzeit");
+    ck_assert_str_eq(zx_tz_zone_of_blob(g_pool, b64(b, sizeof b), 2026), "Europe/Berlin");
+    /* base64 broken into lines */
+    const char *nl = b64(b, sizeof b);
+    nl = apr_pstrcat(g_pool, apr_pstrndup(g_pool, nl, 76), "\r\n", nl + 76, NULL);
+    ck_assert_str_eq(zx_tz_zone_of_blob(g_pool, nl, 2026), "Europe/Berlin");
     /* Windows' "Saturday 23:59:59.999" for a change at midnight (Chile: Sunday 0:00 local) */
     blob cl = decode(zx_tz_blob(g_pool, "America/Santiago", 2026));
     ck_assert_int_eq(cl.dd[4], 0);
