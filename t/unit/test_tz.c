@@ -2,8 +2,9 @@
  * blob of every zone round trips (zone -> blob -> zone -> the same blob) in two years, a
  * Windows "001" zone comes back as itself; the bytes of New York, Berlin, Sydney, Kolkata;
  * blobs as clients send them (all zero, iOS names, no names, bias only, swapped wDay and
- * wDayOfWeek, Windows' 23:59:59.999); wall time <-> UTC across the changes; a benchmark line
- * on stderr (TAP comment).  Check, TAP; run under valgrind by `./zx test`. */
+ * wDayOfWeek, Windows' 23:59:59.999); wall time <-> UTC across the changes; four threads; a
+ * benchmark line (a TAP comment; ZX_TZ_BENCH=1 for a cold process and the whole zone list).
+ * Check, TAP; run under valgrind by `./zx test`. */
 #include <zxsync/pimtz.h>
 
 #include <apr_base64.h>
