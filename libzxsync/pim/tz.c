@@ -3,14 +3,15 @@
  *
  * How: a zone's rules in a year come from libical's offsets (built on the system tzdata):
  * the offset is sampled every day of the year (UTC) and each change found is narrowed to its
- * minute; the two changes of the year become nth-weekday rules.  A rule is kept in a
+ * second; the two changes of the year become nth-weekday rules.  A rule is kept in a
  * canonical form (the weekday, week and minute of the instant it stands for in the year), so
- * that two blobs are the same rules exactly when their canonical forms are equal.  Windows ids
- * come from ICU (CLDR windowsZones): zone -> Windows id, Windows id -> "001" zone.
+ * that two blobs are the same rules exactly when their canonical forms are equal; that
+ * arithmetic and the blob's bytes are in tz_rules.c.  Windows ids come from ICU (CLDR
+ * windowsZones): zone -> Windows id, Windows id -> "001" zone.
  *
  * Threads: the tables are built once (pthread_once); the per-year rule cache and every
  * libical call are under one mutex (libical's builtin zones grow and expand lazily). */
-#include <zxsync/pimtz.h>
+#include "tz_int.h"
 
 #include <apr_base64.h>
 #include <apr_strings.h>
@@ -20,120 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ucal.h>
-
-/* ---- rules ------------------------------------------------------------------------------ */
-
-enum { ST_YEAR, ST_MONTH, ST_DOW, ST_DAY, ST_HOUR, ST_MIN, ST_SEC, ST_MS, ST_N };
-
-typedef struct {
-    int32_t bias, sbias, dbias;     /* minutes; sbias 0 once canonical */
-    uint16_t sd[ST_N], dd[ST_N];    /* StandardDate, DaylightDate; all 0 without DST */
-} tzrules;
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int weekday(int64_t days)    /* 0 = Sunday; 1970-01-01 was a Thursday */
-{
-    int64_t w = (days + 4) % 7;
-    return (int)(w < 0 ? w + 7 : w);
-}
-
-static int month_days(int y, int m)
-{
-    return (int)(days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
-                 days_from_civil(y, m, 1));
-}
-
-/* A local instant (seconds since 1970 of the wall clock) -> the canonical yearly rule. */
-static void rule_of_instant(int64_t local, uint16_t st[ST_N])
-{
-    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-    int64_t sec = local - days * 86400;
-    int y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    memset(st, 0, ST_N * sizeof st[0]);
-    st[ST_MONTH] = (uint16_t)m;
-    st[ST_DOW] = (uint16_t)weekday(days);
-    st[ST_DAY] = (uint16_t)(d + 7 > month_days(y, m) ? 5 : (d - 1) / 7 + 1);
-    st[ST_HOUR] = (uint16_t)(sec / 3600);
-    st[ST_MIN] = (uint16_t)(sec / 60 % 60);
-}
-
-/* The local instant a SYSTEMTIME stands for in year (rounded to the minute); -1 if invalid. */
-static int instant_of_rule(const uint16_t st[ST_N], int year, int64_t *local)
-{
-    int m = st[ST_MONTH];
-    if (m < 1 || m > 12 || st[ST_HOUR] > 23 || st[ST_MIN] > 59 || st[ST_SEC] > 59 ||
-        st[ST_MS] > 999)
-        return -1;
-    int64_t days;
-    if (st[ST_YEAR] != 0) {
-        if (st[ST_YEAR] != year || st[ST_DAY] < 1 || st[ST_DAY] > month_days(year, m))
-            return -1;
-        days = days_from_civil(year, m, st[ST_DAY]);
-    } else {
-        if (st[ST_DOW] > 6 || st[ST_DAY] < 1 || st[ST_DAY] > 5)
-            return -1;
-        int64_t first = days_from_civil(year, m, 1);
-        int off = (st[ST_DOW] - weekday(first) + 7) % 7;
-        int day = 1 + off + 7 * (st[ST_DAY] - 1);
-        while (day > month_days(year, m))
-            day -= 7;
-        days = first + day - 1;
-    }
-    int64_t ms = (int64_t)st[ST_HOUR] * 3600000 + st[ST_MIN] * 60000 + st[ST_SEC] * 1000 +
-                 st[ST_MS];
-    *local = days * 86400 + (ms + 30000) / 60000 * 60;
-    return 0;
-}
-
-static void set_no_dst(tzrules *r)
-{
-    r->sbias = r->dbias = 0;
-    memset(r->sd, 0, sizeof r->sd);
-    memset(r->dd, 0, sizeof r->dd);
-}
-
-/* The canonical form of rules read from a blob for year; -1 when its dates are not dates. */
-static int canonical(tzrules *r, int year)
-{
-    if (r->sd[ST_MONTH] == 0 || r->dd[ST_MONTH] == 0 || r->sbias == r->dbias) {
-        r->bias += r->sbias;
-        set_no_dst(r);
-        return 0;
-    }
-    int64_t s, d;
-    if (instant_of_rule(r->sd, year, &s) < 0 || instant_of_rule(r->dd, year, &d) < 0)
-        return -1;
-    rule_of_instant(s, r->sd);
-    rule_of_instant(d, r->dd);
-    r->bias += r->sbias;
-    r->dbias -= r->sbias;
-    r->sbias = 0;
-    return 0;
-}
+#include <unicode/ures.h>
 
 /* ---- libical: offsets and a zone's rules in a year --------------------------------------- */
 
@@ -158,8 +46,8 @@ typedef struct {
 static void compute_rules(icaltimezone *z, int year, tzrules *r)
 {
     memset(r, 0, sizeof *r);
-    int64_t t0 = days_from_civil(year, 1, 1) * 86400;
-    int ndays = (int)(days_from_civil(year + 1, 1, 1) - days_from_civil(year, 1, 1));
+    int64_t t0 = zx_tzr_days_from_civil(year, 1, 1) * 86400;
+    int ndays = (int)(zx_tzr_days_from_civil(year + 1, 1, 1) - zx_tzr_days_from_civil(year, 1, 1));
     change ch[3];
     int n = 0;
     int prev = offset_at(z, t0);
@@ -191,8 +79,8 @@ static void compute_rules(icaltimezone *z, int year, tzrules *r)
     const change *to_std = d0 > 0 ? &ch[1] : &ch[0];
     r->bias = -to_dst->before / 60;
     r->dbias = -(to_dst->after - to_dst->before) / 60;
-    rule_of_instant(to_dst->at + to_dst->before, r->dd);
-    rule_of_instant(to_std->at + to_std->before, r->sd);
+    zx_tzr_rule_of_instant(to_dst->at + to_dst->before, r->dd);
+    zx_tzr_rule_of_instant(to_std->at + to_std->before, r->sd);
 }
 
 /* ---- the zone tables --------------------------------------------------------------------- */
@@ -218,7 +106,12 @@ static winent *g_win;
 static int g_nwin;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-enum { CACHE_Y0 = 1970, CACHE_YN = 200 };
+enum { CACHE_Y0 = 1970, CACHE_YN = 200 };   /* = the years of blobs (clamp_year) */
+
+static int clamp_year(int year)
+{
+    return year < CACHE_Y0 ? CACHE_Y0 : year >= CACHE_Y0 + CACHE_YN ? CACHE_Y0 + CACHE_YN - 1 : year;
+}
 typedef struct {
     tzrules r;
     int done;
@@ -354,7 +247,7 @@ static char *daylight_name(const char *win)
 
 static void add_win(char *id)
 {
-    if (find_win(id) >= 0) {
+    if (!id || find_win(id) >= 0) {
         free(id);
         return;
     }
@@ -367,6 +260,122 @@ static void add_win(char *id)
     g_win[g_nwin] = (winent){.id = id};
     g_nwin++;
     qsort(g_win, (size_t)g_nwin, sizeof *g_win, cmp_win);
+}
+
+/* CLDR's windowsZones as ICU holds it: Windows id -> territory -> IANA ids (CLDR's names,
+ * space separated).  One pass over it instead of a ucal_getWindowsTimeZoneID() per zone
+ * (100 us each: 60 ms at process start).  g_pair: IANA id -> Windows id, sorted. */
+typedef struct {
+    char *id;
+    const char *win;    /* a g_win id */
+} pairent;
+static pairent *g_pair;
+static int g_npair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    return strcmp(((const pairent *)a)->id, ((const pairent *)b)->id);
+}
+
+static const char *pair_win(const char *id)
+{
+    pairent key = {.id = (char *)id};
+    pairent *e = g_npair ? bsearch(&key, g_pair, (size_t)g_npair, sizeof *g_pair, cmp_pair) : NULL;
+    return e ? e->win : NULL;
+}
+
+/* The territories of one Windows zone: its 001 zone (CLDR's id) into *z001, its ids to g_pair. */
+static void read_territories(UResourceBundle *w, const char *win, char **z001)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    while (ures_hasNext(w)) {
+        UResourceBundle *t = ures_getNextResource(w, NULL, &st);
+        int32_t len = 0;
+        const UChar *ids = U_SUCCESS(st) ? ures_getString(t, &len, &st) : NULL;
+        const char *terr = t ? ures_getKey(t) : NULL;
+        for (int i = 0; ids && U_SUCCESS(st) && i < len;) {
+            int j = i;
+            while (j < len && ids[j] != ' ')
+                j++;
+            char *id = from_uchar(ids + i, j - i);
+            pairent *np = id ? realloc(g_pair, ((size_t)g_npair + 1) * sizeof *g_pair) : NULL;
+            if (np) {
+                g_pair = np;
+                g_pair[g_npair++] = (pairent){.id = id, .win = win};
+                if (!*z001 && terr && strcmp(terr, "001") == 0)
+                    *z001 = xdup(id);
+            } else {
+                free(id);
+            }
+            i = j + 1;
+        }
+        if (t)
+            ures_close(t);
+        if (U_FAILURE(st))
+            break;
+    }
+}
+
+static int load_windows_zones(void)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UResourceBundle *top = ures_openDirect(NULL, "windowsZones", &st);
+    UResourceBundle *map = U_SUCCESS(st) ? ures_getByKey(top, "mapTimezones", NULL, &st) : NULL;
+    while (U_SUCCESS(st) && map && ures_hasNext(map)) {
+        UResourceBundle *w = ures_getNextResource(map, NULL, &st);
+        const char *key = U_SUCCESS(st) ? ures_getKey(w) : NULL;
+        if (key) {
+            add_win(xdup(key));
+            int k = find_win(key);
+            char *z001 = NULL;
+            if (k >= 0)
+                read_territories(w, g_win[k].id, &z001);
+            if (k >= 0 && !g_win[k].zone001)
+                g_win[k].zone001 = z001;
+            else
+                free(z001);
+        }
+        if (w)
+            ures_close(w);
+    }
+    if (map)
+        ures_close(map);
+    if (top)
+        ures_close(top);
+    if (g_npair)
+        qsort(g_pair, (size_t)g_npair, sizeof *g_pair, cmp_pair);
+    return U_SUCCESS(st) && g_nwin > 0 ? 0 : -1;
+}
+
+/* The same through the public calls, if that resource is not there. */
+static void load_windows_zones_slowly(void)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UEnumeration *en = ucal_openTimeZones(&st);
+    const char *id;
+    int32_t len;
+    while (U_SUCCESS(st) && en && (id = uenum_next(en, &len, &st)) != NULL)
+        add_win(icu_windows_id(id));
+    if (en)
+        uenum_close(en);
+    for (int i = 0; i < g_nwin; i++)
+        g_win[i].zone001 = icu_zone_of_windows(g_win[i].id);
+}
+
+/* The Windows id of an IANA id (any alias: CLDR keeps old names, "Asia/Calcutta"). */
+static const char *windows_of(const char *id, const char *canon)
+{
+    const char *w = NULL;
+    if (g_npair) {
+        w = pair_win(id);
+        if (!w && canon)
+            w = pair_win(canon);
+        return w;
+    }
+    char *x = icu_windows_id(id);   /* the slow way */
+    int k = x ? find_win(x) : -1;
+    free(x);
+    return k >= 0 ? g_win[k].id : NULL;
 }
 
 static void init_once(void)
@@ -389,40 +398,23 @@ static void init_once(void)
     pthread_mutex_unlock(&g_mu);
     qsort(g_z, (size_t)g_nz, sizeof *g_z, cmp_ent);
 
-    /* Windows ids: of every zone ICU knows (Etc/GMT+5 too), then each one's 001 zone. */
-    UErrorCode st = U_ZERO_ERROR;
-    UEnumeration *en = ucal_openTimeZones(&st);
-    const char *id;
-    int32_t len;
-    while (U_SUCCESS(st) && en && (id = uenum_next(en, &len, &st)) != NULL) {
-        char *w = icu_windows_id(id);
-        if (w)
-            add_win(w);
-    }
-    if (en)
-        uenum_close(en);
+    /* Windows ids, each one's 001 zone named as libical names it */
+    if (load_windows_zones() < 0)
+        load_windows_zones_slowly();
     for (int i = 0; i < g_nz; i++)
         g_z[i].canon = icu_canonical(g_z[i].name);
     for (int i = 0; i < g_nwin; i++) {
         winent *w = &g_win[i];
         w->dlt = daylight_name(w->id);
-        char *z = icu_zone_of_windows(w->id);
-        if (!z)
-            continue;
-        int e = find_zone_any(z);
+        int e = w->zone001 ? find_zone_any(w->zone001) : -1;
         if (e >= 0) {
+            free(w->zone001);
             w->zone001 = xdup(g_z[e].name);
-            free(z);
-        } else {
-            w->zone001 = z;
         }
     }
     for (int i = 0; i < g_nz; i++) {
-        char *w = icu_windows_id(g_z[i].name);
-        if (!w)
-            continue;
-        int k = find_win(w);
-        free(w);
+        const char *w = windows_of(g_z[i].name, g_z[i].canon);
+        int k = w ? find_win(w) : -1;
         if (k < 0)
             continue;
         g_z[i].win = k;
@@ -492,84 +484,32 @@ static int rules_of_id(const char *tzid, int year, tzrules *r)
 
 /* ---- the blob ---------------------------------------------------------------------------- */
 
-static void put32(unsigned char *b, int32_t v)
-{
-    uint32_t u = (uint32_t)v;
-    for (int i = 0; i < 4; i++)
-        b[i] = (unsigned char)(u >> (8 * i));
-}
 
-static int32_t get32(const unsigned char *b)
-{
-    uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                 (uint32_t)b[3] << 24;
-    return (int32_t)u;
-}
 
-static void put_name(unsigned char *b, const char *s)     /* ASCII, at most 31 units + NUL */
-{
-    memset(b, 0, 64);
-    for (int i = 0; s[i] && i < 31; i++)
-        b[2 * i] = (unsigned char)s[i];
-}
 
-static void put_st(unsigned char *b, const uint16_t st[ST_N])
-{
-    for (int i = 0; i < ST_N; i++) {
-        b[2 * i] = (unsigned char)(st[i] & 0xff);
-        b[2 * i + 1] = (unsigned char)(st[i] >> 8);
-    }
-}
 
-static void get_st(const unsigned char *b, uint16_t st[ST_N])
-{
-    for (int i = 0; i < ST_N; i++)
-        st[i] = (uint16_t)(b[2 * i] | b[2 * i + 1] << 8);
-}
 
-/* A name from the blob as UTF-8 (non-ASCII units as '?': names are only compared to ids). */
-static void get_name(const unsigned char *b, char out[33])
-{
-    int n = 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned u = b[2 * i] | b[2 * i + 1] << 8;
-        if (u == 0)
-            break;
-        out[n++] = u < 128 ? (char)u : '?';
-    }
-    out[n] = '\0';
-}
 
-static void write_blob(unsigned char *b, const tzrules *r, const char *std, const char *dlt)
-{
-    memset(b, 0, ZX_TZ_BLOB_BYTES);
-    put32(b, r->bias);
-    put_name(b + 4, std);
-    put_st(b + 68, r->sd);
-    put32(b + 84, r->sbias);
-    put_name(b + 88, dlt);
-    put_st(b + 152, r->dd);
-    put32(b + 168, r->dbias);
-}
 
 int zx_tz_blob_raw(const char *tzid, int year, unsigned char *out)
 {
     if (!tzid || !*tzid)
         return -1;
+    year = clamp_year(year);
     init();
     tzrules r;
     if (rules_of_id(tzid, year, &r) < 0)
         return -1;
     if (is_utc_name(tzid)) {
-        write_blob(out, &r, "UTC", "UTC");
+        zx_tzr_write(out, &r, "UTC", "UTC");
         return 0;
     }
     const char *win = zx_tz_to_windows(tzid);
     int w = win ? find_win(win) : -1;
     if (w >= 0)
-        write_blob(out, &r, g_win[w].id, g_win[w].dlt ? g_win[w].dlt : g_win[w].id);
+        zx_tzr_write(out, &r, g_win[w].id, g_win[w].dlt ? g_win[w].dlt : g_win[w].id);
     else
-        write_blob(out, &r, tzid, tzid);
+        zx_tzr_write(out, &r, tzid, tzid);
     return 0;
 }
 
@@ -583,11 +523,6 @@ const char *zx_tz_blob(apr_pool_t *p, const char *tzid, int year)
     return s;
 }
 
-static int rules_eq(const tzrules *a, const tzrules *b)
-{
-    return a->bias == b->bias && a->sbias == b->sbias && a->dbias == b->dbias &&
-           memcmp(a->sd, b->sd, sizeof a->sd) == 0 && memcmp(a->dd, b->dd, sizeof a->dd) == 0;
-}
 
 /* Better of two matching entries: a Windows zone's 001 zone, the Windows zone with the most
  * zones, then the name. */
@@ -613,7 +548,7 @@ static const char *zone_of_name(const char *name, int year, const tzrules *r)
     int w = find_win(name);
     if (w >= 0) {
         if (g_win[w].zone001 && rules_of_id(g_win[w].zone001, year, &zr) == 0 &&
-            rules_eq(&zr, r)) {
+            zx_tzr_eq(&zr, r)) {
             int e = find_ent(g_win[w].zone001);
             if (e >= 0)
                 return g_z[e].name;
@@ -622,29 +557,41 @@ static const char *zone_of_name(const char *name, int year, const tzrules *r)
         int best = -1;
         pthread_mutex_lock(&g_mu);
         for (int i = 0; i < g_nz; i++)
-            if (g_z[i].win == w && rules_eq(ent_rules(i, year, &zr), r) && better(i, best))
+            if (g_z[i].win == w && zx_tzr_eq(ent_rules(i, year, &zr), r) && better(i, best))
                 best = i;
         pthread_mutex_unlock(&g_mu);
         if (best >= 0)
             return g_z[best].name;
     }
     int e = find_zone_any(name);
-    if (e >= 0 && rules_of_id(g_z[e].name, year, &zr) == 0 && rules_eq(&zr, r))
+    if (e >= 0 && rules_of_id(g_z[e].name, year, &zr) == 0 && zx_tzr_eq(&zr, r))
         return g_z[e].name;
     return NULL;
 }
 
-/* Step 3: the best zone whose rules are r; NULL. */
-static const char *zone_of_rules(int year, const tzrules *r, int std_only)
+
+enum { M_EXACT, M_DAYS, M_STD };
+
+/* Steps 3 and 4: the best zone whose rules are r (M_EXACT), differ only in the hours of the
+ * changes (M_DAYS), have r's bias and no DST (M_STD); NULL. */
+static const char *zone_of_rules(int year, const tzrules *r, int mode)
 {
     tzrules tmp;
     int best = -1;
     pthread_mutex_lock(&g_mu);
-    for (int i = 0; i < g_nz; i++) {
-        const tzrules *zr = ent_rules(i, year, &tmp);
-        int ok = std_only ? zr->bias == r->bias && zr->sd[ST_MONTH] == 0 : rules_eq(zr, r);
-        if (ok && better(i, best))
-            best = i;
+    /* the "001" zones first: better() puts them before the others, and a process that has
+     * not loaded every zone yet loads a third of them (libical: 1.7 ms a zone) */
+    for (int pass = 0; pass < 2 && best < 0; pass++) {
+        for (int i = 0; i < g_nz; i++) {
+            if (g_z[i].is001 != (pass == 0))
+                continue;
+            const tzrules *zr = ent_rules(i, year, &tmp);
+            int ok = mode == M_EXACT ? zx_tzr_eq(zr, r)
+                     : mode == M_DAYS ? zx_tzr_same_days(zr, r)
+                                      : zr->bias == r->bias && zr->sd[ST_MONTH] == 0;
+            if (ok && better(i, best))
+                best = i;
+        }
     }
     pthread_mutex_unlock(&g_mu);
     return best >= 0 ? g_z[best].name : NULL;
@@ -670,7 +617,7 @@ static const char *match(const char *name, int year, const tzrules *r)
         return z ? z : "UTC";
     }
     const char *z = zone_of_name(name, year, r);
-    return z ? z : zone_of_rules(year, r, 0);
+    return z ? z : zone_of_rules(year, r, M_EXACT);
 }
 
 const char *zx_tz_zone_of_blob_raw(const unsigned char *b, int year)
@@ -678,19 +625,14 @@ const char *zx_tz_zone_of_blob_raw(const unsigned char *b, int year)
     static const unsigned char zero[ZX_TZ_BLOB_BYTES];
     if (memcmp(b, zero, sizeof zero) == 0)
         return "UTC";
+    year = clamp_year(year);
     init();
     char name[33];
-    get_name(b + 4, name);
     tzrules in, r;
-    memset(&in, 0, sizeof in);
-    in.bias = get32(b);
-    get_st(b + 68, in.sd);
-    in.sbias = get32(b + 84);
-    get_st(b + 152, in.dd);
-    in.dbias = get32(b + 168);
+    zx_tzr_read(b, &in, name);
 
     r = in;
-    int ok = canonical(&r, year) == 0;
+    int ok = zx_tzr_canonical(&r, year) == 0;
     const char *z = ok ? match(name, year, &r) : NULL;
     if (z)
         return z;
@@ -702,60 +644,27 @@ const char *zx_tz_zone_of_blob_raw(const unsigned char *b, int year)
     t = sw.dd[ST_DOW];
     sw.dd[ST_DOW] = sw.dd[ST_DAY];
     sw.dd[ST_DAY] = t;
-    if (sw.sd[ST_YEAR] == 0 && sw.dd[ST_YEAR] == 0 && canonical(&sw, year) == 0 &&
-        (z = match(name, year, &sw)) != NULL)
+    int sw_ok = sw.sd[ST_YEAR] == 0 && sw.dd[ST_YEAR] == 0 && zx_tzr_canonical(&sw, year) == 0;
+    if (sw_ok && (z = match(name, year, &sw)) != NULL)
         return z;
-    /* Step 4: the standard offset alone */
+    /* the same days with other hours (a client's idea of the hour of the change) */
+    if (ok && r.sd[ST_MONTH] && (z = zone_of_rules(year, &r, M_DAYS)) != NULL)
+        return z;
+    if (sw_ok && sw.sd[ST_MONTH] && (z = zone_of_rules(year, &sw, M_DAYS)) != NULL)
+        return z;
+    /* Step 5: the standard offset alone */
     int32_t bias = ok ? r.bias : in.bias + in.sbias;
     if ((z = etc_zone(bias)) != NULL)
         return z;
     tzrules fixed = {.bias = bias};
-    return zone_of_rules(year, &fixed, 1);
+    return zone_of_rules(year, &fixed, M_STD);
 }
 
-/* Strict base64 (padding optional, ASCII whitespace ignored) of exactly 172 bytes. */
-static int b64_decode(const char *s, unsigned char out[ZX_TZ_BLOB_BYTES])
-{
-    unsigned acc = 0;
-    int bits = 0, n = 0, pad = 0;
-    for (; *s; s++) {
-        int c = (unsigned char)*s, v;
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-            continue;
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-        if (pad)
-            return -1;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '+' || c == '-')
-            v = 62;
-        else if (c == '/' || c == '_')
-            v = 63;
-        else
-            return -1;
-        acc = (acc << 6 | (unsigned)v) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n >= ZX_TZ_BLOB_BYTES)
-                return -1;
-            out[n++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return n == ZX_TZ_BLOB_BYTES && pad <= 2 ? 0 : -1;
-}
 
 const char *zx_tz_zone_of_blob(apr_pool_t *p, const char *b64, int year)
 {
     unsigned char b[ZX_TZ_BLOB_BYTES];
-    if (!b64 || b64_decode(b64, b) < 0)
+    if (!b64 || zx_tzr_b64_decode(b64, b) < 0)
         return NULL;
     return zx_tz_zone_of_blob_raw(b, year);
 }
@@ -779,13 +688,38 @@ const char *zx_tz_to_windows(const char *tzid)
     int e = find_ent(tzid);
     if (e >= 0)
         return g_z[e].win >= 0 ? g_win[g_z[e].win].id : NULL;
-    char *w = icu_windows_id(tzid);
-    int k = w ? find_win(w) : -1;
-    free(w);
-    return k >= 0 ? g_win[k].id : NULL;
+    char *c = icu_canonical(tzid);
+    const char *w = c ? windows_of(tzid, c) : NULL;
+    free(c);
+    return w;
 }
 
 /* ---- wall time <-> UTC ------------------------------------------------------------------- */
+
+
+/* The offset of z at t; after the last cached year, from the rules of that year (libical
+ * expands a zone up to the year asked: year 9999 takes 20 s).  Under g_mu. */
+/* The rules of z in a cache year (cached when z is one of g_z); under g_mu. */
+static const tzrules *zone_rules(icaltimezone *z, int year, tzrules *tmp)
+{
+    for (int i = 0; i < g_nz; i++)
+        if (g_z[i].z == z)
+            return ent_rules(i, year, tmp);
+    if (z == icaltimezone_get_utc_timezone())
+        memset(tmp, 0, sizeof *tmp);
+    else
+        compute_rules(z, year, tmp);
+    return tmp;
+}
+
+static int offset_any(icaltimezone *z, int64_t t)
+{
+    int y = zx_tzr_year_of(t), last = CACHE_Y0 + CACHE_YN - 1;
+    if (y <= last)
+        return offset_at(z, t);
+    tzrules r;
+    return zx_tzr_offset(zone_rules(z, last, &r), t);
+}
 
 /* The libical zone of tzid (only ids of g_z or known to ICU); NULL.  Under g_mu. */
 static icaltimezone *zone_of_id(const char *tzid)
@@ -810,12 +744,12 @@ int zx_tz_local_to_utc(const char *tzid, int y, int mon, int d, int h, int mi, i
     pthread_mutex_lock(&g_mu);
     icaltimezone *z = zone_of_id(tzid);
     int oa = 0, ob = 0, va = 0, vb = 0;
-    int64_t w = days_from_civil(y, mon, d) * 86400 + (int64_t)h * 3600 + mi * 60 + s;
+    int64_t w = zx_tzr_days_from_civil(y, mon, d) * 86400 + (int64_t)h * 3600 + mi * 60 + s;
     if (z) {
-        oa = offset_at(z, w - 86400);
-        ob = offset_at(z, w + 86400);
-        va = offset_at(z, w - oa) == oa;
-        vb = offset_at(z, w - ob) == ob;
+        oa = offset_any(z, w - 86400);
+        ob = offset_any(z, w + 86400);
+        va = offset_any(z, w - oa) == oa;
+        vb = offset_any(z, w - ob) == ob;
     }
     pthread_mutex_unlock(&g_mu);
     if (!z)
@@ -843,12 +777,12 @@ int zx_tz_utc_to_local(const char *tzid, apr_time_t t, apr_time_exp_t *out)
     }
     pthread_mutex_lock(&g_mu);
     icaltimezone *z = zone_of_id(tzid);
-    int off = z ? offset_at(z, sec) : 0;
+    int off = z ? offset_any(z, sec) : 0;
     int dst = 0;
-    if (z && z != icaltimezone_get_utc_timezone()) {
-        icaltimetype tt = icaltime_from_timet_with_zone((time_t)sec, 0,
-                                                        icaltimezone_get_utc_timezone());
-        icaltimezone_get_utc_offset_of_utc_time(z, &tt, &dst);
+    if (z) {    /* daylight time as in the blob: the larger offset of the year */
+        tzrules r;
+        const tzrules *rp = zone_rules(z, clamp_year(zx_tzr_year_of(sec)), &r);
+        dst = rp->sd[ST_MONTH] != 0 && off == -(rp->bias + rp->dbias) * 60;
     }
     pthread_mutex_unlock(&g_mu);
     if (!z)
@@ -857,7 +791,7 @@ int zx_tz_utc_to_local(const char *tzid, apr_time_t t, apr_time_exp_t *out)
     int64_t days = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
     int64_t rem = l - days * 86400;
     int y, m, d;
-    civil_from_days(days, &y, &m, &d);
+    zx_tzr_civil_from_days(days, &y, &m, &d);
     memset(out, 0, sizeof *out);
     out->tm_usec = (apr_int32_t)usec;
     out->tm_sec = (apr_int32_t)(rem % 60);
@@ -866,11 +800,22 @@ int zx_tz_utc_to_local(const char *tzid, apr_time_t t, apr_time_exp_t *out)
     out->tm_mday = d;
     out->tm_mon = m - 1;
     out->tm_year = y - 1900;
-    out->tm_wday = weekday(days);
-    out->tm_yday = (apr_int32_t)(days - days_from_civil(y, 1, 1));
+    out->tm_wday = zx_tzr_weekday(days);
+    out->tm_yday = (apr_int32_t)(days - zx_tzr_days_from_civil(y, 1, 1));
     out->tm_isdst = dst ? 1 : 0;
     out->tm_gmtoff = off;
     return 0;
+}
+
+void zx_tz_preload(int year)
+{
+    year = clamp_year(year);
+    init();
+    tzrules tmp;
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < g_nz; i++)
+        ent_rules(i, year, &tmp);
+    pthread_mutex_unlock(&g_mu);
 }
 
 int zx_tz_zone_count(void)
