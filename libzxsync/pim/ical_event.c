@@ -6,8 +6,8 @@
  * (TZID field, "UTC" when none).  A DTSTART with a TZID gives the zone: a name libical knows
  * (an IANA name, also behind a "/vendor/.../" prefix, or the VTIMEZONE's X-LIC-LOCATION), else
  * the first IANA zone whose UTC offsets through the event's year are those of the file's
- * VTIMEZONE (a Windows zone name, "Eastern Standard Time", usually lands here; zxsync/pimtz.h,
- * zx_tz_from_windows(), will map those by name), else the instants are kept in UTC and TZID
+ * VTIMEZONE; a Windows zone name, "Eastern Standard Time", is mapped by name first
+ * (zxsync/pimtz.h, ICU's table), else the instants are kept in UTC and TZID
  * is "UTC" (a warning says so).  A UTC time ("Z") is in "UTC"; a floating time is taken as UTC
  * (a file's account has no zone of its own) with a warning, unless the calendar names its
  * zone in X-WR-TIMEZONE (Google): then they are that zone's wall clock.  A DATE start is an
@@ -34,6 +34,8 @@
  * the online meeting link; X-MICROSOFT-DISALLOW-COUNTER; the fields iCalendar has no place
  * for are X-ZXMOBILE-* (table xprops). */
 #include "ical_int.h"
+
+#include <zxsync/pimtz.h>
 
 #include <zxsync/pimcal.h>
 
@@ -145,8 +147,9 @@ static const char *iana_of(ectx *e, const char *tzid, icaltimezone *fz, int year
             if (strcasecmp(zx_ical_xname(loc), "X-LIC-LOCATION") == 0)
                 name = builtin_name(icalproperty_get_x(loc));
     }
-    /* a Windows zone name ("W. Europe Standard Time"): zxsync/pimtz.h's zx_tz_from_windows()
-     * will map it by name; until then it is matched by its VTIMEZONE's offsets below */
+    /* a Windows zone name ("W. Europe Standard Time"), with or without its VTIMEZONE */
+    if (!name)
+        name = zx_tz_from_windows(tzid);
     if (!name && fz)
         name = match_offsets(fz, year);
     name = name ? apr_pstrdup(e->c.p, name) : "";

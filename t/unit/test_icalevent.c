@@ -1,7 +1,7 @@
 /* zxmobile - unit tests of the iCalendar VEVENT converter (libzxsync/pim/ical_event.c,
  * ical_event_write.c): every recurrence pattern with COUNT and UNTIL, EXDATE and RECURRENCE-ID
  * exceptions, all-day events, zones (IANA, prefixed, X-LIC-LOCATION, a Windows name matched by
- * its offsets, unknown, floating), attendees and organizer, errors with their record; every
+ * its offsets or by name, unknown, floating), attendees and organizer, errors with their record; every
  * event written, read back and written again gives the same values and the same text.  Check,
  * TAP. */
 #include <zxsync/pimcal.h>
@@ -402,6 +402,13 @@ START_TEST(test_zones)
     ck_assert_str_eq(G(ev, START), "2026-03-02T14:00:00.000Z");
     ck_assert_str_eq(G(ev, LAST_END), "2026-05-04T14:00:00.000Z");
     round_trip(ev);
+    /* a bare Windows name without its VTIMEZONE: mapped by name (ICU's table) */
+    a = readall(cal(vevent("DTSTART;TZID=W. Europe Standard Time:20261207T100000\r\n")));
+    ev = rec(a, 0)->props;
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(nwarn(rec(a, 0)), 0);
+    ck_assert_str_eq(G(ev, TZID), "Europe/Berlin");
+    ck_assert_str_eq(G(ev, START), "2026-12-07T09:00:00.000Z");
     /* a zone that is nowhere: kept in UTC, with a warning */
     a = readall(cal(vevent("DTSTART;TZID=Nowhere/Zone:20261207T100000\r\n")));
     ev = rec(a, 0)->props;
