@@ -238,7 +238,6 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
                          "is off in this child");
     }
     zx_autodiscover_init();
-    zx_server_child_init(pchild);
     /* The rows of a Sync window come from libpq in malloc'd memory (a window of contacts with
      * photos: about 1 MB).  glibc gives the top of a thread's heap back to the system past
      * M_TRIM_THRESHOLD (128 KB), with an madvise and a TLB shootdown across the child's

@@ -4,10 +4,6 @@
  * below it is handed the lookup instead of naming it. */
 #include "handlers.h"
 
-#include <zxsync/pimtz.h>
-
-#include <apr_thread_proc.h>
-
 static zx_command_handler *const handlers[ZX_CMD_COUNT_] = {
     [ZX_CMD_SYNC] = zx_cmd_sync,
     [ZX_CMD_FOLDERSYNC] = zx_cmd_foldersync,
@@ -38,27 +34,3 @@ void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp)
     zx_pipeline_run(srv, req, resp, zx_command_handler_get);
 }
 
-/* ---- a new server process ---------------------------------------------------------------- */
-
-static void *APR_THREAD_FUNC preload(apr_thread_t *t, void *data)
-{
-    (void)data;
-    apr_time_exp_t now;
-    apr_time_exp_gmt(&now, apr_time_now());
-    zx_tz_preload(now.tm_year + 1900);
-    apr_thread_exit(t, APR_SUCCESS);
-    return NULL;
-}
-
-static apr_status_t join(void *t)
-{
-    apr_status_t rv;
-    return apr_thread_join(&rv, t);
-}
-
-void zx_server_child_init(apr_pool_t *pchild)
-{
-    apr_thread_t *t;
-    if (apr_thread_create(&t, NULL, preload, NULL, pchild) == APR_SUCCESS)
-        apr_pool_pre_cleanup_register(pchild, t, join);     /* before its pool goes */
-}

@@ -11,10 +11,4 @@
  * fills resp (status, headers, body, reason); never fails. */
 void zx_handle(const zx_server *srv, zx_request *req, zx_response *resp);
 
-/* In a new server process (httpd child init): what the first requests should not wait for,
- * done on a thread of its own - the time-zone rules of the current year (zxsync/pimtz.h:
- * the first calendar Timezone blob without a usable name reads every zone's rules, 0.3-0.9 s).
- * The thread is joined when pchild is destroyed. */
-void zx_server_child_init(apr_pool_t *pchild);
-
 #endif
