@@ -5,13 +5,10 @@ last occurrence) are checked; the export goes into a second account and both acc
 and exports are compared; --json."""
 
 import json
-import os
-import subprocess
-import uuid
 
 import pytest
 
-import zxinstance
+from test_pim_cli import new_account, run
 
 SERIES = """BEGIN:VCALENDAR\r
 VERSION:2.0\r
@@ -73,22 +70,6 @@ X-MICROSOFT-CDO-BUSYSTATUS:OOF\r
 END:VEVENT\r
 END:VCALENDAR\r
 """
-
-
-def run(instance, *args):
-    env = dict(os.environ)
-    env["ZXMOBILE_DB"] = instance.conninfo
-    env["ZXMOBILE_SQLDIR"] = os.path.join(zxinstance.SRC_DIR, "sql")
-    return subprocess.run([instance.zxsuite] + list(args), env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-
-
-def new_account(instance):
-    dom = "cal%s.example" % uuid.uuid4().hex[:8]
-    instance.zxsuite_run("prov", "createDomain", dom)
-    name = "user@" + dom
-    instance.zxsuite_run("prov", "createAccount", name, "")
-    return name
 
 
 @pytest.fixture

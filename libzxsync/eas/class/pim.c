@@ -748,6 +748,24 @@ static int add(zx_pim_class cls, apr_pool_t *p, zx_store *st, const zx_folder *f
 
 /* ---- a recurring task marked complete --------------------------------------------------------- */
 
+/* The whole stored item id (its class row, an event's exceptions): 0 and *out (NULL when the
+ * item is gone or has no row), or -1 and *err. */
+static int load_whole(apr_pool_t *p, zx_store *st, const char *id, zx_item **item,
+                      const zx_pim_props **out, const char **err)
+{
+    *out = NULL;
+    int rc = zx_store_item_get(st, id, item, err);
+    if (rc != ZX_STORE_OK)
+        return rc < 0 ? -1 : 0;
+    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
+    APR_ARRAY_PUSH(one, zx_item *) = *item;
+    zx_content_want want = {0, 0, 0};
+    if (zx_store_item_contents(st, one, &want, err) < 0)
+        return -1;
+    *out = (*item)->content ? (*item)->content->pim : NULL;
+    return 0;
+}
+
 /* As Exchange does: the completed occurrence becomes a one-off completed task (the server's
  * creation: every device gets it), and the series moves on to its next occurrence, incomplete
  * (the server's change: the device that completed it gets the new dates too).  After the last
@@ -755,22 +773,16 @@ static int add(zx_pim_class cls, apr_pool_t *p, zx_store *st, const zx_folder *f
 static int task_completed(apr_pool_t *p, zx_store *st, const char *id, const char **err)
 {
     zx_item *item;
-    int rc = zx_store_item_get(st, id, &item, err);
-    if (rc != ZX_STORE_OK)
-        return rc < 0 ? -1 : 0;
-    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
-    APR_ARRAY_PUSH(one, zx_item *) = item;
-    zx_content_want want = {0, 0, 0};
-    if (zx_store_item_contents(st, one, &want, err) < 0)
+    const zx_pim_props *task;
+    if (load_whole(p, st, id, &item, &task, err) < 0)
         return -1;
-    const zx_pim_props *task = item->content ? item->content->pim : NULL;
     const char *complete = task ? task->v[ZX_PF_TASK_COMPLETE].text : NULL;
     const char *dead = task ? task->v[ZX_PF_TASK_REC_DEAD_OCCUR].text : NULL;
     if (!complete || strcmp(complete, "1") != 0 || !task->v[ZX_PF_TASK_REC_TYPE].text ||
         (dead && strcmp(dead, "1") == 0))
         return 0;
     zx_pim_props *series = zx_pim_props_new(p, ZX_PIM_TASK);
-    rc = zx_pim_task_next(p, task, series);
+    int rc = zx_pim_task_next(p, task, series);
     if (rc < 0)
         return 0;               /* a recurrence we cannot follow: the task stays as sent */
     if (rc == 1) {
@@ -809,14 +821,10 @@ static int calendar_instance(apr_pool_t *p, zx_store *st, const zx_item *item,
         *err = "InstanceId is not a date";
         return -2;
     }
-    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
-    zx_item *copy = apr_pmemdup(p, item, sizeof *item);
-    copy->content = NULL;
-    APR_ARRAY_PUSH(one, zx_item *) = copy;
-    zx_content_want want = {0, 0, 0};
-    if (zx_store_item_contents(st, one, &want, err) < 0)
+    zx_item *copy;
+    const zx_pim_props *ev;
+    if (load_whole(p, st, item->id, &copy, &ev, err) < 0)
         return -1;
-    const zx_pim_props *ev = copy->content ? copy->content->pim : NULL;
     if (!ev || ev->cls != ZX_PIM_CALENDAR || !ev->v[ZX_PF_CALENDAR_REC_TYPE].text) {
         *err = "not a recurring series";
         return -2;
@@ -858,17 +866,12 @@ static int calendar_instance(apr_pool_t *p, zx_store *st, const zx_item *item,
 static int event_changed(apr_pool_t *p, zx_store *st, const char *id, const char **err)
 {
     zx_item *item;
-    int rc = zx_store_item_get(st, id, &item, err);
-    if (rc != ZX_STORE_OK)
-        return rc < 0 ? -1 : 0;
-    apr_array_header_t *one = apr_array_make(p, 1, sizeof(zx_item *));
-    APR_ARRAY_PUSH(one, zx_item *) = item;
-    zx_content_want want = {0, 0, 0};
-    if (zx_store_item_contents(st, one, &want, err) < 0)
+    const zx_pim_props *stored;
+    if (load_whole(p, st, id, &item, &stored, err) < 0)
         return -1;
-    if (!item->content || !item->content->pim)
+    if (!stored)
         return 0;
-    zx_pim_props *ev = apr_pmemdup(p, item->content->pim, sizeof(zx_pim_props));
+    zx_pim_props *ev = apr_pmemdup(p, stored, sizeof(zx_pim_props));
     const char *before = ev->v[ZX_PF_CALENDAR_LAST_END].text;
     zx_pimcal_prepare(p, ev);
     const char *after = ev->v[ZX_PF_CALENDAR_LAST_END].text;
