@@ -582,3 +582,34 @@ def test_fetch_and_move_between_calendars(instance, device_factory, account):
                new) == [["1"]]
     status, _ = P.move(a, new, team, a.folder("Contacts"))
     assert status == 2
+
+
+def test_ghosted_properties_are_kept(instance, device_factory, account):
+    """A device whose first Sync declared Supported (Subject, StartTime, EndTime, Timezone):
+    its Change without Location, Categories and Exceptions keeps them ([MS-ASCMD]
+    2.2.3.179); a device without Supported clears Location and Categories."""
+    a = device_factory(account, "14.1")
+    coll = a.folder("Calendar")
+    sup = ('<Supported><Subject xmlns="Calendar:"/><StartTime xmlns="Calendar:"/>'
+           '<EndTime xmlns="Calendar:"/><Timezone xmlns="Calendar:"/></Supported>')
+    col = a.sync(coll, key="0", extra=sup)
+    assert col.findtext("Status") == "1"
+    a.sync(coll)
+    deleted = el("Deleted", "1") + el("ExceptionStartTime", "20261215T150000Z")
+    st, sid = add(a, coll, event("14.1", "Ghosts", extra=weekly(3, dow=4) + exceptions(deleted)))
+    assert st == "1"
+    change(a, coll, sid, el("Timezone", NEW_YORK) + el("StartTime", "20261208T150000Z") +
+           el("EndTime", "20261208T170000Z") + el("Subject", "Ghosts 2") + weekly(3, dow=4))
+    assert stored(instance, sid, "subject", "location", "array_to_string(categories, ',')",
+                  "to_char(end_time AT TIME ZONE 'UTC', 'HH24:MI')") == [
+        "Ghosts 2", "Room 7 – Kö", "Work,Ω", "17:00"]
+    assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
+               sid) == [["1"]]
+    b = device_factory(account, "14.1")
+    start(b, coll)
+    change(b, coll, sid, el("Timezone", NEW_YORK) + el("StartTime", "20261208T150000Z") +
+           el("EndTime", "20261208T170000Z") + el("Subject", "Ghosts 3") + weekly(3, dow=4))
+    assert stored(instance, sid, "subject", "coalesce(location, '-')",
+                  "coalesce(array_to_string(categories, ','), '-')") == ["Ghosts 3", "-", "-"]
+    assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
+               sid) == [["0"]]
