@@ -14,6 +14,7 @@
 #include <zxsync/auth.h>
 #include <zxsync/config.h>
 #include <zxsync/directory.h>
+#include <zxsync/gal.h>
 #include <zxsync/password.h>
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -25,6 +26,8 @@ static void attrs_ov(apr_pool_t *p, ov *o, apr_table_t *attrs)
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     for (int i = 0; i < arr->nelts; i++) {
         const zx_attr_def *a = zx_attr_find(e[i].key);
+        if (zx_gal_attr_find(e[i].key))
+            continue;           /* account_ov lists them all */
         if (!a || !a->multi) {
             ov_set(o, e[i].key, ov_str(p, e[i].val));
             continue;
@@ -51,6 +54,21 @@ static ov *account_ov(apr_pool_t *p, const zx_account *a)
     ov_set(o, "cos", ov_str(p, a->cos));
     ov_set(o, "createdAt", ov_str(p, a->created_at));
     attrs_ov(p, o, a->attrs);
+    apr_size_t n;     /* every GAL attribute, unset ones too (null; empty in the text form) */
+    const zx_gal_attr_def *g = zx_gal_attr_all(&n);
+    for (apr_size_t i = 0; i < n; i++) {
+        const apr_array_header_t *arr = apr_table_elts(a->attrs);
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        ov *list = g[i].multi ? ov_new(p, OV_ARR) : NULL, *one = NULL;
+        for (int k = 0; k < arr->nelts; k++)
+            if (strcmp(e[k].key, g[i].name) == 0) {
+                if (list)
+                    ov_push(list, ov_str(p, e[k].val));
+                else
+                    one = ov_str(p, e[k].val);
+            }
+        ov_set(o, g[i].name, list ? list : one ? one : ov_str(p, NULL));
+    }
     return o;
 }
 

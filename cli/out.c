@@ -92,6 +92,12 @@ void ov_print_json(FILE *f, const ov *v)
     }
 }
 
+/* The text form prints an unset value (JSON null) as empty. */
+static const char *human_value(const ov *v)
+{
+    return v->kind == OV_RAW && strcmp(v->s, "null") == 0 ? "" : v->s;
+}
+
 void ov_print_human(FILE *f, const ov *v, int indent)
 {
     if (v->kind == OV_ARR) {
@@ -103,13 +109,13 @@ void ov_print_human(FILE *f, const ov *v, int indent)
                     fputc('\n', f);
             }
             else {
-                fprintf(f, "%*s%s\n", indent, "", e->s);
+                fprintf(f, "%*s%s\n", indent, "", human_value(e));
             }
         }
         return;
     }
     if (v->kind != OV_OBJ) {
-        fprintf(f, "%*s%s\n", indent, "", v->s);
+        fprintf(f, "%*s%s\n", indent, "", human_value(v));
         return;
     }
     int width = 0;
@@ -126,7 +132,7 @@ void ov_print_human(FILE *f, const ov *v, int indent)
             ov_print_human(f, e, indent + 8);
         }
         else {
-            fprintf(f, "%*s%-*s    %s\n", indent, "", width, k, e->s);
+            fprintf(f, "%*s%-*s    %s\n", indent, "", width, k, human_value(e));
         }
     }
 }

@@ -464,6 +464,7 @@ static const zx_store_items dummy_items = {
     d_item_delete,
     NULL,                       /* pim_create: the quarantine holds no contacts */
     NULL,                       /* calendar_window: nor events */
+    NULL,                       /* contacts_match: nor contacts */
 };
 
 static const zx_store_provider dummy_provider = {

@@ -5,6 +5,7 @@
 #include <zxsync/attrs.h>
 #include <zxsync/config_values.h>
 #include <zxsync/directory.h>
+#include <zxsync/gal.h>
 #include <zxsync/password.h>
 #include <zxsync/text.h>
 
@@ -186,6 +187,7 @@ typedef enum { COL_NONE, COL_DISPLAYNAME, COL_STATUS, COL_COS } column_kind;
 
 typedef struct {
     const zx_attr_def *def;     /* registry attribute, NULL for a column */
+    const zx_gal_attr_def *gal; /* GAL attribute of an account (zxsync/gal.h) */
     column_kind column;
     zx_config_op op;
     const char *value;          /* normalised; NULL = unset the column */
@@ -210,6 +212,38 @@ static int text_ok(const char *s)
     return 1;
 }
 
+/* A GAL attribute of an account: checked, merged with the same attribute given before. */
+static int parse_gal(apr_pool_t *p, attr_mod *m, apr_array_header_t *out, const char **err)
+{
+    if (m->op != ZX_CONFIG_REPLACE && !m->gal->multi) {
+        *err = apr_psprintf(p, "attribute %s is single-valued: +/- apply only to "
+                               "multi-valued attributes", m->gal->name);
+        return -1;
+    }
+    if (m->op == ZX_CONFIG_REPLACE && *m->value == '\0') {
+        m->op = ZX_CONFIG_UNSET;
+        m->value = NULL;
+    }
+    else if (zx_gal_attr_validate(p, m->gal, m->value, &m->value, err) < 0) {
+        return -1;
+    }
+    for (int k = 0; k < out->nelts; k++) {
+        attr_mod *o = &APR_ARRAY_IDX(out, k, attr_mod);
+        if (o->gal != m->gal)
+            continue;
+        if (m->gal->multi && o->op == ZX_CONFIG_REPLACE && m->op == ZX_CONFIG_REPLACE) {
+            o->value = apr_pstrcat(p, o->value, "\n", m->value, NULL);
+            return 0;
+        }
+        if (!m->gal->multi) {
+            *err = apr_psprintf(p, "attribute %s given more than once", m->gal->name);
+            return -1;
+        }
+    }
+    APR_ARRAY_PUSH(out, attr_mod) = *m;
+    return 0;
+}
+
 /* Check every pair before anything is written.  level: where registry attributes go. */
 static int parse_attrs(apr_pool_t *p, zx_level level, const apr_array_header_t *attrs,
                        apr_array_header_t **out, const char **err)
@@ -228,7 +262,7 @@ static int parse_attrs(apr_pool_t *p, zx_level level, const apr_array_header_t *
             op = name[0] == '+' ? ZX_CONFIG_ADD : ZX_CONFIG_REMOVE;
             name++;
         }
-        attr_mod m = {NULL, COL_NONE, op, value};
+        attr_mod m = {NULL, NULL, COL_NONE, op, value};
         if (level == ZX_LEVEL_ACCOUNT)
             m.column = column_lookup(name);
         if (m.column != COL_NONE) {
@@ -268,6 +302,11 @@ static int parse_attrs(apr_pool_t *p, zx_level level, const apr_array_header_t *
             *err = "userPassword is not an attribute here: use setPassword, or the password "
                    "argument of createAccount";
             return -1;
+        }
+        if (level == ZX_LEVEL_ACCOUNT && (m.gal = zx_gal_attr_find(name)) != NULL) {
+            if (parse_gal(p, &m, *out, err) < 0)
+                return -1;
+            continue;
         }
         m.def = zx_attr_find(name);
         if (!m.def) {
@@ -316,6 +355,8 @@ static int apply_config(apr_pool_t *p, zx_db *db, zx_level level, const char *ke
     for (int i = 0; i < mods->nelts; i++) {
         const attr_mod *m = &APR_ARRAY_IDX(mods, i, attr_mod);
         if (m->def && zx_config_write(p, db, level, key, m->def->name, m->op, m->value, err) < 0)
+            return -1;
+        if (m->gal && zx_gal_attr_write(p, db, key, m->gal, m->op, m->value, err) < 0)
             return -1;
     }
     return 0;
@@ -651,7 +692,8 @@ int zx_dir_get_account(apr_pool_t *p, zx_db *db, const char *name, zx_account **
     PQclear(res);
     apr_hash_t *tables = apr_hash_make(p);
     apr_hash_set(tables, a->id, APR_HASH_KEY_STRING, a->attrs);
-    if (load_values(p, db, ZX_LEVEL_ACCOUNT, a->id, tables, err) < 0)
+    if (load_values(p, db, ZX_LEVEL_ACCOUNT, a->id, tables, err) < 0 ||
+        zx_gal_attr_load(p, db, a->id, tables, err) < 0)
         return -1;
     *out = a;
     return 1;
@@ -683,7 +725,11 @@ int zx_dir_list_accounts(apr_pool_t *p, zx_db *db, const char *domain,
         apr_hash_set(tables, a->id, APR_HASH_KEY_STRING, a->attrs);
     }
     PQclear(res);
-    return (*out)->nelts ? load_values(p, db, ZX_LEVEL_ACCOUNT, NULL, tables, err) : 0;
+    if ((*out)->nelts == 0)
+        return 0;
+    if (load_values(p, db, ZX_LEVEL_ACCOUNT, NULL, tables, err) < 0)
+        return -1;
+    return zx_gal_attr_load(p, db, NULL, tables, err);
 }
 
 int zx_dir_modify_account(apr_pool_t *p, zx_db *db, const char *name,

@@ -52,6 +52,8 @@ int zx_pg_pim_repoint(zx_store *st, const char *item_class, const char *from, co
 /* the contents of the contacts, tasks and notes among items; *rest = the others (NULL: none) */
 int zx_pg_pim_contents(zx_store *st, apr_array_header_t *items, apr_array_header_t **rest,
                        const char **err);
+int zx_pg_contacts_match(zx_store *st, const char *to, int limit, apr_array_header_t **out,
+                         const char **err);
 int zx_pg_calendar_window(zx_store *st, const char *id, const char *last_end,
                           const char **err);
 int zx_pg_pim_create(zx_store *st, const char *folder_id, const zx_pim_props *pr,

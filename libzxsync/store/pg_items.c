@@ -701,4 +701,5 @@ const zx_store_items zx_pg_items = {
     pg_item_delete,
     zx_pg_pim_create,
     zx_pg_calendar_window,
+    zx_pg_contacts_match,
 };

@@ -402,3 +402,42 @@ int zx_pg_calendar_window(zx_store *st, const char *id, const char *last_end, co
         "WHERE id IN (SELECT item_id FROM c)", 3, params, err);
     return n < 0 ? ZX_STORE_ERROR : ZX_STORE_OK;
 }
+
+int zx_pg_contacts_match(zx_store *st, const char *to, int limit, apr_array_header_t **out,
+                         const char **err)
+{
+    const char *lim = apr_itoa(st->pool, limit);
+    const char *params[3] = {st->account_id, to, lim};
+    PGresult *res = zx_db_exec(st->db,
+        "WITH e AS ("
+        "  SELECT c.item_id, c.first_name, c.last_name, c.file_as, x.n, "
+        "         btrim(coalesce(substring(x.v from '<([^<>]*)>'), x.v)) AS addr "
+        "    FROM contacts c JOIN items i ON i.id = c.item_id AND NOT i.deleted "
+        "   CROSS JOIN LATERAL (VALUES (1, c.email1), (2, c.email2), (3, c.email3)) x(n, v) "
+        "   WHERE c.account_id = $1::bigint AND i.account_id = $1::bigint "
+        "     AND x.v IS NOT NULL AND x.v <> ''), "
+        "p AS (SELECT replace(replace(replace(zx_gal_fold($2), '\\', '\\\\'), '%', '\\%'), "
+        "             '_', '\\_') || '%' AS pat) "
+        "SELECT e.item_id, coalesce(nullif(btrim(concat_ws(' ', e.first_name, e.last_name)), ''), "
+        "       e.file_as), e.addr, lower(e.addr) = lower($2) "
+        "  FROM e, p "
+        " WHERE lower(e.addr) = lower($2) OR zx_gal_fold(e.first_name) LIKE p.pat "
+        "    OR zx_gal_fold(e.last_name) LIKE p.pat OR zx_gal_fold(e.file_as) LIKE p.pat "
+        "    OR zx_gal_fold(e.addr) LIKE p.pat "
+        "    OR zx_gal_fold(concat_ws(' ', e.first_name, e.last_name)) LIKE p.pat "
+        " ORDER BY 4 DESC, 2, e.item_id, e.n LIMIT $3::int",
+        3, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    *out = apr_array_make(st->pool, PQntuples(res) + 1, sizeof(zx_contact_match *));
+    for (int i = 0; i < PQntuples(res); i++) {
+        zx_contact_match *m = apr_pcalloc(st->pool, sizeof *m);
+        m->item_id = apr_pstrdup(st->pool, PQgetvalue(res, i, 0));
+        m->display_name = PQgetisnull(res, i, 1) ? NULL : apr_pstrdup(st->pool, PQgetvalue(res, i, 1));
+        m->email = apr_pstrdup(st->pool, PQgetvalue(res, i, 2));
+        m->exact = PQgetvalue(res, i, 3)[0] == 't';
+        APR_ARRAY_PUSH(*out, zx_contact_match *) = m;
+    }
+    PQclear(res);
+    return ZX_STORE_OK;
+}

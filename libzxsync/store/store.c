@@ -186,6 +186,16 @@ int zx_store_calendar_window(zx_store *st, const char *id, const char *last_end,
     return st->provider->items->calendar_window(st, id, last_end, err);
 }
 
+int zx_store_contacts_match(zx_store *st, const char *to, int limit, apr_array_header_t **out,
+                            const char **err)
+{
+    if (!st->provider->items->contacts_match) {     /* no contacts: none match */
+        *out = apr_array_make(st->pool, 1, sizeof(zx_contact_match *));
+        return ZX_STORE_OK;
+    }
+    return st->provider->items->contacts_match(st, to, limit, out, err);
+}
+
 int zx_store_conversation_items(zx_store *st, const unsigned char *conversation_id,
                                 const char *except_folder, apr_array_header_t **out,
                                 const char **err)

@@ -358,7 +358,21 @@ typedef struct {
      * so its window key, after a change moved it (zxsync/pimcal.h zx_pimcal_prepare): no new
      * modseq, the change that moved it has one */
     int (*calendar_window)(zx_store *st, const char *id, const char *last_end, const char **err);
+    /* ResolveRecipients: the live contacts whose e-mail address (Email1-3, the address of a
+     * "Name <addr>" form) is `to` (exact, any case) or whose first name, last name, FileAs or
+     * address starts with it (case- and accent-insensitive), one zx_contact_match per
+     * address, exact ones first, at most limit */
+    int (*contacts_match)(zx_store *st, const char *to, int limit, apr_array_header_t **out,
+                          const char **err);
 } zx_store_items;
+
+/* A contact found by contacts_match. */
+typedef struct {
+    const char *item_id;
+    const char *display_name;   /* first and last name, else FileAs, else NULL */
+    const char *email;          /* the bare address */
+    int exact;                  /* the address is the one asked for */
+} zx_contact_match;
 
 /* Search ([MS-ASCMD] Search of the mailbox): not defined yet; a provider sets NULL. */
 typedef struct zx_store_search zx_store_search;
@@ -474,6 +488,8 @@ int zx_store_pim_create(zx_store *st, const char *folder_id, const zx_pim_props 
                         const char *device, zx_item **out, const char **err);
 int zx_store_calendar_window(zx_store *st, const char *id, const char *last_end,
                              const char **err);
+int zx_store_contacts_match(zx_store *st, const char *to, int limit, apr_array_header_t **out,
+                            const char **err);
 
 /* the synchronisation states */
 int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
