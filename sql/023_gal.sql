@@ -27,16 +27,20 @@ CREATE TABLE account_gal (
 CREATE TABLE gal_keys (
     account_id  bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     domain_id   bigint NOT NULL,
-    key         text COLLATE "C" NOT NULL
+    key         text COLLATE "C" NOT NULL,
+    sort        text COLLATE "C" NOT NULL    -- the account's place in a result: folded name
 );
-CREATE INDEX gal_keys_prefix ON gal_keys (domain_id, key, account_id);
+-- a search reads the matches, their accounts and their order from this index alone, and
+-- the accounts rows of one page only
+CREATE INDEX gal_keys_prefix ON gal_keys (domain_id, key) INCLUDE (account_id, sort);
 CREATE INDEX gal_keys_account ON gal_keys (account_id);
 
 -- the keys of the accounts ids, rebuilt
 CREATE FUNCTION zx_gal_reindex(ids bigint[]) RETURNS void LANGUAGE sql AS $$
     DELETE FROM gal_keys WHERE account_id = ANY (ids);
-    INSERT INTO gal_keys (account_id, domain_id, key)
-    SELECT DISTINCT a.id, a.domain_id, left(zx_gal_fold(k.s), 256)
+    INSERT INTO gal_keys (account_id, domain_id, key, sort)
+    SELECT DISTINCT a.id, a.domain_id, left(zx_gal_fold(k.s), 256),
+           left(zx_gal_fold(coalesce(a.display_name, a.local_part)), 256) || ' ' || a.local_part
       FROM accounts a
       JOIN domains d ON d.id = a.domain_id
      CROSS JOIN LATERAL (

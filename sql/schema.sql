@@ -143,8 +143,9 @@ CREATE FUNCTION public.zx_gal_reindex(ids bigint[]) RETURNS void
     LANGUAGE sql
     AS $$
     DELETE FROM gal_keys WHERE account_id = ANY (ids);
-    INSERT INTO gal_keys (account_id, domain_id, key)
-    SELECT DISTINCT a.id, a.domain_id, left(zx_gal_fold(k.s), 256)
+    INSERT INTO gal_keys (account_id, domain_id, key, sort)
+    SELECT DISTINCT a.id, a.domain_id, left(zx_gal_fold(k.s), 256),
+           left(zx_gal_fold(coalesce(a.display_name, a.local_part)), 256) || ' ' || a.local_part
       FROM accounts a
       JOIN domains d ON d.id = a.domain_id
      CROSS JOIN LATERAL (
@@ -879,7 +880,8 @@ ALTER SEQUENCE public.folders_id_seq OWNED BY public.folders.id;
 CREATE TABLE public.gal_keys (
     account_id bigint NOT NULL,
     domain_id bigint NOT NULL,
-    key text NOT NULL COLLATE pg_catalog."C"
+    key text NOT NULL COLLATE pg_catalog."C",
+    sort text NOT NULL COLLATE pg_catalog."C"
 );
 
 --
@@ -1660,7 +1662,7 @@ CREATE INDEX gal_keys_account ON public.gal_keys USING btree (account_id);
 -- Name: gal_keys_prefix; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX gal_keys_prefix ON public.gal_keys USING btree (domain_id, key, account_id);
+CREATE INDEX gal_keys_prefix ON public.gal_keys USING btree (domain_id, key) INCLUDE (account_id, sort);
 
 --
 -- Name: items_folder_created_idx; Type: INDEX; Schema: public; Owner: -

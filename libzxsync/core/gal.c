@@ -172,11 +172,13 @@ int zx_gal_attr_load(apr_pool_t *p, zx_db *db, const char *account_id, apr_hash_
 /* The matches: account id, address, local part, display name, the total; then the
  * attributes of the page's accounts in a second statement. */
 #define MATCH_SQL(where) \
-    "WITH m AS (SELECT DISTINCT account_id FROM gal_keys WHERE domain_id = $1::bigint AND " where ") " \
-    "SELECT a.id, a.local_part || '@' || d.name, a.local_part, a.display_name, count(*) OVER () " \
-    "  FROM m JOIN accounts a ON a.id = m.account_id JOIN domains d ON d.id = a.domain_id " \
-    " ORDER BY lower(coalesce(a.display_name, a.local_part)), a.local_part, a.id " \
-    " OFFSET $3::int LIMIT $4::int"
+    "WITH m AS (SELECT account_id, min(sort) AS sort FROM gal_keys " \
+    "            WHERE domain_id = $1::bigint AND " where " GROUP BY account_id), " \
+    "page AS (SELECT account_id, sort, count(*) OVER () AS total FROM m " \
+    "          ORDER BY sort, account_id OFFSET $3::int LIMIT $4::int) " \
+    "SELECT a.id, a.local_part || '@' || d.name, a.local_part, a.display_name, page.total " \
+    "  FROM page JOIN accounts a ON a.id = page.account_id JOIN domains d ON d.id = a.domain_id " \
+    " ORDER BY page.sort, page.account_id"
 
 static const char *const search_sql =
     MATCH_SQL("key LIKE replace(replace(replace(zx_gal_fold($2), '\\', '\\\\'), '%', '\\%'), "
