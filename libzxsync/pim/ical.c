@@ -19,9 +19,8 @@
  * start, and OrdinalDate/SubOrdinalDate are X-ZXMOBILE-* properties; so is a Personal
  * sensitivity (CLASS has no such value: it is written as PRIVATE).  A reminder is the first
  * VALARM's TRIGGER (relative ones from DTSTART, or DUE with RELATED=END). */
-#include "pim_int.h"
+#include "ical_int.h"
 
-#include <libical/ical.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,21 +28,26 @@
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-typedef struct {
-    apr_pool_t *p;
-    zx_pim_record *r;
-    zx_pim_props *pr;
-    icalcomponent *comp;
-} rctx;
+typedef zx_ical_rctx rctx;
+#define rfail zx_ical_rfail
+#define to_apr zx_ical_to_apr
+#define set_time zx_ical_set_time
+#define xname zx_ical_xname
+#define xtext zx_ical_xtext
+#define first_error zx_ical_first_error
+#define read_common zx_ical_read_common
+#define value_ok zx_ical_value_ok
+#define collect zx_ical_collect
+#define begin_lines zx_ical_begin_lines
 
-static int rfail(rctx *c, const char *msg)
+int zx_ical_rfail(rctx *c, const char *msg)
 {
     if (!c->r->error)
         c->r->error = msg;
     return -1;
 }
 
-static apr_time_t to_apr(time_t t)
+apr_time_t zx_ical_to_apr(time_t t)
 {
     return apr_time_from_sec((apr_time_t)t);
 }
@@ -70,25 +74,25 @@ static int read_time(rctx *c, icalproperty *prop, struct icaltimetype t, apr_tim
     return 0;
 }
 
-static void set_time(rctx *c, zx_pim_field f, apr_time_t t)
+void zx_ical_set_time(rctx *c, zx_pim_field f, apr_time_t t)
 {
     zx_pim_set(c->pr, f, zx_pimconv_time(c->p, t));
 }
 
-static const char *xname(icalproperty *prop)
+const char *zx_ical_xname(icalproperty *prop)
 {
     const char *n = icalproperty_get_x_name(prop);
     return n ? n : "";
 }
 
 /* an X- property's text (libical unescapes it) */
-static const char *xtext(rctx *c, icalproperty *prop)
+const char *zx_ical_xtext(rctx *c, icalproperty *prop)
 {
     const char *v = icalproperty_get_x(prop);
     return v ? apr_pstrdup(c->p, v) : "";
 }
 
-static int first_error(rctx *c, icalcomponent *comp)
+int zx_ical_first_error(rctx *c, icalcomponent *comp)
 {
     icalproperty *e = icalcomponent_get_first_property(comp, ICAL_XLICERROR_PROPERTY);
     if (e)
@@ -101,7 +105,7 @@ static int first_error(rctx *c, icalcomponent *comp)
 }
 
 /* SUMMARY, DESCRIPTION / X-ALT-DESC, CATEGORIES: common to both */
-static void read_common(rctx *c, zx_pim_field subject, zx_pim_field body, zx_pim_field body_type,
+void zx_ical_read_common(rctx *c, zx_pim_field subject, zx_pim_field body, zx_pim_field body_type,
                         zx_pim_field cats)
 {
     icalproperty *prop;
@@ -152,56 +156,68 @@ static int weekday_bit(int dow)   /* libical 1 = Sunday .. 7 = Saturday */
     return dow >= 1 && dow <= 7 ? 1 << (dow - 1) : 0;
 }
 
-static int read_rrule(rctx *c, icalproperty *prop, int have_start, apr_time_t start_local)
+/* what: "RRULE ...: ", why: the reason, where "%s" stands for the noun ("a task", "an
+ * event") */
+static int rrfail(rctx *c, const char *what, const char *noun, const char *why)
+{
+    const char *an = strcmp(noun, "event") == 0 ? "an event" : "a task";
+    const char *at = strstr(why, "%s");
+    const char *m = at ? apr_pstrcat(c->p, apr_pstrndup(c->p, why, (apr_size_t)(at - why)), an,
+                                     at + 2, NULL)
+                       : why;
+    return rfail(c, apr_pstrcat(c->p, what, m, NULL));
+}
+
+int zx_ical_read_rrule(rctx *c, icalproperty *prop, const zx_pim_rec_fields *rf,
+                       const char *noun, int have_start, apr_time_t start_local)
 {
     struct icalrecurrencetype r = icalproperty_get_rrule(prop);
     const char *rs = icalproperty_get_value_as_string(prop);
     const char *what = apr_pstrcat(c->p, "RRULE ", rs ? rs : "", ": ", NULL);
-#define rfail(c, what, why) rfail((c), apr_pstrcat((c)->p, (what), (why), NULL))
     int type, dow = 0, pos = 0, npos = 0, mday = 0, month = 0;
     for (int i = 0; i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
         dow |= weekday_bit(icalrecurrencetype_day_day_of_week(r.by_day[i]));
         int ps = icalrecurrencetype_day_position(r.by_day[i]);
         if (ps) {
             if (npos && ps != pos)
-                return rfail(c, what, "days at different positions cannot be a task recurrence");
+                return rrfail(c, what, noun, "days at different positions cannot be %s recurrence");
             pos = ps;
             npos++;
         }
     }
     if (r.by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX) {
         if (pos || r.by_set_pos[1] != ICAL_RECURRENCE_ARRAY_MAX)
-            return rfail(c, what, "this BYSETPOS cannot be a task recurrence");
+            return rrfail(c, what, noun, "this BYSETPOS cannot be %s recurrence");
         pos = r.by_set_pos[0];
     }
     if (r.by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX) {
         if (r.by_month_day[1] != ICAL_RECURRENCE_ARRAY_MAX)
-            return rfail(c, what, "more than one BYMONTHDAY cannot be a task recurrence");
+            return rrfail(c, what, noun, "more than one BYMONTHDAY cannot be %s recurrence");
         mday = r.by_month_day[0];
     }
     if (r.by_month[0] != ICAL_RECURRENCE_ARRAY_MAX) {
         if (r.by_month[1] != ICAL_RECURRENCE_ARRAY_MAX)
-            return rfail(c, what, "more than one BYMONTH cannot be a task recurrence");
+            return rrfail(c, what, noun, "more than one BYMONTH cannot be %s recurrence");
         month = icalrecurrencetype_month_month(r.by_month[0]);
     }
     const short none = ICAL_RECURRENCE_ARRAY_MAX;
     if (r.by_second[0] != none || r.by_minute[0] != none || r.by_hour[0] != none ||
         r.by_year_day[0] != none || r.by_week_no[0] != none)
-        return rfail(c, what, "BYSECOND, BYMINUTE, BYHOUR, BYYEARDAY and BYWEEKNO cannot be a "
-                              "task recurrence");
+        return rrfail(c, what, noun, "BYSECOND, BYMINUTE, BYHOUR, BYYEARDAY and BYWEEKNO cannot be "
+                                       "%s recurrence");
     if (pos < -1 || pos > 4)
-        return rfail(c, what, "only the positions 1 to 4 and -1 (last) are a task recurrence");
+        return rrfail(c, what, noun, "only the positions 1 to 4 and -1 (last) are %s recurrence");
     apr_time_exp_t sx;
     apr_time_exp_gmt(&sx, start_local);
     switch (r.freq) {
     case ICAL_DAILY_RECURRENCE:
         if (pos || mday || month)
-            return rfail(c, what, "a daily rule with positions, BYMONTHDAY or BYMONTH");
+            return rrfail(c, what, noun, "a daily rule with positions, BYMONTHDAY or BYMONTH");
         type = 0;
         break;
     case ICAL_WEEKLY_RECURRENCE:
         if (pos || mday || month)
-            return rfail(c, what, "a weekly rule with positions, BYMONTHDAY or BYMONTH");
+            return rrfail(c, what, noun, "a weekly rule with positions, BYMONTHDAY or BYMONTH");
         type = 1;
         if (!dow && have_start)
             dow = 1 << sx.tm_wday;
@@ -209,18 +225,18 @@ static int read_rrule(rctx *c, icalproperty *prop, int have_start, apr_time_t st
     case ICAL_MONTHLY_RECURRENCE:
     case ICAL_YEARLY_RECURRENCE:
         if (month && r.freq == ICAL_MONTHLY_RECURRENCE)
-            return rfail(c, what, "a monthly rule with BYMONTH");
+            return rrfail(c, what, noun, "a monthly rule with BYMONTH");
         if (mday == -1 && !dow) {        /* the last day of the month */
             pos = -1;
             dow = 127;
             mday = 0;
         }
         if (dow && !pos)
-            return rfail(c, what, "a monthly or yearly rule on every such weekday");
+            return rrfail(c, what, noun, "a monthly or yearly rule on every such weekday");
         if (dow && mday)
-            return rfail(c, what, "BYDAY and BYMONTHDAY together");
+            return rrfail(c, what, noun, "BYDAY and BYMONTHDAY together");
         if (mday < 0)
-            return rfail(c, what, "a day counted from the end of the month");
+            return rrfail(c, what, noun, "a day counted from the end of the month");
         type = r.freq == ICAL_MONTHLY_RECURRENCE ? (dow ? 3 : 2) : (dow ? 6 : 5);
         if (!dow && !mday && have_start)
             mday = sx.tm_mday;
@@ -228,33 +244,30 @@ static int read_rrule(rctx *c, icalproperty *prop, int have_start, apr_time_t st
             month = sx.tm_mon + 1;
         break;
     default:
-        return rfail(c, what, "only DAILY, WEEKLY, MONTHLY and YEARLY rules are a task recurrence");
+        return rrfail(c, what, noun, "only DAILY, WEEKLY, MONTHLY and YEARLY rules are %s recurrence");
     }
-#undef rfail
     zx_pim_props *pr = c->pr;
-    zx_pim_set(pr, ZX_PF_TASK_REC_TYPE, apr_itoa(c->p, type));
+    zx_pim_set(pr, rf->type, apr_itoa(c->p, type));
     /* INTERVAL (1 when absent: libical does not write INTERVAL=1) */
-    zx_pim_set(pr, ZX_PF_TASK_REC_INTERVAL, apr_itoa(c->p, r.interval > 1 ? r.interval : 1));
+    zx_pim_set(pr, rf->interval, apr_itoa(c->p, r.interval > 1 ? r.interval : 1));
     if (r.count > 0)
-        zx_pim_set(pr, ZX_PF_TASK_REC_OCCURRENCES, apr_itoa(c->p, r.count));
+        zx_pim_set(pr, rf->occurrences, apr_itoa(c->p, r.count));
     if (!icaltime_is_null_time(r.until))
-        set_time(c, ZX_PF_TASK_REC_UNTIL, to_apr(icaltime_as_timet(r.until)));
+        set_time(c, rf->until, to_apr(icaltime_as_timet(r.until)));
     if (dow)
-        zx_pim_set(pr, ZX_PF_TASK_REC_DAY_OF_WEEK, apr_itoa(c->p, dow));
+        zx_pim_set(pr, rf->day_of_week, apr_itoa(c->p, dow));
     if (pos)
-        zx_pim_set(pr, ZX_PF_TASK_REC_WEEK_OF_MONTH, apr_itoa(c->p, pos < 0 ? 5 : pos));
+        zx_pim_set(pr, rf->week_of_month, apr_itoa(c->p, pos < 0 ? 5 : pos));
     if (mday)
-        zx_pim_set(pr, ZX_PF_TASK_REC_DAY_OF_MONTH, apr_itoa(c->p, mday));
+        zx_pim_set(pr, rf->day_of_month, apr_itoa(c->p, mday));
     if (month)
-        zx_pim_set(pr, ZX_PF_TASK_REC_MONTH_OF_YEAR, apr_itoa(c->p, month));
+        zx_pim_set(pr, rf->month_of_year, apr_itoa(c->p, month));
     /* FirstDayOfWeek (0 = Sunday): WKST; a weekly rule without one weeks from Monday (RFC
      * 5545's default), another has none */
     const char *rtext = icalproperty_as_ical_string(prop);
     if (r.week_start >= ICAL_SUNDAY_WEEKDAY && r.week_start <= ICAL_SATURDAY_WEEKDAY &&
         (type == 1 || (rtext && strstr(rtext, "WKST="))))
-        zx_pim_set(pr, ZX_PF_TASK_REC_FIRST_DAY_OF_WEEK, apr_itoa(c->p, r.week_start - 1));
-    if (have_start)
-        set_time(c, ZX_PF_TASK_REC_START, start_local);
+        zx_pim_set(pr, rf->first_day_of_week, apr_itoa(c->p, r.week_start - 1));
     return 0;
 }
 
@@ -275,7 +288,7 @@ static const struct {
 };
 
 /* an INT (decimal, 32 bits) or BOOL ("0", "1") value as the store takes it; TEXT any */
-static int value_ok(zx_pim_type t, const char *v)
+int zx_ical_value_ok(zx_pim_type t, const char *v)
 {
     if (t == ZX_PT_BOOL)
         return strcmp(v, "0") == 0 || strcmp(v, "1") == 0;
@@ -380,8 +393,10 @@ static int read_task(rctx *c)
             return rfail(c, "more than one RRULE cannot be a task recurrence");
         if (!have_start && !have_due)
             return rfail(c, "an RRULE without DTSTART or DUE: a task recurrence needs a start");
-        if (read_rrule(c, prop, have_start || have_due, have_start ? sl : dl) < 0)
+        if (zx_ical_read_rrule(c, prop, zx_pim_rec_of(ZX_PIM_TASK), "task", 1,
+                               have_start ? sl : dl) < 0)
             return -1;
+        set_time(c, ZX_PF_TASK_REC_START, have_start ? sl : dl);
     }
     for (prop = icalcomponent_get_first_property(comp, ICAL_X_PROPERTY); prop;
          prop = icalcomponent_get_next_property(comp, ICAL_X_PROPERTY))
@@ -429,7 +444,7 @@ static int read_note(rctx *c)
     return 0;
 }
 
-static void collect(icalcomponent *comp, icalcomponent_kind kind, apr_array_header_t *out)
+void zx_ical_collect(icalcomponent *comp, icalcomponent_kind kind, apr_array_header_t *out)
 {
     if (icalcomponent_isa(comp) == kind) {
         APR_ARRAY_PUSH(out, icalcomponent *) = comp;
@@ -441,7 +456,7 @@ static void collect(icalcomponent *comp, icalcomponent_kind kind, apr_array_head
 }
 
 /* the lines "BEGIN:<name>" start on, in order */
-static apr_array_header_t *begin_lines(apr_pool_t *p, const char *data, apr_size_t len,
+apr_array_header_t *zx_ical_begin_lines(apr_pool_t *p, const char *data, apr_size_t len,
                                        const char *name)
 {
     apr_array_header_t *a = apr_array_make(p, 16, sizeof(long));
@@ -475,13 +490,19 @@ int zx_ical_read(apr_pool_t *p, zx_pim_class cls, const char *data, apr_size_t l
         *err = "not an iCalendar file (libical read no component)";
         return -1;
     }
-    icalcomponent_kind kind = cls == ZX_PIM_TASK ? ICAL_VTODO_COMPONENT : ICAL_VJOURNAL_COMPONENT;
-    const char *kname = cls == ZX_PIM_TASK ? "VTODO" : "VJOURNAL";
+    icalcomponent_kind kind = cls == ZX_PIM_TASK       ? ICAL_VTODO_COMPONENT
+                              : cls == ZX_PIM_CALENDAR ? ICAL_VEVENT_COMPONENT
+                                                       : ICAL_VJOURNAL_COMPONENT;
+    const char *kname = cls == ZX_PIM_TASK ? "VTODO" : cls == ZX_PIM_CALENDAR ? "VEVENT"
+                                                                              : "VJOURNAL";
     apr_array_header_t *comps = apr_array_make(p, 16, sizeof(icalcomponent *));
     collect(root, kind, comps);
     apr_array_header_t *lines = begin_lines(p, data, len, kname);
     *records = apr_array_make(p, comps->nelts ? comps->nelts : 1, sizeof(zx_pim_record));
-    for (int i = 0; i < comps->nelts; i++) {
+    if (cls == ZX_PIM_CALENDAR)
+        zx_ical_read_events(p, root, comps, lines->nelts == comps->nelts ? lines : NULL,
+                            *records);
+    for (int i = 0; cls != ZX_PIM_CALENDAR && i < comps->nelts; i++) {
         zx_pim_record *r = apr_array_push(*records);
         memset(r, 0, sizeof *r);
         r->number = i + 1;

@@ -1,20 +1,11 @@
 /* zxmobile - tasks and notes as iCalendar (zxsync/pimconv.h): one VCALENDAR holding a VTODO
  * or VJOURNAL per item, made with libical; each field written so that ical.c reads it back
  * (the rules are at the top of ical.c). */
-#include "pim_int.h"
+#include "ical_int.h"
 
-#include <apr_hash.h>
-#include <libical/ical.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zxsync/mime.h>
-
-struct zx_ical_writer {
-    apr_pool_t *p;
-    icalcomponent *cal;
-    apr_array_header_t *items;  /* icalcomponent *: added after the time zones at the end */
-    apr_hash_t *zones;          /* TZID -> "" for the fixed-offset zones already added */
-};
 
 static apr_status_t free_cal(void *data)
 {
@@ -42,6 +33,10 @@ zx_ical_writer *zx_ical_writer_new(apr_pool_t *p)
     return w;
 }
 
+#define utc_time zx_ical_utc_time
+#define add_x zx_ical_add_x
+#define add_common zx_ical_add_common
+
 static const char *getf(const zx_pim_props *pr, zx_pim_field f)
 {
     return zx_pimconv_get(pr, f);
@@ -53,13 +48,13 @@ static int get_time(const zx_pim_props *pr, zx_pim_field f, apr_time_t *t)
     return s && zx_pimconv_parse_time(s, t) == 0;
 }
 
-static struct icaltimetype utc_time(apr_time_t t, int is_date)
+struct icaltimetype zx_ical_utc_time(apr_time_t t, int is_date)
 {
     return icaltime_from_timet_with_zone((time_t)apr_time_sec(t), is_date,
                                          is_date ? NULL : icaltimezone_get_utc_timezone());
 }
 
-static void add_x(icalcomponent *comp, const char *name, const char *value)
+void zx_ical_add_x(icalcomponent *comp, const char *name, const char *value)
 {
     if (!value || !*value)
         return;
@@ -126,9 +121,9 @@ static void add_date(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
     icalcomponent_add_property(comp, prop);
 }
 
-static void add_common(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props *pr,
-                       zx_pim_field subject, zx_pim_field body, zx_pim_field body_type,
-                       zx_pim_field cats)
+void zx_ical_add_common(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props *pr,
+                        zx_pim_field subject, zx_pim_field body, zx_pim_field body_type,
+                        zx_pim_field cats)
 {
     const char *s = getf(pr, subject);
     if (s)
@@ -303,6 +298,10 @@ static void add_note(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
 
 void zx_ical_writer_add(zx_ical_writer *w, const zx_pim_props *item, const char *uid)
 {
+    if (item->cls == ZX_PIM_CALENDAR) {
+        zx_ical_add_event(w, item, uid);
+        return;
+    }
     int task = item->cls == ZX_PIM_TASK;
     icalcomponent *comp = icalcomponent_new(task ? ICAL_VTODO_COMPONENT : ICAL_VJOURNAL_COMPONENT);
     if (uid)
