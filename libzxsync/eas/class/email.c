@@ -577,7 +577,7 @@ static int render_meeting(apr_pool_t *p, zx_store *st, const zx_item *item, zx_v
         zx_wb_add_text(p, mr, ZX_Email_RecurrenceId, mi->recurrence_id);
     const char *rem = zx_pim_get(ev, MEV(REMINDER));
     if (rem && *rem)   /* seconds here ([MS-ASEMAIL] 2.2.2.63), minutes in the event */
-        zx_wb_add_textf(p, mr, ZX_Email_Reminder, "%lld", atoll(rem) * 60);
+        zx_wb_add_text(p, mr, ZX_Email_Reminder, apr_ltoa(p, atol(rem) * 60));
     zx_wb_add_text(p, mr, ZX_Email_ResponseRequested, mi->rsvp ? "1" : "0");
     if (recurring && !mi->recurrence_id) {
         zx_wb_node *rs = zx_wb_add(p, mr, ZX_Email_Recurrences);

@@ -1,0 +1,402 @@
+"""Meetings over the real httpd at 12.1, 14.1 and 16.1, driven by the project's independent
+client: an external invitation (Outlook-like: Windows zone name, base64 text/calendar, an
+EncodedGlobalId UID; Google-like: IANA zone, a plain UID) delivered with `zxsuite mailbox
+deliver` becomes an IPM.Schedule.Meeting.Request with email:MeetingRequest ([MS-ASEMAIL]
+2.2.2.48: GlobalObjId decoded here to the UID, a complete TimeZone blob of New York, the weekly
+recurrence) and a tentative event in the Calendar; MeetingResponse ([MS-ASCMD] 2.2.1.11)
+accepts it (status 1, CalendarId the event; ResponseType 3 / BusyStatus 2 on another device;
+the request leaves the Inbox), at 16.1 with SendResponse the server hands the iTIP REPLY to the
+transport; a decline removes the event; an update (SEQUENCE+1) changes the same event, the
+same invitation twice makes one event and no second Change, a CANCEL marks it cancelled
+(MeetingStatus 7); a REPLY delivered to the organizer sets that attendee's status; an unknown
+RequestId is status 2."""
+
+import base64
+import email
+import email.policy
+import struct
+import uuid
+
+import pytest
+
+from mailtools import fake_sendmail, sendmail, sql  # noqa: F401
+from syncutil import VERSIONS, deliver, new_account
+
+OUTLOOK_UID = ("040000008200E00074C5B7101A82E008" "00000000" "E040C9C12685C401"
+               "0000000000000000" "10000000" "0BF0ED4B6E4EE94E9E39E3867B378EF3")
+
+VTZ_OUTLOOK = """BEGIN:VTIMEZONE
+TZID:Eastern Standard Time
+BEGIN:STANDARD
+DTSTART:16011104T020000
+RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11
+TZOFFSETFROM:-0400
+TZOFFSETTO:-0500
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:16010311T020000
+RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3
+TZOFFSETFROM:-0500
+TZOFFSETTO:-0400
+END:DAYLIGHT
+END:VTIMEZONE"""
+
+VTZ_GOOGLE = """BEGIN:VTIMEZONE
+TZID:America/New_York
+X-LIC-LOCATION:America/New_York
+BEGIN:DAYLIGHT
+TZOFFSETFROM:-0500
+TZOFFSETTO:-0400
+TZNAME:EDT
+DTSTART:19700308T020000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU
+END:DAYLIGHT
+BEGIN:STANDARD
+TZOFFSETFROM:-0400
+TZOFFSETTO:-0500
+TZNAME:EST
+DTSTART:19701101T020000
+RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU
+END:STANDARD
+END:VTIMEZONE"""
+
+
+def ics(flavor, account, method="REQUEST", uid=None, seq=0, start="20261208T090000",
+        end="20261208T100000", stamp="20261201T120000Z", rrule="FREQ=WEEKLY;COUNT=10;BYDAY=TU",
+        partstat="NEEDS-ACTION", attendee=None, status=None, recurrence_id=None):
+    tzid = "Eastern Standard Time" if flavor == "outlook" else "America/New_York"
+    vtz = VTZ_OUTLOOK if flavor == "outlook" else VTZ_GOOGLE
+    lines = ["BEGIN:VCALENDAR",
+             "PRODID:" + ("Microsoft Exchange Server 2010" if flavor == "outlook"
+                          else "-//Google Inc//Google Calendar 70.9054//EN"),
+             "VERSION:2.0", "METHOD:" + method, vtz, "BEGIN:VEVENT",
+             "ORGANIZER;CN=Ann Organizer:mailto:ann@example.com",
+             "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=%s;RSVP=TRUE;CN=Demo User:mailto:%s"
+             % (partstat, attendee or account),
+             "ATTENDEE;ROLE=OPT-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Bob:mailto:"
+             "bob@example.org"]
+    if recurrence_id:
+        lines.append("RECURRENCE-ID;TZID=\"%s\":%s" % (tzid, recurrence_id))
+    elif rrule:
+        lines.append("RRULE:" + rrule)
+    lines += ["UID:" + (uid or OUTLOOK_UID), "SUMMARY:Weekly sync",
+              "DESCRIPTION:Agenda: the plan.",
+              "DTSTART;TZID=\"%s\":%s" % (tzid, start), "DTEND;TZID=\"%s\":%s" % (tzid, end),
+              "LOCATION:Room 7", "SEQUENCE:%d" % seq, "DTSTAMP:" + stamp,
+              "CLASS:PUBLIC", "TRANSP:OPAQUE"]
+    if status:
+        lines.append("STATUS:" + status)
+    if flavor == "outlook":
+        lines += ["X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE", "X-MICROSOFT-CDO-INTENDEDSTATUS:BUSY"]
+    if method == "REQUEST":
+        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:REMINDER",
+                  "TRIGGER;RELATED=START:-PT15M", "END:VALARM"]
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "\r\n".join("\r\n".join(x.split("\n")) for x in lines) + "\r\n"
+
+
+def invitation(flavor, account, subject="Weekly sync", sender="Ann Organizer <ann@example.com>",
+               to=None, **kw):
+    method = kw.get("method", "REQUEST")
+    cal = ics(flavor, account, **kw)
+    if flavor == "outlook":
+        part = ('Content-Type: text/calendar; charset="utf-8"; method=%s\r\n'
+                'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n'
+                % (method, base64.encodebytes(cal.encode()).decode()))
+    else:
+        part = ('Content-Type: text/calendar; charset="UTF-8"; method=%s\r\n'
+                'Content-Transfer-Encoding: 7bit\r\n\r\n%s' % (method, cal))
+    msg = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@example.com>\r\n"
+           "Date: Mon, 07 Dec 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+           'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+           "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAgenda: the plan.\r\n"
+           "--b1\r\n%s\r\n--b1--\r\n" % (sender, to or account, subject, uuid.uuid4().hex, part))
+    return msg.encode()
+
+
+def vnum(v):
+    a, _, b = v.partition(".")
+    return int(a) * 10 + int(b)
+
+
+OPTS = '<Options><BodyPreference xmlns="AirSyncBase:"><Type>1</Type></BodyPreference></Options>'
+
+
+def start(dev, coll):
+    dev.keys.pop(coll, None)
+    col = dev.sync(coll, key="0", options=OPTS)
+    assert col.findtext("Status") == "1", col
+    return changes(dev.sync(coll, options=OPTS))
+
+
+_window = [100]
+
+
+def sync(dev, coll):
+    """One Sync of coll: each request differs from the one before (its WindowSize), so that a
+    Sync right after a delivery is never answered from the answer cache before the delivery's
+    notification reached it."""
+    _window[0] = 100 if _window[0] >= 500 else _window[0] + 1
+    return dev.sync(coll, options=OPTS, window=_window[0])
+
+
+def changes(col):
+    if col is None:
+        return []
+    assert col.findtext("Status") == "1", col
+    return [(c.name, c.findtext("ServerId"), c.find("ApplicationData"))
+            for c in col.findall("Commands/*")]
+
+
+def fields(appdata):
+    out = {}
+    for c in appdata.children:
+        out[c.name] = c.text if c.text is not None and not c.children else c
+    return out
+
+
+def meeting_response(dev, response, coll=None, request_id=None, long_id=None, instance=None,
+                     send=False):
+    x = '<MeetingResponse xmlns="MeetingResponse:"><Request><UserResponse>%d</UserResponse>' % (
+        response)
+    if coll:
+        x += "<CollectionId>%s</CollectionId>" % coll
+    if request_id:
+        x += "<RequestId>%s</RequestId>" % request_id
+    if long_id:
+        x += '<LongId xmlns="Search:">%s</LongId>' % long_id
+    if instance:
+        x += "<InstanceId>%s</InstanceId>" % instance
+    if send:
+        x += "<SendResponse/>"
+    x += "</Request></MeetingResponse>"
+    r = dev.c.post("MeetingResponse", x)
+    assert r.status == 200, r
+    res = r.wbxml.find("Result")
+    assert res is not None, r.wbxml
+    return res
+
+
+def read_blob(b64):
+    raw = base64.b64decode(b64)
+    assert len(raw) == 172, len(raw)
+    bias, = struct.unpack_from("<i", raw, 0)
+    std = struct.unpack_from("<8H", raw, 68)
+    dst = struct.unpack_from("<8H", raw, 152)
+    dst_bias, = struct.unpack_from("<i", raw, 168)
+    return bias, std[1:5], dst[1:5], dst_bias
+
+
+def uid_of_global_obj_id(b64):
+    """[MS-ASEMAIL] 3.1.4.7 / 4.3: back to the UID, decoded here independently."""
+    raw = base64.b64decode(b64)
+    assert raw[:16] == bytes.fromhex("040000008200E00074C5B7101A82E008"), raw[:16]
+    count, = struct.unpack_from("<I", raw, 36)
+    data = raw[40:40 + count]
+    assert len(data) == count
+    if data[:8] == b"vCal-Uid":
+        assert data[8:12] == b"\x01\x00\x00\x00" and data[-1:] == b"\x00"
+        return data[12:-1].decode()
+    return (raw[:16] + b"\0\0\0\0" + raw[20:]).hex().upper()
+
+
+@pytest.fixture
+def account(instance):
+    return new_account(instance)
+
+
+@pytest.fixture(params=VERSIONS)
+def version(request):
+    return request.param
+
+
+@pytest.fixture
+def devs(device_factory, account, version):
+    return lambda **kw: device_factory(account, version, **kw)
+
+
+# ---- an invitation from outside, accepted --------------------------------------------------
+
+@pytest.mark.parametrize("flavor", ["outlook", "google"])
+def test_invitation_accepted(instance, account, devs, version, flavor, sendmail):  # noqa: F811
+    uid = OUTLOOK_UID if flavor == "outlook" else "7kq2c9%s@google.com" % uuid.uuid4().hex[:8]
+    a = devs()
+    inbox, cal = a.folder("Inbox"), a.folder("Calendar")
+    start(a, inbox)
+    start(a, cal)
+    mail_id = deliver(instance, account, invitation(flavor, account, uid=uid))
+    got = changes(sync(a, inbox))
+    assert [(op, sid) for op, sid, _ in got] == [("Add", mail_id)]
+    f = fields(got[0][2])
+    assert f["MessageClass"] == "IPM.Schedule.Meeting.Request"
+    mr = fields(f["MeetingRequest"])
+    # 09:00 New York in December is 14:00Z
+    assert mr["StartTime"] == "2026-12-08T14:00:00.000Z", mr
+    assert mr["EndTime"] == "2026-12-08T15:00:00.000Z"
+    assert mr["DtStamp"] == "2026-12-01T12:00:00.000Z"
+    assert mr["AllDayEvent"] == "0" and mr["InstanceType"] == "1"
+    assert "ann@example.com" in mr["Organizer"]
+    assert mr["ResponseRequested"] == "1" and mr["Reminder"] == "900"
+    assert mr["Sensitivity"] == "0" and mr["BusyStatus"] == "2"
+    if vnum(version) >= 160:
+        assert mr["Location"].ns == "AirSyncBase:"
+        assert mr["Location"].findtext("DisplayName") == "Room 7"
+    else:
+        assert mr["Location"] == "Room 7"
+    rec = {c.name: c.text for c in mr["Recurrences"].find("Recurrence").children}
+    assert (rec["Type"], rec["Interval"], rec["Occurrences"], rec["DayOfWeek"]) == (
+        "1", "1", "10", "4"), rec
+    bias, std, dst, dst_bias = read_blob(mr["TimeZone"])
+    assert (bias, std, dst, dst_bias) == (300, (11, 0, 1, 2), (3, 0, 2, 2), -60)
+    assert uid_of_global_obj_id(mr["GlobalObjId"]) == uid
+    if vnum(version) >= 141:
+        assert mr["MeetingMessageType"] == "1"
+    # the tentative event
+    got = changes(sync(a, cal))
+    assert [op for op, _, _ in got] == ["Add"], got
+    ev_id = got[0][1]
+    ev = fields(got[0][2])
+    assert ev["Subject"] == "Weekly sync" and ev["BusyStatus"] == "1"
+    assert ev["MeetingStatus"] == "3" and ev["StartTime"] == "20261208T140000Z"
+    if vnum(version) >= 140:
+        assert ev["ResponseType"] == "5" and ev["ResponseRequested"] == "1"
+    assert sql(instance, "SELECT uid FROM calendar WHERE item_id = %s", ev_id) == [[uid]]
+    # accepted (at 16.1 the server mails the organizer)
+    res = meeting_response(a, 1, coll=inbox, request_id=mail_id, send=True)
+    assert res.findtext("Status") == "1", res
+    assert res.findtext("RequestId") == mail_id
+    assert res.findtext("CalendarId") == ev_id
+    b = devs()
+    seen = {sid: fields(ad) for op, sid, ad in start(b, b.folder("Calendar"))}
+    assert list(seen) == [ev_id]
+    assert seen[ev_id]["BusyStatus"] == "2"
+    if vnum(version) >= 140:
+        assert seen[ev_id]["ResponseType"] == "3"
+    assert sql(instance, "SELECT response_type, busy_status, appointment_reply_time IS NOT NULL "
+               "FROM calendar WHERE item_id = %s", ev_id) == [["3", "2", "t"]]
+    # the request left the Inbox (to Deleted Items), the device is told
+    assert [(op, sid) for op, sid, _ in changes(sync(a, inbox))] == [
+        ("Delete", mail_id)]
+    assert [op for op, _, _ in changes(sync(a, cal))] == ["Change"]
+    sent = sendmail.sent()
+    if vnum(version) >= 160:
+        assert len(sent) == 1, sent
+        argv = sent[0]["argv"]
+        assert argv[argv.index("-f") + 1] == account and "ann@example.com" in argv
+        msg = email.message_from_bytes(sent[0]["stdin"] if isinstance(sent[0]["stdin"], bytes)
+                                       else sent[0]["stdin"].encode(), policy=email.policy.default)
+        assert msg.get_content_type() == "text/calendar"
+        assert msg.get_param("method") == "REPLY"
+        body = msg.get_content()
+        unfolded = body.replace("\r\n ", "").replace("\n ", "")
+        assert "METHOD:REPLY" in unfolded and "UID:" + uid in unfolded
+        assert "PARTSTAT=ACCEPTED" in unfolded and "mailto:" + account in unfolded
+        assert "ORGANIZER" in unfolded and "mailto:ann@example.com" in unfolded
+    else:
+        assert sent == []
+
+
+def test_decline_removes_event(instance, account, devs, version):
+    a = devs()
+    inbox, cal = a.folder("Inbox"), a.folder("Calendar")
+    start(a, inbox)
+    start(a, cal)
+    uid = "decl-%s@google.com" % uuid.uuid4().hex[:8]
+    mail_id = deliver(instance, account, invitation("google", account, uid=uid))
+    ev_id = [sid for op, sid, _ in changes(sync(a, cal))][0]
+    res = meeting_response(a, 3, coll=inbox, request_id=mail_id)
+    assert res.findtext("Status") == "1"
+    assert res.find("CalendarId") is None
+    assert [(op, sid) for op, sid, _ in changes(sync(a, cal))] == [
+        ("Delete", ev_id)]
+    assert sql(instance, "SELECT count(*) FROM items WHERE id = %s AND NOT deleted", ev_id) == [
+        ["0"]]
+
+
+def test_update_twice_and_cancel(instance, account, devs, version):
+    a = devs()
+    cal = a.folder("Calendar")
+    start(a, cal)
+    uid = "upd-%s@google.com" % uuid.uuid4().hex[:8]
+    deliver(instance, account, invitation("google", account, uid=uid))
+    got = changes(sync(a, cal))
+    assert [op for op, _, _ in got] == ["Add"]
+    ev_id = got[0][1]
+    # the same invitation again: one event, no Change
+    deliver(instance, account, invitation("google", account, uid=uid))
+    assert changes(sync(a, cal)) == []
+    assert sql(instance, "SELECT count(*) FROM calendar c JOIN items i ON i.id = c.item_id "
+               "WHERE c.uid = %s AND NOT i.deleted", uid) == [["1"]]
+    # an update: SEQUENCE 1, an hour later
+    deliver(instance, account, invitation("google", account, uid=uid, seq=1,
+                                          start="20261208T100000", end="20261208T110000",
+                                          stamp="20261202T120000Z"))
+    got = changes(sync(a, cal))
+    assert [(op, sid) for op, sid, _ in got] == [("Change", ev_id)]
+    assert fields(got[0][2])["StartTime"] == "20261208T150000Z"
+    # an older one arriving late changes nothing
+    deliver(instance, account, invitation("google", account, uid=uid, seq=0))
+    assert changes(sync(a, cal)) == []
+    # cancelled
+    deliver(instance, account, invitation("google", account, uid=uid, seq=2, method="CANCEL",
+                                          status="CANCELLED", stamp="20261203T120000Z",
+                                          subject="Cancelled: Weekly sync"))
+    got = changes(sync(a, cal))
+    assert [(op, sid) for op, sid, _ in got] == [("Change", ev_id)]
+    assert fields(got[0][2])["MeetingStatus"] == "7"
+
+
+def test_reply_updates_organizer_event(instance, account, devs, version):
+    """The account organises a meeting (its device created it); bob's REPLY arrives by mail."""
+    a = devs()
+    cal = a.folder("Calendar")
+    start(a, cal)
+    uid = "org-%s@example.net" % uuid.uuid4().hex[:8]
+    deliver(instance, account, invitation("google", account, uid=uid))   # the event to answer
+    ev_id = [sid for op, sid, _ in changes(sync(a, cal))][0]
+    reply = invitation("google", account, uid=uid, method="REPLY", partstat="ACCEPTED",
+                       attendee="carol@example.org", sender="Carol <carol@example.org>",
+                       subject="Accepted: Weekly sync")
+    deliver(instance, account, reply)
+    rows = sql(instance, "SELECT attendees FROM calendar WHERE item_id = %s", ev_id)
+    assert "carol@example.org\x1f" in rows[0][0] and "\x1f3\x1f" in rows[0][0], rows
+    got = changes(sync(a, cal))
+    assert [(op, sid) for op, sid, _ in got] == [("Change", ev_id)]
+    if vnum(version) >= 120:
+        atts = fields(got[0][2])["Attendees"]
+        st = {x.findtext("Email"): x.findtext("AttendeeStatus") for x in atts.children}
+        assert st.get("carol@example.org") == "3", st
+
+
+def test_unknown_request_id(instance, account, devs, version):
+    a = devs()
+    res = meeting_response(a, 1, coll=a.folder("Inbox"), request_id="999999999")
+    assert res.findtext("Status") == "2"
+    assert res.findtext("RequestId") == "999999999"
+
+
+@pytest.mark.parametrize("proto", ["12.1", "14.1"])
+def test_sendmail_passes_a_reply_through(instance, account, device_factory, proto,
+                                         sendmail):  # noqa: F811
+    """Before 16.x the device sends the REPLY itself with SendMail: the text/calendar part
+    (method=REPLY, its iCalendar body) reaches the transport as the device made it."""
+    dev = device_factory(account, proto)
+    cal = ics("google", account, method="REPLY", uid="dev-reply@example.com",
+              partstat="ACCEPTED")
+    mime = ("From: %s\r\nTo: ann@example.com\r\nSubject: Accepted: Weekly sync\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/calendar; charset=utf-8; method=REPLY\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n%s" % (account, cal)).encode()
+    if proto == "12.1":
+        r = dev.c.post("SendMail", mime, content_type="message/rfc822")
+    else:
+        r = dev.c.post("SendMail", '<SendMail xmlns="ComposeMail:"><ClientId>%s</ClientId>'
+                       '<Mime opaque="base64">%s</Mime></SendMail>'
+                       % (uuid.uuid4().hex[:20], base64.b64encode(mime).decode()))
+    assert r.status == 200 and r.body == b"", (r, r.body[:300])
+    sent = sendmail.sent()
+    assert len(sent) == 1
+    raw = sent[0]["stdin"]
+    msg = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(),
+                                   policy=email.policy.default)
+    assert msg.get_content_type() == "text/calendar" and msg.get_param("method") == "REPLY"
+    assert msg.get_content().replace("\r\n", "\n") == cal.replace("\r\n", "\n")
