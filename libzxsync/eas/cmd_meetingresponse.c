@@ -9,7 +9,8 @@
  * with SendMail)</Request>...</MeetingResponse> is answered with one <Result><RequestId/>
  * <Status/><CalendarId/></Result> per Request.  Status ([MS-ASCMD] 2.2.3.177.9): 1 success,
  * 2 invalid meeting request (no such item, not a meeting request or its event, an occurrence
- * that does not exist, InstanceId before 14.1), 3 mailbox error, 4 server error.
+ * that does not exist, InstanceId before 14.1 or with a request e-mail, the account is the
+ * organizer), 3 mailbox error, 4 server error.
  *
  * The effect is Exchange's (zxsync/meeting.h zx_meeting_respond): the event's ResponseType,
  * BusyStatus and AppointmentReplyTime, a decline removes the event; the request e-mail goes
@@ -87,6 +88,11 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
                    "a meeting request", item->id);
             return ST_INVALID;
         }
+        if (instance) {
+            zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02314) "MeetingResponse: InstanceId with "
+                   "the meeting request e-mail %s", item->id);
+            return ST_INVALID;
+        }
         mail_id = item->id;
         if (zx_meeting_find_event(st, mi->uid, &event_id, err) < 0)
             return -1;
@@ -121,6 +127,9 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
                event_id);
         return ST_INVALID;
     }
+    /* the invitation of one occurrence that was filed as a single event (its series unknown) */
+    if (mail_id && instance && !zx_pim_get(ev, ZX_PF_CALENDAR_REC_TYPE))
+        instance = NULL;
     const char *org = zx_pim_get(ev, ZX_PF_CALENDAR_ORGANIZER_EMAIL);
     if (org && req->account.name && strcasecmp(org, req->account.name) == 0) {
         zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02306) "MeetingResponse: %s organises "

@@ -180,6 +180,16 @@ zx_item_changes zx_meeting_changes(const zx_pim_props *pr)
     return ch;
 }
 
+/* a stored exception as one to store again: every field it has is set */
+static zx_pim_props *exception_copy(apr_pool_t *p, const zx_pim_props *x)
+{
+    zx_pim_props *c = apr_pmemdup(p, x, sizeof *x);
+    const zx_pim_class_def *cd = &zx_pim_classes[ZX_PIM_EXCEPTION];
+    for (int f = (int)cd->first; f < (int)cd->last; f++)
+        c->set[f] = c->v[f].text || c->v[f].list;
+    return c;
+}
+
 apr_array_header_t *zx_meeting_exceptions_but(apr_pool_t *p, const zx_pim_props *ev,
                                               const char *start, zx_pim_props **old)
 {
@@ -187,7 +197,8 @@ apr_array_header_t *zx_meeting_exceptions_but(apr_pool_t *p, const zx_pim_props 
     if (old)
         *old = NULL;
     for (int i = 0; ev->exceptions && i < ev->exceptions->nelts; i++) {
-        zx_pim_props *x = APR_ARRAY_IDX(ev->exceptions, i, zx_pim_props *);
+        zx_pim_props *x =
+            exception_copy(p, APR_ARRAY_IDX(ev->exceptions, i, const zx_pim_props *));
         if (start && zx_meeting_same_time(zx_pim_get(x, EX(EXCEPTION_START)), start)) {
             if (old)
                 *old = x;

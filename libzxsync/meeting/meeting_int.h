@@ -16,8 +16,9 @@ int zx_meeting_load_event(zx_store *st, const char *id, zx_pim_props **ev, const
 int zx_meeting_rewindow(zx_store *st, const char *id, const char **err);
 /* a new changes value for a calendar item (flags unchanged) */
 zx_item_changes zx_meeting_changes(const zx_pim_props *pr);
-/* a copy of ev's exceptions (zx_pim_props *), without the one at start (a dateTime) when
- * start is not NULL; *old is that one (NULL: none) */
+/* a copy of ev's exceptions (zx_pim_props *, every field they have set, to be stored again),
+ * without the one at start (a dateTime) when start is not NULL; *old is (a copy of) that one
+ * (NULL: none) */
 apr_array_header_t *zx_meeting_exceptions_but(apr_pool_t *p, const zx_pim_props *ev,
                                               const char *start, zx_pim_props **old);
 /* the same instant */

@@ -400,3 +400,107 @@ def test_sendmail_passes_a_reply_through(instance, account, device_factory, prot
                                    policy=email.policy.default)
     assert msg.get_content_type() == "text/calendar" and msg.get_param("method") == "REPLY"
     assert msg.get_content().replace("\r\n", "\n") == cal.replace("\r\n", "\n")
+
+
+# ---- one occurrence of a series ----------------------------------------------------------------
+
+def test_occurrence_request_cancel_and_response(instance, account, devs, version):
+    """An invitation of the second occurrence (RECURRENCE-ID, moved an hour later) becomes that
+    occurrence's exception; a CANCEL of the third deletes it; MeetingResponse with InstanceId
+    (14.1+) records the response on that occurrence only; before 14.1 InstanceId is status 2."""
+    a = devs()
+    cal = a.folder("Calendar")
+    start(a, cal)
+    uid = "occ-%s@google.com" % uuid.uuid4().hex[:8]
+    deliver(instance, account, invitation("google", account, uid=uid))
+    ev_id = [sid for op, sid, _ in changes(sync(a, cal))][0]
+    deliver(instance, account, invitation("google", account, uid=uid, seq=1,
+                                          recurrence_id="20261215T090000",
+                                          start="20261215T100000", end="20261215T110000",
+                                          stamp="20261202T120000Z"))
+    deliver(instance, account, invitation("google", account, uid=uid, seq=1, method="CANCEL",
+                                          recurrence_id="20261222T090000",
+                                          stamp="20261202T130000Z", status="CANCELLED"))
+    got = changes(sync(a, cal))
+    assert [(op, sid) for op, sid, _ in got] == [("Change", ev_id)]
+    ex = sorted(({c.name: c.text for c in e.children}
+                 for e in fields(got[-1][2])["Exceptions"].children),
+                key=lambda e: e["ExceptionStartTime"])
+    assert ex[0]["ExceptionStartTime"] == "20261215T140000Z", ex
+    assert ex[0]["StartTime"] == "20261215T150000Z" and ex[0]["EndTime"] == "20261215T160000Z"
+    assert ex[1]["ExceptionStartTime"] == "20261222T140000Z" and ex[1]["Deleted"] == "1", ex
+    # the invitation of the occurrence shows it as an exception of the series
+    rows = sql(instance, "SELECT m.item_id FROM meeting_messages m WHERE m.uid = %s AND "
+               "m.recurrence_id IS NOT NULL AND m.method = 'REQUEST'", uid)
+    assert len(rows) == 1
+    res = meeting_response(a, 1, coll=cal, request_id=ev_id,
+                           instance="2026-12-29T14:00:00.000Z")
+    if vnum(version) < 141:
+        assert res.findtext("Status") == "2"
+        return
+    assert res.findtext("Status") == "1" and res.findtext("CalendarId") == ev_id
+    rows = sql(instance, "SELECT to_char(exception_start AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), "
+               "response_type, busy_status FROM calendar_exceptions WHERE item_id = %s "
+               "ORDER BY exception_start", ev_id)
+    assert ["12-29 14:00", "3", "2"] in rows, rows
+    assert sql(instance, "SELECT response_type FROM calendar WHERE item_id = %s", ev_id) == [
+        ["5"]]
+    # an instance that is no occurrence
+    res = meeting_response(a, 1, coll=cal, request_id=ev_id,
+                           instance="2026-12-30T14:00:00.000Z")
+    assert res.findtext("Status") == "2"
+
+
+# ---- free/busy ------------------------------------------------------------------------------------
+
+ZERO_TZ = base64.b64encode(b"\0" * 172).decode()
+
+
+def freebusy(instance, account, frm, to):
+    import os
+    import subprocess
+    from mailtools import account_id
+    tool = os.path.join(instance.build_dir, "t", "tools", "zxfreebusy")
+    env = dict(os.environ, LD_LIBRARY_PATH=instance.libdir)
+    p = subprocess.run([tool, instance.conninfo, account_id(instance, account), frm, to],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return [tuple(line.split()) for line in p.stdout.decode().splitlines()]
+
+
+def test_freebusy(instance, account, device_factory):
+    """Busy time over [from, to): the occurrences of a tentative series (1), then accepted
+    (2); a free event and a cancelled meeting are not busy."""
+    a = device_factory(account, "14.1")
+    inbox, cal = a.folder("Inbox"), a.folder("Calendar")
+    start(a, cal)
+    uid = "fb-%s@google.com" % uuid.uuid4().hex[:8]
+    mail_id = deliver(instance, account, invitation("google", account, uid=uid))
+    other = "fbx-%s@google.com" % uuid.uuid4().hex[:8]
+    deliver(instance, account, invitation("google", account, uid=other, rrule=None,
+                                          start="20261209T120000", end="20261209T130000"))
+    deliver(instance, account, invitation("google", account, uid=other, rrule=None, seq=1,
+                                          method="CANCEL", status="CANCELLED",
+                                          start="20261209T120000", end="20261209T130000",
+                                          stamp="20261202T120000Z"))
+    free = ('<Timezone xmlns="Calendar:">%s</Timezone><AllDayEvent xmlns="Calendar:">0'
+            '</AllDayEvent><BusyStatus xmlns="Calendar:">0</BusyStatus><DtStamp xmlns='
+            '"Calendar:">20261201T100000Z</DtStamp><StartTime xmlns="Calendar:">20261210T120000Z'
+            '</StartTime><EndTime xmlns="Calendar:">20261210T130000Z</EndTime><Subject xmlns='
+            '"Calendar:">Free</Subject><MeetingStatus xmlns="Calendar:">0</MeetingStatus>'
+            % ZERO_TZ)
+    col = a.sync(cal, commands="<Add><ClientId>f1</ClientId><ApplicationData>%s"
+                 "</ApplicationData></Add>" % free, options=OPTS)
+    assert col.find("Responses/Add").findtext("Status") == "1", col
+    want = [("2026-12-08T14:00:00.000Z", "2026-12-08T15:00:00.000Z"),
+            ("2026-12-15T14:00:00.000Z", "2026-12-15T15:00:00.000Z"),
+            ("2026-12-22T14:00:00.000Z", "2026-12-22T15:00:00.000Z")]
+    got = freebusy(instance, account, "2026-12-08T00:00:00.000Z", "2026-12-23T00:00:00.000Z")
+    assert got == [w + ("1",) for w in want], got
+    # an occurrence running into the window from before it counts; one after it does not
+    got = freebusy(instance, account, "2026-12-15T14:30:00.000Z", "2026-12-22T14:00:00.000Z")
+    assert got == [want[1] + ("1",)], got
+    res = meeting_response(a, 1, coll=inbox, request_id=mail_id)
+    assert res.findtext("Status") == "1"
+    got = freebusy(instance, account, "2026-12-08T00:00:00.000Z", "2026-12-23T00:00:00.000Z")
+    assert got == [w + ("2",) for w in want], got
