@@ -879,7 +879,7 @@ CREATE TABLE public.mailboxes (
 --
 
 CREATE TABLE public.meeting_messages (
-    item_id bigint NOT NULL,
+    message_id bigint NOT NULL,
     account_id bigint NOT NULL,
     method text NOT NULL,
     uid text,
@@ -1354,7 +1354,7 @@ ALTER TABLE ONLY public.mailboxes
 --
 
 ALTER TABLE ONLY public.meeting_messages
-    ADD CONSTRAINT meeting_messages_pkey PRIMARY KEY (item_id);
+    ADD CONSTRAINT meeting_messages_pkey PRIMARY KEY (message_id);
 
 --
 -- Name: message_attachments message_attachments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1974,11 +1974,11 @@ ALTER TABLE ONLY public.meeting_messages
     ADD CONSTRAINT meeting_messages_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE CASCADE;
 
 --
--- Name: meeting_messages meeting_messages_item_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: meeting_messages meeting_messages_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.meeting_messages
-    ADD CONSTRAINT meeting_messages_item_id_fkey FOREIGN KEY (item_id) REFERENCES public.items(id) ON DELETE CASCADE;
+    ADD CONSTRAINT meeting_messages_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
 
 --
 -- Name: message_attachments message_attachments_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -232,9 +232,10 @@ int zx_meeting_get(zx_store *st, const char *item_id, zx_meeting_info **out, con
     const char *params[2] = {item_id, st->account_id};
     PGresult *r = zx_db_exec(
         st->db,
-        "SELECT method, uid, sequence, to_char(recurrence_id AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), message_type, rsvp, intended_busy, event_id, props "
-        "FROM meeting_messages WHERE item_id = $1::bigint AND account_id = $2::bigint",
+        "SELECT m.method, m.uid, m.sequence, to_char(m.recurrence_id AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), m.message_type, m.rsvp, m.intended_busy, "
+        "m.event_id, m.props FROM items i JOIN meeting_messages m ON m.message_id = i.message_id "
+        "WHERE i.id = $1::bigint AND i.account_id = $2::bigint AND m.account_id = $2::bigint",
         2, params, err);
     if (!r)
         return ZX_STORE_ERROR;
@@ -511,11 +512,13 @@ static int remember(itip *t, const char *item_id, const char **err)
         props_text(t->p, rec->props),
     };
     return zx_db_run(t->st->db,
-                     "INSERT INTO meeting_messages (item_id, account_id, method, uid, sequence, "
-                     "dtstamp, recurrence_id, message_type, rsvp, intended_busy, event_id, props) "
-                     "VALUES ($1::bigint, $2::bigint, $3, $4, $5::integer, $6::timestamptz, "
-                     "$7::timestamptz, $8::integer, $9::boolean, $10::integer, $11::bigint, $12) "
-                     "ON CONFLICT (item_id) DO NOTHING",
+                     "INSERT INTO meeting_messages (message_id, account_id, method, uid, "
+                     "sequence, dtstamp, recurrence_id, message_type, rsvp, intended_busy, "
+                     "event_id, props) SELECT i.message_id, $2::bigint, $3, $4, $5::integer, "
+                     "$6::timestamptz, $7::timestamptz, $8::integer, $9::boolean, $10::integer, "
+                     "$11::bigint, $12 FROM items i WHERE i.id = $1::bigint AND "
+                     "i.account_id = $2::bigint AND i.message_id IS NOT NULL "
+                     "ON CONFLICT (message_id) DO NOTHING",
                      12, params, err);
 }
 

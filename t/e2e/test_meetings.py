@@ -278,6 +278,11 @@ def test_invitation_accepted(instance, account, devs, version, flavor, sendmail)
     assert [(op, sid) for op, sid, _ in changes(sync(a, inbox))] == [
         ("Delete", mail_id)]
     assert [op for op, _, _ in changes(sync(a, cal))] == ["Change"]
+    # in Deleted Items the moved request still shows its meeting
+    moved = start(a, a.folder("Deleted Items"))
+    assert len(moved) == 1, moved
+    mr = fields(fields(moved[0][2])["MeetingRequest"])
+    assert uid_of_global_obj_id(mr["GlobalObjId"]) == uid
     sent = sendmail.sent()
     if vnum(version) >= 160:
         assert len(sent) == 1, sent
@@ -409,7 +414,8 @@ def test_occurrence_request_cancel_and_response(instance, account, devs, version
     occurrence's exception; a CANCEL of the third deletes it; MeetingResponse with InstanceId
     (14.1+) records the response on that occurrence only; before 14.1 InstanceId is status 2."""
     a = devs()
-    cal = a.folder("Calendar")
+    inbox, cal = a.folder("Inbox"), a.folder("Calendar")
+    start(a, inbox)
     start(a, cal)
     uid = "occ-%s@google.com" % uuid.uuid4().hex[:8]
     deliver(instance, account, invitation("google", account, uid=uid))
@@ -430,9 +436,18 @@ def test_occurrence_request_cancel_and_response(instance, account, devs, version
     assert ex[0]["StartTime"] == "20261215T150000Z" and ex[0]["EndTime"] == "20261215T160000Z"
     assert ex[1]["ExceptionStartTime"] == "20261222T140000Z" and ex[1]["Deleted"] == "1", ex
     # the invitation of the occurrence shows it as an exception of the series
-    rows = sql(instance, "SELECT m.item_id FROM meeting_messages m WHERE m.uid = %s AND "
-               "m.recurrence_id IS NOT NULL AND m.method = 'REQUEST'", uid)
-    assert len(rows) == 1
+    mails = [fields(ad) for op, sid, ad in changes(sync(a, inbox))]
+    assert len(mails) == 3, mails
+    occ = [f for f in mails if f["MessageClass"] == "IPM.Schedule.Meeting.Request"
+           and fields(f["MeetingRequest"]).get("RecurrenceId")]
+    assert len(occ) == 1
+    mr = fields(occ[0]["MeetingRequest"])
+    assert mr["InstanceType"] == "3" and mr["RecurrenceId"] == "2026-12-15T14:00:00.000Z", mr
+    assert mr["StartTime"] == "2026-12-15T15:00:00.000Z" and "Recurrences" not in mr
+    # the instance date of the occurrence is in its GlobalObjId (bytes 17-20)
+    raw = base64.b64decode(mr["GlobalObjId"])
+    assert raw[16:20] == bytes([0x07, 0xEA, 12, 15]), raw[16:20]
+    assert uid_of_global_obj_id(mr["GlobalObjId"]).startswith("occ-")
     res = meeting_response(a, 1, coll=cal, request_id=ev_id,
                            instance="2026-12-29T14:00:00.000Z")
     if vnum(version) < 141:
