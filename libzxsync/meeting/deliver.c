@@ -547,9 +547,13 @@ static int apply(zx_store *st, const char *account, const zx_item *item, const c
         t.sequence = rec->sequence ? atoi(rec->sequence) : -1;
         t.dtstamp = zx_pim_get(rec->props, EV(DTSTAMP));
         int rc = 0;
-        if (t.uid && strcmp(t.method, "REQUEST") == 0)
+        /* the account's own invitation coming back (it organises the meeting): its event is
+         * the organizer's, not an invitation to apply */
+        const char *org = zx_pim_get(rec->props, EV(ORGANIZER_EMAIL));
+        int own = org && account && strcasecmp(org, account) == 0;
+        if (t.uid && !own && strcmp(t.method, "REQUEST") == 0)
             rc = apply_request(&t, err);
-        else if (t.uid && strcmp(t.method, "CANCEL") == 0)
+        else if (t.uid && !own && strcmp(t.method, "CANCEL") == 0)
             rc = apply_cancel(&t, err);
         else if (t.uid && strcmp(t.method, "REPLY") == 0)
             rc = apply_reply(&t, err);

@@ -63,14 +63,15 @@ END:VTIMEZONE"""
 
 def ics(flavor, account, method="REQUEST", uid=None, seq=0, start="20261208T090000",
         end="20261208T100000", stamp="20261201T120000Z", rrule="FREQ=WEEKLY;COUNT=10;BYDAY=TU",
-        partstat="NEEDS-ACTION", attendee=None, status=None, recurrence_id=None):
+        partstat="NEEDS-ACTION", attendee=None, status=None, recurrence_id=None,
+        organizer="ann@example.com"):
     tzid = "Eastern Standard Time" if flavor == "outlook" else "America/New_York"
     vtz = VTZ_OUTLOOK if flavor == "outlook" else VTZ_GOOGLE
     lines = ["BEGIN:VCALENDAR",
              "PRODID:" + ("Microsoft Exchange Server 2010" if flavor == "outlook"
                           else "-//Google Inc//Google Calendar 70.9054//EN"),
              "VERSION:2.0", "METHOD:" + method, vtz, "BEGIN:VEVENT",
-             "ORGANIZER;CN=Ann Organizer:mailto:ann@example.com",
+             "ORGANIZER;CN=Ann Organizer:mailto:" + organizer,
              "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=%s;RSVP=TRUE;CN=Demo User:mailto:%s"
              % (partstat, attendee or account),
              "ATTENDEE;ROLE=OPT-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Bob:mailto:"
@@ -371,6 +372,31 @@ def test_reply_updates_organizer_event(instance, account, devs, version):
         atts = fields(got[0][2])["Attendees"]
         st = {x.findtext("Email"): x.findtext("AttendeeStatus") for x in atts.children}
         assert st.get("carol@example.org") == "3", st
+
+
+def test_own_invitation_is_not_applied(instance, account, devs, version):
+    """The account's own invitation coming back to it (it is the organizer, e.g. on Cc) leaves
+    its calendar alone: no tentative event; the message still shows its meeting."""
+    a = devs()
+    inbox, cal = a.folder("Inbox"), a.folder("Calendar")
+    start(a, inbox)
+    start(a, cal)
+    uid = "own-%s@example.net" % uuid.uuid4().hex[:8]
+    mail_id = deliver(instance, account, invitation("google", account, uid=uid,
+                                                    organizer=account, sender=account))
+    assert changes(sync(a, cal)) == []
+    got = changes(sync(a, inbox))
+    assert [(op, sid) for op, sid, _ in got] == [("Add", mail_id)]
+    # ItemOperations Fetch renders it as Sync does
+    r = a.c.post("ItemOperations", '<ItemOperations xmlns="ItemOperations:"><Fetch><Store>'
+                 'Mailbox</Store><CollectionId xmlns="AirSync:">%s</CollectionId><ServerId '
+                 'xmlns="AirSync:">%s</ServerId></Fetch></ItemOperations>' % (inbox, mail_id))
+    props = r.wbxml.find("Response/Fetch/Properties")
+    assert props is not None, r.wbxml
+    mr = fields(fields(props)["MeetingRequest"])
+    assert uid_of_global_obj_id(mr["GlobalObjId"]) == uid
+    res = meeting_response(a, 1, coll=inbox, request_id=mail_id)
+    assert res.findtext("Status") == "2"
 
 
 def test_unknown_request_id(instance, account, devs, version):

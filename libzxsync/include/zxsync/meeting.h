@@ -14,6 +14,8 @@
  *            occurrence deleted (an exception with Deleted 1);
  *   REPLY    the attendee's AttendeeStatus on the event of that UID (ACCEPTED 3, TENTATIVE 2,
  *            DECLINED 4).
+ * A REQUEST or CANCEL whose organizer is the account itself is not applied (its event is the
+ * organizer's own).
  * The message keeps a row of meeting_messages (sql/021_meetings.sql) with the invitation
  * (keyed by its stored message, so that it follows the item through moves). */
 #ifndef ZXSYNC_MEETING_H
