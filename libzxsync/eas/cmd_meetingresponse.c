@@ -10,7 +10,9 @@
  * <Status/><CalendarId/></Result> per Request.  Status ([MS-ASCMD] 2.2.3.177.9): 1 success,
  * 2 invalid meeting request (no such item, not a meeting request or its event, an occurrence
  * that does not exist, InstanceId before 14.1 or with a request e-mail, the account is the
- * organizer), 3 mailbox error, 4 server error.
+ * organizer), 3 mailbox error, 4 server error; for InstanceId ([MS-ASCMD] 2.2.3.92.1) 104 when
+ * it is not a dateTime and 146 when the event does not recur.  The Result carries RequestId,
+ * Status, CalendarId and the InstanceId of the request (14.1+).
  *
  * The effect is Exchange's (zxsync/meeting.h zx_meeting_respond): the event's ResponseType,
  * BusyStatus and AppointmentReplyTime, a decline removes the event; the request e-mail goes
@@ -21,6 +23,7 @@
 
 #include <zxsync/log.h>
 #include <zxsync/meeting.h>
+#include <zxsync/pimconv.h>
 #include <zxsync/sendmail.h>
 #include <zxsync/store.h>
 
@@ -32,8 +35,13 @@
 #define ST_INVALID 2
 #define ST_MAILBOX 3
 #define ST_SERVER 4
+/* [MS-ASCMD] 2.2.3.92.1 InstanceId: not a dateTime with separators, and an InstanceId of an
+ * event that does not recur */
+#define ST_BAD_INSTANCE 104
+#define ST_NOT_RECURRING 146
 
 typedef struct {
+    const char *instance_id;    /* as sent, NULL: none */
     const char *request_id;     /* as sent (RequestId or LongId) */
     int is_long;
     int status;
@@ -52,6 +60,7 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
     const char *instance = zx_wb_child_text(p, r, ZX_MeetingResponse_InstanceId);
     int send = zx_wb_child(r, ZX_MeetingResponse_SendResponse) != NULL;
     res->request_id = rid ? rid : lid;
+    res->instance_id = instance;
     res->is_long = !rid && lid;
     int response = ur && strlen(ur) == 1 && ur[0] >= '1' && ur[0] <= '3' ? ur[0] - '0' : 0;
     const char *item_id = lid ? lid : rid;
@@ -64,6 +73,13 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
         zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02301) "MeetingResponse: InstanceId before "
                "14.1");
         return ST_INVALID;
+    }
+    apr_time_t t;
+    if (instance && (strlen(instance) != 24 || instance[4] != '-' || instance[10] != 'T' ||
+                     instance[23] != 'Z' || zx_pimconv_parse_time(instance, &t) < 0)) {
+        zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02315) "MeetingResponse: InstanceId \"%s\" "
+               "is not a dateTime", instance);
+        return ST_BAD_INSTANCE;
     }
     zx_item *item = NULL;
     int rc = zx_store_item_get(st, item_id, &item, err);
@@ -130,6 +146,11 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
     /* the invitation of one occurrence that was filed as a single event (its series unknown) */
     if (mail_id && instance && !zx_pim_get(ev, ZX_PF_CALENDAR_REC_TYPE))
         instance = NULL;
+    if (instance && !mail_id && !zx_pim_get(ev, ZX_PF_CALENDAR_REC_TYPE)) {
+        zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02316) "MeetingResponse: InstanceId of event "
+               "%s, which does not recur", event_id);
+        return ST_NOT_RECURRING;
+    }
     const char *org = zx_pim_get(ev, ZX_PF_CALENDAR_ORGANIZER_EMAIL);
     if (org && req->account.name && strcasecmp(org, req->account.name) == 0) {
         zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02306) "MeetingResponse: %s organises "
@@ -210,7 +231,7 @@ void zx_cmd_meetingresponse(const zx_server *srv, zx_request *req, zx_response *
     for (const zx_wb_node *r = req->doc->first; r; r = r->next) {
         if (r->kind != ZX_WB_ELEMENT)
             continue;
-        result res = {NULL, 0, ST_OK, NULL};
+        result res = {NULL, NULL, 0, ST_OK, NULL};
         int own = 0;
         int status;
         if (zx_db_tx_begin(db, &own, &err) < 0) {
@@ -236,6 +257,8 @@ void zx_cmd_meetingresponse(const zx_server *srv, zx_request *req, zx_response *
         zx_wb_add_textf(p, out, ZX_MeetingResponse_Status, "%d", status);
         if (res.calendar_id)
             zx_wb_add_text(p, out, ZX_MeetingResponse_CalendarId, res.calendar_id);
+        if (res.instance_id && req->proto >= ZX_V141)
+            zx_wb_add_text(p, out, ZX_MeetingResponse_InstanceId, res.instance_id);
     }
     zx_respond_wbxml(req, resp, root);
 }

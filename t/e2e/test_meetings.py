@@ -480,6 +480,7 @@ def test_occurrence_request_cancel_and_response(instance, account, devs, version
         assert res.findtext("Status") == "2"
         return
     assert res.findtext("Status") == "1" and res.findtext("CalendarId") == ev_id
+    assert res.findtext("InstanceId") == "2026-12-29T14:00:00.000Z"
     rows = sql(instance, "SELECT to_char(exception_start AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), "
                "response_type, busy_status FROM calendar_exceptions WHERE item_id = %s "
                "ORDER BY exception_start", ev_id)
@@ -490,6 +491,15 @@ def test_occurrence_request_cancel_and_response(instance, account, devs, version
     res = meeting_response(a, 1, coll=cal, request_id=ev_id,
                            instance="2026-12-30T14:00:00.000Z")
     assert res.findtext("Status") == "2"
+    # [MS-ASCMD] 2.2.3.92.1: not a dateTime with separators 104, an event that does not recur 146
+    res = meeting_response(a, 1, coll=cal, request_id=ev_id, instance="20261229T140000Z")
+    assert res.findtext("Status") == "104"
+    single = "one-%s@google.com" % uuid.uuid4().hex[:8]
+    deliver(instance, account, invitation("google", account, uid=single, rrule=None))
+    one_id = [sid for op, sid, _ in changes(sync(a, cal)) if op == "Add"][0]
+    res = meeting_response(a, 1, coll=cal, request_id=one_id,
+                           instance="2026-12-08T14:00:00.000Z")
+    assert res.findtext("Status") == "146"
 
 
 # ---- free/busy ------------------------------------------------------------------------------------
