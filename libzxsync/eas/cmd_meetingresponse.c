@@ -166,16 +166,26 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
                "no such occurrence", event_id, instance ? " at " : "", instance ? instance : "");
         return ST_INVALID;
     }
-    /* the request leaves the Inbox as Exchange does: to Deleted Items */
+    /* the request leaves the Inbox as Exchange does: to Deleted Items (the one responded to,
+     * or, for a response on the calendar item, the requests of that meeting) */
+    zx_folder *trash = NULL;
+    if (zx_store_folder_by_type(st, ZX_FOLDER_DELETED, &trash, err) == ZX_STORE_ERROR)
+        return -1;
+    apr_array_header_t *requests = apr_array_make(p, 1, sizeof(zx_item *));
     if (mail_id) {
-        zx_folder *trash = NULL;
-        if (zx_store_folder_by_type(st, ZX_FOLDER_DELETED, &trash, err) == ZX_STORE_ERROR)
+        APR_ARRAY_PUSH(requests, zx_item *) = item;
+    }
+    else if (!instance) {
+        const char *uid = zx_pim_get(ev, ZX_PF_CALENDAR_UID);
+        if (uid && zx_meeting_requests_of(st, uid, &requests, err) < 0)
             return -1;
-        if (trash && strcmp(trash->id, item->folder_id) != 0) {
-            const char *new_id = NULL;
-            if (zx_store_item_move(st, mail_id, trash->id, NULL, 0, &new_id, err) < 0)
-                return -1;
-        }
+    }
+    for (int i = 0; trash && i < requests->nelts; i++) {
+        const zx_item *rq = APR_ARRAY_IDX(requests, i, const zx_item *);
+        const char *new_id = NULL;
+        if (strcmp(trash->id, rq->folder_id) != 0 &&
+            zx_store_item_move(st, rq->id, trash->id, NULL, 0, &new_id, err) < 0)
+            return -1;
     }
     if (send && req->proto >= ZX_V160) {
         apr_size_t len = 0;

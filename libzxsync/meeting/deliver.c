@@ -226,6 +226,30 @@ int zx_meeting_find_event(zx_store *st, const char *uid, const char **id, const 
     return *id ? ZX_STORE_OK : ZX_STORE_NOT_FOUND;
 }
 
+int zx_meeting_requests_of(zx_store *st, const char *uid, apr_array_header_t **out,
+                           const char **err)
+{
+    *out = apr_array_make(st->pool, 2, sizeof(zx_item *));
+    const char *params[2] = {st->account_id, uid};
+    PGresult *r = zx_db_exec(st->db,
+                             "SELECT i.id, i.folder_id FROM meeting_messages m JOIN items i ON "
+                             "i.message_id = m.message_id JOIN folders f ON f.id = i.folder_id "
+                             "WHERE m.account_id = $1::bigint AND m.uid = $2 AND "
+                             "m.method = 'REQUEST' AND i.account_id = $1::bigint AND "
+                             "NOT i.deleted AND NOT (f.system AND f.type = 4) ORDER BY i.id",
+                             2, params, err);
+    if (!r)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        zx_item *it = apr_pcalloc(st->pool, sizeof *it);
+        it->id = apr_pstrdup(st->pool, PQgetvalue(r, i, 0));
+        it->folder_id = apr_pstrdup(st->pool, PQgetvalue(r, i, 1));
+        APR_ARRAY_PUSH(*out, zx_item *) = it;
+    }
+    PQclear(r);
+    return 0;
+}
+
 int zx_meeting_get(zx_store *st, const char *item_id, zx_meeting_info **out, const char **err)
 {
     *out = NULL;

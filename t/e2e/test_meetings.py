@@ -319,6 +319,24 @@ def test_decline_removes_event(instance, account, devs, version):
         ["0"]]
 
 
+def test_tentative_on_the_calendar_item(instance, account, devs, version):
+    """A response on the calendar item itself (CollectionId = the Calendar): tentative, and the
+    request of that meeting leaves the Inbox as well."""
+    a = devs()
+    inbox, cal = a.folder("Inbox"), a.folder("Calendar")
+    start(a, inbox)
+    start(a, cal)
+    uid = "tent-%s@google.com" % uuid.uuid4().hex[:8]
+    mail_id = deliver(instance, account, invitation("google", account, uid=uid))
+    assert [op for op, _, _ in changes(sync(a, inbox))] == ["Add"]
+    ev_id = [sid for op, sid, _ in changes(sync(a, cal))][0]
+    res = meeting_response(a, 2, coll=cal, request_id=ev_id)
+    assert res.findtext("Status") == "1" and res.findtext("CalendarId") == ev_id
+    assert sql(instance, "SELECT response_type, busy_status FROM calendar WHERE item_id = %s",
+               ev_id) == [["2", "1"]]
+    assert [(op, sid) for op, sid, _ in changes(sync(a, inbox))] == [("Delete", mail_id)]
+
+
 def test_update_twice_and_cancel(instance, account, devs, version):
     a = devs()
     cal = a.folder("Calendar")

@@ -54,6 +54,11 @@ typedef struct {
  * ZX_STORE_ERROR (*err). */
 int zx_meeting_get(zx_store *st, const char *item_id, zx_meeting_info **out, const char **err);
 
+/* The live meeting request e-mails (method REQUEST) of that UID in the account's folders other
+ * than Deleted Items: zx_item * with id and folder_id.  0, or -1 and *err. */
+int zx_meeting_requests_of(zx_store *st, const char *uid, apr_array_header_t **out,
+                           const char **err);
+
 /* The live calendar item of the account with that UID (the oldest): ZX_STORE_OK with *id,
  * ZX_STORE_NOT_FOUND, ZX_STORE_ERROR. */
 int zx_meeting_find_event(zx_store *st, const char *uid, const char **id, const char **err);
