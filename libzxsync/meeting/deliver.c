@@ -488,7 +488,8 @@ static int apply_reply(itip *t, const char **err)
     for (int i = 0; i < replies->nelts; i++) {
         zx_pim_attendee r;
         zx_pim_attendee_decode(t->p, APR_ARRAY_IDX(replies, i, const char *), &r);
-        if (!r.email || !*r.email || r.status < 0)
+        /* what a reply says: accepted, tentative, declined (not "needs action") */
+        if (!r.email || !*r.email || (r.status != 2 && r.status != 3 && r.status != 4))
             continue;
         int found = 0;
         for (int j = 0; j < list->nelts; j++) {

@@ -73,9 +73,10 @@ def ics(flavor, account, method="REQUEST", uid=None, seq=0, start="20261208T0900
              "VERSION:2.0", "METHOD:" + method, vtz, "BEGIN:VEVENT",
              "ORGANIZER;CN=Ann Organizer:mailto:" + organizer,
              "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=%s;RSVP=TRUE;CN=Demo User:mailto:%s"
-             % (partstat, attendee or account),
-             "ATTENDEE;ROLE=OPT-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Bob:mailto:"
-             "bob@example.org"]
+             % (partstat, attendee or account)]
+    if method != "REPLY":       # a reply names the attendee who answers, alone
+        lines.append("ATTENDEE;ROLE=OPT-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Bob:"
+                     "mailto:bob@example.org")
     if recurrence_id:
         lines.append("RECURRENCE-ID;TZID=\"%s\":%s" % (tzid, recurrence_id))
     elif rrule:
@@ -371,25 +372,52 @@ def test_update_twice_and_cancel(instance, account, devs, version):
 
 
 def test_reply_updates_organizer_event(instance, account, devs, version):
-    """The account organises a meeting (its device created it); bob's REPLY arrives by mail."""
+    """The account organises a meeting (its device created it with two attendees); Bob's REPLY
+    arrives by mail: his AttendeeStatus becomes 3 (accepted) and the device gets the Change."""
     a = devs()
     cal = a.folder("Calendar")
     start(a, cal)
-    uid = "org-%s@example.net" % uuid.uuid4().hex[:8]
-    deliver(instance, account, invitation("google", account, uid=uid))   # the event to answer
-    ev_id = [sid for op, sid, _ in changes(sync(a, cal))][0]
+    x = ('<Timezone xmlns="Calendar:">%s</Timezone><AllDayEvent xmlns="Calendar:">0'
+         '</AllDayEvent><BusyStatus xmlns="Calendar:">2</BusyStatus>' % ZERO_TZ)
+    uid = None
+    if vnum(version) < 160:
+        uid = "org-%s@example.net" % uuid.uuid4().hex[:8]
+        x += ('<OrganizerName xmlns="Calendar:">Me</OrganizerName><OrganizerEmail xmlns='
+              '"Calendar:">%s</OrganizerEmail>' % account)
+    x += ('<DtStamp xmlns="Calendar:">20261201T100000Z</DtStamp><StartTime xmlns="Calendar:">'
+          '20261210T150000Z</StartTime><EndTime xmlns="Calendar:">20261210T160000Z</EndTime>'
+          '<Subject xmlns="Calendar:">Review</Subject>')
+    if uid:
+        x += '<UID xmlns="Calendar:">%s</UID>' % uid
+    x += ('<MeetingStatus xmlns="Calendar:">1</MeetingStatus><Attendees xmlns="Calendar:">'
+          '<Attendee><Email>bob@example.org</Email><Name>Bob</Name>%s</Attendee><Attendee>'
+          '<Email>carol@example.org</Email><Name>Carol</Name>%s</Attendee></Attendees>'
+          % (("<AttendeeStatus>0</AttendeeStatus><AttendeeType>1</AttendeeType>",) * 2
+             if vnum(version) >= 120 else ("", "")))
+    col = a.sync(cal, commands="<Add><ClientId>o1</ClientId><ApplicationData>%s"
+                 "</ApplicationData></Add>" % x, options=OPTS)
+    add = col.find("Responses/Add")
+    assert add.findtext("Status") == "1", col
+    ev_id = add.findtext("ServerId")
+    if uid is None:     # made by the server for a 16.x device's event
+        uid = sql(instance, "SELECT uid FROM calendar WHERE item_id = %s", ev_id)[0][0]
     reply = invitation("google", account, uid=uid, method="REPLY", partstat="ACCEPTED",
-                       attendee="carol@example.org", sender="Carol <carol@example.org>",
-                       subject="Accepted: Weekly sync")
-    deliver(instance, account, reply)
+                       attendee="bob@example.org", sender="Bob <bob@example.org>",
+                       subject="Accepted: Review", organizer=account, rrule=None,
+                       start="20261210T100000", end="20261210T110000")
+    mail_id = deliver(instance, account, reply)
     rows = sql(instance, "SELECT attendees FROM calendar WHERE item_id = %s", ev_id)
-    assert "carol@example.org\x1f" in rows[0][0] and "\x1f3\x1f" in rows[0][0], rows
+    assert "bob@example.org\x1fBob\x1f3\x1f" in rows[0][0], rows
+    assert "carol@example.org\x1fCarol\x1f0\x1f" in rows[0][0] or vnum(version) < 120, rows
     got = changes(sync(a, cal))
     assert [(op, sid) for op, sid, _ in got] == [("Change", ev_id)]
     if vnum(version) >= 120:
         atts = fields(got[0][2])["Attendees"]
         st = {x.findtext("Email"): x.findtext("AttendeeStatus") for x in atts.children}
-        assert st.get("carol@example.org") == "3", st
+        assert st == {"bob@example.org": "3", "carol@example.org": "0"}, st
+    # the REPLY is a response message: no MeetingRequest in it
+    assert sql(instance, "SELECT message_class FROM items WHERE id = %s", mail_id) == [
+        ["IPM.Schedule.Meeting.Resp.Pos"]]
 
 
 def test_own_invitation_is_not_applied(instance, account, devs, version):
