@@ -58,7 +58,12 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
     const char *rid = zx_wb_child_text(p, r, ZX_MeetingResponse_RequestId);
     const char *lid = zx_wb_child_text(p, r, ZX_Search_LongId);
     const char *instance = zx_wb_child_text(p, r, ZX_MeetingResponse_InstanceId);
-    int send = zx_wb_child(r, ZX_MeetingResponse_SendResponse) != NULL;
+    const zx_wb_node *send_node = zx_wb_child(r, ZX_MeetingResponse_SendResponse);
+    int send = send_node != NULL;
+    /* SendResponse's airsyncbase:Body ([MS-ASCMD] 2.2.3.163): the text of the reply */
+    const zx_wb_node *body = send_node ? zx_wb_child(send_node, ZX_AirSyncBase_Body) : NULL;
+    const char *note = body ? zx_wb_child_text(p, body, ZX_AirSyncBase_Data) : NULL;
+    const char *note_type = body ? zx_wb_child_text(p, body, ZX_AirSyncBase_Type) : NULL;
     res->request_id = rid ? rid : lid;
     res->instance_id = instance;
     res->is_long = !rid && lid;
@@ -191,7 +196,7 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
         apr_size_t len = 0;
         const char *msg = zx_meeting_reply_message(
             p, ev, instance, ev_info ? ev_info->sequence : -1, req->account.name, response,
-            &len);
+            note, note_type && strcmp(note_type, "2") == 0, &len);
         if (msg) {
             if (!srv->settings.sendmail) {
                 zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02308) "MeetingResponse: no "

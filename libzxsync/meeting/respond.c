@@ -155,7 +155,8 @@ static const char *one_line(apr_pool_t *p, const char *s)
 
 const char *zx_meeting_reply_message(apr_pool_t *p, const zx_pim_props *ev,
                                      const char *recurrence_id, int sequence,
-                                     const char *attendee, int response, apr_size_t *len)
+                                     const char *attendee, int response, const char *note,
+                                     int note_html, apr_size_t *len)
 {
     const char *uid = zx_pim_get(ev, EV(UID));
     const char *org = zx_pim_get(ev, EV(ORGANIZER_EMAIL));
@@ -213,9 +214,23 @@ const char *zx_meeting_reply_message(apr_pool_t *p, const zx_pim_props *ev,
         "\r\n", "Date: ", date, "\r\n",
         "Message-ID: <", apr_psprintf(p, "%" APR_TIME_T_FMT ".%lx", apr_time_now(),
                                       (unsigned long)rand()),
-        ".reply@zxmobile>\r\n", "MIME-Version: 1.0\r\n",
-        "Content-Type: text/calendar; charset=UTF-8; method=REPLY\r\n",
-        "Content-Transfer-Encoding: 8bit\r\n\r\n", ics, NULL);
+        ".reply@zxmobile>\r\n", "MIME-Version: 1.0\r\n", NULL);
+    const char *calpart = apr_pstrcat(p, "Content-Type: text/calendar; charset=UTF-8; "
+                                      "method=REPLY\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+                                      ics, NULL);
+    if (note && *note) {
+        /* a boundary that cannot occur in either part: base64-free, random */
+        const char *b = apr_psprintf(p, "=_zxmobile_%" APR_TIME_T_FMT "_%lx", apr_time_now(),
+                                     (unsigned long)rand());
+        msg = apr_pstrcat(p, msg, "Content-Type: multipart/alternative; boundary=\"", b,
+                          "\"\r\n\r\n--", b, "\r\nContent-Type: ",
+                          note_html ? "text/html" : "text/plain",
+                          "; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n", note,
+                          "\r\n--", b, "\r\n", calpart, "--", b, "--\r\n", NULL);
+    }
+    else {
+        msg = apr_pstrcat(p, msg, calpart, NULL);
+    }
     *len = strlen(msg);
     return msg;
 }

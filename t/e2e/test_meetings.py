@@ -158,7 +158,7 @@ def fields(appdata):
 
 
 def meeting_response(dev, response, coll=None, request_id=None, long_id=None, instance=None,
-                     send=False):
+                     send=False, note=None):
     x = '<MeetingResponse xmlns="MeetingResponse:"><Request><UserResponse>%d</UserResponse>' % (
         response)
     if coll:
@@ -169,7 +169,10 @@ def meeting_response(dev, response, coll=None, request_id=None, long_id=None, in
         x += '<LongId xmlns="Search:">%s</LongId>' % long_id
     if instance:
         x += "<InstanceId>%s</InstanceId>" % instance
-    if send:
+    if note is not None:
+        x += ('<SendResponse><Body xmlns="AirSyncBase:"><Type>1</Type><Data>%s</Data></Body>'
+              '</SendResponse>' % note)
+    elif send:
         x += "<SendResponse/>"
     x += "</Request></MeetingResponse>"
     r = dev.c.post("MeetingResponse", x)
@@ -443,6 +446,31 @@ def test_own_invitation_is_not_applied(instance, account, devs, version):
     assert uid_of_global_obj_id(mr["GlobalObjId"]) == uid
     res = meeting_response(a, 1, coll=inbox, request_id=mail_id)
     assert res.findtext("Status") == "2"
+
+
+def test_send_response_with_a_note(instance, account, device_factory, sendmail):  # noqa: F811
+    """16.1: SendResponse with an airsyncbase:Body - the REPLY mailed to the organizer carries
+    the attendee's text beside the text/calendar part."""
+    a = device_factory(account, "16.1")
+    inbox = a.folder("Inbox")
+    start(a, inbox)
+    uid = "note-%s@google.com" % uuid.uuid4().hex[:8]
+    mail_id = deliver(instance, account, invitation("google", account, uid=uid))
+    res = meeting_response(a, 2, coll=inbox, request_id=mail_id, note="Maybe, running late.")
+    assert res.findtext("Status") == "1"
+    sent = sendmail.sent()
+    assert len(sent) == 1
+    raw = sent[0]["stdin"]
+    msg = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(),
+                                   policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["To"] == "ann@example.com" and msg["Subject"] == "Tentative: Weekly sync"
+    parts = list(msg.iter_parts())
+    assert [x.get_content_type() for x in parts] == ["text/plain", "text/calendar"]
+    assert parts[0].get_content().strip() == "Maybe, running late."
+    cal = parts[1].get_content().replace("\r\n ", "")
+    assert parts[1].get_param("method") == "REPLY"
+    assert "PARTSTAT=TENTATIVE" in cal and "UID:" + uid in cal and "SEQUENCE:0" in cal
 
 
 def test_unknown_request_id(instance, account, devs, version):

@@ -78,10 +78,12 @@ int zx_meeting_respond(zx_store *st, const char *id, const char *instance, int r
 
 /* The iTIP REPLY (RFC 5546 3.2.3) of attendee to the invitation ev (its occurrence
  * recurrence_id when not NULL) as an RFC 5322 message from attendee to the organizer
- * (text/calendar; method=REPLY); NULL when ev has no organizer or UID. */
+ * (text/calendar; method=REPLY); with a note (the attendee's text, note_html: it is HTML) the
+ * message is multipart/alternative, the note first.  NULL when ev has no organizer or UID. */
 const char *zx_meeting_reply_message(apr_pool_t *p, const zx_pim_props *ev,
                                      const char *recurrence_id, int sequence,
-                                     const char *attendee, int response, apr_size_t *len);
+                                     const char *attendee, int response, const char *note,
+                                     int note_html, apr_size_t *len);
 
 /* One busy interval. */
 typedef struct {
