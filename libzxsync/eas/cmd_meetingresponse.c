@@ -5,8 +5,8 @@
  * <CollectionId/><RequestId/> - the meeting request e-mail in its folder, or the calendar item
  * itself in a calendar folder - or search:LongId (the item's id: ids are unique per account),
  * optionally <InstanceId/> (one occurrence, by its start; 14.1+) and at 16.x <SendResponse/>
- * (the server mails the iTIP REPLY to the organizer; before 16.x the device sends it itself
- * with SendMail)</Request>...</MeetingResponse> is answered with one <Result><RequestId/>
+ * (the server mails the iTIP REPLY to the organizer and keeps a copy in Sent Items; before
+ * 16.x the device sends it itself with SendMail)</Request>...</MeetingResponse> is answered with one <Result><RequestId/>
  * <Status/><CalendarId/></Result> per Request.  Status ([MS-ASCMD] 2.2.3.177.9): 1 success,
  * 2 invalid meeting request (no such item, not a meeting request or its event, an occurrence
  * that does not exist, InstanceId before 14.1 or with a request e-mail, the account is the
@@ -203,6 +203,13 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
                        "ZxMobileSendmail command to send the reply to %s", org);
                 return ST_SERVER;
             }
+            /* its copy in Sent Items, as Exchange keeps one (gone again if it is not sent:
+             * the transaction is rolled back) */
+            zx_folder *sent = NULL;
+            zx_item *copy = NULL;
+            if (zx_store_folder_by_type(st, ZX_FOLDER_SENT, &sent, err) == ZX_STORE_ERROR ||
+                (sent && zx_store_deliver(st, sent->id, msg, len, 1, &copy, err) < 0))
+                return -1;
             apr_array_header_t *rcpts = apr_array_make(p, 1, sizeof(const char *));
             APR_ARRAY_PUSH(rcpts, const char *) = org;
             if (zx_sendmail_run(p, srv->settings.sendmail, req->account.name, rcpts, msg, len,

@@ -302,6 +302,12 @@ def test_invitation_accepted(instance, account, devs, version, flavor, sendmail)
         assert "METHOD:REPLY" in unfolded and "UID:" + uid in unfolded
         assert "PARTSTAT=ACCEPTED" in unfolded and "mailto:" + account in unfolded
         assert "ORGANIZER" in unfolded and "mailto:ann@example.com" in unfolded
+        # its copy in Sent Items (read)
+        assert sql(instance, "SELECT i.subject, i.read, i.message_class FROM items i JOIN folders "
+                   "f ON f.id = i.folder_id WHERE f.account_id = i.account_id AND f.type = 5 AND "
+                   "f.system AND NOT i.deleted AND i.account_id = (SELECT account_id FROM items "
+                   "WHERE id = %s)", ev_id) == [["Accepted: Weekly sync", "t",
+                                                "IPM.Schedule.Meeting.Resp.Pos"]]
     else:
         assert sent == []
 
