@@ -479,6 +479,31 @@ def test_send_response_with_a_note(instance, account, device_factory, sendmail):
     assert "PARTSTAT=TENTATIVE" in cal and "UID:" + uid in cal and "SEQUENCE:0" in cal
 
 
+def test_reply_not_sent_changes_nothing(instance, account, device_factory, sendmail,  # noqa: F811
+                                        expect_log):
+    """16.1: when the transport refuses the REPLY the response is status 4 and nothing of it is
+    kept (the event still not responded, the request in the Inbox, no Sent Items copy)."""
+    expect_log(r"ZX02309: MeetingResponse: the reply to ann@example.com was not sent")
+    a = device_factory(account, "16.1")
+    inbox = a.folder("Inbox")
+    uid = "fail-%s@google.com" % uuid.uuid4().hex[:8]
+    mail_id = deliver(instance, account, invitation("google", account, uid=uid))
+    sendmail.fail(75)
+    res = meeting_response(a, 1, coll=inbox, request_id=mail_id, send=True)
+    assert res.findtext("Status") == "4" and res.find("CalendarId") is None
+    assert sql(instance, "SELECT response_type, busy_status FROM calendar WHERE uid = %s",
+               uid) == [["5", "1"]]
+    assert sql(instance, "SELECT f.type FROM items i JOIN folders f ON f.id = i.folder_id "
+               "WHERE i.id = %s AND NOT i.deleted", mail_id) == [["2"]]
+    assert sql(instance, "SELECT count(*) FROM items WHERE subject = 'Accepted: Weekly sync' "
+               "AND account_id = (SELECT account_id FROM items WHERE id = %s)", mail_id) == [
+        ["0"]]
+    sendmail.succeed()
+    res = meeting_response(a, 1, coll=inbox, request_id=mail_id, send=True)
+    assert res.findtext("Status") == "1"
+    assert len(sendmail.sent()) == 1
+
+
 def test_unknown_request_id(instance, account, devs, version):
     a = devs()
     res = meeting_response(a, 1, coll=a.folder("Inbox"), request_id="999999999")
