@@ -36,6 +36,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include <zxsync/directory.h>
+#include <zxsync/meeting.h>
 #include <zxsync/mime.h>
 #include <zxsync/store.h>
 
@@ -241,7 +242,8 @@ static int deliver_once(cli *c, target *t, const char *folder_arg, const char *d
         rc = -1;
     }
     if (rc == 0) {
-        rc = zx_store_deliver(t->st, t->folder->id, data, len, read, item, err);
+        /* a meeting message is applied to the calendar in the same transaction */
+        rc = zx_meeting_deliver(t->st, t->account, t->folder->id, data, len, read, 0, item, err);
         if (rc > 0 || (rc == ZX_STORE_OK && !*item)) {
             /* the folder was deleted meanwhile: look again */
             *err = apr_psprintf(c->pool, "folder %s disappeared during the delivery",

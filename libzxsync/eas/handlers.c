@@ -16,6 +16,7 @@ static zx_command_handler *const handlers[ZX_CMD_COUNT_] = {
     [ZX_CMD_SMARTREPLY] = zx_cmd_smartreply,
     [ZX_CMD_SMARTFORWARD] = zx_cmd_smartforward,
     [ZX_CMD_MOVEITEMS] = zx_cmd_moveitems,
+    [ZX_CMD_MEETINGRESPONSE] = zx_cmd_meetingresponse,
     [ZX_CMD_GETATTACHMENT] = zx_cmd_getattachment,
     [ZX_CMD_ITEMOPERATIONS] = zx_cmd_itemoperations,
     [ZX_CMD_PING] = zx_cmd_ping,

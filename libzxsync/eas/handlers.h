@@ -17,6 +17,9 @@ zx_command_handler zx_cmd_settings, zx_cmd_moveitems, zx_cmd_getattachment,
 zx_command_handler zx_cmd_sync, zx_cmd_foldersync, zx_cmd_foldercreate, zx_cmd_folderupdate,
     zx_cmd_folderdelete, zx_cmd_getitemestimate;
 
+/* eas/cmd_meetingresponse.c */
+zx_command_handler zx_cmd_meetingresponse;
+
 /* eas/cmd_ping.c */
 zx_command_handler zx_cmd_ping;
 

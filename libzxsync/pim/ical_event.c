@@ -339,6 +339,35 @@ static void read_people(ectx *e)
         zx_pim_set_list(e->c.pr, FIELD(ATTENDEES), list);
 }
 
+/* what an iTIP message says beyond the event's fields (zx_pim_record) */
+static void itip_of(ectx *e)
+{
+    zx_pim_record *r = e->c.r;
+    apr_pool_t *p = e->c.p;
+    icalcomponent *comp = e->c.comp;
+    icalproperty *prop;
+    if (e->root && (prop = icalcomponent_get_first_property(e->root, ICAL_METHOD_PROPERTY)) &&
+        icalproperty_get_value_as_string(prop))
+        r->method = apr_pstrdup(p, icalproperty_get_value_as_string(prop));
+    if ((prop = icalcomponent_get_first_property(comp, ICAL_SEQUENCE_PROPERTY)))
+        r->sequence = apr_itoa(p, icalproperty_get_sequence(prop));
+    for (prop = icalcomponent_get_first_property(comp, ICAL_ATTENDEE_PROPERTY); prop;
+         prop = icalcomponent_get_next_property(comp, ICAL_ATTENDEE_PROPERTY)) {
+        icalparameter *par = icalproperty_get_first_parameter(prop, ICAL_RSVP_PARAMETER);
+        if (par && icalparameter_get_rsvp(par) == ICAL_RSVP_TRUE)
+            r->rsvp = 1;
+    }
+    for (prop = icalcomponent_get_first_property(comp, ICAL_X_PROPERTY); prop;
+         prop = icalcomponent_get_next_property(comp, ICAL_X_PROPERTY)) {
+        if (strcasecmp(zx_ical_xname(prop), "X-MICROSOFT-CDO-INTENDEDSTATUS") != 0)
+            continue;
+        const char *v = zx_ical_xtext(&e->c, prop);
+        for (int i = 0; i < 5; i++)
+            if (strcasecmp(v, zx_ical_busy_names[i]) == 0)
+                r->intended_busy = apr_itoa(p, i);
+    }
+}
+
 /* the MeetingStatus that an organizer / attendees and STATUS:CANCELLED say ([MS-ASCAL]
  * 2.2.2.29: 0 appointment, 3 meeting received, 5 cancelled, 7 cancelled received) */
 int zx_ical_meeting_status(int meeting, int cancelled)
@@ -513,6 +542,7 @@ static int read_event(ectx *e, int master)
                    apr_itoa(p, zx_ical_meeting_status(zx_pimconv_get(pr, FIELD(ORGANIZER_EMAIL)) ||
                                                           pr->v[FIELD(ATTENDEES)].list,
                                                       cancelled)));
+    itip_of(e);
     if (!conf && (prop = icalcomponent_get_first_property(comp, ICAL_URL_PROPERTY)))
         url = apr_pstrdup(p, icalproperty_get_url(prop));
     zx_pimconv_set(pr, FIELD(ONLINE_CONF_LINK), conf ? conf : url);
@@ -649,7 +679,7 @@ static int read_exceptions(ectx *e, const apr_array_header_t *comps,
         }
         icalcomponent *oc = APR_ARRAY_IDX(comps, i, icalcomponent *);
         icalproperty *rid = icalcomponent_get_first_property(oc, ICAL_RECURRENCEID_PROPERTY);
-        zx_pim_record sub = {0, 0, NULL, NULL, NULL};
+        zx_pim_record sub = {0};
         ectx oe = *e;
         oe.c.r = &sub;
         oe.c.comp = oc;
@@ -741,6 +771,15 @@ void zx_ical_read_events(apr_pool_t *p, icalcomponent *root, const apr_array_hea
                             "as a single event");
         if (read_event(&e, !orphan) < 0)
             continue;
+        icalproperty *rid = orphan ? icalcomponent_get_first_property(
+                                         e.c.comp, ICAL_RECURRENCEID_PROPERTY)
+                                   : NULL;
+        apr_time_t original;
+        if (rid) {
+            if (read_dt(&e, rid, icalproperty_get_recurrenceid(rid), &original, 0) < 0)
+                continue;
+            r->recurrence_id = zx_pimconv_time(p, original);
+        }
         /* the first series of a UID takes its overrides; another one of the same UID none */
         if (!orphan) {
             int first = uids[i] && !apr_hash_get(taken, uids[i], APR_HASH_KEY_STRING);

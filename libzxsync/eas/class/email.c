@@ -12,13 +12,16 @@
 #include "email.h"
 
 #include <zxsync/buf.h>
+#include <zxsync/meeting.h>
 #include <zxsync/mime.h>
+#include <zxsync/pimtz.h>
 #include <zxsync/text.h>
 
 #include <apr_strings.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- options ------------------------------------------------------------------------------- */
 
@@ -519,6 +522,115 @@ static const unsigned char *conversation_index(apr_pool_t *p, apr_time_t receive
     return b;
 }
 
+/* ---- email:MeetingRequest ([MS-ASEMAIL] 2.2.2.48) of a meeting request or cancellation --------
+ * From the invitation kept at delivery (zxsync/meeting.h): no reparsing of the message. */
+
+#define MEV(name) ZX_PF_CALENDAR_##name
+
+static void mr_text(apr_pool_t *p, zx_wb_node *mr, unsigned tag, const zx_pim_props *ev,
+                    zx_pim_field f)
+{
+    const char *v = zx_pim_get(ev, f);
+    if (v && *v)
+        zx_wb_add_text(p, mr, tag, v);
+}
+
+static int render_meeting(apr_pool_t *p, zx_store *st, const zx_item *item, zx_version v,
+                          zx_wb_node *parent, const char **err)
+{
+    zx_meeting_info *mi = NULL;
+    int rc = zx_meeting_get(st, item->id, &mi, err);
+    if (rc < 0)
+        return -1;
+    if (rc != ZX_STORE_OK || !mi->uid ||
+        (strcmp(mi->method, "REQUEST") != 0 && strcmp(mi->method, "CANCEL") != 0))
+        return 0;
+    const zx_pim_props *ev = mi->ev;
+    zx_wb_node *mr = zx_wb_add(p, parent, ZX_Email_MeetingRequest);
+    const char *all_day = zx_pim_get(ev, MEV(ALL_DAY));
+    zx_wb_add_text(p, mr, ZX_Email_AllDayEvent, all_day && *all_day == '1' ? "1" : "0");
+    mr_text(p, mr, ZX_Email_StartTime, ev, MEV(START));
+    const char *dtstamp = zx_pim_get(ev, MEV(DTSTAMP));
+    zx_wb_add_text(p, mr, ZX_Email_DtStamp,
+                   dtstamp ? dtstamp : zx_eas_date(p, item->received));
+    mr_text(p, mr, ZX_Email_EndTime, ev, MEV(END));
+    /* [MS-ASEMAIL] 2.2.2.39: 0 single, 1 recurring master, 3 exception (one occurrence) */
+    int recurring = zx_pim_get(ev, MEV(REC_TYPE)) != NULL;
+    zx_wb_add_text(p, mr, ZX_Email_InstanceType,
+                   mi->recurrence_id ? "3" : recurring ? "1" : "0");
+    const char *loc = zx_pim_get(ev, MEV(LOCATION));
+    if (loc && *loc) {
+        if (v >= ZX_V160) {
+            zx_wb_node *l = zx_wb_add(p, mr, ZX_AirSyncBase_Location);
+            zx_wb_add_text(p, l, ZX_AirSyncBase_DisplayName, loc);
+        }
+        else {
+            zx_wb_add_text(p, mr, ZX_Email_Location, loc);
+        }
+    }
+    const char *org = zx_pim_get(ev, MEV(ORGANIZER_EMAIL));
+    const char *oname = zx_pim_get(ev, MEV(ORGANIZER_NAME));
+    if (org && *org)
+        zx_wb_add_text(p, mr, ZX_Email_Organizer,
+                       oname && *oname ? apr_psprintf(p, "\"%s\" <%s>", oname, org) : org);
+    if (mi->recurrence_id)
+        zx_wb_add_text(p, mr, ZX_Email_RecurrenceId, mi->recurrence_id);
+    const char *rem = zx_pim_get(ev, MEV(REMINDER));
+    if (rem && *rem)   /* seconds here ([MS-ASEMAIL] 2.2.2.63), minutes in the event */
+        zx_wb_add_text(p, mr, ZX_Email_Reminder, apr_ltoa(p, atol(rem) * 60));
+    zx_wb_add_text(p, mr, ZX_Email_ResponseRequested, mi->rsvp ? "1" : "0");
+    if (recurring && !mi->recurrence_id) {
+        zx_wb_node *rs = zx_wb_add(p, mr, ZX_Email_Recurrences);
+        zx_wb_node *r = zx_wb_add(p, rs, ZX_Email_Recurrence);
+        mr_text(p, r, ZX_Email_Type, ev, MEV(REC_TYPE));
+        mr_text(p, r, ZX_Email_Interval, ev, MEV(REC_INTERVAL));
+        mr_text(p, r, ZX_Email_Until, ev, MEV(REC_UNTIL));
+        mr_text(p, r, ZX_Email_Occurrences, ev, MEV(REC_OCCURRENCES));
+        mr_text(p, r, ZX_Email_WeekOfMonth, ev, MEV(REC_WEEK_OF_MONTH));
+        mr_text(p, r, ZX_Email_DayOfMonth, ev, MEV(REC_DAY_OF_MONTH));
+        mr_text(p, r, ZX_Email_DayOfWeek, ev, MEV(REC_DAY_OF_WEEK));
+        mr_text(p, r, ZX_Email_MonthOfYear, ev, MEV(REC_MONTH_OF_YEAR));
+        if (v >= ZX_V140) {
+            const char *ct = zx_pim_get(ev, MEV(REC_CALENDAR_TYPE));
+            zx_wb_add_text(p, r, ZX_Email2_CalendarType, ct && *ct ? ct : "0");
+            const char *lm = zx_pim_get(ev, MEV(REC_IS_LEAP_MONTH));
+            zx_wb_add_text(p, r, ZX_Email2_IsLeapMonth, lm && *lm == '1' ? "1" : "0");
+        }
+        if (v >= ZX_V141)
+            mr_text(p, r, ZX_Email2_FirstDayOfWeek, ev, MEV(REC_FIRST_DAY_OF_WEEK));
+    }
+    const char *sens = zx_pim_get(ev, MEV(SENSITIVITY));
+    zx_wb_add_text(p, mr, ZX_Email_Sensitivity, sens && *sens ? sens : "0");
+    /* the status the meeting takes once accepted */
+    const char *busy = zx_pim_get(ev, MEV(BUSY_STATUS));
+    zx_wb_add_text(p, mr, ZX_Email_BusyStatus,
+                   mi->intended_busy >= 0 ? apr_itoa(p, mi->intended_busy)
+                   : busy && *busy        ? busy
+                                          : "2");
+    const char *tzid = zx_pim_get(ev, MEV(TZID));
+    int year = 0;
+    apr_time_t start;
+    if (zx_eas_parse_date(zx_pim_get(ev, MEV(START)), &start) == 0) {
+        apr_time_exp_t x;
+        apr_time_exp_gmt(&x, start);
+        year = x.tm_year + 1900;
+    }
+    const char *blob = zx_tz_blob(p, tzid ? tzid : "UTC", year ? year : 2026);
+    if (!blob)
+        blob = zx_tz_blob(p, "UTC", year ? year : 2026);
+    if (blob)
+        zx_wb_add_text(p, mr, ZX_Email_TimeZone, blob);
+    zx_wb_add_text(p, mr, ZX_Email_GlobalObjId,
+                   zx_meeting_global_obj_id(p, mi->uid, mi->recurrence_id));
+    if (v >= ZX_V140) {
+        const char *dis = zx_pim_get(ev, MEV(DISALLOW_NEW_TIME_PROPOSAL));
+        zx_wb_add_text(p, mr, ZX_Email_DisallowNewTimeProposal, dis && *dis == '1' ? "1" : "0");
+    }
+    if (v >= ZX_V141)
+        zx_wb_add_textf(p, mr, ZX_Email2_MeetingMessageType, "%d", mi->message_type);
+    return 0;
+}
+
 int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
                     const zx_class_opts *o, zx_wb_node *parent,
                     apr_array_header_t **blobs, const char **err)
@@ -567,6 +679,10 @@ int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
     }
     zx_wb_add_text(p, parent, ZX_Email_MessageClass,
                    item->message_class ? item->message_class : "IPM.Note");
+    if (st && item->message_class &&
+        strncasecmp(item->message_class, "IPM.Schedule.Meeting.", 21) == 0 &&
+        render_meeting(p, st, item, v, parent, err) < 0)
+        return -1;
     zx_wb_add_text(p, parent, ZX_Email_InternetCPID, "65001");    /* bodies are UTF-8 */
     if (v >= ZX_V120)
         render_flag(p, item, parent);

@@ -31,6 +31,16 @@ typedef struct {
     zx_pim_props *props;        /* NULL when it could not be read */
     const char *error;          /* why it could not be read (props NULL) */
     apr_array_header_t *warnings;   /* const char *: what of it was dropped; NULL = nothing */
+    /* a calendar event as an iTIP message (RFC 5546) carries it: the object's METHOD ("REQUEST",
+     * NULL: none), the event's SEQUENCE (decimal text, NULL: none), whether an ATTENDEE asks
+     * for a reply (RSVP=TRUE), X-MICROSOFT-CDO-INTENDEDSTATUS as a BusyStatus 0-4 (decimal
+     * text, NULL: none), and the RECURRENCE-ID of an occurrence sent without its series (read
+     * as a single event: an [MS-ASDTYPE] dateTime, NULL: none) */
+    const char *method;
+    const char *sequence;
+    int rsvp;
+    const char *intended_busy;
+    const char *recurrence_id;
 } zx_pim_record;
 
 /* vCard 2.1, 3.0 and 4.0 (RFC 2426, RFC 6350): every BEGIN:VCARD..END:VCARD of data as a
