@@ -8,14 +8,18 @@
  * userCertificate) or 3 (mini certificates: the first certificate, as no mini form is stored),
  * MaxCertificates over the whole response (Status 8 with CertificateCount = what was left
  * out); Picture (14.1+, MaxSize, MaxPictures per To: Status 1, 173, 174, 175 as Search);
- * Availability (14.0+): the free/busy of the calendar is not reachable from here yet - Status
- * 162 (free/busy could not be retrieved).  Certificates, Availability and Picture go with a
- * resolved recipient (Status 1) and with the suggestions of an ambiguous one alike, except
- * Availability (resolved ones only). */
+ * Availability (14.0+): MergedFreeBusy from the recipient account's calendar
+ * (zx_meeting_freebusy), one digit per 30 minutes from StartTime ([MS-ASCMD] 2.2.3.107: 0 free,
+ * 1 tentative, 2 busy, 3 out of office, 4 no data; the highest digit of a slot wins; BusyStatus
+ * 4 "working elsewhere" counts as tentative); a contact, not an account here, is all "no data";
+ * at most 32768 slots (the element's 32 KB), a longer window is a protocol error (Status 5).
+ * Certificates and Picture go with a resolved recipient (Status 1) and with the suggestions of
+ * an ambiguous one alike, Availability with a resolved one only. */
 #include "handlers.h"
 
 #include <zxsync/gal.h>
 #include <zxsync/log.h>
+#include <zxsync/meeting.h>
 #include <zxsync/pimconv.h>
 #include <zxsync/store.h>
 
@@ -30,7 +34,9 @@
 enum { RR_OK = 1, RR_PROTOCOL_ERROR = 5, RR_SERVER_ERROR = 6 };
 enum { RESP_RESOLVED = 1, RESP_AMBIGUOUS = 2, RESP_AMBIGUOUS_PARTIAL = 3, RESP_UNRESOLVED = 4 };
 enum { CERT_OK = 1, CERT_NONE = 7, CERT_LIMIT = 8 };
-enum { AVAIL_UNAVAILABLE = 162 };
+enum { AVAIL_OK = 1, AVAIL_UNAVAILABLE = 162 };
+#define SLOT APR_TIME_C(1800000000)       /* 30 minutes */
+#define MAX_SLOTS 32768
 enum { PIC_OK = 1, PIC_NONE = 173, PIC_TOO_LARGE = 174, PIC_LIMIT = 175 };
 
 #define RR_MAX_TO 100
@@ -39,6 +45,7 @@ enum { PIC_OK = 1, PIC_NONE = 173, PIC_TOO_LARGE = 174, PIC_LIMIT = 175 };
 
 typedef struct {
     int type;                   /* 1 GAL, 2 contact */
+    const char *account_id;     /* GAL: the account */
     const char *display_name, *email;
     const char *photo;          /* base64 */
     apr_size_t photo_len;
@@ -50,6 +57,9 @@ typedef struct {
     long max_certs;             /* -1: no limit */
     long certs_sent;
     int availability;
+    apr_time_t start, end;      /* Availability window */
+    zx_request *req;
+    zx_db *db;
     const zx_wb_node *picture;
     long max_size, max_pictures;
 } rr_options;
@@ -78,6 +88,36 @@ static int add_recipient(apr_array_header_t *list, apr_hash_t *seen, recipient *
     return 1;
 }
 
+/* MergedFreeBusy of account_id (NULL: all "no data"), NULL when free/busy cannot be read */
+static const char *merged_freebusy(apr_pool_t *p, rr_options *o, const char *account_id)
+{
+    int n = (int)((o->end - o->start + SLOT - 1) / SLOT);
+    char *s = apr_palloc(p, (apr_size_t)n + 1);
+    memset(s, account_id ? '0' : '4', (apr_size_t)n);
+    s[n] = '\0';
+    if (!account_id)
+        return s;
+    apr_array_header_t *busy;
+    const char *err = NULL;
+    if (zx_meeting_freebusy(zx_store_open(p, o->db, account_id), o->start, o->end, &busy,
+                            &err) < 0) {
+        zx_log(o->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02413) "ResolveRecipients: free/busy of "
+               "account %s: %s", account_id, err ? err : "");
+        return NULL;
+    }
+    for (int i = 0; i < busy->nelts; i++) {
+        const zx_meeting_busy *b = &APR_ARRAY_IDX(busy, i, zx_meeting_busy);
+        char d = b->busy_status == 2 ? '2' : b->busy_status == 3 ? '3'
+                 : b->busy_status == 1 || b->busy_status == 4 ? '1' : '0';
+        apr_time_t from = b->start > o->start ? b->start : o->start;
+        apr_time_t to = b->end < o->end ? b->end : o->end;
+        for (apr_int64_t k = (from - o->start) / SLOT; k < n && o->start + k * SLOT < to; k++)
+            if (s[k] < d)
+                s[k] = d;
+    }
+    return s;
+}
+
 static void put_recipient(apr_pool_t *p, zx_wb_node *resp, const recipient *r, rr_options *o,
                           int resolved, long *pictures)
 {
@@ -87,10 +127,11 @@ static void put_recipient(apr_pool_t *p, zx_wb_node *resp, const recipient *r, r
                    r->display_name ? r->display_name : r->email);
     zx_wb_add_text(p, n, ZX_ResolveRecipients_EmailAddress, r->email);
     if (o->availability && resolved) {
-        /* TODO(meet): MergedFreeBusy from zx_meeting_freebusy (zxsync/meeting.h) of the
-         * recipient's account over StartTime..EndTime, one digit per 30 minutes */
         zx_wb_node *a = zx_wb_add(p, n, ZX_ResolveRecipients_Availability);
-        zx_wb_add_textf(p, a, ZX_ResolveRecipients_Status, "%d", AVAIL_UNAVAILABLE);
+        const char *fb = merged_freebusy(p, o, r->type == 1 ? r->account_id : NULL);
+        zx_wb_add_textf(p, a, ZX_ResolveRecipients_Status, "%d", fb ? AVAIL_OK : AVAIL_UNAVAILABLE);
+        if (fb)
+            zx_wb_add_text(p, a, ZX_ResolveRecipients_MergedFreeBusy, fb);
     }
     if (o->cert_mode) {
         zx_wb_node *c = zx_wb_add(p, n, ZX_ResolveRecipients_Certificates);
@@ -139,7 +180,9 @@ void zx_cmd_resolverecipients(const zx_server *srv, zx_request *req, zx_response
     apr_pool_t *p = req->pool;
     const char *err = NULL;
     const zx_wb_node *opts = zx_wb_child(req->doc, ZX_ResolveRecipients_Options);
-    rr_options o = {0, -1, 0, 0, NULL, -1, -1};
+    rr_options o = {0};
+    o.max_certs = o.max_size = o.max_pictures = -1;
+    o.req = req;
     int bad = 0, n_to = 0;
     long cr = opt_long(p, opts, ZX_ResolveRecipients_CertificateRetrieval, 1, &bad);
     o.cert_mode = cr == 2 || cr == 3 ? (int)cr : 0;
@@ -152,11 +195,11 @@ void zx_cmd_resolverecipients(const zx_server *srv, zx_request *req, zx_response
         max_amb = RR_MAX_AMBIGUOUS;
     const zx_wb_node *av = opts ? zx_wb_child(opts, ZX_ResolveRecipients_Availability) : NULL;
     if (av && req->proto >= 140) {
-        apr_time_t s, e;
         const char *st = zx_wb_child_text(p, av, ZX_ResolveRecipients_StartTime);
         const char *et = zx_wb_child_text(p, av, ZX_ResolveRecipients_EndTime);
-        if (!st || !et || zx_pimconv_parse_time(st, &s) < 0 ||
-            zx_pimconv_parse_time(et, &e) < 0 || e <= s)
+        if (!st || !et || zx_pimconv_parse_time(st, &o.start) < 0 ||
+            zx_pimconv_parse_time(et, &o.end) < 0 || o.end <= o.start ||
+            (o.end - o.start) / SLOT >= MAX_SLOTS)
             bad = 1;
         o.availability = 1;
     }
@@ -184,6 +227,7 @@ void zx_cmd_resolverecipients(const zx_server *srv, zx_request *req, zx_response
         fail(req, resp, RR_SERVER_ERROR);
         return;
     }
+    o.db = db;
     zx_store *store = zx_request_store(p, db, req);
     unsigned want = (o.picture ? ZX_GAL_WANT_PHOTO : 0) | (o.cert_mode ? ZX_GAL_WANT_CERTS : 0);
     zx_wb_node *root = zx_wb_new(p, ZX_ResolveRecipients_ResolveRecipients);
@@ -207,7 +251,8 @@ void zx_cmd_resolverecipients(const zx_server *srv, zx_request *req, zx_response
         for (int i = 0; i < gal->nelts; i++) {
             const zx_gal_entry *g = APR_ARRAY_IDX(gal, i, zx_gal_entry *);
             recipient *r = apr_pcalloc(p, sizeof *r);
-            *r = (recipient){1, g->display_name, g->email, g->photo, g->photo_len, g->certs};
+            *r = (recipient){1, g->account_id, g->display_name, g->email, g->photo,
+                             g->photo_len, g->certs};
             add_recipient(list, seen, r);
         }
         if (gal->nelts == 1 && total == 1 && strchr(to, '@'))
@@ -215,7 +260,7 @@ void zx_cmd_resolverecipients(const zx_server *srv, zx_request *req, zx_response
         for (int i = 0; i < contacts->nelts && !exact; i++) {
             const zx_contact_match *c = APR_ARRAY_IDX(contacts, i, zx_contact_match *);
             recipient *r = apr_pcalloc(p, sizeof *r);
-            *r = (recipient){2, c->display_name, c->email, NULL, 0, NULL};
+            *r = (recipient){2, NULL, c->display_name, c->email, NULL, 0, NULL};
             if (c->exact) {     /* the contact's address itself: that one only */
                 apr_array_clear(list);
                 APR_ARRAY_PUSH(list, recipient *) = r;

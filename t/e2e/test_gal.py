@@ -62,6 +62,23 @@ def gal(instance):
         g.bulk.append(name)
     g.namesake = "zoe@" + g.other
     zx(instance, "prov", "createAccount", g.namesake, "", "displayName", "Zoe Otherdomain")
+    # Zoë's calendar for Availability: busy 09:00-10:00, out of office 10:15-10:45, tentative
+    # 11:00-11:10, free 11:30-12:00 (UTC, 2030-01-01)
+    # (one file per event: `calendar import` skips the third VEVENT of one VCALENDAR)
+    for i, (start, end, busy) in enumerate([("090000", "100000", "BUSY"),
+                                            ("101500", "104500", "OOF"),
+                                            ("110000", "111000", "TENTATIVE"),
+                                            ("113000", "120000", "FREE")]):
+        with tempfile.NamedTemporaryFile("w", suffix=".ics", delete=False) as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//gal//EN\r\n"
+                    "BEGIN:VEVENT\r\nUID:gal-%d@test\r\nDTSTAMP:20291201T000000Z\r\n"
+                    "DTSTART:20300101T%sZ\r\nDTEND:20300101T%sZ\r\nSUMMARY:e%d\r\n"
+                    "X-MICROSOFT-CDO-BUSYSTATUS:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                    % (i, start, end, i, busy))
+        try:
+            zx(instance, "calendar", "import", g.zoe, f.name)
+        finally:
+            os.unlink(f.name)
     return g
 
 
@@ -264,7 +281,7 @@ def test_resolve_certificates(instance, gal, version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_resolve_pictures_and_availability(instance, gal, version):
+def test_resolve_pictures_and_availability(instance, gal, contact, version):
     c = client_for(instance, gal.me, version)
     doc = resolve(c, [gal.zoe, "bulk"],
                   "<Availability><StartTime>2030-01-01T08:00:00.000Z</StartTime>"
@@ -276,17 +293,29 @@ def test_resolve_pictures_and_availability(instance, gal, version):
         assert zoe.find("Recipient/Picture") is None
         assert zoe.find("Recipient/Availability") is None
         return
-    # free/busy is not reachable yet: 162
-    assert zoe.findtext("Recipient/Availability/Status") == "162"
+    # one digit per 30 minutes from 08:00: the highest status of each slot
+    assert zoe.findtext("Recipient/Availability/Status") == "1"
+    assert zoe.findtext("Recipient/Availability/MergedFreeBusy") == "00223310"
     assert bulk.find("Recipient/Availability") is None          # ambiguous: none
     assert zoe.findtext("Recipient/Picture/Status") == "1"
     assert zoe.findtext("Recipient/Picture/Data") == PHOTO_B64
     # MaxPictures counts per To
     assert [r.findtext("Picture/Status") for r in bulk.findall("Recipient")] == \
         ["1", "175", "175", "173", "173"]
+    # a window not on the half hour: slots from StartTime; a free account; a contact: no data
+    doc = resolve(c, [gal.zoe, gal.bulk[0], "carla@elsewhere.example"],
+                  "<Availability><StartTime>2030-01-01T09:45:00.000Z</StartTime>"
+                  "<EndTime>2030-01-01T10:50:00.000Z</EndTime></Availability>")
+    got = [r.findtext("Recipient/Availability/MergedFreeBusy") for r in doc.findall("Response")]
+    assert got[:2] == ["230", "000"]    # 09:45-10:15 busy, 10:15-10:45 OOF, then free
+    assert got[2] == "444"
     bad = resolve(c, [gal.zoe], "<Availability><StartTime>2030-01-01T08:00:00.000Z</StartTime>"
                                 "</Availability>")
     assert bad.findtext("Status") == "5" and bad.find("Response") is None
+    long = resolve(c, [gal.zoe], "<Availability><StartTime>2030-01-01T00:00:00.000Z"
+                                 "</StartTime><EndTime>2032-01-01T00:00:00.000Z</EndTime>"
+                                 "</Availability>")
+    assert long.findtext("Status") == "5"
 
 
 def test_resolve_protocol_errors(instance, gal):
