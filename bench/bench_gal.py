@@ -6,7 +6,8 @@ givenName/sn/company/telephone rows in account_gal; the triggers of sql/023_gal.
 search keys), names drawn from lists with accented and Cyrillic ones.  Then Search Store=GAL
 requests of the searching account (14.1, Range 0-99, the default) with queries a user types:
 prefixes of 2 to 4 characters of first names, surnames and addresses (and, separately, single
-letters: the widest matches).  For each: p50/p99/max latency of the whole HTTP request at
+letters: the widest matches; and queries that match nothing: the cost of the request around the
+search - authentication, device record, WBXML).  For each: p50/p99/max latency of the whole HTTP request at
 concurrency 1 and 8 (Python threads, one keep-alive connection each), and the statements
 PostgreSQL runs for one request (log_min_duration_statement = 0).
 
@@ -77,6 +78,9 @@ def queries(kind, count, seed=7):
     rnd = random.Random(seed)
     out = []
     for _ in range(count):
+        if kind == "nomatch":           # the request's own cost: a query matching nothing
+            out.append("xq%d" % rnd.randint(1, 999))
+            continue
         if kind == "letter":
             out.append(rnd.choice("abcdefgilmoprstuvzиапмо"))
             continue
@@ -188,12 +192,13 @@ def main():
                              '</Store></Search>')
         assert r.wbxml.findtext("Response/Store/Status") == "1", r
         print("warm-up: 'ros' -> Total %s" % r.wbxml.findtext("Response/Store/Total"))
-        for kind in ("typed", "letter"):
+        print("load average before: %s" % open("/proc/loadavg").read().split()[:3])
+        for kind in ("nomatch", "typed", "letter"):
             qs = queries(kind, a.requests)
             run(inst, qs[:50], 1)                     # warm the children and the cache
             for conc in (1, 8):
                 p50, p99, mx, rps, bad = run(inst, qs, conc)
-                print("%-6s prefixes, c=%d: p50 %.1f ms  p99 %.1f ms  max %.1f ms  %.0f req/s%s"
+                print("%-7s queries, c=%d: p50 %.1f ms  p99 %.1f ms  max %.1f ms  %.0f req/s%s"
                       % (kind, conc, p50, p99, mx, rps, "  (%d failed)" % bad if bad else ""))
         for q in ("ros", "a"):
             st = statements(inst, q)
