@@ -1,7 +1,7 @@
 /* zxmobile - ResolveRecipients ([MS-ASCMD] 2.2.1.15): each To looked up in the account's
  * domain's GAL (zxsync/gal.h: an address or alias exactly, else a prefix of names and
- * addresses) and in the account's Contacts (zx_store_contacts_match), GAL entries first,
- * each address once.  Response Status: 1 one recipient, 2 ambiguous with every suggestion,
+ * addresses; not when the account's zimbraPrefGalAutoCompleteEnabled is FALSE) and in the
+ * account's Contacts (zx_store_contacts_match), GAL entries first, each address once.  Response Status: 1 one recipient, 2 ambiguous with every suggestion,
  * 3 ambiguous with MaxAmbiguousRecipients of them (default and cap 100), 4 none.
  *
  * Options: CertificateRetrieval 2 (the full certificates: userSMIMECertificate, then
@@ -16,6 +16,7 @@
  * Certificates and Picture go with a resolved recipient (Status 1) and with the suggestions of
  * an ambiguous one alike, Availability with a resolved one only. */
 #include "handlers.h"
+#include "search.h"
 
 #include <zxsync/gal.h>
 #include <zxsync/log.h>
@@ -228,6 +229,11 @@ void zx_cmd_resolverecipients(const zx_server *srv, zx_request *req, zx_response
         return;
     }
     o.db = db;
+    int gal_on = zx_search_gal_enabled(srv, req, db);
+    if (gal_on < 0) {
+        fail(req, resp, RR_SERVER_ERROR);
+        return;
+    }
     zx_store *store = zx_request_store(p, db, req);
     unsigned want = (o.picture ? ZX_GAL_WANT_PHOTO : 0) | (o.cert_mode ? ZX_GAL_WANT_CERTS : 0);
     zx_wb_node *root = zx_wb_new(p, ZX_ResolveRecipients_ResolveRecipients);
@@ -237,8 +243,10 @@ void zx_cmd_resolverecipients(const zx_server *srv, zx_request *req, zx_response
         const char *to = zx_wb_text(p, t);
         apr_array_header_t *gal, *contacts;
         int total;
-        if (zx_gal_resolve(p, db, req->account.domain_id, to, (int)max_amb + 1, want, &gal,
-                           &total, &err) < 0 ||
+        gal = apr_array_make(p, 1, sizeof(zx_gal_entry *));
+        total = 0;
+        if ((gal_on && zx_gal_resolve(p, db, req->account.domain_id, to, (int)max_amb + 1,
+                                      want, &gal, &total, &err) < 0) ||
             zx_store_contacts_match(store, to, (int)max_amb + 1, &contacts, &err) < 0) {
             zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02412) "ResolveRecipients for %s "
                    "failed: %s", req->account.name, err ? err : "");

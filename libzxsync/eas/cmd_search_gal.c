@@ -1,6 +1,7 @@
 /* zxmobile - Search Store=GAL ([MS-ASCMD] 2.2.1.16, 2.2.3.x): the searching account's domain's
  * Global Address List (zxsync/gal.h: prefix match of names, addresses and aliases, case- and
- * accent-insensitive; hidden and closed accounts are never found).
+ * accent-insensitive; hidden and closed accounts are never found); nothing is found when the
+ * account's zimbraPrefGalAutoCompleteEnabled is FALSE.
  *
  * Options/Range "m-n" (default 0-99; more than 100 entries are cut to 100, as the GAL store
  * returns at most 100); a Range that is not "m-n" with m <= n is Store Status 2.  Picture
@@ -9,6 +10,7 @@
 #include "handlers.h"
 #include "search.h"
 
+#include <zxsync/config.h>
 #include <zxsync/gal.h>
 #include <zxsync/log.h>
 
@@ -20,6 +22,21 @@
 
 /* [MS-ASCMD] 2.2.3.177.13: gal:Picture */
 enum { PIC_OK = 1, PIC_NONE = 173, PIC_TOO_LARGE = 174, PIC_LIMIT = 175 };
+
+int zx_search_gal_enabled(const zx_server *srv, zx_request *req, zx_db *db)
+{
+    zx_config_scope scope = {req->account.id, req->account.cos_id, req->account.domain_id,
+                             srv->server_name};
+    const char *err = NULL;
+    int on = 1;
+    if (zx_config_resolve_bool(req->pool, db, &scope, "zimbraPrefGalAutoCompleteEnabled", &on,
+                               &err) < 0) {
+        zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02405) "zimbraPrefGalAutoCompleteEnabled of "
+               "%s: %s", req->account.name, err ? err : "");
+        return -1;
+    }
+    return on;
+}
 
 static void opt_text(apr_pool_t *p, zx_wb_node *props, unsigned tag, const char *v)
 {
@@ -58,12 +75,14 @@ int zx_search_gal(const zx_server *srv, zx_request *req, const zx_wb_node *store
             max_pictures = atol(s);
     }
     zx_db *db = zx_request_db(srv, req, &err);
-    apr_array_header_t *found = NULL;
-    int total = 0;
-    if (!db || zx_gal_search(p, db, req->account.domain_id, query, from, to - from + 1,
-                             pic ? ZX_GAL_WANT_PHOTO : 0, &found, &total, &err) < 0) {
-        zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02404) "Search GAL for %s failed: %s",
-               req->account.name, err ? err : "no database");
+    apr_array_header_t *found = apr_array_make(p, 1, sizeof(zx_gal_entry *));
+    int total = 0, on = db ? zx_search_gal_enabled(srv, req, db) : -1;
+    if (on < 0 || (on && zx_gal_search(p, db, req->account.domain_id, query, from,
+                                       to - from + 1, pic ? ZX_GAL_WANT_PHOTO : 0, &found,
+                                       &total, &err) < 0)) {
+        if (on >= 0 || !db)     /* zx_search_gal_enabled logged its own failure */
+            zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02404) "Search GAL for %s failed: %s",
+                   req->account.name, err ? err : "no database");
         zx_wb_add_textf(p, store_resp, ZX_Search_Status, "%d", ZX_SEARCH_SERVER_ERROR);
         return ZX_SEARCH_SERVER_ERROR;
     }

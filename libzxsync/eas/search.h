@@ -22,6 +22,10 @@ int zx_search_mailbox(const zx_server *srv, zx_request *req, const zx_wb_node *s
 int zx_search_gal(const zx_server *srv, zx_request *req, const zx_wb_node *store_req,
                   zx_wb_node *store_resp);
 
+/* Whether the account may look in the GAL (zimbraPrefGalAutoCompleteEnabled, default TRUE):
+ * 1, 0, or -1 (the database failed, logged). */
+int zx_search_gal_enabled(const zx_server *srv, zx_request *req, zx_db *db);
+
 /* "m-n" (Options/Range): 0 and *from, *to (from <= to), else -1. */
 int zx_search_range_parse(const char *s, int *from, int *to);
 

@@ -318,6 +318,21 @@ def test_resolve_pictures_and_availability(instance, gal, contact, version):
     assert long.findtext("Status") == "5"
 
 
+def test_gal_autocomplete_disabled(instance, gal, contact):
+    """zimbraPrefGalAutoCompleteEnabled FALSE: no GAL in Search nor in ResolveRecipients
+    (the Contacts still are)."""
+    c = client_for(instance, gal.me, "16.1")
+    zx(instance, "prov", "modifyAccount", gal.me, "zimbraPrefGalAutoCompleteEnabled", "FALSE")
+    try:
+        store = search(c, "zoe")
+        assert store.findtext("Status") == "1" and store.findtext("Total") == "0"
+        doc = resolve(c, [gal.zoe, contact])
+        assert [r.findtext("Status") for r in doc.findall("Response")] == ["4", "1"]
+    finally:
+        zx(instance, "prov", "modifyAccount", gal.me, "zimbraPrefGalAutoCompleteEnabled", "")
+    assert emails(search(c, "zoe")) == [gal.zoe]
+
+
 def test_resolve_protocol_errors(instance, gal):
     c = client_for(instance, gal.me, "14.1")
     assert resolve(c, []).findtext("Status") == "5"
