@@ -64,21 +64,20 @@ def gal(instance):
     zx(instance, "prov", "createAccount", g.namesake, "", "displayName", "Zoe Otherdomain")
     # Zoë's calendar for Availability: busy 09:00-10:00, out of office 10:15-10:45, tentative
     # 11:00-11:10, free 11:30-12:00 (UTC, 2030-01-01)
-    # (one file per event: `calendar import` skips the third VEVENT of one VCALENDAR)
-    for i, (start, end, busy) in enumerate([("090000", "100000", "BUSY"),
-                                            ("101500", "104500", "OOF"),
-                                            ("110000", "111000", "TENTATIVE"),
-                                            ("113000", "120000", "FREE")]):
-        with tempfile.NamedTemporaryFile("w", suffix=".ics", delete=False) as f:
-            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//gal//EN\r\n"
-                    "BEGIN:VEVENT\r\nUID:gal-%d@test\r\nDTSTAMP:20291201T000000Z\r\n"
-                    "DTSTART:20300101T%sZ\r\nDTEND:20300101T%sZ\r\nSUMMARY:e%d\r\n"
-                    "X-MICROSOFT-CDO-BUSYSTATUS:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-                    % (i, start, end, i, busy))
-        try:
-            zx(instance, "calendar", "import", g.zoe, f.name)
-        finally:
-            os.unlink(f.name)
+    with tempfile.NamedTemporaryFile("w", suffix=".ics", delete=False) as f:
+        f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//gal//EN\r\n" + "".join(
+            "BEGIN:VEVENT\r\nUID:gal-%d@test\r\nDTSTAMP:20291201T000000Z\r\n"
+            "DTSTART:20300101T%sZ\r\nDTEND:20300101T%sZ\r\nSUMMARY:e%d\r\n"
+            "X-MICROSOFT-CDO-BUSYSTATUS:%s\r\nEND:VEVENT\r\n" % (i, start, end, i, busy)
+            for i, (start, end, busy) in enumerate([("090000", "100000", "BUSY"),
+                                                    ("101500", "104500", "OOF"),
+                                                    ("110000", "111000", "TENTATIVE"),
+                                                    ("113000", "120000", "FREE")]))
+            + "END:VCALENDAR\r\n")
+    try:
+        assert "imported 4 events" in zx(instance, "calendar", "import", g.zoe, f.name).stdout
+    finally:
+        os.unlink(f.name)
     return g
 
 
