@@ -6,7 +6,6 @@ ResolveRecipients ([MS-ASCMD] 2.2.1.15: an address, an alias, an ambiguous name,
 address, a contact of the Contacts folder, certificates, pictures, Availability)."""
 
 import base64
-import json
 import os
 import tempfile
 import uuid
@@ -407,4 +406,7 @@ def test_prov_gal_attributes(instance):
     assert "16384" in zx_fails(instance, "prov", "modifyAccount", acct, "givenName", "B",
                                "+userCertificate", base64.b64encode(b"x" * 16385).decode())
     assert zxj(instance, "prov", "getAccount", acct)["givenName"] == "Ana"
-    json.dumps(got)
+    # deleting the account takes its attributes and keys with it
+    zx(instance, "prov", "deleteAccount", acct)
+    assert sql(instance, "SELECT count(*) FROM gal_keys k JOIN domains d ON d.id = k.domain_id "
+                         "WHERE d.name = %s", dom) == [["0"]]
