@@ -12,7 +12,7 @@
 -- of those strings, folded by zx_gal_fold (lower(unaccent)), is a row of gal_keys, kept by
 -- the triggers below.  A hidden (zimbraHideInGal TRUE) or closed account has no keys.  The
 -- index (domain_id, key) with the "C" collation answers `key LIKE 'prefix%'` as a range scan.
-CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
 
 CREATE FUNCTION zx_gal_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, t)) $$;
