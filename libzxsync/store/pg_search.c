@@ -1,0 +1,182 @@
+/* zxmobile - the search of the PostgreSQL store (zxsync/store.h zx_store_search; the index:
+ * sql/024_search.sql, the words: store/fts.c).
+ *
+ * One statement per search: the folders (with their subfolders for a deep search) in a
+ * recursive CTE, the items of the account in them that are live and match, newest first, with
+ * the number of matches (count(*) OVER ()).  Everything is a parameter; every table is read
+ * with account_id = the store's account, the index rows (message_search) included, so that
+ * no condition a client sends can reach another account's mail.
+ *
+ * Backfill: a mailbox whose mail was stored before migration 024 (mailboxes.search_backfill)
+ * gets its index rows when it is first searched: 500 messages per statement, each statement its
+ * own short transaction (only the new index rows are written; nothing is locked but them), for
+ * at most BACKFILL_BUDGET per search; the flag is cleared when none is left. */
+#include "pg_int.h"
+#include "fts.h"
+
+#include <zxsync/buf.h>
+
+#include <apr_strings.h>
+#include <string.h>
+
+#define BACKFILL_BATCH 500
+#define BACKFILL_BUDGET apr_time_from_msec(2000)
+
+static int backfill_batch(zx_store *st, const char *after, const char **last, int *n,
+                          const char **err)
+{
+    apr_pool_t *p = st->pool;
+    const char *params[3] = {st->account_id, after, apr_itoa(p, BACKFILL_BATCH)};
+    PGresult *res = zx_db_exec(st->db,
+        "SELECT m.id, i.subject, i.from_addr, i.to_addr, i.cc_addr, m.text_plain "
+        "FROM messages m LEFT JOIN LATERAL (SELECT subject, from_addr, to_addr, cc_addr "
+        "  FROM items WHERE message_id = m.id AND account_id = $1::bigint LIMIT 1) i ON true "
+        "WHERE m.account_id = $1::bigint AND m.id > $2::bigint AND NOT EXISTS "
+        "  (SELECT 1 FROM message_search s WHERE s.message_id = m.id) "
+        "ORDER BY m.id LIMIT $3::integer", 3, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    *n = PQntuples(res);
+    apr_array_header_t *ids = apr_array_make(p, *n + 1, sizeof(const char *));
+    apr_array_header_t *vecs = apr_array_make(p, *n + 1, sizeof(const char *));
+    for (int r = 0; r < *n; r++) {
+        APR_ARRAY_PUSH(ids, const char *) = zx_pg_val(p, res, r, 0);
+        APR_ARRAY_PUSH(vecs, const char *) =
+            zx_fts_vector(p, zx_pg_val(p, res, r, 1), zx_pg_val(p, res, r, 2),
+                          zx_pg_val(p, res, r, 3), zx_pg_val(p, res, r, 4),
+                          zx_pg_val(p, res, r, 5));
+        *last = zx_pg_val(p, res, r, 0);
+    }
+    PQclear(res);
+    if (*n == 0)
+        return ZX_STORE_OK;
+    const char *ins[3] = {zx_pg_text_array_literal(p, ids), st->account_id,
+                          zx_pg_text_array_literal(p, vecs)};
+    if (zx_db_run(st->db, "INSERT INTO message_search (message_id, account_id, vec) "
+                  "SELECT t.id, $2::bigint, t.v::tsvector FROM unnest($1::bigint[], $3::text[]) "
+                  "AS t(id, v) ON CONFLICT DO NOTHING", 3, ins, err) < 0)
+        return ZX_STORE_ERROR;
+    return ZX_STORE_OK;
+}
+
+/* Index what the mailbox stored before migration 024, within the budget. */
+static int backfill(zx_store *st, const char **err)
+{
+    const char *params[1] = {st->account_id};
+    PGresult *res = zx_db_exec(st->db, "SELECT 1 FROM mailboxes WHERE account_id = $1::bigint "
+                               "AND search_backfill", 1, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    int pending = PQntuples(res) > 0;
+    PQclear(res);
+    if (!pending)
+        return ZX_STORE_OK;
+    apr_time_t end = apr_time_now() + BACKFILL_BUDGET;
+    const char *last = "0";
+    for (;;) {
+        int n = 0;
+        if (backfill_batch(st, last, &last, &n, err) != ZX_STORE_OK)
+            return ZX_STORE_ERROR;
+        if (n < BACKFILL_BATCH)
+            break;
+        if (apr_time_now() > end)
+            return ZX_STORE_OK;
+    }
+    return zx_db_run(st->db, "UPDATE mailboxes SET search_backfill = false "
+                     "WHERE account_id = $1::bigint", 1, params, err) < 0 ? ZX_STORE_ERROR
+                                                                          : ZX_STORE_OK;
+}
+
+#define SEARCH_FROM \
+    "WITH RECURSIVE fl(id) AS (" \
+    "  SELECT id FROM folders WHERE account_id = $1::bigint AND NOT deleted " \
+    "    AND item_class = 'Email' AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])) " \
+    "  UNION " \
+    "  SELECT f.id FROM folders f JOIN fl ON f.parent_id = fl.id " \
+    "   WHERE $3::boolean AND f.account_id = $1::bigint AND NOT f.deleted " \
+    "     AND f.item_class = 'Email') "
+#define SEARCH_WHERE \
+    "FROM items i WHERE i.account_id = $1::bigint AND NOT i.deleted " \
+    "  AND i.folder_id IN (SELECT id FROM fl) " \
+    "  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM message_search s " \
+    "       WHERE s.message_id = i.message_id AND s.account_id = $1::bigint " \
+    "         AND s.vec @@ $4::tsquery)) " \
+    "  AND ($5::bigint IS NULL OR i.received > " TS("$5") ") " \
+    "  AND ($6::bigint IS NULL OR i.received < " TS("$6") ") " \
+    "  AND ($7::text IS NULL OR i.conversation_id = decode($7, 'hex')) "
+
+static const char *hex16(apr_pool_t *p, const unsigned char *b)
+{
+    char *h = apr_palloc(p, 33);
+    for (int i = 0; i < 16; i++)
+        apr_snprintf(h + 2 * i, 3, "%02x", b[i]);
+    return h;
+}
+
+static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_header_t **out,
+                          long long *total, const char **err)
+{
+    apr_pool_t *p = st->pool;
+    *out = apr_array_make(p, 8, sizeof(zx_item *));
+    *total = 0;
+    const char *tsq = NULL;
+    if (q->text) {
+        int words = 0;
+        tsq = zx_fts_query(p, q->text, &words);
+        if (words > ZX_SEARCH_MAX_WORDS)
+            return ZX_STORE_INVALID;
+    }
+    const char *folders = NULL;
+    if (q->folders) {
+        zx_buf b;
+        zx_buf_init(&b, p, 64);
+        zx_buf_putc(&b, '{');
+        int n = 0;
+        for (int i = 0; i < q->folders->nelts; i++) {
+            const char *id = APR_ARRAY_IDX(q->folders, i, const char *);
+            if (!zx_pg_valid_id(id))
+                continue;       /* no such folder: it matches nothing */
+            if (n++)
+                zx_buf_putc(&b, ',');
+            zx_buf_puts(&b, id);
+        }
+        zx_buf_putc(&b, '}');
+        zx_buf_putc(&b, '\0');
+        if (n == 0)
+            return ZX_STORE_OK;
+        folders = b.data;
+    }
+    if (backfill(st, err) != ZX_STORE_OK)
+        return ZX_STORE_ERROR;
+    const char *params[9] = {
+        st->account_id, folders, q->deep ? "t" : "f", tsq,
+        q->after ? zx_pg_time_param(p, q->after) : NULL,
+        q->before ? zx_pg_time_param(p, q->before) : NULL,
+        q->conversation_id ? hex16(p, q->conversation_id) : NULL,
+        apr_itoa(p, q->offset > 0 ? q->offset : 0), apr_itoa(p, q->limit > 0 ? q->limit : 0)};
+    PGresult *res = zx_db_exec(st->db,
+        SEARCH_FROM "SELECT " ITEM_COLS("i.") ", count(*) OVER () " SEARCH_WHERE
+        "ORDER BY i.received DESC, i.id DESC OFFSET $8::integer LIMIT $9::integer",
+        9, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    int rows = PQntuples(res);
+    for (int r = 0; r < rows; r++)
+        APR_ARRAY_PUSH(*out, zx_item *) = zx_pg_row_item(p, res, r);
+    if (rows > 0)
+        *total = zx_pg_ival(res, 0, PQnfields(res) - 1);
+    PQclear(res);
+    if (rows == 0 && q->offset > 0) {
+        /* a page past the end: the count alone */
+        res = zx_db_exec(st->db, SEARCH_FROM "SELECT count(*) " SEARCH_WHERE, 7, params, err);
+        if (!res)
+            return ZX_STORE_ERROR;
+        *total = zx_pg_ival(res, 0, 0);
+        PQclear(res);
+    }
+    return ZX_STORE_OK;
+}
+
+const zx_store_search zx_pg_search = {
+    pg_search_mail,
+};
