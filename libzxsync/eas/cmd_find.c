@@ -11,10 +11,13 @@
  * the GAL is not in this branch), 3 FolderSync required (no such CollectionId), 4 the Range
  * does not begin with 0.
  *
- * Versions: Find is a 16.1 command, but iOS (16 and later) sends it whatever version it
- * negotiated, 14.0 and 14.1 included (field notes; Z-Push #23, #141).  The command is served
- * from 14.0 on and answered as at 16.1 (its code page is the same at every version): the
- * alternative, HTTP 501 / Status 137 below 16.1, leaves iOS with no server search at all.
+ * Versions: Find is a 16.1 command (the command table and OPTIONS say so), but iOS (16 and
+ * later) sends it whatever version it negotiated, 14.0 and 14.1 included (field notes; Z-Push
+ * #23, #141: a server that refuses it leaves iOS with no server search at all).  Exchange
+ * 2010, the last Exchange whose highest version is 14.1, does not know the command; a server
+ * that offers 16.1 is not asked at 14.x unless it limits the versions.  The pipeline lets a
+ * Find at 14.0 and 14.1 through (gate/pipeline.c, not advertised) and it is answered as at
+ * 16.1 (its code page is the same at every version); at 16.0 it stays Status 138.
  */
 #include "handlers.h"
 #include "search.h"
