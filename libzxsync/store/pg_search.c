@@ -1,11 +1,11 @@
 /* zxmobile - the search of the PostgreSQL store (zxsync/store.h zx_store_search; the index:
  * sql/024_search.sql, the words: store/fts.c).
  *
- * One statement per search: the folders (with their subfolders for a deep search) in a
- * recursive CTE, the items of the account in them that are live and match, newest first, with
- * the number of matches (count(*) OVER ()).  Everything is a parameter; every table is read
- * with account_id = the store's account, the index rows (message_search) included, so that
- * no condition a client sends can reach another account's mail.
+ * Two statements per search (see CANDIDATES below); the second: the folders (with their
+ * subfolders for a deep search) in a recursive CTE, the items of the account in them that are live and match, newest first, with
+ * the number of matches (up to ZX_SEARCH_MAX_TOTAL).  Everything is a parameter; every table
+ * is read with account_id = the store's account, the index rows (message_search) included,
+ * so that no condition a client sends can reach another account's mail.
  *
  * Backfill: a mailbox whose mail was stored before migration 024 (mailboxes.search_backfill)
  * gets its index rows when it is first searched: 500 messages per statement, each statement its
@@ -17,9 +17,14 @@
 #include <zxsync/buf.h>
 
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
+#define ZX_STR_(x) #x
+#define ZX_STR(x) ZX_STR_(x)
+
 #define BACKFILL_BATCH 500
+#define CANDIDATES 10000
 #define BACKFILL_BUDGET apr_time_from_msec(2000)
 
 static int backfill_batch(zx_store *st, const char *after, const char **last, int *n,
@@ -95,15 +100,22 @@ static int backfill(zx_store *st, const char **err)
     "  SELECT f.id FROM folders f JOIN fl ON f.parent_id = fl.id " \
     "   WHERE $3::boolean AND f.account_id = $1::bigint AND NOT f.deleted " \
     "     AND f.item_class = 'Email') "
+/* $4: the tsquery, checked per item (the ordered walk); $10: the candidate messages (few
+ * matches: from the index) */
 #define SEARCH_WHERE \
     "FROM items i WHERE i.account_id = $1::bigint AND NOT i.deleted " \
     "  AND i.folder_id IN (SELECT id FROM fl) " \
     "  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM message_search s " \
     "       WHERE s.message_id = i.message_id AND s.account_id = $1::bigint " \
     "         AND s.vec @@ $4::tsquery)) " \
+    "  AND ($10::bigint[] IS NULL OR i.message_id IN (SELECT unnest($10::bigint[]))) " \
     "  AND ($5::bigint IS NULL OR i.received > " TS("$5") ") " \
     "  AND ($6::bigint IS NULL OR i.received < " TS("$6") ") " \
     "  AND ($7::text IS NULL OR i.conversation_id = decode($7, 'hex')) "
+
+#define SEARCH_HITS \
+    ", hits AS MATERIALIZED (SELECT i.id, i.received " SEARCH_WHERE \
+    "  ORDER BY i.received DESC, i.id DESC LIMIT " ZX_STR(ZX_SEARCH_MAX_TOTAL) ") "
 
 static const char *hex16(apr_pool_t *p, const unsigned char *b)
 {
@@ -148,16 +160,46 @@ static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_head
     }
     if (backfill(st, err) != ZX_STORE_OK)
         return ZX_STORE_ERROR;
-    const char *params[9] = {
+    /* Two plans: a word in few messages is best found from the GIN index (its candidates,
+     * then their items); a word in many is best found walking the items newest first and
+     * checking each until ZX_SEARCH_MAX_TOTAL match, which stops early.  The planner cannot
+     * tell them apart (no statistics for prefixes), so the index is asked first, for at most
+     * CANDIDATES messages. */
+    const char *cands = NULL;
+    if (tsq) {
+        const char *cp[3] = {st->account_id, tsq, apr_itoa(p, CANDIDATES + 1)};
+        PGresult *cr = zx_db_exec(st->db,
+            "SELECT count(*), array_agg(message_id) FROM (SELECT message_id FROM message_search "
+            "WHERE account_id = $1::bigint AND vec @@ $2::tsquery LIMIT $3::integer) c",
+            3, cp, err);
+        if (!cr)
+            return ZX_STORE_ERROR;
+        long long nc = zx_pg_ival(cr, 0, 0);
+        if (nc == 0) {
+            PQclear(cr);
+            return ZX_STORE_OK;
+        }
+        if (nc <= CANDIDATES) {
+            cands = zx_pg_val(p, cr, 0, 1);
+            tsq = NULL;         /* the candidates are the matches */
+        }
+        PQclear(cr);
+    }
+    const char *params[10] = {
         st->account_id, folders, q->deep ? "t" : "f", tsq,
         q->after ? zx_pg_time_param(p, q->after) : NULL,
         q->before ? zx_pg_time_param(p, q->before) : NULL,
         q->conversation_id ? hex16(p, q->conversation_id) : NULL,
-        apr_itoa(p, q->offset > 0 ? q->offset : 0), apr_itoa(p, q->limit > 0 ? q->limit : 0)};
+        apr_itoa(p, q->offset > 0 ? q->offset : 0), apr_itoa(p, q->limit > 0 ? q->limit : 0),
+        cands};
+    /* the first ZX_SEARCH_MAX_TOTAL matches in order (the total is counted up to it), the
+     * page of them and its rows, in one statement */
     PGresult *res = zx_db_exec(st->db,
-        SEARCH_FROM "SELECT " ITEM_COLS("i.") ", count(*) OVER () " SEARCH_WHERE
-        "ORDER BY i.received DESC, i.id DESC OFFSET $8::integer LIMIT $9::integer",
-        9, params, err);
+        SEARCH_FROM SEARCH_HITS
+        "SELECT " ITEM_COLS("i.") ", (SELECT count(*) FROM hits) "
+        "FROM (SELECT id FROM hits ORDER BY received DESC, id DESC "
+        "      OFFSET $8::integer LIMIT $9::integer) page JOIN items i ON i.id = page.id "
+        "ORDER BY i.received DESC, i.id DESC", 10, params, err);
     if (!res)
         return ZX_STORE_ERROR;
     int rows = PQntuples(res);
@@ -168,7 +210,11 @@ static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_head
     PQclear(res);
     if (rows == 0 && q->offset > 0) {
         /* a page past the end: the count alone */
-        res = zx_db_exec(st->db, SEARCH_FROM "SELECT count(*) " SEARCH_WHERE, 7, params, err);
+        const char *cp[10];
+        memcpy(cp, params, sizeof cp);
+        cp[7] = cp[8] = NULL;
+        res = zx_db_exec(st->db, SEARCH_FROM SEARCH_HITS "SELECT count(*) FROM hits "
+                         "WHERE $8::text IS NULL AND $9::text IS NULL", 10, cp, err);
         if (!res)
             return ZX_STORE_ERROR;
         *total = zx_pg_ival(res, 0, 0);

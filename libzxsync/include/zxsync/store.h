@@ -400,8 +400,13 @@ typedef struct {
     int offset, limit;          /* the results wanted, newest first (received, then id) */
 } zx_search_query;
 
+/* Matches beyond the first ZX_SEARCH_MAX_TOTAL (newest first) are not counted nor returned:
+ * Find's Range ends at 999, and counting every match of a common word in a big mailbox would
+ * cost more than the search. */
+#define ZX_SEARCH_MAX_TOTAL 1000
+
 /* The search provider.  Results are live e-mail items (zx_item *: the columns of item_get,
- * without content), newest first; *total = how many match in all. */
+ * without content), newest first; *total = how many match, at most ZX_SEARCH_MAX_TOTAL. */
 typedef struct zx_store_search {
     int (*mail)(zx_store *st, const zx_search_query *q, apr_array_header_t **out,
                 long long *total, const char **err);
