@@ -20,6 +20,11 @@ CREATE TABLE message_search (
 CREATE INDEX message_search_vec_idx ON message_search USING gin (vec);
 CREATE INDEX message_search_account_idx ON message_search (account_id);
 
+-- A search of every folder whose words are in many messages walks the account's items newest
+-- first and stops at the 1,000th match (libzxsync/store/pg_search.c): the order of this index.
+CREATE INDEX items_account_received_idx ON items (account_id, received DESC, id DESC)
+    WHERE NOT deleted;
+
 -- Mailboxes whose messages were stored before this migration have no rows yet: the store
 -- indexes them in small batches (500 messages, one short transaction each) when the account
 -- first searches, and clears the flag when none is left.  New mailboxes need none.

@@ -1569,6 +1569,12 @@ CREATE UNIQUE INDEX folders_sibling_name_key ON public.folders USING btree (acco
 CREATE UNIQUE INDEX folders_system_type_key ON public.folders USING btree (account_id, type) WHERE (system AND (NOT deleted));
 
 --
+-- Name: items_account_received_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX items_account_received_idx ON public.items USING btree (account_id, received DESC, id DESC) WHERE (NOT deleted);
+
+--
 -- Name: items_folder_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 

@@ -92,30 +92,20 @@ static int backfill(zx_store *st, const char **err)
                                                                           : ZX_STORE_OK;
 }
 
-#define SEARCH_FROM \
-    "WITH RECURSIVE fl(id) AS (" \
-    "  SELECT id FROM folders WHERE account_id = $1::bigint AND NOT deleted " \
-    "    AND item_class = 'Email' AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])) " \
-    "  UNION " \
-    "  SELECT f.id FROM folders f JOIN fl ON f.parent_id = fl.id " \
-    "   WHERE $3::boolean AND f.account_id = $1::bigint AND NOT f.deleted " \
-    "     AND f.item_class = 'Email') "
-/* $4: the tsquery, checked per item (the ordered walk); $10: the candidate messages (few
- * matches: from the index) */
-#define SEARCH_WHERE \
-    "FROM items i WHERE i.account_id = $1::bigint AND NOT i.deleted " \
-    "  AND i.folder_id IN (SELECT id FROM fl) " \
-    "  AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM message_search s " \
-    "       WHERE s.message_id = i.message_id AND s.account_id = $1::bigint " \
-    "         AND s.vec @@ $4::tsquery)) " \
-    "  AND ($10::bigint[] IS NULL OR i.message_id IN (SELECT unnest($10::bigint[]))) " \
-    "  AND ($5::bigint IS NULL OR i.received > " TS("$5") ") " \
-    "  AND ($6::bigint IS NULL OR i.received < " TS("$6") ") " \
-    "  AND ($7::text IS NULL OR i.conversation_id = decode($7, 'hex')) "
+/* A statement built from the conditions the query has: each is a clause of its own with its
+ * own parameter (the statements are prepared and may run with a generic plan, which an
+ * "$n IS NULL OR ..." would spoil); only the clauses vary, every value is a parameter. */
+typedef struct {
+    zx_buf sql;
+    const char *params[12];
+    int n;
+} stmt;
 
-#define SEARCH_HITS \
-    ", hits AS MATERIALIZED (SELECT i.id, i.received " SEARCH_WHERE \
-    "  ORDER BY i.received DESC, i.id DESC LIMIT " ZX_STR(ZX_SEARCH_MAX_TOTAL) ") "
+static const char *param(apr_pool_t *p, stmt *s, const char *v)
+{
+    s->params[s->n++] = v;
+    return apr_psprintf(p, "$%d", s->n);
+}
 
 static const char *hex16(apr_pool_t *p, const unsigned char *b)
 {
@@ -123,6 +113,52 @@ static const char *hex16(apr_pool_t *p, const unsigned char *b)
     for (int i = 0; i < 16; i++)
         apr_snprintf(h + 2 * i, 3, "%02x", b[i]);
     return h;
+}
+
+/* "WITH [RECURSIVE] fl AS (...), hits AS (...) " - the folders, then the first
+ * ZX_SEARCH_MAX_TOTAL matches newest first (the total is counted up to it) */
+static void hits_sql(apr_pool_t *p, stmt *s, const zx_search_query *q, const char *folders,
+                     const char *one_folder, const char *tsq, const char *cands)
+{
+    zx_buf *b = &s->sql;
+    const char *acct = param(p, s, NULL);     /* $1, set by the caller: the account */
+    if (one_folder)
+        zx_buf_puts(b, "WITH ");
+    else {
+        zx_buf_printf(b, "WITH RECURSIVE fl(id) AS (SELECT id FROM folders WHERE account_id = "
+                      "%s::bigint AND NOT deleted AND item_class = 'Email'", acct);
+        if (folders)
+            zx_buf_printf(b, " AND id = ANY(%s::bigint[])", param(p, s, folders));
+        if (folders && q->deep)
+            zx_buf_printf(b, " UNION SELECT f.id FROM folders f JOIN fl ON f.parent_id = fl.id "
+                          "WHERE f.account_id = %s::bigint AND NOT f.deleted "
+                          "AND f.item_class = 'Email'", acct);
+        zx_buf_puts(b, "), ");
+    }
+    zx_buf_printf(b, "hits AS MATERIALIZED (SELECT i.id, i.received FROM items i "
+                  "WHERE i.account_id = %s::bigint AND NOT i.deleted", acct);
+    if (one_folder)
+        zx_buf_printf(b, " AND i.folder_id = %s::bigint", param(p, s, one_folder));
+    else
+        zx_buf_puts(b, " AND i.folder_id IN (SELECT id FROM fl)");
+    if (tsq)
+        zx_buf_printf(b, " AND EXISTS (SELECT 1 FROM message_search m WHERE m.message_id = "
+                      "i.message_id AND m.account_id = %s::bigint AND m.vec @@ %s::tsquery)",
+                      acct, param(p, s, tsq));
+    if (cands)
+        zx_buf_printf(b, " AND i.message_id IN (SELECT unnest(%s::bigint[]))",
+                      param(p, s, cands));
+    if (q->after)
+        zx_buf_printf(b, " AND i.received > " TS("%s"), param(p, s,
+                      zx_pg_time_param(p, q->after)));
+    if (q->before)
+        zx_buf_printf(b, " AND i.received < " TS("%s"), param(p, s,
+                      zx_pg_time_param(p, q->before)));
+    if (q->conversation_id)
+        zx_buf_printf(b, " AND i.conversation_id = decode(%s, 'hex')",
+                      param(p, s, hex16(p, q->conversation_id)));
+    zx_buf_puts(b, " ORDER BY i.received DESC, i.id DESC LIMIT "
+                ZX_STR(ZX_SEARCH_MAX_TOTAL) ") ");
 }
 
 static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_header_t **out,
@@ -138,7 +174,7 @@ static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_head
         if (words > ZX_SEARCH_MAX_WORDS)
             return ZX_STORE_INVALID;
     }
-    const char *folders = NULL;
+    const char *folders = NULL, *one_folder = NULL;
     if (q->folders) {
         zx_buf b;
         zx_buf_init(&b, p, 64);
@@ -151,12 +187,15 @@ static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_head
             if (n++)
                 zx_buf_putc(&b, ',');
             zx_buf_puts(&b, id);
+            one_folder = id;
         }
         zx_buf_putc(&b, '}');
         zx_buf_putc(&b, '\0');
         if (n == 0)
             return ZX_STORE_OK;
         folders = b.data;
+        if (n > 1 || q->deep)
+            one_folder = NULL;
     }
     if (backfill(st, err) != ZX_STORE_OK)
         return ZX_STORE_ERROR;
@@ -175,31 +214,28 @@ static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_head
         if (!cr)
             return ZX_STORE_ERROR;
         long long nc = zx_pg_ival(cr, 0, 0);
-        if (nc == 0) {
-            PQclear(cr);
-            return ZX_STORE_OK;
-        }
-        if (nc <= CANDIDATES) {
+        if (nc > 0 && nc <= CANDIDATES) {
             cands = zx_pg_val(p, cr, 0, 1);
             tsq = NULL;         /* the candidates are the matches */
         }
         PQclear(cr);
+        if (nc == 0)
+            return ZX_STORE_OK;
     }
-    const char *params[10] = {
-        st->account_id, folders, q->deep ? "t" : "f", tsq,
-        q->after ? zx_pg_time_param(p, q->after) : NULL,
-        q->before ? zx_pg_time_param(p, q->before) : NULL,
-        q->conversation_id ? hex16(p, q->conversation_id) : NULL,
-        apr_itoa(p, q->offset > 0 ? q->offset : 0), apr_itoa(p, q->limit > 0 ? q->limit : 0),
-        cands};
-    /* the first ZX_SEARCH_MAX_TOTAL matches in order (the total is counted up to it), the
-     * page of them and its rows, in one statement */
-    PGresult *res = zx_db_exec(st->db,
-        SEARCH_FROM SEARCH_HITS
-        "SELECT " ITEM_COLS("i.") ", (SELECT count(*) FROM hits) "
-        "FROM (SELECT id FROM hits ORDER BY received DESC, id DESC "
-        "      OFFSET $8::integer LIMIT $9::integer) page JOIN items i ON i.id = page.id "
-        "ORDER BY i.received DESC, i.id DESC", 10, params, err);
+    stmt s;
+    memset(&s, 0, sizeof s);
+    zx_buf_init(&s.sql, p, 1024);
+    hits_sql(p, &s, q, folders, one_folder, tsq, cands);
+    s.params[0] = st->account_id;
+    int nhits = s.n;
+    zx_buf_printf(&s.sql, "SELECT " ITEM_COLS("i.") ", (SELECT count(*) FROM hits) "
+                  "FROM (SELECT id FROM hits ORDER BY received DESC, id DESC "
+                  "OFFSET %s::integer LIMIT %s::integer) page JOIN items i ON i.id = page.id "
+                  "ORDER BY i.received DESC, i.id DESC",
+                  param(p, &s, apr_itoa(p, q->offset > 0 ? q->offset : 0)),
+                  param(p, &s, apr_itoa(p, q->limit > 0 ? q->limit : 0)));
+    zx_buf_putc(&s.sql, '\0');
+    PGresult *res = zx_db_exec(st->db, s.sql.data, s.n, s.params, err);
     if (!res)
         return ZX_STORE_ERROR;
     int rows = PQntuples(res);
@@ -210,11 +246,14 @@ static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_head
     PQclear(res);
     if (rows == 0 && q->offset > 0) {
         /* a page past the end: the count alone */
-        const char *cp[10];
-        memcpy(cp, params, sizeof cp);
-        cp[7] = cp[8] = NULL;
-        res = zx_db_exec(st->db, SEARCH_FROM SEARCH_HITS "SELECT count(*) FROM hits "
-                         "WHERE $8::text IS NULL AND $9::text IS NULL", 10, cp, err);
+        stmt c;
+        memset(&c, 0, sizeof c);
+        zx_buf_init(&c.sql, p, 1024);
+        hits_sql(p, &c, q, folders, one_folder, tsq, cands);
+        c.params[0] = st->account_id;
+        zx_buf_puts(&c.sql, "SELECT count(*) FROM hits");
+        zx_buf_putc(&c.sql, '\0');
+        res = zx_db_exec(st->db, c.sql.data, nhits, c.params, err);
         if (!res)
             return ZX_STORE_ERROR;
         *total = zx_pg_ival(res, 0, 0);
