@@ -295,6 +295,22 @@ static const char *text_query(apr_pool_t *p, const zx_search_node *n, int *words
     return b.data;
 }
 
+/* An OR's field term whose text the OR also has as a term of every field (iOS:
+ * to:"x" OR cc:"x" OR from:"x" OR subject:"x" OR "x" is "x"): left out, the query is cheaper to
+ * check (no weights) and finds the same. */
+static int subsumed(const zx_search_node *or, const zx_search_node *kid)
+{
+    if (!kid || kid->kind != ZX_SEARCH_TEXT || !kid->fields || !kid->text)
+        return 0;
+    for (int i = 0; i < or->kids->nelts; i++) {
+        const zx_search_node *o = APR_ARRAY_IDX(or->kids, i, const zx_search_node *);
+        if (o && o != kid && o->kind == ZX_SEARCH_TEXT && !o->fields && o->text &&
+            o->phrase == kid->phrase && strcmp(o->text, kid->text) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static const char *node_query(apr_pool_t *p, const zx_search_node *n, int *words, int depth)
 {
     if (!n || depth > 32)
@@ -303,8 +319,10 @@ static const char *node_query(apr_pool_t *p, const zx_search_node *n, int *words
         return text_query(p, n, words);
     const char *out = NULL;
     for (int i = 0; n->kids && i < n->kids->nelts; i++) {
-        const char *k = node_query(p, APR_ARRAY_IDX(n->kids, i, const zx_search_node *), words,
-                                   depth + 1);
+        const zx_search_node *kid = APR_ARRAY_IDX(n->kids, i, const zx_search_node *);
+        if (n->kind == ZX_SEARCH_OR && subsumed(n, kid))
+            continue;
+        const char *k = node_query(p, kid, words, depth + 1);
         if (!k)
             continue;
         out = out ? apr_pstrcat(p, out, n->kind == ZX_SEARCH_OR ? " | " : " & ", k, NULL) : k;

@@ -64,15 +64,20 @@ static int backfill_batch(zx_store *st, const char *after, const char **last, in
     return ZX_STORE_OK;
 }
 
-/* Index what the mailbox stored before migration 024, within the budget. */
+/* Index what the mailbox stored before migration 024, within the budget (the same statement
+ * turns JIT off for the session). */
 static int backfill(zx_store *st, const char **err)
 {
     const char *params[1] = {st->account_id};
-    PGresult *res = zx_db_exec(st->db, "SELECT 1 FROM mailboxes WHERE account_id = $1::bigint "
-                               "AND search_backfill", 1, params, err);
+    /* and JIT off for the session: a search's plan is cheap to run but its estimated cost
+     * (a walk the LIMIT stops early) is far above jit_above_cost, and compiling it took
+     * ~380 ms of a 400 ms search in bench/bench_search.py */
+    PGresult *res = zx_db_exec(st->db, "SELECT (SELECT search_backfill FROM mailboxes WHERE "
+                               "account_id = $1::bigint), set_config('jit', 'off', false)",
+                               1, params, err);
     if (!res)
         return ZX_STORE_ERROR;
-    int pending = PQntuples(res) > 0;
+    int pending = zx_pg_bval(res, 0, 0);
     PQclear(res);
     if (!pending)
         return ZX_STORE_OK;
@@ -141,10 +146,13 @@ static void hits_sql(apr_pool_t *p, stmt *s, const zx_search_query *q, const cha
         zx_buf_printf(b, " AND i.folder_id = %s::bigint", param(p, s, one_folder));
     else
         zx_buf_puts(b, " AND i.folder_id IN (SELECT id FROM fl)");
+    /* the walk: a correlated subquery, which the planner cannot turn into a join of every
+     * match (that sorts them all): it checks the items in index order and stops at the
+     * LIMIT */
     if (tsq)
-        zx_buf_printf(b, " AND EXISTS (SELECT 1 FROM message_search m WHERE m.message_id = "
-                      "i.message_id AND m.account_id = %s::bigint AND m.vec @@ %s::tsquery)",
-                      acct, param(p, s, tsq));
+        zx_buf_printf(b, " AND (SELECT m.vec @@ %s::tsquery FROM message_search m WHERE "
+                      "m.message_id = i.message_id AND m.account_id = %s::bigint)",
+                      param(p, s, tsq), acct);
     if (cands)
         zx_buf_printf(b, " AND i.message_id IN (SELECT unnest(%s::bigint[]))",
                       param(p, s, cands));
@@ -208,7 +216,8 @@ static int pg_search_mail(zx_store *st, const zx_search_query *q, apr_array_head
     if (tsq) {
         const char *cp[3] = {st->account_id, tsq, apr_itoa(p, CANDIDATES + 1)};
         PGresult *cr = zx_db_exec(st->db,
-            "SELECT count(*), array_agg(message_id) FROM (SELECT message_id FROM message_search "
+            "SELECT count(*), CASE WHEN count(*) < $3::integer THEN array_agg(message_id) END "
+            "FROM (SELECT message_id FROM message_search "
             "WHERE account_id = $1::bigint AND vec @@ $2::tsquery LIMIT $3::integer) c",
             3, cp, err);
         if (!cr)
