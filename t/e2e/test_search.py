@@ -347,3 +347,32 @@ def test_index_rows_and_backfill(instance, account):
     assert len(results(search(c, free(t)))) == 3
     assert sql(instance, "SELECT search_backfill FROM mailboxes WHERE account_id = %s",
                aid) == [["f"]]
+
+
+def test_deep_traversal_and_moves(instance, account):
+    """DeepTraversal takes the CollectionId's subfolders; a moved message is found in its new
+    folder under its new id (the index row belongs to the message) and no longer in the old."""
+    t = tag()
+    c = client_for(instance, account, "14.1")
+    r = c.post("FolderSync", '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey>'
+               '</FolderSync>')
+    inbox = folder_id(instance, account, INBOX)
+    r = c.post("FolderCreate", '<FolderCreate xmlns="FolderHierarchy:"><SyncKey>%s</SyncKey>'
+               '<ParentId>%s</ParentId><DisplayName>Sub %s</DisplayName><Type>12</Type>'
+               '</FolderCreate>' % (r.wbxml.findtext("SyncKey"), inbox, t))
+    sub = r.wbxml.findtext("ServerId")
+    assert r.wbxml.findtext("Status") == "1" and sub
+    top = put(instance, account, "Top " + t)
+    low = put(instance, account, "Low " + t, folder=sub)
+    assert [x[0] for x in results(search(c, free(t, inbox)))] == [top["id"]]
+    deep = results(search(c, free(t, inbox), "<DeepTraversal/><Range>0-9</Range>"))
+    assert sorted(x[:2] for x in deep) == sorted([(top["id"], inbox), (low["id"], sub)])
+    # move the top one into the subfolder
+    r = c.post("MoveItems", '<MoveItems xmlns="Move:"><Move><SrcMsgId>%s</SrcMsgId>'
+               '<SrcFldId>%s</SrcFldId><DstFldId>%s</DstFldId></Move></MoveItems>'
+               % (top["id"], inbox, sub))
+    new_id = r.wbxml.findtext("Response/DstMsgId")
+    assert r.wbxml.findtext("Response/Status") == "3" and new_id
+    assert results(search(c, free(t, inbox))) == []
+    got = sorted(x[:2] for x in results(search(c, free(t, sub))))
+    assert got == sorted([(new_id, sub), (low["id"], sub)])
