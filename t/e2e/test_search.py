@@ -376,3 +376,28 @@ def test_deep_traversal_and_moves(instance, account):
     assert results(search(c, free(t, inbox))) == []
     got = sorted(x[:2] for x in results(search(c, free(t, sub))))
     assert got == sorted([(new_id, sub), (low["id"], sub)])
+
+
+def test_search_conversation_id(instance, account):
+    import base64
+    t = tag()
+    root = "<%s@example.com>" % t
+    deliver(instance, account, simple_message("a@example.com", account, "Thread " + t,
+                                              message_id=root))
+    deliver(instance, account, simple_message(
+        "b@example.com", account, "RE: Thread " + t,
+        extra_headers="In-Reply-To: %s\r\nReferences: %s\r\n" % (root, root)))
+    other = put(instance, account, "Elsewhere " + t)
+    ids = [x["id"] for x in items(instance, account) if t in x["subject"]]
+    conv = sql(instance, "SELECT DISTINCT encode(conversation_id, 'hex') FROM items WHERE id IN "
+               "(%s, %s)", *[i for i in ids if i != other["id"]])
+    assert len(conv) == 1
+    b64 = base64.b64encode(bytes.fromhex(conv[0][0])).decode()
+    c = client_for(instance, account, "14.1")
+    st = search(c, '<ConversationId opaque="base64">%s</ConversationId>' % b64)
+    got = {x[0] for x in results(st)}
+    assert got == set(ids) - {other["id"]} and st.findtext("Total") == "2"
+    # with a word: the conversation's messages that have it
+    st = search(c, '<And><ConversationId opaque="base64">%s</ConversationId>'
+                '<FreeText>RE</FreeText></And>' % b64)
+    assert len(results(st)) == 1
