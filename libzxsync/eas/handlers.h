@@ -26,8 +26,8 @@ zx_command_handler zx_cmd_ping;
 /* eas/cmd_provision.c */
 zx_command_handler zx_cmd_provision;
 
-/* eas/cmd_search.c (eas/search.h: the stores), cmd_resolverecipients.c */
-zx_command_handler zx_cmd_search, zx_cmd_resolverecipients;
+/* eas/cmd_search.c (a dispatcher by store: search.h), cmd_resolverecipients.c, cmd_find.c */
+zx_command_handler zx_cmd_search, zx_cmd_resolverecipients, zx_cmd_find;
 
 /* NULL when the command is not implemented (a zx_command_lookup).  zx_handle (zxsync/server.h)
  * runs the pipeline with it. */

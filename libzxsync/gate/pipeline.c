@@ -317,7 +317,10 @@ static zx_stage_result stage_query(const zx_server *srv, zx_request *req, zx_res
                           ZXLOGNO(00010) "DeviceType missing or invalid");
         return ZX_DONE;
     }
-    if (!zx_command_in_version(req->cmd, req->proto)) {
+    /* Find is a 16.1 command that iOS also sends at 14.0 and 14.1: served there too
+     * (eas/cmd_find.c), though not advertised */
+    if (!zx_command_in_version(req->cmd, req->proto) &&
+        !(req->cmd == ZX_CMD_FIND && (req->proto == ZX_V140 || req->proto == ZX_V141))) {
         zx_respond_status(req, resp, ZX_EAS_VERSION_NOT_SUPPORTED, ZX_LOG_INFO,
                           apr_psprintf(p, ZXLOGNO(00011) "command %s does not exist in protocol %s",
                                        req->cmd_name, req->proto_str));

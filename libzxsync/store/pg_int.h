@@ -42,6 +42,7 @@
 /* the tables of the provider (pg_mailbox.c, pg_items.c) */
 extern const zx_store_mailbox zx_pg_mailbox;
 extern const zx_store_items zx_pg_items;
+extern const zx_store_search zx_pg_search;     /* pg_search.c */
 
 /* ---- contacts, tasks and notes (pg_pim.c) ---- */
 /* the class row of a new item, of an item's change (the fields set), re-pointed by a move */

@@ -1,6 +1,7 @@
 /* zxmobile - the PostgreSQL store: the mailbox (zx_store_mailbox): folders, emptying a
  * folder, delivery. */
 #include "pg_int.h"
+#include "fts.h"
 
 #include <zxsync/buf.h>
 #include <zxsync/log.h>
@@ -475,7 +476,7 @@ static int pg_deliver_at(zx_store *st, const char *folder_id, const char *data, 
     }
     int nbt = m->native_body_type >= 1 && m->native_body_type <= 3 ? m->native_body_type :
               m->text_html && !m->text_plain ? 2 : 1;
-    const char *params[30] = {
+    const char *params[31] = {
         f->id, st->account_id, data, plain, m->text_html, zx_mime_preview(p, plain),
         zx_pg_text_array_literal(p, parts), zx_pg_text_array_literal(p, names),
         zx_pg_text_array_literal(p, types), zx_pg_text_array_literal(p, cids),
@@ -487,9 +488,11 @@ static int pg_deliver_at(zx_store *st, const char *folder_id, const char *data, 
         m->thread_topic, apr_itoa(p, m->importance >= 0 && m->importance <= 2 ? m->importance : 1),
         m->message_class && *m->message_class ? m->message_class : "IPM.Note",
         m->content_class && *m->content_class ? m->content_class : "urn:content-classes:message",
-        apr_itoa(p, nbt), natt > 0 ? "t" : "f", conversation_hex(p, m), NULL};
-    int lengths[30] = {0};
-    int formats[30] = {0};
+        apr_itoa(p, nbt), natt > 0 ? "t" : "f", conversation_hex(p, m),
+        /* the words of the message for search (sql/024_search.sql) */
+        zx_fts_vector(p, m->subject, m->from, m->to, m->cc, plain), NULL};
+    int lengths[31] = {0};
+    int formats[31] = {0};
     lengths[2] = (int)len;
     formats[2] = 1;
     PGresult *res = zx_db_exec_ex(st->db,
@@ -502,6 +505,8 @@ static int pg_deliver_at(zx_store *st, const char *folder_id, const char *data, 
         "      nullif(t.cid, ''), nullif(t.loc, ''), t.inl, t.size FROM m, unnest($7::integer[], "
         "      $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean[], $13::bigint[]) "
         "      AS t(part, name, ct, cid, loc, inl, size) RETURNING 1), "
+        "s AS (INSERT INTO message_search (message_id, account_id, vec) "
+        "      SELECT m.id, $2::bigint, $30::tsvector FROM m), "
         "i AS (INSERT INTO items AS i (account_id, folder_id, modseq, created_modseq, message_id, "
         "      received, size, read, subject, from_addr, to_addr, cc_addr, reply_to, "
         "      message_hdr_id, thread_topic, importance, message_class, content_class, "
@@ -511,7 +516,7 @@ static int pg_deliver_at(zx_store *st, const char *folder_id, const char *data, 
         "      $26, $27::smallint, $28::boolean, decode($29, 'hex') FROM f, m "
         "      RETURNING " ITEM_COLS("i.") ") "
         "SELECT i.*, (SELECT count(*) FROM a), pg_notify('zx_mailbox', $2::text) FROM i",
-        29, params, lengths, formats, 0, err);
+        30, params, lengths, formats, 0, err);
     if (!res)
         return ZX_STORE_ERROR;
     if (PQntuples(res) == 1)

@@ -2,6 +2,7 @@
  * sql/004_mailstore.sql): the helpers its files share and the provider table.
  *   pg_mailbox.c    the mailbox: folders, emptying a folder, delivery
  *   pg_items.c      the items: the change feed, reading and changing items
+ *   pg_search.c     full-text search of the mail (fts.c: the words)
  *   pg_syncstate.c  the synchronisation states of the devices (zx_store_pg_state, used with
  *                   every provider)
  *
@@ -293,5 +294,5 @@ const zx_store_provider zx_store_pg = {
     "pg",
     &zx_pg_mailbox,
     &zx_pg_items,
-    NULL,                       /* search: none yet */
+    &zx_pg_search,
 };

@@ -196,6 +196,19 @@ int zx_store_contacts_match(zx_store *st, const char *to, int limit, apr_array_h
     return st->provider->items->contacts_match(st, to, limit, out, err);
 }
 
+/* ---- search ---------------------------------------------------------------------------------- */
+
+int zx_store_search_mail(zx_store *st, const zx_search_query *q, apr_array_header_t **out,
+                         long long *total, const char **err)
+{
+    if (!st->provider->search || !st->provider->search->mail) {
+        *out = apr_array_make(st->pool, 1, sizeof(zx_item *));
+        *total = 0;
+        return ZX_STORE_OK;
+    }
+    return st->provider->search->mail(st, q, out, total, err);
+}
+
 int zx_store_conversation_items(zx_store *st, const unsigned char *conversation_id,
                                 const char *except_folder, apr_array_header_t **out,
                                 const char **err)

@@ -374,8 +374,58 @@ typedef struct {
     int exact;                  /* the address is the one asked for */
 } zx_contact_match;
 
-/* Search ([MS-ASCMD] Search of the mailbox): not defined yet; a provider sets NULL. */
-typedef struct zx_store_search zx_store_search;
+
+/* ---- search of the mailbox's mail (Search Store=Mailbox, Find) ------------------------------
+ *
+ * A text condition is a tree: AND / OR nodes over TEXT leaves.  A TEXT leaf's words must all
+ * occur (each as a word or the beginning of one: prefix match), in any order, or, with phrase,
+ * one after the other; fields limits where (0: anywhere).  Words are what the provider's
+ * tokenizer makes of the text (the PostgreSQL one: store/fts.c - letters and digits of any
+ * script, case and accents ignored, bigrams for scripts written without spaces). */
+enum {
+    ZX_SEARCH_SUBJECT = 1,
+    ZX_SEARCH_FROM = 2,
+    ZX_SEARCH_TO = 4,           /* To and Cc are one field to the PostgreSQL provider */
+    ZX_SEARCH_CC = 8,
+    ZX_SEARCH_BODY = 16
+};
+
+typedef enum { ZX_SEARCH_TEXT = 0, ZX_SEARCH_AND = 1, ZX_SEARCH_OR = 2 } zx_search_kind;
+
+typedef struct zx_search_node {
+    zx_search_kind kind;
+    const char *text;           /* TEXT: UTF-8 */
+    int fields;                 /* TEXT: ZX_SEARCH_* bits, 0 = every field */
+    int phrase;                 /* TEXT: the words follow each other (a quoted string) */
+    apr_array_header_t *kids;   /* AND, OR: const zx_search_node * */
+} zx_search_node;
+
+/* Longest number of words a query may have (else ZX_STORE_INVALID: "too complex"). */
+#define ZX_SEARCH_MAX_WORDS 64
+
+typedef struct {
+    const zx_search_node *text; /* NULL: no text condition */
+    /* the folders searched (const char * ids): NULL = every e-mail folder of the mailbox;
+     * deep: their subfolders too.  An id that is not a live folder of the account matches
+     * nothing. */
+    apr_array_header_t *folders;
+    int deep;
+    apr_time_t after, before;   /* received strictly after / before (0: no bound) */
+    const unsigned char *conversation_id;   /* 16 bytes, NULL = any */
+    int offset, limit;          /* the results wanted, newest first (received, then id) */
+} zx_search_query;
+
+/* Matches beyond the first ZX_SEARCH_MAX_TOTAL (newest first) are not counted nor returned:
+ * Find's Range ends at 999, and counting every match of a common word in a big mailbox would
+ * cost more than the search. */
+#define ZX_SEARCH_MAX_TOTAL 1000
+
+/* The search provider.  Results are live e-mail items (zx_item *: the columns of item_get,
+ * without content), newest first; *total = how many match, at most ZX_SEARCH_MAX_TOTAL. */
+typedef struct zx_store_search {
+    int (*mail)(zx_store *st, const zx_search_query *q, apr_array_header_t **out,
+                long long *total, const char **err);
+} zx_store_search;
 
 typedef struct {
     const char *name;
@@ -490,6 +540,11 @@ int zx_store_calendar_window(zx_store *st, const char *id, const char *last_end,
                              const char **err);
 int zx_store_contacts_match(zx_store *st, const char *to, int limit, apr_array_header_t **out,
                             const char **err);
+
+/* search: ZX_STORE_OK; ZX_STORE_INVALID when the query has more than ZX_SEARCH_MAX_WORDS
+ * words; a provider without search (NULL) finds nothing (*out empty, *total 0) */
+int zx_store_search_mail(zx_store *st, const zx_search_query *q, apr_array_header_t **out,
+                         long long *total, const char **err);
 
 /* the synchronisation states */
 int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
