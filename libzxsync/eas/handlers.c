@@ -20,6 +20,7 @@ static zx_command_handler *const handlers[ZX_CMD_COUNT_] = {
     [ZX_CMD_ITEMOPERATIONS] = zx_cmd_itemoperations,
     [ZX_CMD_PING] = zx_cmd_ping,
     [ZX_CMD_PROVISION] = zx_cmd_provision,
+    [ZX_CMD_VALIDATECERT] = zx_cmd_validatecert,
 };
 
 zx_command_handler *zx_command_handler_get(zx_cmd cmd)

@@ -23,6 +23,9 @@ zx_command_handler zx_cmd_ping;
 /* eas/cmd_provision.c */
 zx_command_handler zx_cmd_provision;
 
+/* eas/cmd_validatecert.c */
+zx_command_handler zx_cmd_validatecert;
+
 /* NULL when the command is not implemented (a zx_command_lookup).  zx_handle (zxsync/server.h)
  * runs the pipeline with it. */
 zx_command_handler *zx_command_handler_get(zx_cmd cmd);
