@@ -91,7 +91,7 @@ def test_vhost_overrides_and_inherits(instance, vhosts, client_factory):
     assert status == 200
     assert headers["MS-ASProtocolVersions"] == "14.1,16.1"
     assert "GetAttachment" not in headers["MS-ASProtocolCommands"].split(",")
-    assert "Find" in headers["MS-ASProtocolCommands"].split(",")
+    assert "ValidateCert" in headers["MS-ASProtocolCommands"].split(",")
     # a version the vhost does not offer
     assert client_factory(url="http://127.0.0.1:%d/eas" % p1, protocol="12.1").post(
         "FolderSync", FOLDERSYNC0).status == 400
