@@ -9,7 +9,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -200,6 +206,44 @@ typedef struct {
     time_t deadline;            /* of all downloads */
 } call_ctx;
 
+/* A TCP connection to host:port within timeout_s, or -1 (a refused one at once). */
+static int tcp_connect(const char *host, const char *port, int timeout_s)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return -1;
+    int fd = -1;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd < 0)
+            continue;
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+            break;
+        if (errno == EINPROGRESS) {
+            struct pollfd pfd = {fd, POLLOUT, 0};
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (poll(&pfd, 1, timeout_s * 1000) == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+                break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
 /* Download url (a DER CRL, RFC 5280 4.2.1.13) within the call's budget.  NULL when it cannot. */
 static X509_CRL *crl_download(call_ctx *c, const char *url)
 {
@@ -210,6 +254,32 @@ static X509_CRL *crl_download(call_ctx *c, const char *url)
     int timeout = ZX_CERT_FETCH_TIMEOUT_S;
     if (c->deadline - now < timeout)
         timeout = (int)(c->deadline - now);
+    /* a refused connection fails at once (OpenSSL's connect retries until its timeout): tried
+     * first here, unless httpd's environment names a proxy for this host */
+    char *host = NULL, *port = NULL;
+    int ssl = 0;
+    if (OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, NULL, NULL, NULL) != 1 || ssl) {
+        OPENSSL_free(host);
+        OPENSSL_free(port);
+        ERR_clear_error();
+        return NULL;
+    }
+    int reachable = 1;
+    if (!OSSL_HTTP_adapt_proxy(NULL, NULL, host, 0)) {
+        int fd = tcp_connect(host, port, timeout);
+        reachable = fd >= 0;
+        if (fd >= 0)
+            close(fd);
+        now = time(NULL);
+        if (c->deadline - now < timeout)
+            timeout = c->deadline > now ? (int)(c->deadline - now) : 1;
+    }
+    OPENSSL_free(host);
+    OPENSSL_free(port);
+    if (!reachable) {
+        ERR_clear_error();
+        return NULL;
+    }
     /* expect_asn1: the answer is read whole into memory, at most ZX_CERT_MAX_CRL bytes */
     BIO *b = OSSL_HTTP_get(url, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 1,
                            ZX_CERT_MAX_CRL, timeout);
