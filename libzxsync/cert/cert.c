@@ -233,7 +233,10 @@ static int tcp_connect(const char *host, const char *port, int timeout_s)
             struct pollfd pfd = {fd, POLLOUT, 0};
             int err = 0;
             socklen_t len = sizeof err;
-            if (poll(&pfd, 1, timeout_s * 1000) == 1 &&
+            int r;
+            while ((r = poll(&pfd, 1, timeout_s * 1000)) < 0 && errno == EINTR)
+                ;
+            if (r == 1 &&
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
                 break;
         }
@@ -270,9 +273,9 @@ static X509_CRL *crl_download(call_ctx *c, const char *url)
         reachable = fd >= 0;
         if (fd >= 0)
             close(fd);
-        now = time(NULL);
-        if (c->deadline - now < timeout)
-            timeout = c->deadline > now ? (int)(c->deadline - now) : 1;
+        timeout -= (int)(time(NULL) - now);     /* the probe's time is the download's */
+        if (timeout < 1)
+            timeout = 1;
     }
     OPENSSL_free(host);
     OPENSSL_free(port);
@@ -336,8 +339,11 @@ static int revocation(call_ctx *c, X509 *cert, X509 *issuer, const char **why, i
         X509_CRL *crl = NULL;
         int cached = crl_cached(urls[i], &crl);
         *why = urls[i];
-        if (cached < 0)
-            continue;           /* down a moment ago */
+        if (cached < 0) {       /* down a moment ago */
+            *why = apr_psprintf(c->p, "%s: failed less than %d s ago", urls[i],
+                                ZX_CERT_CRL_DOWN_S);
+            continue;
+        }
         if (!cached) {
             if (c->fetches_left <= 0 || time(NULL) >= c->deadline) {
                 *why = apr_psprintf(c->p, "%s: over the download budget of the request", urls[i]);
