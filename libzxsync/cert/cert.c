@@ -204,6 +204,7 @@ typedef struct {
     apr_pool_t *p;
     int fetches_left;
     time_t deadline;            /* of all downloads */
+    int download;               /* CheckCRL 1: download the CRLs not cached; 0: the cache only */
 } call_ctx;
 
 /* A TCP connection to host:port within timeout_s, or -1 (a refused one at once). */
@@ -345,6 +346,12 @@ static int revocation(call_ctx *c, X509 *cert, X509 *issuer, const char **why, i
             continue;
         }
         if (!cached) {
+            if (!c->download) {
+                *why = apr_psprintf(c->p, "%s: not cached (no download without CheckCRL)",
+                                    urls[i]);
+                state = ZX_CERT_REVOCATION_UNKNOWN;
+                continue;
+            }
             if (c->fetches_left <= 0 || time(NULL) >= c->deadline) {
                 *why = apr_psprintf(c->p, "%s: over the download budget of the request", urls[i]);
                 continue;
@@ -481,8 +488,10 @@ static void validate_one(call_ctx *c, X509_STORE *store, STACK_OF(X509) *untrust
         goto done;
     }
     r->status = ZX_CERT_OK;
-    if (check_crl) {
-        /* every certificate below the trust anchor, by its issuer's CRL */
+    {
+        /* every certificate below the trust anchor, by its issuer's CRL: downloaded when
+         * CheckCRL is 1; without it only a CRL the process holds is read, and an unverifiable
+         * status is ignored ([MS-ASCMD] 2.2.3.26) */
         STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
         int len = path ? sk_X509_num(path) : 0;
         int offline = 0, unknown = 0;
@@ -505,7 +514,9 @@ static void validate_one(call_ctx *c, X509_STORE *store, STACK_OF(X509) *untrust
                 why_unk = apr_psprintf(c->p, "depth %d: %s", i, why);
             }
         }
-        if (offline) {
+        if (!check_crl)
+            ;                   /* ignored */
+        else if (offline) {
             r->status = ZX_CERT_REVOCATION_OFFLINE;
             r->detail = why_off;
         }
@@ -542,7 +553,7 @@ int zx_cert_validate(apr_pool_t *p, const char *extra_ca_file, const zx_cert_blo
             bad_chain = 1;
         }
     }
-    call_ctx c = {p, ZX_CERT_MAX_FETCHES, time(NULL) + ZX_CERT_FETCH_BUDGET_S};
+    call_ctx c = {p, ZX_CERT_MAX_FETCHES, time(NULL) + ZX_CERT_FETCH_BUDGET_S, check_crl};
     for (int i = 0; i < n; i++) {
         if (bad_chain) {
             out[i].status = ZX_CERT_BAD_CHAIN;

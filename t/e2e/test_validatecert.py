@@ -200,6 +200,7 @@ def pki(instance):
     leaf("nocrl", inter)
     leaf("expired", inter, crls.url("/inter.crl"), start="20200101000000Z", end="20210101000000Z")
     inter.revoke(leaf("revoked", inter, crls.url("/inter.crl")))
+    inter.revoke(leaf("revoked_b", inter, crls.url("/inter-b.crl")))   # asked without CheckCRL
     leaf("down", inter, "http://127.0.0.1:%d/inter.crl" % closed_port())
     leaf("silent", inter, "http://127.0.0.1:%d/inter.crl" % silent.getsockname()[1])
     leaf("under_revoked_ca", inter2, crls.url("/inter2.crl"))
@@ -209,7 +210,7 @@ def pki(instance):
         leaf("budget%d" % i, inter, crls.url("/budget%d.crl" % i))
     certs["inter"], certs["inter2"] = b64_der(inter.cert), b64_der(inter2.cert)
     crls.files["/root.crl"] = root.crl_der()
-    crls.files["/inter.crl"] = inter.crl_der()
+    crls.files["/inter.crl"] = crls.files["/inter-b.crl"] = inter.crl_der()
     crls.files["/inter2.crl"] = inter2.crl_der()
     for i in range(6):
         crls.files["/budget%d.crl" % i] = crls.files["/inter.crl"]
@@ -278,8 +279,11 @@ def test_revoked(instance, pki, account, version):
     c = client_for(instance, account, version)
     certs = pki["certs"]
     assert validate(c, [certs["revoked"]], [certs["inter"]], check_crl=1) == (OK, [REVOKED])
-    # without CheckCRL no revocation is looked up
-    assert validate(c, [certs["revoked"]], [certs["inter"]], check_crl=0) == (OK, [OK])
+    # without CheckCRL no CRL is downloaded (only one the process holds would be read: see
+    # test_cert), and the unverifiable status is ignored
+    assert validate(c, [certs["revoked_b"]], [certs["inter"]], check_crl=0) == (OK, [OK])
+    assert validate(c, [certs["revoked_b"]], [certs["inter"]]) == (OK, [OK])
+    assert "/inter-b.crl" not in pki["crls"].hits
     # an intermediate the root revoked
     assert validate(c, [certs["under_revoked_ca"]], [certs["inter2"]], check_crl=1) == \
         (OK, [CHAIN_REVOKED])

@@ -312,6 +312,11 @@ START_TEST(test_revoked_by_a_downloaded_crl)
     ck_assert_int_eq(res[0].status, ZX_CERT_OK);
     ck_assert_int_eq(res[1].status, ZX_CERT_REVOKED);
     ck_assert_int_eq(res[0].fetches + res[1].fetches, 1);     /* the second from the cache */
+    /* without CheckCRL: the CRL the process holds is read (no download) */
+    ck_assert_int_eq(zx_cert_validate(g_pool, cafile, both, 2, NULL, 0, 0, res, &err), 0);
+    ck_assert_int_eq(res[0].status, ZX_CERT_OK);
+    ck_assert_int_eq(res[1].status, ZX_CERT_REVOKED);
+    ck_assert_int_eq(res[0].fetches + res[1].fetches, 0);
     /* the process keeps it: no download when the server is gone */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -319,8 +324,12 @@ START_TEST(test_revoked_by_a_downloaded_crl)
     ck_assert_int_eq(res[0].status, ZX_CERT_OK);
     ck_assert_int_eq(res[1].status, ZX_CERT_REVOKED);
     ck_assert_int_eq(res[0].fetches + res[1].fetches, 0);
-    /* forgotten: the server is down now */
+    /* forgotten: the server is down now; without CheckCRL that is ignored, and nothing is
+     * downloaded */
     zx_cert_crl_cache_clear();
+    ck_assert_int_eq(zx_cert_validate(g_pool, cafile, both, 2, NULL, 0, 0, res, &err), 0);
+    ck_assert_int_eq(res[1].status, ZX_CERT_OK);
+    ck_assert_int_eq(res[0].fetches + res[1].fetches, 0);
     ck_assert_int_eq(one(cafile, &r, NULL, 0, 1), ZX_CERT_REVOCATION_OFFLINE);
     zx_cert_crl_cache_clear();
 

@@ -4,10 +4,12 @@
  * Each certificate (DER) is verified against the trust store - the system's (OpenSSL's default
  * paths: /etc/ssl/certs on Debian, the ca-certificates package) plus an optional PEM file of
  * extra CAs (ZxMobileValidateCertCAFile) - with the request's intermediates as untrusted
- * helpers: signatures, validity dates, CA roles, S/MIME use.  When asked (CheckCRL), the
- * revocation of every certificate of the verified chain below its anchor is checked against the
- * CRL of its CRL distribution points (http:// only), downloaded with a timeout and a size limit,
- * at most a few per call, and kept a short while by the process.  Only the distribution points
+ * helpers: signatures, validity dates, CA roles, S/MIME use.  The revocation of every
+ * certificate of the verified chain below its anchor is checked against the CRL of its CRL
+ * distribution points (http:// only): with CheckCRL the CRLs are downloaded (a timeout and a
+ * size limit, at most a few per call) and an unverifiable status is reported; without it only
+ * the CRLs the process holds (kept a short while after a download) are read, and an
+ * unverifiable status is ignored ([MS-ASCMD] 2.2.3.26).  Only the distribution points
  * of a certificate whose chain already verified are fetched: a URL a trusted CA signed, never
  * one a client made up.
  */
@@ -67,7 +69,8 @@ int zx_cert_b64_decode(apr_pool_t *p, const char *text, const unsigned char **ou
                        apr_size_t *len);
 
 /* Validate certs[0..n) with chain[0..nchain) as intermediates; out[i] is certs[i]'s result.
- * extra_ca_file: PEM CAs trusted besides the system store (NULL: none); check_crl: CheckCRL.
+ * extra_ca_file: PEM CAs trusted besides the system store (NULL: none); check_crl: CheckCRL
+ * (1: download the CRLs and report 14/16; 0: the process's CRLs only, 14/16 ignored).
  * A chain element that did not decode (der NULL) makes every certificate ZX_CERT_BAD_CHAIN.
  * Returns 0, or -1 and *err when the trust store cannot be built (every out[] is then
  * ZX_CERT_SERVER_ERROR).  Thread-safe; blocks at most ZX_CERT_FETCH_BUDGET_S (+ one timeout)
