@@ -8,8 +8,8 @@
  *           (values of [MS-ASCMD] 2.2.3.177.18, zxsync/cert.h).
  *
  * The verification is libzxsync/cert/ (zxsync/cert.h): the system trust store plus the
- * ZxMobileValidateCertCAFile, the request's chain as intermediates, and with CheckCRL 1 the
- * CRLs of the chain.  A request over the bounds of cert.h (number of certificates, size of one)
+ * ZxMobileValidateCertCAFile, the request's chain as intermediates, the CRLs of the chain
+ * (downloaded with CheckCRL 1, the process's own otherwise).  A request over the bounds of cert.h (number of certificates, size of one)
  * is refused whole with Status 2; a Certificate that is not base64 DER gets Status 5.
  */
 #include "handlers.h"
