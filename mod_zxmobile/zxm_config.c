@@ -1,6 +1,7 @@
 /* mod_zxmobile - the ZxMobile* directives: parsing, defaults and the per-server merge. */
 #include "zxm_config.h"
 
+#include <apr_file_info.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include <libpq-fe.h>
@@ -29,6 +30,7 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->auth_hash_wait_ms = -1;
     c->fetch_budget = -1;
     c->max_fetches = -1;
+    c->cert_ca_file = NULL;
     zx_server_settings_default(&c->server.settings);
     return c;
 }
@@ -51,6 +53,7 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
                                                         : base->auth_hash_wait_ms;
     c->fetch_budget = add->fetch_budget != -1 ? add->fetch_budget : base->fetch_budget;
     c->max_fetches = add->max_fetches != -1 ? add->max_fetches : base->max_fetches;
+    c->cert_ca_file = add->cert_ca_file ? add->cert_ca_file : base->cert_ca_file;
     c->server = add->server;  /* derived: rebuilt by zxm_finalize_srv_conf */
     return c;
 }
@@ -68,6 +71,7 @@ void zxm_finalize_srv_conf(zxm_srv_conf *c)
         c->server.settings.fetch_budget = (apr_size_t)c->fetch_budget;
     if (c->max_fetches > 0)
         c->server.settings.max_fetches = (unsigned)c->max_fetches;
+    c->server.settings.cert_ca_file = c->cert_ca_file;
 }
 
 static const char *set_enable(cmd_parms *cmd, void *dc, int flag)
@@ -160,6 +164,18 @@ static const char *set_max_fetches(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+static const char *set_cert_ca_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS ||
+        fi.filetype != APR_REG)
+        return apr_psprintf(cmd->pool, "ZxMobileValidateCertCAFile: %s is not a readable file",
+                            arg);
+    zxm_get_srv_conf(cmd->server)->cert_ca_file = path;
+    return NULL;
+}
+
 static const char *set_answer_cache(cmd_parms *cmd, void *dc, int flag)
 {
     zxm_get_srv_conf(cmd->server)->answer_cache = flag;
@@ -215,6 +231,9 @@ const command_rec zxm_cmds[] = {
                   "16777216); a Fetch over what is left answers status 11, a Range is cut"),
     AP_INIT_TAKE1("ZxMobileFetchMaxOperations", set_max_fetches, NULL, RSRC_CONF,
                   "Fetch elements one ItemOperations request may carry (default 32)"),
+    AP_INIT_TAKE1("ZxMobileValidateCertCAFile", set_cert_ca_file, NULL, RSRC_CONF,
+                  "PEM file of CA certificates ValidateCert trusts besides the system trust "
+                  "store (default: the system store alone)"),
     AP_INIT_FLAG("ZxMobileAnswerCache", set_answer_cache, NULL, RSRC_CONF,
                  "Off to compute every no-change Sync and FolderSync answer (default On: "
                  "answered again from memory until the account changes)"),

@@ -27,6 +27,7 @@ typedef struct {
     int auth_hash_wait_ms;       /* ZxMobileAuthHashSlots (second value); -1 = unset */
     apr_off_t fetch_budget;      /* ZxMobileFetchBudget; -1 = unset */
     int max_fetches;             /* ZxMobileFetchMaxOperations; -1 = unset */
+    const char *cert_ca_file;    /* ZxMobileValidateCertCAFile */
     zx_server server;            /* derived */
 } zxm_srv_conf;
 

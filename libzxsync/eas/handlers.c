@@ -24,6 +24,7 @@ static zx_command_handler *const handlers[ZX_CMD_COUNT_] = {
     [ZX_CMD_SEARCH] = zx_cmd_search,
     [ZX_CMD_RESOLVERECIPIENTS] = zx_cmd_resolverecipients,
     [ZX_CMD_FIND] = zx_cmd_find,
+    [ZX_CMD_VALIDATECERT] = zx_cmd_validatecert,
 };
 
 zx_command_handler *zx_command_handler_get(zx_cmd cmd)

@@ -28,6 +28,8 @@ zx_command_handler zx_cmd_provision;
 
 /* eas/cmd_search.c (a dispatcher by store: search.h), cmd_resolverecipients.c, cmd_find.c */
 zx_command_handler zx_cmd_search, zx_cmd_resolverecipients, zx_cmd_find;
+/* eas/cmd_validatecert.c */
+zx_command_handler zx_cmd_validatecert;
 
 /* NULL when the command is not implemented (a zx_command_lookup).  zx_handle (zxsync/server.h)
  * runs the pipeline with it. */

@@ -542,6 +542,7 @@ void zx_pipeline_run(const zx_server *srv, zx_request *req, zx_response *resp,
 {
     apr_time_t start = apr_time_now();
     int done = 0;
+    req->commands = lookup;     /* OPTIONS advertises the commands it has a handler for */
     for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++) {
         if (req->answered_from_cache && !pipeline[i].always)
             continue;

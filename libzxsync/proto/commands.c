@@ -43,10 +43,12 @@ int zx_command_in_version(zx_cmd cmd, zx_version v)
     return v >= ci->min_version && (ci->max_version == 0 || v <= ci->max_version);
 }
 
-const char *zx_command_list(apr_pool_t *p, zx_vset set)
+const char *zx_command_list(apr_pool_t *p, zx_vset set, zx_command_lookup *handled)
 {
     char *out = "";
     for (int i = 0; i < ZX_CMD_COUNT_; i++) {
+        if (handled && !handled((zx_cmd)i))
+            continue;
         int any = 0;
         for (int k = 0; zx_versions[k]; k++)
             if ((set & (1u << k)) && zx_command_in_version((zx_cmd)i, zx_versions[k]))

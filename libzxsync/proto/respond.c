@@ -14,6 +14,7 @@ void zx_server_settings_default(zx_server_settings *s)
     s->public_url = NULL;
     s->fetch_budget = ZX_DEFAULT_FETCH_BUDGET;
     s->max_fetches = ZX_DEFAULT_MAX_FETCHES;
+    s->cert_ca_file = NULL;
 }
 
 zx_db *zx_request_db(const zx_server *srv, zx_request *req, const char **err)
@@ -92,12 +93,19 @@ void zx_respond_error(const zx_request *req, zx_response *resp, zx_eas_status ea
     zx_respond_http(req, resp, legacy_http, level, reason);
 }
 
+/* A request run without a command table answers every command 137: it advertises none. */
+static zx_command_handler *no_commands(zx_cmd cmd)
+{
+    (void)cmd;
+    return NULL;
+}
+
 void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_response *resp)
 {
     /* the versions of this client (EAS filters), else the server's */
     zx_vset versions = req->versions_set ? req->versions : srv->settings.versions;
     apr_table_setn(resp->headers, "MS-ASProtocolVersions", zx_vset_str(req->pool, versions));
-    apr_table_setn(resp->headers, "MS-ASProtocolCommands", zx_command_list(req->pool, versions));
+    apr_table_setn(resp->headers, "MS-ASProtocolCommands", zx_command_list(req->pool, versions, req->commands ? req->commands : no_commands));
 }
 
 void zx_respond_status(const zx_request *req, zx_response *resp, zx_eas_status eas_status,

@@ -36,6 +36,7 @@ def configtest(instance, tmp_path, directives):
     ("ZxMobileAuthHashSlots four", "number of slots must be from 1 to 1024"),
     ("ZxMobileAuthHashSlots 4 0", "wait must be from 1 to 60000 ms"),
     ("ZxMobileAuthHashSlots 4 1 2", "ZxMobileAuthHashSlots"),
+    ("ZxMobileValidateCertCAFile /nonexistent/ca.pem", "is not a readable file"),
 ])
 def test_invalid_directive_values_are_refused(instance, tmp_path, directive, message):
     ok, out = configtest(instance, tmp_path, directive)
@@ -52,6 +53,7 @@ def test_valid_configuration_passes(instance, tmp_path):
         ZxMobileAuthHashSlots 2 250
         ZxMobileFetchBudget 65536
         ZxMobileFetchMaxOperations 1000
+        ZxMobileValidateCertCAFile /etc/ssl/certs/ca-certificates.crt
         """))
     assert ok, out
 
@@ -91,7 +93,7 @@ def test_vhost_overrides_and_inherits(instance, vhosts, client_factory):
     assert status == 200
     assert headers["MS-ASProtocolVersions"] == "14.1,16.1"
     assert "GetAttachment" not in headers["MS-ASProtocolCommands"].split(",")
-    assert "Find" in headers["MS-ASProtocolCommands"].split(",")
+    assert "ValidateCert" in headers["MS-ASProtocolCommands"].split(",")
     # a version the vhost does not offer
     assert client_factory(url="http://127.0.0.1:%d/eas" % p1, protocol="12.1").post(
         "FolderSync", FOLDERSYNC0).status == 400

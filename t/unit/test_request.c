@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "tap_run.h"
+/* zx_command_handler_get: the command table of eas/handlers.c (OPTIONS is checked against it) */
+#include "../../libzxsync/eas/handlers.h"
 
 static apr_pool_t *g_pool;
 static zx_server g_srv;
@@ -740,6 +742,11 @@ START_TEST(test_vsets)
 }
 END_TEST
 
+static zx_command_handler *only_ping_and_sync(zx_cmd cmd)
+{
+    return cmd == ZX_CMD_PING || cmd == ZX_CMD_SYNC ? zx_cmd_ping : NULL;
+}
+
 START_TEST(test_commands)
 {
     ck_assert_int_eq(zx_command_by_name("Sync"), ZX_CMD_SYNC);
@@ -808,21 +815,24 @@ START_TEST(test_commands)
     ck_assert_int_eq(zx_command_in_version(ZX_CMD_SYNC, 161), 1);
     ck_assert_int_eq(zx_command_in_version(ZX_CMD_UNKNOWN, 141), 0);
 
-    /* the OPTIONS list */
-    ck_assert_str_eq(zx_command_list(g_pool, ZX_VSET_ALL),
+    /* the OPTIONS list: the table's commands (no handler table given) */
+    ck_assert_str_eq(zx_command_list(g_pool, ZX_VSET_ALL, NULL),
                      "Sync,SendMail,SmartForward,SmartReply,GetAttachment,FolderSync,"
                      "FolderCreate,FolderDelete,FolderUpdate,MoveItems,GetItemEstimate,"
                      "MeetingResponse,Search,Settings,Ping,ItemOperations,Provision,"
                      "ResolveRecipients,ValidateCert,Find");
-    const char *l140 = zx_command_list(g_pool, zx_vset_of(140));
+    const char *l140 = zx_command_list(g_pool, zx_vset_of(140), NULL);
     ck_assert_ptr_null(strstr(l140, "GetAttachment"));
     ck_assert_ptr_null(strstr(l140, "Find"));
     ck_assert_ptr_nonnull(strstr(l140, "Settings"));
-    const char *l25 = zx_command_list(g_pool, zx_vset_of(25));
+    const char *l25 = zx_command_list(g_pool, zx_vset_of(25), NULL);
     ck_assert_ptr_null(strstr(l25, "Settings"));
     ck_assert_ptr_null(strstr(l25, "ItemOperations"));
     ck_assert_ptr_nonnull(strstr(l25, "GetAttachment"));
-    ck_assert_str_eq(zx_command_list(g_pool, 0), "");
+    ck_assert_str_eq(zx_command_list(g_pool, 0, NULL), "");
+    /* with a handler table: only the commands it answers */
+    ck_assert_str_eq(zx_command_list(g_pool, ZX_VSET_ALL, only_ping_and_sync), "Sync,Ping");
+    ck_assert_str_eq(zx_command_list(g_pool, zx_vset_of(25), only_ping_and_sync), "Sync,Ping");
 }
 END_TEST
 
@@ -1063,10 +1073,17 @@ static void set_body(zx_request *req, const char *ctype, const unsigned char *bo
     req->body_len = len;
 }
 
+/* The pipeline's tests run with the command table of eas/ less one command (ValidateCert), the
+ * probe of "the request reached the command stage": answered 137 / HTTP 501. */
+static zx_command_handler *pipeline_lookup(zx_cmd cmd)
+{
+    return cmd == ZX_CMD_VALIDATECERT ? NULL : zx_command_handler_get(cmd);
+}
+
 static void handle(zx_request *req, zx_response *resp)
 {
     zx_response_init(resp, g_pool);
-    zx_handle(&g_srv, req, resp);
+    zx_pipeline_run(&g_srv, req, resp, pipeline_lookup);
 }
 
 /* The response is HTTP 200 with a WBXML <root><Status>status</Status></root>, exactly. */
@@ -1119,8 +1136,8 @@ static void assert_http(const zx_response *resp, int status)
     ck_assert_ptr_nonnull(resp->reason);
 }
 
-/* A request that reaches the command stage of a server without a database: a command that is
- * not implemented yet (ValidateCert), answered with status 137 / HTTP 501. */
+/* A request that reaches the command stage of a server without a database: a command without a
+ * handler in pipeline_lookup (ValidateCert), answered with status 137 / HTTP 501. */
 #define Q_FS "Cmd=ValidateCert&User=alice&DeviceId=ABC123&DeviceType=iPhone"
 
 /* <ValidateCert><Certificates><Certificate>x</Certificate></Certificates></ValidateCert> */
@@ -1224,6 +1241,54 @@ START_TEST(test_options_user_must_match)
 }
 END_TEST
 
+/* OPTIONS through zx_handle (the command table of eas/handlers.c) lists exactly the commands
+ * that have a handler there, for every version: every command listed has a handler, every
+ * handler is listed (in the versions of its command).  It compares the two tables, so it stays
+ * true as handlers are added. */
+START_TEST(test_options_lists_exactly_the_handled_commands)
+{
+    int handled = 0;
+    for (int k = 0; zx_versions[k]; k++) {
+        zx_version v = zx_versions[k];
+        zx_request req;
+        zx_response resp;
+        g_srv.settings.versions = zx_vset_of(v);
+        zx_request_init(&req, g_pool);
+        req.method = ZX_METHOD_OPTIONS;
+        with_credentials(&req);
+        zx_response_init(&resp, g_pool);
+        zx_handle(&g_srv, &req, &resp);
+        ck_assert_int_eq(resp.status, 200);
+        const char *hdr = apr_table_get(resp.headers, "MS-ASProtocolCommands");
+        ck_assert_ptr_nonnull(hdr);
+        int listed[ZX_CMD_COUNT_] = {0};
+        char *last = NULL, *copy = apr_pstrdup(g_pool, hdr);
+        for (char *name = apr_strtok(copy, ",", &last); name; name = apr_strtok(NULL, ",", &last)) {
+            zx_cmd c = zx_command_by_name(name);
+            ck_assert_msg(c != ZX_CMD_UNKNOWN, "OPTIONS %s lists \"%s\", not a command", zx_version_str(v),
+                          name);
+            ck_assert_msg(zx_command_handler_get(c) != NULL,
+                          "OPTIONS %s lists %s, which has no handler", zx_version_str(v), name);
+            ck_assert_msg(zx_command_in_version(c, v), "OPTIONS %s lists %s, not of that version",
+                          zx_version_str(v), name);
+            ck_assert_msg(!listed[c], "OPTIONS %s lists %s twice", zx_version_str(v), name);
+            listed[c] = 1;
+        }
+        for (int c = 0; c < ZX_CMD_COUNT_; c++) {
+            if (!zx_command_handler_get((zx_cmd)c) || !zx_command_in_version((zx_cmd)c, v))
+                continue;
+            handled++;
+            ck_assert_msg(listed[c], "%s has a handler but OPTIONS %s does not list it",
+                          zx_command_info_get((zx_cmd)c)->name, zx_version_str(v));
+        }
+    }
+    g_srv.settings.versions = ZX_VSET_ALL;
+    ck_assert_int_gt(handled, 0);
+    /* a command without a handler is answered 137, and not listed: the same table decides */
+    ck_assert_ptr_null(zx_command_handler_get(ZX_CMD_UNKNOWN));
+}
+END_TEST
+
 START_TEST(test_handle_options)
 {
     zx_request req;
@@ -1237,11 +1302,12 @@ START_TEST(test_handle_options)
     ck_assert_ptr_null(resp.content_type);
     ck_assert_str_eq(apr_table_get(resp.headers, "MS-ASProtocolVersions"),
                      "2.5,12.0,12.1,14.0,14.1,16.0,16.1");
-    ck_assert_str_eq(apr_table_get(resp.headers, "MS-ASProtocolCommands"),
-                     "Sync,SendMail,SmartForward,SmartReply,GetAttachment,FolderSync,"
-                     "FolderCreate,FolderDelete,FolderUpdate,MoveItems,GetItemEstimate,"
-                     "MeetingResponse,Search,Settings,Ping,ItemOperations,Provision,"
-                     "ResolveRecipients,ValidateCert,Find");
+    /* the commands of the table it runs with: not ValidateCert (no handler there) */
+    const char *all = apr_table_get(resp.headers, "MS-ASProtocolCommands");
+    ck_assert_str_eq(all, zx_command_list(g_pool, ZX_VSET_ALL, pipeline_lookup));
+    ck_assert_ptr_nonnull(strstr(all, "Sync,"));
+    ck_assert_ptr_nonnull(strstr(all, "GetAttachment"));
+    ck_assert_ptr_null(strstr(all, "ValidateCert"));
     ck_assert_str_eq(apr_table_get(resp.headers, "MS-Server-ActiveSync"), "15.1");
     ck_assert_str_eq(apr_table_get(resp.headers, "Allow"), "OPTIONS,POST");
     ck_assert_str_eq(apr_table_get(resp.headers, "Public"), "OPTIONS,POST");
@@ -1433,7 +1499,7 @@ START_TEST(test_handle_query_errors)
     assert_http(&resp, 400);
     ck_assert_str_eq(apr_table_get(resp.headers, "MS-ASProtocolVersions"), "14.1");
     ck_assert_str_eq(apr_table_get(resp.headers, "MS-ASProtocolCommands"),
-                     zx_command_list(g_pool, zx_vset_of(141)));
+                     zx_command_list(g_pool, zx_vset_of(141), pipeline_lookup));
     g_srv.settings.versions = ZX_VSET_ALL;
 
     /* base64 query at 2.5 or 12.0: 400; at 12.1: accepted */
@@ -1890,6 +1956,7 @@ static Suite *request_suite(void)
     tc = tcase_create("pipeline");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_handle_options);
+    tcase_add_test(tc, test_options_lists_exactly_the_handled_commands);
     tcase_add_test(tc, test_header_values_become_clean_text);
     tcase_add_test(tc, test_query_values_become_clean_text);
     tcase_add_test(tc, test_base64_nul_is_refused_not_cut);

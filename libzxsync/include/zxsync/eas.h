@@ -66,8 +66,21 @@ const zx_command_info *zx_command_info_get(zx_cmd cmd);
 zx_cmd zx_command_by_name(const char *name);   /* case-insensitive */
 zx_cmd zx_command_by_code(int code);
 int zx_command_in_version(zx_cmd cmd, zx_version v);
-/* Comma-separated command names valid in at least one version of set (OPTIONS header). */
-const char *zx_command_list(apr_pool_t *p, zx_vset set);
+
+/* A command handler (the table is eas/handlers.c; zxsync/proto.h says what it may rely on): it
+ * answers the request completely.  The lookup gives a command's handler, NULL when the command
+ * is not implemented. */
+struct zx_server;
+struct zx_request;
+struct zx_response;
+typedef void zx_command_handler(const struct zx_server *srv, struct zx_request *req,
+                                struct zx_response *resp);
+typedef zx_command_handler *zx_command_lookup(zx_cmd cmd);
+
+/* Comma-separated names of the commands valid in at least one version of set that have a
+ * handler in handled (the OPTIONS header: a command is advertised only when it is answered);
+ * handled NULL: every command of the table. */
+const char *zx_command_list(apr_pool_t *p, zx_vset set, zx_command_lookup *handled);
 
 /* ---- EAS common status codes (data in eas_status.def) -------------------------------- */
 typedef enum {
@@ -161,6 +174,8 @@ typedef struct zx_request {
                                     by the EAS filters (gate/easfilter.c); valid when
                                     versions_set, else the server's */
     int versions_set;
+    zx_command_lookup *commands; /* the command table the request runs with (set by
+                                    zx_pipeline_run): OPTIONS lists its commands; NULL = none */
     int client_fd;               /* the client's socket, polled for a hang-up while a Ping
                                     waits; -1 = unknown (zx_request_init) */
     int window_cap;              /* the account logger's window_size: caps every Sync

@@ -27,6 +27,8 @@ typedef struct {
                                   attachment data) one ItemOperations request returns at most */
     unsigned max_fetches;      /* ZxMobileFetchMaxOperations: Fetch elements one ItemOperations
                                   request may carry (the others answer status 11) */
+    const char *cert_ca_file;  /* ZxMobileValidateCertCAFile: PEM CAs ValidateCert trusts
+                                  besides the system store (zxsync/cert.h), NULL = none */
 } zx_server_settings;
 
 #define ZX_DEFAULT_MAX_BODY (32u * 1024u * 1024u)
@@ -68,14 +70,12 @@ typedef struct zx_server {
 /* The request's database connection, taken from srv->dbpool on first use. */
 zx_db *zx_request_db(const zx_server *srv, zx_request *req, const char **err);
 
-/* A command handler (the table is eas/handlers.c): it answers the request completely
- * (zx_respond_wbxml / zx_respond_error / ...).  When it runs, the request is authenticated
- * (req->account), its query and headers are valid, its body is decoded (req->doc, NULL for an
- * empty body) with the command's root element, and the device is registered
- * (req->device_row). */
-typedef void zx_command_handler(const zx_server *srv, zx_request *req, zx_response *resp);
-/* The handler of a command, NULL when the command is not implemented. */
-typedef zx_command_handler *zx_command_lookup(zx_cmd cmd);
+/* zx_command_handler (zxsync/eas.h; the table is eas/handlers.c): it answers the request
+ * completely (zx_respond_wbxml / zx_respond_error / ...).  When it runs, the request is
+ * authenticated (req->account), its query and headers are valid, its body is decoded (req->doc,
+ * NULL for an empty body) with the command's root element, and the device is registered
+ * (req->device_row).  zx_command_lookup: the handler of a command, NULL when the command is not
+ * implemented. */
 
 /* ---- responses ------------------------------------------------------------------------- */
 
@@ -102,7 +102,8 @@ void zx_respond_http(const zx_request *req, zx_response *resp, int http_status,
 /* Retry-After: ZX_RETRY_AFTER_DB on a 503 answer (a 14.0+ answer with Status 111 in a 200 has
  * none): every answer to a database failure calls it. */
 void zx_retry_after_db(zx_response *resp);
-/* Headers advertising versions and commands (OPTIONS, and a version refused). */
+/* Headers advertising versions and commands (OPTIONS, and a version refused): the commands
+ * with a handler in req->commands (zx_command_list). */
 void zx_add_protocol_headers(const zx_server *srv, const zx_request *req, zx_response *resp);
 
 #endif
