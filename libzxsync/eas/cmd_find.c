@@ -7,9 +7,11 @@
  * Response: Status, Response { itemoperations:Store, Status, Result* (airsync:Class,
  * airsync:ServerId, airsync:CollectionId, Properties: Subject, DateReceived, DisplayTo,
  * DisplayCc, Importance, Read, Preview, HasAttachments, From), Range, Total }.
- * Status ([MS-ASCMD] 2.2.3.177.2): 2 the request failed to validate (also a GAL criterion:
- * the GAL is not in this branch), 3 FolderSync required (no such CollectionId), 4 the Range
- * does not begin with 0.
+ * A GalSearchCriterion (Query: the text, as such or in a FreeText; Options: Range, Picture
+ * with MaxSize/MaxPictures) searches the account's GAL as Search Store=GAL does
+ * (zx_gal_search): results carry gal: Properties, the Response's Store is "GAL".
+ * Status ([MS-ASCMD] 2.2.3.177.2): 2 the request failed to validate, 3 FolderSync required
+ * (no such CollectionId), 4 the Range does not begin with 0.
  *
  * Versions: Find is a 16.1 command (the command table and OPTIONS say so), but iOS (16 and
  * later) sends it whatever version it negotiated, 14.0 and 14.1 included (field notes; Z-Push
@@ -71,6 +73,75 @@ static void render(apr_pool_t *p, const zx_item *it, zx_wb_node *props)
         zx_wb_add_text(p, props, ZX_Email_From, it->from);
 }
 
+/* "0-n" with n <= FIND_MAX_RANGE: 0, else -1 */
+static int find_range(const char *range, long *from, long *to)
+{
+    char *end;
+    *from = strtol(range, &end, 10);
+    if (end == range || *end != '-' || end[1] < '0' || end[1] > '9')
+        return -1;
+    *to = strtol(end + 1, &end, 10);
+    return *end || *to < *from || *to > FIND_MAX_RANGE ? -1 : 0;
+}
+
+/* GalSearchCriterion: the account's GAL */
+static void find_gal(const zx_server *srv, zx_request *req, zx_response *resp,
+                     const zx_wb_node *crit)
+{
+    apr_pool_t *p = req->pool;
+    const char *err = NULL;
+    const zx_wb_node *query = zx_wb_child(crit, ZX_Find_Query);
+    const char *text = query ? zx_wb_child_text(p, query, ZX_Find_FreeText) : NULL;
+    if (!text && query)
+        text = zx_wb_text(p, query);
+    if (!text || !*text || strlen(text) > 256)
+        return invalid(req, resp, "GalSearchCriterion without a Query of 1-256 bytes");
+    const zx_wb_node *opt = zx_wb_child(crit, ZX_Find_Options);
+    const char *range = opt ? zx_wb_child_text(p, opt, ZX_Find_Range) : NULL;
+    long from = 0, to = 99;
+    if (range && find_range(range, &from, &to) < 0)
+        return invalid(req, resp, "malformed Range, or beyond 0-999");
+    const zx_wb_node *pic = opt ? zx_wb_child(opt, ZX_Find_Picture) : NULL;
+    long max_size = -1, max_pictures = -1;
+    if (pic) {
+        const char *v = zx_wb_child_text(p, pic, ZX_Find_MaxSize);
+        if (v)
+            max_size = atol(v);
+        v = zx_wb_child_text(p, pic, ZX_Find_MaxPictures);
+        if (v)
+            max_pictures = atol(v);
+    }
+    zx_wb_node *response = zx_wb_new(p, ZX_Find_Response);
+    zx_wb_add_text(p, response, ZX_ItemOperations_Store, "GAL");
+    if (from != 0) {
+        zx_wb_add_textf(p, response, ZX_Find_Status, "%d", FIND_RANGE_ZERO);
+        return respond(req, resp, FIND_OK, response);
+    }
+    zx_db *db = zx_request_db(srv, req, &err);
+    apr_array_header_t *found = apr_array_make(p, 1, sizeof(zx_gal_entry *));
+    int total = 0, on = db ? zx_search_gal_enabled(srv, req, db) : -1;
+    if (on < 0 || (on && zx_gal_search(p, db, req->account.domain_id, text, 0, (int)to + 1,
+                                       pic ? ZX_GAL_WANT_PHOTO : 0, &found, &total, &err) < 0)) {
+        zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
+                          apr_psprintf(p, ZXLOGNO(02523) "Find in the GAL: %s",
+                                       err ? err : "no database"));
+        zx_retry_after_db(resp);
+        return;
+    }
+    zx_wb_add_textf(p, response, ZX_Find_Status, "%d", FIND_OK);
+    long pictures = 0;
+    for (int i = 0; i < found->nelts; i++) {
+        zx_wb_node *r = zx_wb_add(p, response, ZX_Find_Result);
+        zx_search_gal_properties(p, APR_ARRAY_IDX(found, i, zx_gal_entry *), pic != NULL,
+                                 max_size, max_pictures, &pictures,
+                                 zx_wb_add(p, r, ZX_Find_Properties));
+    }
+    if (found->nelts)
+        zx_wb_add_textf(p, response, ZX_Find_Range, "0-%d", found->nelts - 1);
+    zx_wb_add_textf(p, response, ZX_Find_Total, "%d", total);
+    respond(req, resp, FIND_OK, response);
+}
+
 void zx_cmd_find(const zx_server *srv, zx_request *req, zx_response *resp)
 {
     apr_pool_t *p = req->pool;
@@ -78,8 +149,9 @@ void zx_cmd_find(const zx_server *srv, zx_request *req, zx_response *resp)
     const zx_wb_node *exec = zx_wb_child(req->doc, ZX_Find_ExecuteSearch);
     if (!zx_wb_child_text(p, req->doc, ZX_Find_SearchId) || !exec)
         return invalid(req, resp, "no SearchId or ExecuteSearch");
-    if (zx_wb_child(exec, ZX_Find_GalSearchCriterion))
-        return invalid(req, resp, "GAL criterion: the GAL store is not available");
+    const zx_wb_node *galc = zx_wb_child(exec, ZX_Find_GalSearchCriterion);
+    if (galc)
+        return find_gal(srv, req, resp, galc);
     const zx_wb_node *crit = zx_wb_child(exec, ZX_Find_MailBoxSearchCriterion);
     const zx_wb_node *query = crit ? zx_wb_child(crit, ZX_Find_Query) : NULL;
     const char *text = query ? zx_wb_child_text(p, query, ZX_Find_FreeText) : NULL;
@@ -90,15 +162,8 @@ void zx_cmd_find(const zx_server *srv, zx_request *req, zx_response *resp)
     const zx_wb_node *opt = zx_wb_child(crit, ZX_Find_Options);
     const char *range = opt ? zx_wb_child_text(p, opt, ZX_Find_Range) : NULL;
     long from = 0, to = 99;
-    if (range) {
-        char *end;
-        from = strtol(range, &end, 10);
-        if (end == range || *end != '-' || end[1] < '0' || end[1] > '9')
-            return invalid(req, resp, "malformed Range");
-        to = strtol(end + 1, &end, 10);
-        if (*end || to < from || to > FIND_MAX_RANGE)
-            return invalid(req, resp, "Range beyond 0-999");
-    }
+    if (range && find_range(range, &from, &to) < 0)
+        return invalid(req, resp, "malformed Range, or beyond 0-999");
     zx_wb_node *response = zx_wb_new(p, ZX_Find_Response);
     zx_wb_add_text(p, response, ZX_ItemOperations_Store, "Mailbox");
     if (from != 0) {

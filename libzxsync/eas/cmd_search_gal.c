@@ -44,6 +44,33 @@ static void opt_text(apr_pool_t *p, zx_wb_node *props, unsigned tag, const char 
         zx_wb_add_text(p, props, tag, v);
 }
 
+void zx_search_gal_properties(apr_pool_t *p, const zx_gal_entry *e, int pic, long max_size,
+                              long max_pictures, long *pictures, zx_wb_node *props)
+{
+    zx_wb_add_text(p, props, ZX_GAL_DisplayName, e->display_name ? e->display_name : e->email);
+    opt_text(p, props, ZX_GAL_Phone, e->phone);
+    opt_text(p, props, ZX_GAL_Office, e->office);
+    opt_text(p, props, ZX_GAL_Title, e->title);
+    opt_text(p, props, ZX_GAL_Company, e->company);
+    opt_text(p, props, ZX_GAL_Alias, e->alias);
+    opt_text(p, props, ZX_GAL_FirstName, e->first_name);
+    opt_text(p, props, ZX_GAL_LastName, e->last_name);
+    opt_text(p, props, ZX_GAL_HomePhone, e->home_phone);
+    opt_text(p, props, ZX_GAL_MobilePhone, e->mobile_phone);
+    zx_wb_add_text(p, props, ZX_GAL_EmailAddress, e->email);
+    if (!pic)
+        return;
+    zx_wb_node *pn = zx_wb_add(p, props, ZX_GAL_Picture);
+    int st = !e->photo ? PIC_NONE
+             : max_size >= 0 && (long)e->photo_len > max_size ? PIC_TOO_LARGE
+             : max_pictures >= 0 && *pictures >= max_pictures ? PIC_LIMIT : PIC_OK;
+    zx_wb_add_textf(p, pn, ZX_GAL_Status, "%d", st);
+    if (st == PIC_OK) {
+        zx_wb_add_text(p, pn, ZX_GAL_Data, e->photo);
+        (*pictures)++;
+    }
+}
+
 int zx_search_gal(const zx_server *srv, zx_request *req, const zx_wb_node *store_req,
                   zx_wb_node *store_resp)
 {
@@ -93,30 +120,8 @@ int zx_search_gal(const zx_server *srv, zx_request *req, const zx_wb_node *store
     for (int i = 0; i < found->nelts; i++) {
         const zx_gal_entry *e = APR_ARRAY_IDX(found, i, zx_gal_entry *);
         zx_wb_node *r = zx_wb_add(p, store_resp, ZX_Search_Result);
-        zx_wb_node *props = zx_wb_add(p, r, ZX_Search_Properties);
-        zx_wb_add_text(p, props, ZX_GAL_DisplayName, e->display_name ? e->display_name
-                                                                     : e->email);
-        opt_text(p, props, ZX_GAL_Phone, e->phone);
-        opt_text(p, props, ZX_GAL_Office, e->office);
-        opt_text(p, props, ZX_GAL_Title, e->title);
-        opt_text(p, props, ZX_GAL_Company, e->company);
-        opt_text(p, props, ZX_GAL_Alias, e->alias);
-        opt_text(p, props, ZX_GAL_FirstName, e->first_name);
-        opt_text(p, props, ZX_GAL_LastName, e->last_name);
-        opt_text(p, props, ZX_GAL_HomePhone, e->home_phone);
-        opt_text(p, props, ZX_GAL_MobilePhone, e->mobile_phone);
-        zx_wb_add_text(p, props, ZX_GAL_EmailAddress, e->email);
-        if (pic) {
-            zx_wb_node *pn = zx_wb_add(p, props, ZX_GAL_Picture);
-            int st = !e->photo ? PIC_NONE
-                     : max_size >= 0 && (long)e->photo_len > max_size ? PIC_TOO_LARGE
-                     : max_pictures >= 0 && pictures >= max_pictures ? PIC_LIMIT : PIC_OK;
-            zx_wb_add_textf(p, pn, ZX_GAL_Status, "%d", st);
-            if (st == PIC_OK) {
-                zx_wb_add_text(p, pn, ZX_GAL_Data, e->photo);
-                pictures++;
-            }
-        }
+        zx_search_gal_properties(p, e, pic != NULL, max_size, max_pictures, &pictures,
+                                 zx_wb_add(p, r, ZX_Search_Properties));
     }
     if (found->nelts > 0)
         zx_wb_add_textf(p, store_resp, ZX_Search_Range, "%d-%d", from,

@@ -5,6 +5,7 @@
 #ifndef ZX_EAS_SEARCH_H
 #define ZX_EAS_SEARCH_H
 
+#include <zxsync/gal.h>
 #include <zxsync/server.h>
 #include <zxsync/store.h>
 
@@ -23,6 +24,11 @@ int zx_search_mailbox(const zx_server *srv, zx_request *req, const zx_wb_node *s
 /* Store=GAL (cmd_search_gal.c). */
 int zx_search_gal(const zx_server *srv, zx_request *req, const zx_wb_node *store_req,
                   zx_wb_node *store_resp);
+
+/* The gal: properties of one GAL entry in a Search or Find result's Properties; with pic, its
+ * gal:Picture by max_size / max_pictures (-1: no limit), *pictures counting those sent. */
+void zx_search_gal_properties(apr_pool_t *p, const zx_gal_entry *e, int pic, long max_size,
+                              long max_pictures, long *pictures, zx_wb_node *props);
 
 /* Whether the account may look in the GAL (zimbraPrefGalAutoCompleteEnabled, default TRUE):
  * 1, 0, or -1 (the database failed, logged). */

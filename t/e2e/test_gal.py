@@ -410,3 +410,30 @@ def test_prov_gal_attributes(instance):
     zx(instance, "prov", "deleteAccount", acct)
     assert sql(instance, "SELECT count(*) FROM gal_keys k JOIN domains d ON d.id = k.domain_id "
                          "WHERE d.name = %s", dom) == [["0"]]
+
+
+@pytest.mark.parametrize("version", ["14.1", "16.1"])
+def test_find_gal_criterion(instance, gal, version):
+    """Find's GalSearchCriterion searches the GAL as Search Store=GAL does: the Response's
+    Store is GAL, each Result carries gal: Properties; pictures by MaxPictures; Range from 0."""
+    c = client_for(instance, gal.me, version)
+
+    def find(query, options=""):
+        r = c.post("Find", '<Find xmlns="Find:"><SearchId>1</SearchId><ExecuteSearch>'
+                   '<GalSearchCriterion><Query>%s</Query><Options>%s</Options>'
+                   '</GalSearchCriterion></ExecuteSearch></Find>' % (query, options))
+        assert r.status == 200, r
+        assert r.wbxml.findtext("Status") == "1", r.wbxml
+        return r.wbxml.find("Response")
+    resp = find("zoe")
+    assert resp.findtext("Store") == "GAL" and resp.findtext("Status") == "1"
+    props = resp.find("Result/Properties")
+    got = {n.name: n.text for n in props.children}
+    assert got["EmailAddress"] == gal.zoe and got["DisplayName"] == "Zoë Ångström"
+    assert resp.findtext("Total") == "1" and resp.findtext("Range") == "0-0"
+    resp = find("bulk", "<Range>0-3</Range><Picture><MaxPictures>2</MaxPictures></Picture>")
+    assert resp.findtext("Total") == "5" and resp.findtext("Range") == "0-3"
+    statuses = [r.findtext("Properties/Picture/Status") for r in resp.findall("Result")]
+    assert statuses.count("1") == 2, statuses
+    resp = find("bulk", "<Range>2-3</Range>")
+    assert resp.findtext("Status") == "4"
