@@ -64,20 +64,16 @@ static int backfill_batch(zx_store *st, const char *after, const char **last, in
     return ZX_STORE_OK;
 }
 
-/* Index what the mailbox stored before migration 024, within the budget (the same statement
- * turns JIT off for the session). */
+/* Index what the mailbox stored before migration 024, within the budget.  (JIT is off for
+ * every session of the library: core/db.c.) */
 static int backfill(zx_store *st, const char **err)
 {
     const char *params[1] = {st->account_id};
-    /* and JIT off for the session: a search's plan is cheap to run but its estimated cost
-     * (a walk the LIMIT stops early) is far above jit_above_cost, and compiling it took
-     * ~380 ms of a 400 ms search in bench/bench_search.py */
-    PGresult *res = zx_db_exec(st->db, "SELECT (SELECT search_backfill FROM mailboxes WHERE "
-                               "account_id = $1::bigint), set_config('jit', 'off', false)",
-                               1, params, err);
+    PGresult *res = zx_db_exec(st->db, "SELECT search_backfill FROM mailboxes WHERE "
+                               "account_id = $1::bigint", 1, params, err);
     if (!res)
         return ZX_STORE_ERROR;
-    int pending = zx_pg_bval(res, 0, 0);
+    int pending = PQntuples(res) > 0 && zx_pg_bval(res, 0, 0);
     PQclear(res);
     if (!pending)
         return ZX_STORE_OK;

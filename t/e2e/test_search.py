@@ -324,8 +324,10 @@ def test_find_statuses(instance, account):
     assert find(c, "x", rng="0-1000").findtext("Status") == "2"
     # an unknown folder: FolderSync required
     assert find(c, "x", coll="999999999").findtext("Status") == "3"
-    # the GAL store is not in this branch: the request fails to validate
-    assert find(c, "x", gal=True).findtext("Status") == "2"
+    # a GAL criterion searches the GAL (test_gal.py::test_find_gal_criterion): nothing is "x"
+    doc = find(c, "x", gal=True)
+    assert doc.findtext("Status") == "1" and doc.findtext("Response/Store") == "GAL"
+    assert doc.findtext("Response/Total") == "0"
     r = c.post("Find", "<Find %s><SearchId>1</SearchId></Find>" % FIND_NS)
     assert r.wbxml.findtext("Status") == "2"
 
