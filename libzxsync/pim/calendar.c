@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int get_time(const zx_pim_props *pr, zx_pim_field f, apr_time_t *t)
-{
-    const char *s = zx_pimconv_get(pr, f);
-    return s && zx_pimconv_parse_time(s, t) == 0;
-}
-
 /* the event's zone: libical's built-in zone of its IANA name, UTC when none or unknown */
 static icaltimezone *zone_of(const zx_pim_props *ev)
 {
@@ -36,7 +30,7 @@ static apr_array_header_t *exceptions_of(apr_pool_t *p, const zx_pim_props *ev)
         const zx_pim_props *e = APR_ARRAY_IDX(ev->exceptions, i, const zx_pim_props *);
         exc_at *x = apr_array_push(a);
         x->props = e;
-        if (!get_time(e, ZX_PF_EXCEPTION_EXCEPTION_START, &x->original))
+        if (!zx_pimconv_get_time(e, ZX_PF_EXCEPTION_EXCEPTION_START, &x->original))
             a->nelts--;
     }
     return a;
@@ -58,10 +52,10 @@ static int occurrence(const apr_array_header_t *exc, apr_time_t original, apr_ti
         if (del && strcmp(del, "1") == 0)
             return 1;
         apr_time_t t;
-        if (get_time(x->props, ZX_PF_EXCEPTION_START, &t))
+        if (zx_pimconv_get_time(x->props, ZX_PF_EXCEPTION_START, &t))
             o->start = t;
         o->end = o->start + duration;
-        if (get_time(x->props, ZX_PF_EXCEPTION_END, &t) && t >= o->start)
+        if (zx_pimconv_get_time(x->props, ZX_PF_EXCEPTION_END, &t) && t >= o->start)
             o->end = t;
         break;
     }
@@ -73,9 +67,9 @@ static int walk(apr_pool_t *p, const zx_pim_props *ev, apr_time_t from, apr_time
                 zx_pimcal_each each, void *baton)
 {
     apr_time_t start, end;
-    if (!get_time(ev, ZX_PF_CALENDAR_START, &start))
+    if (!zx_pimconv_get_time(ev, ZX_PF_CALENDAR_START, &start))
         return -1;
-    if (!get_time(ev, ZX_PF_CALENDAR_END, &end) || end < start)
+    if (!zx_pimconv_get_time(ev, ZX_PF_CALENDAR_END, &end) || end < start)
         end = start;
     apr_array_header_t *exc = exceptions_of(p, ev);
     zx_pimcal_occurrence o;
@@ -153,6 +147,6 @@ void zx_pimcal_prepare(apr_pool_t *p, zx_pim_props *ev)
         /* no occurrence at all (every one deleted, or no start): its start keeps it placed */
         apr_time_t start;
         zx_pim_set(ev, ZX_PF_CALENDAR_LAST_END,
-                   get_time(ev, ZX_PF_CALENDAR_START, &start) ? zx_pimconv_time(p, start) : NULL);
+                   zx_pimconv_get_time(ev, ZX_PF_CALENDAR_START, &start) ? zx_pimconv_time(p, start) : NULL);
     }
 }

@@ -26,6 +26,12 @@ const char *zx_pimconv_get(const zx_pim_props *pr, zx_pim_field f)
     return s && *s ? s : NULL;
 }
 
+int zx_pimconv_get_time(const zx_pim_props *pr, zx_pim_field f, apr_time_t *t)
+{
+    const char *s = zx_pimconv_get(pr, f);
+    return s && zx_pimconv_parse_time(s, t) == 0;
+}
+
 void zx_pimconv_set(zx_pim_props *pr, zx_pim_field f, const char *s)
 {
     if (s && *s)

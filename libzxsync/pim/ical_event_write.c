@@ -12,17 +12,6 @@
 
 #define FIELD(name) ZX_PF_CALENDAR_##name
 
-static const char *getf(const zx_pim_props *pr, zx_pim_field f)
-{
-    return zx_pimconv_get(pr, f);
-}
-
-static int get_time(const zx_pim_props *pr, zx_pim_field f, apr_time_t *t)
-{
-    const char *s = getf(pr, f);
-    return s && zx_pimconv_parse_time(s, t) == 0;
-}
-
 /* libical's zone of an event's TZID, its VTIMEZONE added once; NULL: UTC (also for a zone
  * libical does not know, whose times are then written in UTC) */
 static icaltimezone *use_zone(zx_ical_writer *w, const char *tzid)
@@ -68,10 +57,10 @@ static icalproperty *zoned(icalproperty *prop, icaltimezone *z, const char *tzid
 
 static void add_people(icalcomponent *comp, apr_pool_t *p, const zx_pim_props *ev)
 {
-    const char *v = getf(ev, FIELD(ORGANIZER_EMAIL));
+    const char *v = zx_pimconv_get(ev, FIELD(ORGANIZER_EMAIL));
     if (v) {
         icalproperty *o = icalproperty_new_organizer(apr_pstrcat(p, "mailto:", v, NULL));
-        if ((v = getf(ev, FIELD(ORGANIZER_NAME))))
+        if ((v = zx_pimconv_get(ev, FIELD(ORGANIZER_NAME))))
             icalproperty_add_parameter(o, icalparameter_new_cn(v));
         icalcomponent_add_property(comp, o);
     }
@@ -121,7 +110,7 @@ static void add_xprops(icalcomponent *comp, const zx_pim_props *ev)
         if (f == FIELD(SENSITIVITY) || f == FIELD(MEETING_STATUS) ||
             f == FIELD(REC_FIRST_DAY_OF_WEEK))
             continue;
-        zx_ical_add_x(comp, zx_ical_event_xprops[i].name, getf(ev, f));
+        zx_ical_add_x(comp, zx_ical_event_xprops[i].name, zx_pimconv_get(ev, f));
     }
 }
 
@@ -133,17 +122,17 @@ static void add_recurrence(zx_ical_writer *w, icalcomponent *comp, const zx_pim_
         return;
     struct icalrecurrencetype r = icalrecurrencetype_from_string(rule);
     apr_time_t until;
-    if (all_day && get_time(ev, FIELD(REC_UNTIL), &until))
+    if (all_day && zx_pimconv_get_time(ev, FIELD(REC_UNTIL), &until))
         r.until = wall(until, z, 1);    /* a DATE, as the DTSTART */
     icalcomponent_add_property(comp, icalproperty_new_rrule(r));
-    const char *v = getf(ev, FIELD(REC_TYPE));
+    const char *v = zx_pimconv_get(ev, FIELD(REC_TYPE));
     if (v && strcmp(v, "1") != 0)     /* a weekly rule has it as WKST */
-        zx_ical_add_x(comp, "X-ZXMOBILE-FIRST-DAY-OF-WEEK", getf(ev, FIELD(REC_FIRST_DAY_OF_WEEK)));
+        zx_ical_add_x(comp, "X-ZXMOBILE-FIRST-DAY-OF-WEEK", zx_pimconv_get(ev, FIELD(REC_FIRST_DAY_OF_WEEK)));
     for (int i = 0; ev->exceptions && i < ev->exceptions->nelts; i++) {
         const zx_pim_props *x = APR_ARRAY_IDX(ev->exceptions, i, const zx_pim_props *);
         apr_time_t t;
-        const char *del = getf(x, ZX_PF_EXCEPTION_DELETED);
-        if (!del || strcmp(del, "1") != 0 || !get_time(x, ZX_PF_EXCEPTION_EXCEPTION_START, &t))
+        const char *del = zx_pimconv_get(x, ZX_PF_EXCEPTION_DELETED);
+        if (!del || strcmp(del, "1") != 0 || !zx_pimconv_get_time(x, ZX_PF_EXCEPTION_EXCEPTION_START, &t))
             continue;
         icalcomponent_add_property(comp, zoned(icalproperty_new_exdate(wall(t, z, all_day)), z,
                                                tzid, all_day));
@@ -156,39 +145,39 @@ static void add_vevent(zx_ical_writer *w, const zx_pim_props *ev, const char *ui
 {
     apr_pool_t *p = w->p;
     icalcomponent *comp = icalcomponent_new(ICAL_VEVENT_COMPONENT);
-    const char *v = getf(ev, FIELD(UID));
+    const char *v = zx_pimconv_get(ev, FIELD(UID));
     if (v || uid)
         icalcomponent_add_property(comp, icalproperty_new_uid(v ? v : uid));
-    const char *tzid = getf(ev, FIELD(TZID));
+    const char *tzid = zx_pimconv_get(ev, FIELD(TZID));
     icaltimezone *z = use_zone(w, tzid);
-    int all_day = (v = getf(ev, FIELD(ALL_DAY))) && strcmp(v, "1") == 0;
+    int all_day = (v = zx_pimconv_get(ev, FIELD(ALL_DAY))) && strcmp(v, "1") == 0;
     if (series) {
-        const char *st = getf(series, FIELD(ALL_DAY));
+        const char *st = zx_pimconv_get(series, FIELD(ALL_DAY));
         int sday = st && strcmp(st, "1") == 0;
-        icaltimezone *sz = use_zone(w, getf(series, FIELD(TZID)));
+        icaltimezone *sz = use_zone(w, zx_pimconv_get(series, FIELD(TZID)));
         icalcomponent_add_property(comp, zoned(icalproperty_new_recurrenceid(
                                                    wall(original, sz, sday)),
-                                               sz, getf(series, FIELD(TZID)), sday));
+                                               sz, zx_pimconv_get(series, FIELD(TZID)), sday));
     }
     apr_time_t t, start;
     icalcomponent_add_property(comp, icalproperty_new_dtstamp(zx_ical_utc_time(
-        get_time(ev, FIELD(DTSTAMP), &t) ? t : apr_time_now(), 0)));
+        zx_pimconv_get_time(ev, FIELD(DTSTAMP), &t) ? t : apr_time_now(), 0)));
     zx_ical_add_common(w, comp, ev, FIELD(SUBJECT), FIELD(BODY), FIELD(BODY_TYPE),
                        FIELD(CATEGORIES));
-    if ((v = getf(ev, FIELD(LOCATION))))
+    if ((v = zx_pimconv_get(ev, FIELD(LOCATION))))
         icalcomponent_add_property(comp, icalproperty_new_location(v));
-    if (get_time(ev, FIELD(START), &start)) {
+    if (zx_pimconv_get_time(ev, FIELD(START), &start)) {
         icalcomponent_add_property(comp, zoned(icalproperty_new_dtstart(wall(start, z, all_day)),
                                                z, tzid, all_day));
-        if (get_time(ev, FIELD(END), &t))
+        if (zx_pimconv_get_time(ev, FIELD(END), &t))
             icalcomponent_add_property(comp, zoned(icalproperty_new_dtend(wall(t, z, all_day)),
                                                    z, tzid, all_day));
     }
     if (all_day && z)
         zx_ical_add_x(comp, "X-ZXMOBILE-TZID", tzid);
-    if ((v = getf(ev, FIELD(ALL_DAY))))
+    if ((v = zx_pimconv_get(ev, FIELD(ALL_DAY))))
         zx_ical_add_x(comp, "X-MICROSOFT-CDO-ALLDAYEVENT", all_day ? "TRUE" : "FALSE");
-    if ((v = getf(ev, FIELD(SENSITIVITY)))) {
+    if ((v = zx_pimconv_get(ev, FIELD(SENSITIVITY)))) {
         int s = atoi(v);
         icalcomponent_add_property(comp, icalproperty_new_class(s == 0   ? ICAL_CLASS_PUBLIC
                                                                 : s == 3 ? ICAL_CLASS_CONFIDENTIAL
@@ -196,7 +185,7 @@ static void add_vevent(zx_ical_writer *w, const zx_pim_props *ev, const char *ui
         if (s == 1)
             zx_ical_add_x(comp, "X-ZXMOBILE-SENSITIVITY", "1");
     }
-    if ((v = getf(ev, FIELD(BUSY_STATUS)))) {
+    if ((v = zx_pimconv_get(ev, FIELD(BUSY_STATUS)))) {
         int b = atoi(v);
         icalcomponent_add_property(comp, icalproperty_new_transp(b == 0 ? ICAL_TRANSP_TRANSPARENT
                                                                         : ICAL_TRANSP_OPAQUE));
@@ -204,23 +193,23 @@ static void add_vevent(zx_ical_writer *w, const zx_pim_props *ev, const char *ui
             zx_ical_add_x(comp, "X-MICROSOFT-CDO-BUSYSTATUS", zx_ical_busy_names[b]);
     }
     add_people(comp, p, ev);
-    if ((v = getf(ev, FIELD(MEETING_STATUS)))) {
+    if ((v = zx_pimconv_get(ev, FIELD(MEETING_STATUS)))) {
         int ms = atoi(v);
         const apr_array_header_t *att = ev->v[FIELD(ATTENDEES)].list;
-        int meeting = getf(ev, FIELD(ORGANIZER_EMAIL)) || (att && att->nelts);
+        int meeting = zx_pimconv_get(ev, FIELD(ORGANIZER_EMAIL)) || (att && att->nelts);
         if (is_cancelled(ms))
             icalcomponent_add_property(comp, icalproperty_new_status(ICAL_STATUS_CANCELLED));
         if (zx_ical_meeting_status(meeting, is_cancelled(ms)) != ms)
             zx_ical_add_x(comp, "X-ZXMOBILE-MEETING-STATUS", v);
     }
-    zx_ical_add_x(comp, "X-MICROSOFT-ONLINEMEETINGCONFLINK", getf(ev, FIELD(ONLINE_CONF_LINK)));
-    if ((v = getf(ev, FIELD(DISALLOW_NEW_TIME_PROPOSAL))))
+    zx_ical_add_x(comp, "X-MICROSOFT-ONLINEMEETINGCONFLINK", zx_pimconv_get(ev, FIELD(ONLINE_CONF_LINK)));
+    if ((v = zx_pimconv_get(ev, FIELD(DISALLOW_NEW_TIME_PROPOSAL))))
         zx_ical_add_x(comp, "X-MICROSOFT-DISALLOW-COUNTER", strcmp(v, "1") == 0 ? "TRUE"
                                                                                   : "FALSE");
     if (!series)
         add_recurrence(w, comp, ev, z, tzid, all_day);
     add_xprops(comp, ev);
-    if ((v = getf(ev, FIELD(REMINDER))) && atoi(v) >= 0) {
+    if ((v = zx_pimconv_get(ev, FIELD(REMINDER))) && atoi(v) >= 0) {
         icalcomponent *al = icalcomponent_new(ICAL_VALARM_COMPONENT);
         icalcomponent_add_property(al, icalproperty_new_action(ICAL_ACTION_DISPLAY));
         struct icaltriggertype tr;
@@ -228,7 +217,7 @@ static void add_vevent(zx_ical_writer *w, const zx_pim_props *ev, const char *ui
         tr.time = icaltime_null_time();
         tr.duration = icaldurationtype_from_int(-60 * atoi(v));
         icalcomponent_add_property(al, icalproperty_new_trigger(tr));
-        const char *s = getf(ev, FIELD(SUBJECT));
+        const char *s = zx_pimconv_get(ev, FIELD(SUBJECT));
         icalcomponent_add_property(al, icalproperty_new_description(s ? s : "Reminder"));
         icalcomponent_add_component(comp, al);
     }
@@ -258,13 +247,13 @@ static zx_pim_props *occurrence_of(apr_pool_t *p, const zx_pim_props *ev, const 
         }
     }
     apr_time_t s, e, t;
-    if (!get_time(ev, FIELD(START), &s) || !get_time(ev, FIELD(END), &e) || e < s)
+    if (!zx_pimconv_get_time(ev, FIELD(START), &s) || !zx_pimconv_get_time(ev, FIELD(END), &e) || e < s)
         e = s = 0;
-    if (!get_time(x, ZX_PF_EXCEPTION_START, &t))
+    if (!zx_pimconv_get_time(x, ZX_PF_EXCEPTION_START, &t))
         zx_pim_set(o, FIELD(START), zx_pimconv_time(p, original));
-    if (!get_time(x, ZX_PF_EXCEPTION_END, &t)) {
+    if (!zx_pimconv_get_time(x, ZX_PF_EXCEPTION_END, &t)) {
         apr_time_t os;
-        get_time(o, FIELD(START), &os);
+        zx_pimconv_get_time(o, FIELD(START), &os);
         zx_pim_set(o, FIELD(END), zx_pimconv_time(p, os + (e - s)));
     }
     return o;
@@ -273,13 +262,13 @@ static zx_pim_props *occurrence_of(apr_pool_t *p, const zx_pim_props *ev, const 
 void zx_ical_add_event(zx_ical_writer *w, const zx_pim_props *ev, const char *uid)
 {
     add_vevent(w, ev, uid, NULL, 0);
-    const char *r = getf(ev, FIELD(REC_TYPE));
+    const char *r = zx_pimconv_get(ev, FIELD(REC_TYPE));
     for (int i = 0; r && ev->exceptions && i < ev->exceptions->nelts; i++) {
         const zx_pim_props *x = APR_ARRAY_IDX(ev->exceptions, i, const zx_pim_props *);
-        const char *del = getf(x, ZX_PF_EXCEPTION_DELETED);
+        const char *del = zx_pimconv_get(x, ZX_PF_EXCEPTION_DELETED);
         apr_time_t original;
         if ((del && strcmp(del, "1") == 0) ||
-            !get_time(x, ZX_PF_EXCEPTION_EXCEPTION_START, &original))
+            !zx_pimconv_get_time(x, ZX_PF_EXCEPTION_EXCEPTION_START, &original))
             continue;
         add_vevent(w, occurrence_of(w->p, ev, x, original), uid, ev, original);
     }

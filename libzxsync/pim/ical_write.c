@@ -42,12 +42,6 @@ static const char *getf(const zx_pim_props *pr, zx_pim_field f)
     return zx_pimconv_get(pr, f);
 }
 
-static int get_time(const zx_pim_props *pr, zx_pim_field f, apr_time_t *t)
-{
-    const char *s = getf(pr, f);
-    return s && zx_pimconv_parse_time(s, t) == 0;
-}
-
 struct icaltimetype zx_ical_utc_time(apr_time_t t, int is_date)
 {
     return icaltime_from_timet_with_zone((time_t)apr_time_sec(t), is_date,
@@ -93,7 +87,7 @@ static void add_date(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
                      zx_pim_field lf, zx_pim_field uf, int due)
 {
     apr_time_t l, u;
-    int hl = get_time(pr, lf, &l), hu = get_time(pr, uf, &u);
+    int hl = zx_pimconv_get_time(pr, lf, &l), hu = zx_pimconv_get_time(pr, uf, &u);
     struct icaltimetype t;
     const char *tzid = NULL;
     /* a date only when both forms are its midnight (an all-day task of another zone keeps its
@@ -209,7 +203,7 @@ const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr)
     apr_time_t t;
     if ((v = getf(pr, rf->occurrences)) && atoi(v) > 0)
         rule = apr_psprintf(p, "%s;COUNT=%d", rule, atoi(v));
-    else if (get_time(pr, rf->until, &t))
+    else if (zx_pimconv_get_time(pr, rf->until, &t))
         rule = apr_psprintf(p, "%s;UNTIL=%s", rule,
                             icaltime_as_ical_string(utc_time(t, 0)));
     return rule;
@@ -248,14 +242,14 @@ static void add_task(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
     int complete = (v = getf(pr, ZX_PF_TASK_COMPLETE)) && strcmp(v, "1") == 0;
     icalcomponent_add_property(comp, icalproperty_new_status(complete ? ICAL_STATUS_COMPLETED
                                                                       : ICAL_STATUS_NEEDSACTION));
-    if (complete && get_time(pr, ZX_PF_TASK_DATE_COMPLETED, &t))
+    if (complete && zx_pimconv_get_time(pr, ZX_PF_TASK_DATE_COMPLETED, &t))
         icalcomponent_add_property(comp, icalproperty_new_completed(utc_time(t, 0)));
     add_rrule(w, comp, pr);
     /* the recurrence's start, when it is not the task's */
     apr_time_t rs, st;
-    int hs = get_time(pr, ZX_PF_TASK_START_DATE, &st) ||
-             get_time(pr, ZX_PF_TASK_DUE_DATE, &st);
-    if (getf(pr, ZX_PF_TASK_REC_TYPE) && get_time(pr, ZX_PF_TASK_REC_START, &rs) &&
+    int hs = zx_pimconv_get_time(pr, ZX_PF_TASK_START_DATE, &st) ||
+             zx_pimconv_get_time(pr, ZX_PF_TASK_DUE_DATE, &st);
+    if (getf(pr, ZX_PF_TASK_REC_TYPE) && zx_pimconv_get_time(pr, ZX_PF_TASK_REC_START, &rs) &&
         (!hs || rs != st))
         add_x(comp, "X-ZXMOBILE-RECURRENCE-START", zx_pimconv_time(p, rs));
     add_x(comp, "X-ZXMOBILE-REGENERATE", getf(pr, ZX_PF_TASK_REC_REGENERATE));
@@ -270,7 +264,7 @@ static void add_task(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
     add_x(comp, "X-ZXMOBILE-ORDINAL-DATE", getf(pr, ZX_PF_TASK_ORDINAL_DATE));
     add_x(comp, "X-ZXMOBILE-SUB-ORDINAL-DATE", getf(pr, ZX_PF_TASK_SUB_ORDINAL_DATE));
     if ((v = getf(pr, ZX_PF_TASK_REMINDER_SET)) && strcmp(v, "1") == 0 &&
-        get_time(pr, ZX_PF_TASK_REMINDER_TIME, &t)) {
+        zx_pimconv_get_time(pr, ZX_PF_TASK_REMINDER_TIME, &t)) {
         icalcomponent *al = icalcomponent_new(ICAL_VALARM_COMPONENT);
         icalcomponent_add_property(al, icalproperty_new_action(ICAL_ACTION_DISPLAY));
         struct icaltriggertype tr;
@@ -289,7 +283,7 @@ static void add_note(zx_ical_writer *w, icalcomponent *comp, const zx_pim_props 
     add_common(w, comp, pr, ZX_PF_NOTE_SUBJECT, ZX_PF_NOTE_BODY, ZX_PF_NOTE_BODY_TYPE,
                ZX_PF_NOTE_CATEGORIES);
     apr_time_t t;
-    if (get_time(pr, ZX_PF_NOTE_LAST_MODIFIED, &t))
+    if (zx_pimconv_get_time(pr, ZX_PF_NOTE_LAST_MODIFIED, &t))
         icalcomponent_add_property(comp, icalproperty_new_lastmodified(utc_time(t, 0)));
     const char *mc = getf(pr, ZX_PF_NOTE_MESSAGE_CLASS);
     if (mc && strcmp(mc, "IPM.StickyNote") != 0)

@@ -27,6 +27,8 @@ const char *zx_pimconv_rrule(apr_pool_t *p, const zx_pim_props *pr);
 
 /* a value set and non-empty */
 const char *zx_pimconv_get(const zx_pim_props *pr, zx_pim_field f);
+/* 1 and *t when the field holds a time, else 0 */
+int zx_pimconv_get_time(const zx_pim_props *pr, zx_pim_field f, apr_time_t *t);
 /* set a field when s is non-empty */
 void zx_pimconv_set(zx_pim_props *pr, zx_pim_field f, const char *s);
 

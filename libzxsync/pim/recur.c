@@ -13,12 +13,6 @@
 
 #define MAX_STEPS 100000        /* occurrences walked to pass the current one */
 
-static int get_time(const zx_pim_props *pr, zx_pim_field f, apr_time_t *t)
-{
-    const char *s = zx_pimconv_get(pr, f);
-    return s && zx_pimconv_parse_time(s, t) == 0;
-}
-
 static struct icaltimetype wall(apr_time_t t)
 {
     return icaltime_from_timet_with_zone((time_t)apr_time_sec(t), 0, NULL);
@@ -33,7 +27,7 @@ static apr_time_t from_wall(struct icaltimetype t)
 static int regenerate(const zx_pim_props *task, int type, apr_time_t *next)
 {
     apr_time_t done;
-    if (!get_time(task, ZX_PF_TASK_DATE_COMPLETED, &done))
+    if (!zx_pimconv_get_time(task, ZX_PF_TASK_DATE_COMPLETED, &done))
         return -1;
     const char *iv = zx_pimconv_get(task, ZX_PF_TASK_REC_INTERVAL);
     int n = iv && atoi(iv) > 0 ? atoi(iv) : 1;
@@ -67,8 +61,8 @@ int zx_pim_task_next(apr_pool_t *p, const zx_pim_props *task, zx_pim_props *next
     int type = atoi(zx_pimconv_get(task, ZX_PF_TASK_REC_TYPE));
     /* the current occurrence: its start, else its due date, else the recurrence's start */
     apr_time_t cur;
-    if (!get_time(task, ZX_PF_TASK_START_DATE, &cur) && !get_time(task, ZX_PF_TASK_DUE_DATE, &cur) &&
-        !get_time(task, ZX_PF_TASK_REC_START, &cur))
+    if (!zx_pimconv_get_time(task, ZX_PF_TASK_START_DATE, &cur) && !zx_pimconv_get_time(task, ZX_PF_TASK_DUE_DATE, &cur) &&
+        !zx_pimconv_get_time(task, ZX_PF_TASK_REC_START, &cur))
         return -1;
     apr_time_t nx = 0;
     const char *regen = zx_pimconv_get(task, ZX_PF_TASK_REC_REGENERATE);
@@ -78,7 +72,7 @@ int zx_pim_task_next(apr_pool_t *p, const zx_pim_props *task, zx_pim_props *next
     }
     else {
         apr_time_t start;
-        if (!get_time(task, ZX_PF_TASK_REC_START, &start))
+        if (!zx_pimconv_get_time(task, ZX_PF_TASK_REC_START, &start))
             start = cur;
         struct icalrecurrencetype r = icalrecurrencetype_from_string(rule);
         if (r.freq == ICAL_NO_RECURRENCE)
@@ -104,7 +98,7 @@ int zx_pim_task_next(apr_pool_t *p, const zx_pim_props *task, zx_pim_props *next
     apr_time_t delta = nx - cur;
     for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++) {
         apr_time_t t;
-        if (get_time(task, moved[i], &t))
+        if (zx_pimconv_get_time(task, moved[i], &t))
             zx_pim_set(next, moved[i], zx_pimconv_time(p, t + delta));
     }
     return 0;

@@ -21,6 +21,7 @@ import pytest
 
 from mailtools import fake_sendmail, sendmail, sql  # noqa: F401
 from syncutil import VERSIONS, deliver, new_account
+from test_calendar import changes, fields, vnum
 
 OUTLOOK_UID = ("040000008200E00074C5B7101A82E008" "00000000" "E040C9C12685C401"
                "0000000000000000" "10000000" "0BF0ED4B6E4EE94E9E39E3867B378EF3")
@@ -116,11 +117,6 @@ def invitation(flavor, account, subject="Weekly sync", sender="Ann Organizer <an
     return msg.encode()
 
 
-def vnum(v):
-    a, _, b = v.partition(".")
-    return int(a) * 10 + int(b)
-
-
 OPTS = '<Options><BodyPreference xmlns="AirSyncBase:"><Type>1</Type></BodyPreference></Options>'
 
 
@@ -140,21 +136,6 @@ def sync(dev, coll):
     notification reached it."""
     _window[0] = 100 if _window[0] >= 500 else _window[0] + 1
     return dev.sync(coll, options=OPTS, window=_window[0])
-
-
-def changes(col):
-    if col is None:
-        return []
-    assert col.findtext("Status") == "1", col
-    return [(c.name, c.findtext("ServerId"), c.find("ApplicationData"))
-            for c in col.findall("Commands/*")]
-
-
-def fields(appdata):
-    out = {}
-    for c in appdata.children:
-        out[c.name] = c.text if c.text is not None and not c.children else c
-    return out
 
 
 def meeting_response(dev, response, coll=None, request_id=None, long_id=None, instance=None,

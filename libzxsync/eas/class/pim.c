@@ -193,13 +193,19 @@ static void render_field(apr_pool_t *p, const zx_pim_field_def *d, const zx_pim_
         zx_wb_add_text(p, parent, d->tag, v->text);
 }
 
+/* the LOCATION field of an event or an exception */
+static int location_field(zx_pim_class cls)
+{
+    return cls == ZX_PIM_CALENDAR ? ZX_PF_CALENDAR_LOCATION : ZX_PF_EXCEPTION_LOCATION;
+}
+
 /* the 16.x airsyncbase:Location of an event or an exception: DisplayName is the location */
 static void render_location16(apr_pool_t *p, const zx_pim_props *pr, zx_wb_node *parent)
 {
     const zx_pim_class_def *cd = &zx_pim_classes[pr->cls];
-    int loc = zx_pim_field_by_column(pr->cls, "location");
+    int loc = location_field(pr->cls);
     zx_wb_node *l = NULL;
-    if (loc >= 0 && pr->v[loc].text) {
+    if (pr->v[loc].text) {
         l = zx_wb_add(p, parent, ZX_AirSyncBase_Location);
         zx_wb_add_text(p, l, ZX_AirSyncBase_DisplayName, pr->v[loc].text);
     }
@@ -477,12 +483,10 @@ static int parse_attendees(apr_pool_t *p, const zx_wb_node *e, zx_pim_value *out
 static int parse_location16(apr_pool_t *p, zx_pim_class cls, const zx_wb_node *e,
                             zx_pim_props *pr, unsigned char *seen, const char **why)
 {
-    int loc = zx_pim_field_by_column(cls, "location");
+    int loc = location_field(cls);
     const char *name = zx_wb_child_text(p, e, ZX_AirSyncBase_DisplayName);
-    if (loc >= 0) {
-        zx_pim_set(pr, (zx_pim_field)loc, name && *name ? name : NULL);
-        seen[loc] = 1;
-    }
+    zx_pim_set(pr, (zx_pim_field)loc, name && *name ? name : NULL);
+    seen[loc] = 1;
     for (const zx_wb_node *c = e->first; c; c = c->next) {
         if (c->kind != ZX_WB_ELEMENT || c->tag == ZX_AirSyncBase_DisplayName)
             continue;
