@@ -49,6 +49,18 @@ static void notice_sink(void *arg, const PGresult *res)
            PQresultErrorMessage(res));
 }
 
+/* Whether a conninfo (keyword=value or URI) sets "options" itself. */
+static int sets_options(const char *conninfo)
+{
+    PQconninfoOption *opts = conninfo ? PQconninfoParse(conninfo, NULL) : NULL;
+    int found = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "options") == 0 && o->val && *o->val)
+            found = 1;
+    PQconninfoFree(opts);
+    return found;
+}
+
 zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
 {
     zx_db *db = apr_pcalloc(p, sizeof *db);
@@ -63,8 +75,8 @@ zx_db *zx_db_connect(apr_pool_t *p, const char *conninfo, const char **err)
      * its own is used as it is (add "-c jit=off" there). */
     const char *const keys[] = {"dbname", "options", NULL};
     const char *const vals[] = {conninfo ? conninfo : "", "-c jit=off", NULL};
-    int own_options = conninfo && strstr(conninfo, "options") != NULL;
-    db->conn = own_options ? PQconnectdb(conninfo) : PQconnectdbParams(keys, vals, 1);
+    db->conn = sets_options(conninfo) ? PQconnectdb(conninfo)
+                                      : PQconnectdbParams(keys, vals, 1);
     apr_pool_cleanup_register(p, db, db_cleanup, apr_pool_cleanup_null);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         const char *msg = db->conn ? PQerrorMessage(db->conn) : "out of memory";

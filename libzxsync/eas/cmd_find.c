@@ -73,15 +73,10 @@ static void render(apr_pool_t *p, const zx_item *it, zx_wb_node *props)
         zx_wb_add_text(p, props, ZX_Email_From, it->from);
 }
 
-/* "0-n" with n <= FIND_MAX_RANGE: 0, else -1 */
-static int find_range(const char *range, long *from, long *to)
+/* Options/Range "m-n" with n <= FIND_MAX_RANGE: 0, else -1 */
+static int find_range(const char *range, int *from, int *to)
 {
-    char *end;
-    *from = strtol(range, &end, 10);
-    if (end == range || *end != '-' || end[1] < '0' || end[1] > '9')
-        return -1;
-    *to = strtol(end + 1, &end, 10);
-    return *end || *to < *from || *to > FIND_MAX_RANGE ? -1 : 0;
+    return zx_search_range_parse(range, from, to) < 0 || *to > FIND_MAX_RANGE ? -1 : 0;
 }
 
 /* GalSearchCriterion: the account's GAL */
@@ -98,19 +93,14 @@ static void find_gal(const zx_server *srv, zx_request *req, zx_response *resp,
         return invalid(req, resp, "GalSearchCriterion without a Query of 1-256 bytes");
     const zx_wb_node *opt = zx_wb_child(crit, ZX_Find_Options);
     const char *range = opt ? zx_wb_child_text(p, opt, ZX_Find_Range) : NULL;
-    long from = 0, to = 99;
+    int from = 0, to = 99;
     if (range && find_range(range, &from, &to) < 0)
         return invalid(req, resp, "malformed Range, or beyond 0-999");
     const zx_wb_node *pic = opt ? zx_wb_child(opt, ZX_Find_Picture) : NULL;
     long max_size = -1, max_pictures = -1;
-    if (pic) {
-        const char *v = zx_wb_child_text(p, pic, ZX_Find_MaxSize);
-        if (v)
-            max_size = atol(v);
-        v = zx_wb_child_text(p, pic, ZX_Find_MaxPictures);
-        if (v)
-            max_pictures = atol(v);
-    }
+    if (pic && zx_search_picture_limits(p, pic, ZX_Find_MaxSize, ZX_Find_MaxPictures,
+                                        &max_size, &max_pictures) < 0)
+        return invalid(req, resp, "Picture MaxSize or MaxPictures not a number");
     zx_wb_node *response = zx_wb_new(p, ZX_Find_Response);
     zx_wb_add_text(p, response, ZX_ItemOperations_Store, "GAL");
     if (from != 0) {
@@ -120,7 +110,7 @@ static void find_gal(const zx_server *srv, zx_request *req, zx_response *resp,
     zx_db *db = zx_request_db(srv, req, &err);
     apr_array_header_t *found = apr_array_make(p, 1, sizeof(zx_gal_entry *));
     int total = 0, on = db ? zx_search_gal_enabled(srv, req, db) : -1;
-    if (on < 0 || (on && zx_gal_search(p, db, req->account.domain_id, text, 0, (int)to + 1,
+    if (on < 0 || (on && zx_gal_search(p, db, req->account.domain_id, text, 0, to + 1,
                                        pic ? ZX_GAL_WANT_PHOTO : 0, &found, &total, &err) < 0)) {
         zx_respond_status(req, resp, ZX_EAS_SERVER_ERROR_RETRY, ZX_LOG_ERR,
                           apr_psprintf(p, ZXLOGNO(02523) "Find in the GAL: %s",
@@ -161,7 +151,7 @@ void zx_cmd_find(const zx_server *srv, zx_request *req, zx_response *resp)
     const char *coll = zx_wb_child_text(p, query, ZX_AirSync_CollectionId);
     const zx_wb_node *opt = zx_wb_child(crit, ZX_Find_Options);
     const char *range = opt ? zx_wb_child_text(p, opt, ZX_Find_Range) : NULL;
-    long from = 0, to = 99;
+    int from = 0, to = 99;
     if (range && find_range(range, &from, &to) < 0)
         return invalid(req, resp, "malformed Range, or beyond 0-999");
     zx_wb_node *response = zx_wb_new(p, ZX_Find_Response);
@@ -194,7 +184,7 @@ void zx_cmd_find(const zx_server *srv, zx_request *req, zx_response *resp)
     sq.deep = opt && zx_wb_child(opt, ZX_Find_DeepTraversal) != NULL;
     sq.text = zx_search_parse_freetext(p, text);
     sq.offset = 0;
-    sq.limit = (int)(to + 1);
+    sq.limit = to + 1;
     apr_array_header_t *items = NULL;
     long long total = 0;
     if (cls && strcmp(cls, "Email") != 0)

@@ -425,45 +425,13 @@ static void op_empty(iop_ctx *c, const zx_wb_node *e, zx_wb_node *resp)
 
 /* ---- Move (a conversation) -------------------------------------------------------------------- */
 
-/* The 16 bytes of a ConversationId sent as opaque data, as hex text or as base64 text. */
-static const unsigned char *conversation_bytes(apr_pool_t *p, const zx_wb_node *n)
-{
-    apr_size_t len = 0;
-    const zx_wb_node *only = NULL;
-    for (const zx_wb_node *k = n->first; k; k = k->next)
-        if (k->kind != ZX_WB_ELEMENT) {
-            only = k;
-            len += k->len;
-        }
-    if (!only || only->len != len)
-        return NULL;
-    if (len == 16)
-        return (const unsigned char *)only->data;
-    unsigned char *out = apr_palloc(p, 64);
-    if (len == 32) {
-        for (int i = 0; i < 16; i++) {
-            int hi = zx_hexval((unsigned char)only->data[2 * i]),
-                lo = zx_hexval((unsigned char)only->data[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                return NULL;
-            out[i] = (unsigned char)(hi << 4 | lo);
-        }
-        return out;
-    }
-    if (len == 24 && only->kind == ZX_WB_TEXT &&
-        apr_base64_decode_len(only->data) <= 64 &&
-        apr_base64_decode_binary(out, only->data) == 16)
-        return out;
-    return NULL;
-}
-
 static void op_move(iop_ctx *c, const zx_wb_node *m, zx_wb_node *resp)
 {
     apr_pool_t *p = c->req->pool;
     const zx_wb_node *cid_node = zx_wb_child(m, ZX_ItemOperations_ConversationId);
     const char *dst_id = zx_wb_child_text(p, m, ZX_ItemOperations_DstFldId);
     const zx_wb_node *opt = zx_wb_child(m, ZX_ItemOperations_Options);
-    const unsigned char *cid = conversation_bytes(p, cid_node);
+    const unsigned char *cid = zx_eas_conversation_id(p, cid_node);
     zx_folder *dst = NULL;
     const zx_item_class *dst_class = NULL;
     int st = ST_SUCCESS, moved = 0;

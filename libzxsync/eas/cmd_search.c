@@ -4,6 +4,7 @@
  * request), as does an unknown Name. */
 #include "handlers.h"
 #include "search.h"
+#include "class/class.h"
 
 #include <zxsync/log.h>
 
@@ -26,6 +27,21 @@ int zx_search_range_parse(const char *s, int *from, int *to)
         return -1;
     *from = (int)a;
     *to = (int)b;
+    return 0;
+}
+
+int zx_search_picture_limits(apr_pool_t *p, const zx_wb_node *pic, unsigned size_tag,
+                             unsigned count_tag, long *max_size, long *max_pictures)
+{
+    const unsigned tags[2] = { size_tag, count_tag };
+    long *out[2] = { max_size, max_pictures };
+    for (int i = 0; i < 2; i++) {
+        const char *v = zx_wb_child_text(p, pic, tags[i]);
+        long long n = -1;
+        if (v && zx_eas_parse_uint(v, 1000000000, &n) < 0)
+            return -1;
+        *out[i] = (long)n;
+    }
     return 0;
 }
 

@@ -93,13 +93,12 @@ int zx_search_gal(const zx_server *srv, zx_request *req, const zx_wb_node *store
     const zx_wb_node *pic = opts && req->proto >= 141 ? zx_wb_child(opts, ZX_Search_Picture)
                                                        : NULL;
     long max_size = -1, max_pictures = -1;
-    if (pic) {
-        const char *s = zx_wb_child_text(p, pic, ZX_Search_MaxSize);
-        if (s)
-            max_size = atol(s);
-        s = zx_wb_child_text(p, pic, ZX_Search_MaxPictures);
-        if (s)
-            max_pictures = atol(s);
+    if (pic && zx_search_picture_limits(p, pic, ZX_Search_MaxSize, ZX_Search_MaxPictures,
+                                        &max_size, &max_pictures) < 0) {
+        zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02406) "Search GAL: Picture MaxSize or "
+               "MaxPictures not a number");
+        zx_wb_add_textf(p, store_resp, ZX_Search_Status, "%d", ZX_SEARCH_INVALID_REQUEST);
+        return ZX_SEARCH_OK;
     }
     zx_db *db = zx_request_db(srv, req, &err);
     apr_array_header_t *found = apr_array_make(p, 1, sizeof(zx_gal_entry *));

@@ -24,7 +24,6 @@
 
 #include <zxsync/log.h>
 
-#include <apr_base64.h>
 #include <apr_strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,26 +40,6 @@ typedef struct {
     int nodes;
     const char *why;            /* set: the query failed to validate */
 } qstate;
-
-static const unsigned char *conversation_bytes(apr_pool_t *p, const zx_wb_node *n)
-{
-    apr_size_t len = 0;
-    const zx_wb_node *only = NULL;
-    for (const zx_wb_node *k = n->first; k; k = k->next)
-        if (k->kind != ZX_WB_ELEMENT) {
-            only = k;
-            len += k->len;
-        }
-    if (!only || only->len != len)
-        return NULL;
-    if (len == 16)
-        return (const unsigned char *)only->data;
-    unsigned char *out = apr_palloc(p, 64);
-    if (len == 24 && only->kind == ZX_WB_TEXT && apr_base64_decode_len(only->data) <= 64 &&
-        apr_base64_decode_binary(out, only->data) == 16)
-        return out;
-    return NULL;
-}
 
 static int date_bound(qstate *q, const zx_wb_node *n, apr_time_t *t)
 {
@@ -125,7 +104,7 @@ static zx_search_node *walk(qstate *q, const zx_wb_node *n, int depth)
         return NULL;
     }
     case ZX_Search_ConversationId:
-        if (!(q->conv = conversation_bytes(q->p, n)))
+        if (!(q->conv = zx_eas_conversation_id(q->p, n)))
             q->why = "ConversationId is not 16 bytes";
         return NULL;
     case ZX_Search_GreaterThan: {

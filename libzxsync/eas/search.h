@@ -37,6 +37,12 @@ int zx_search_gal_enabled(const zx_server *srv, zx_request *req, zx_db *db);
 /* "m-n" (Options/Range): 0 and *from, *to (from <= to), else -1. */
 int zx_search_range_parse(const char *s, int *from, int *to);
 
+/* The MaxSize and MaxPictures children (size_tag, count_tag: the tags of the command's
+ * namespace) of a Picture option: -1 for one absent (no limit).  0, or -1 when one is not a
+ * decimal number. */
+int zx_search_picture_limits(apr_pool_t *p, const zx_wb_node *pic, unsigned size_tag,
+                             unsigned count_tag, long *max_size, long *max_pictures);
+
 /* The text of a FreeText element (Search, Find) as a condition (search_query.c):
  *   words              every word, anywhere (each a prefix)
  *   "a phrase"         the words one after the other

@@ -5,6 +5,7 @@
 
 #include <zxsync/text.h>
 
+#include <apr_base64.h>
 #include <apr_strings.h>
 #include <ctype.h>
 #include <string.h>
@@ -116,4 +117,36 @@ int zx_eas_parse_uint(const char *s, long long max, long long *out)
     }
     *out = v;
     return 0;
+}
+
+/* The 16 bytes of a ConversationId sent as opaque data, as hex text or as base64 text. */
+const unsigned char *zx_eas_conversation_id(apr_pool_t *p, const zx_wb_node *n)
+{
+    apr_size_t len = 0;
+    const zx_wb_node *only = NULL;
+    for (const zx_wb_node *k = n->first; k; k = k->next)
+        if (k->kind != ZX_WB_ELEMENT) {
+            only = k;
+            len += k->len;
+        }
+    if (!only || only->len != len)
+        return NULL;
+    if (len == 16)
+        return (const unsigned char *)only->data;
+    unsigned char *out = apr_palloc(p, 64);
+    if (len == 32) {
+        for (int i = 0; i < 16; i++) {
+            int hi = zx_hexval((unsigned char)only->data[2 * i]),
+                lo = zx_hexval((unsigned char)only->data[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                return NULL;
+            out[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return out;
+    }
+    if (len == 24 && only->kind == ZX_WB_TEXT &&
+        apr_base64_decode_len(only->data) <= 64 &&
+        apr_base64_decode_binary(out, only->data) == 16)
+        return out;
+    return NULL;
 }

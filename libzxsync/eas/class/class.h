@@ -136,5 +136,8 @@ int zx_eas_parse_date(const char *s, apr_time_t *t);
 const char *zx_eas_compact_date(apr_pool_t *p, apr_time_t t);
 /* Decimal text of an element (digits only, at most max); -1 when it is not. */
 int zx_eas_parse_uint(const char *s, long long max, long long *out);
+/* The 16 bytes of a ConversationId element sent as opaque data, as hex text or as base64 text;
+ * NULL when it is none of these. */
+const unsigned char *zx_eas_conversation_id(apr_pool_t *p, const zx_wb_node *n);
 
 #endif
