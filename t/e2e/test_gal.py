@@ -190,6 +190,8 @@ def test_search_pictures(instance, gal, version):
                    % len(PHOTO))
     assert store.findtext("Result/Properties/Picture/Status") == "1"
     assert base64.b64decode(store.findtext("Result/Properties/Picture/Data")) == PHOTO
+    bad = search(c, "zoe", "<Options><Picture><MaxSize>-1</MaxSize></Picture></Options>")
+    assert bad.findtext("Status") == "2" and bad.find("Result") is None
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -437,3 +439,7 @@ def test_find_gal_criterion(instance, gal, version):
     assert statuses.count("1") == 2, statuses
     resp = find("bulk", "<Range>2-3</Range>")
     assert resp.findtext("Status") == "4"
+    r = c.post("Find", '<Find xmlns="Find:"><SearchId>1</SearchId><ExecuteSearch>'
+               '<GalSearchCriterion><Query>zoe</Query><Options><Picture><MaxPictures>x'
+               '</MaxPictures></Picture></Options></GalSearchCriterion></ExecuteSearch></Find>')
+    assert r.status == 200 and r.wbxml.findtext("Status") == "2", r.wbxml
