@@ -1,11 +1,25 @@
 /* zxmobile - certificate validation (zxsync/cert.h): the trust store of the process, chain
- * verification with OpenSSL, and the CRL check with its downloads and its per-process cache. */
+ * verification with OpenSSL, and the revocation check with its downloads and its per-process
+ * caches.
+ *
+ * Revocation, for each certificate of the verified chain below its anchor (revocation()):
+ *   1. OCSP first, when the certificate has an http:// OCSP URL in its Authority Information
+ *      Access (ocsp_status()): an answer good or revoked decides;
+ *   2. then the CRLs of its http:// distribution points (crl_status()), when it has no OCSP URL
+ *      or the responder gave no usable answer;
+ *   3. when it has no distribution point, the OCSP failure stands (14 unreachable, 16 an
+ *      unusable answer); neither URL: 16.
+ * Both go through one HTTP fetch (http_fetch()) under the call's budget (ZX_CERT_MAX_FETCHES,
+ * ZX_CERT_FETCH_BUDGET_S), with a TCP probe first and a per-URL memory of failures.  Good OCSP
+ * answers are kept per process until their nextUpdate (at most ZX_CERT_OCSP_CACHE_S); a
+ * revoked one is not kept (asked again next time). */
 #include <zxsync/cert.h>
 
 #include <apr_strings.h>
 
 #include <openssl/err.h>
 #include <openssl/http.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -185,8 +199,11 @@ static void crl_keep(const char *url, X509_CRL *crl, time_t expires)
     pthread_mutex_unlock(&lock);
 }
 
+static void ocsp_cache_clear(void);
+
 void zx_cert_crl_cache_clear(void)
 {
+    ocsp_cache_clear();
     pthread_mutex_lock(&lock);
     for (int i = 0; i < ZX_CERT_CRL_CACHE; i++) {
         free(crls[i].url);
@@ -205,6 +222,7 @@ typedef struct {
     int fetches_left;
     time_t deadline;            /* of all downloads */
     int download;               /* CheckCRL 1: download the CRLs not cached; 0: the cache only */
+    X509_STORE *store;          /* the trust store (an OCSP responder's signature) */
 } call_ctx;
 
 /* A TCP connection to host:port within timeout_s, or -1 (a refused one at once). */
@@ -248,8 +266,42 @@ static int tcp_connect(const char *host, const char *port, int timeout_s)
     return fd;
 }
 
-/* Download url (a DER CRL, RFC 5280 4.2.1.13) within the call's budget.  NULL when it cannot. */
-static X509_CRL *crl_download(call_ctx *c, const char *url)
+/* POST the DER of post (of type it, content type ctype) to url over the connected socket fd
+ * (closed here); the answer read whole within timeout, at most max bytes.  A memory BIO or
+ * NULL. */
+static BIO *http_post_fd(int fd, const char *host, const char *target, const ASN1_ITEM *it,
+                         const ASN1_VALUE *post, const char *ctype, const char *expect,
+                         size_t max, int timeout)
+{
+    BIO *sock = BIO_new_socket(fd, BIO_CLOSE), *b = NULL;
+    if (!sock) {
+        close(fd);
+        return NULL;
+    }
+    OSSL_HTTP_REQ_CTX *rctx = OSSL_HTTP_REQ_CTX_new(sock, sock, 0);
+    if (rctx && OSSL_HTTP_REQ_CTX_set_request_line(rctx, 1, NULL, NULL, target) &&
+        OSSL_HTTP_REQ_CTX_add1_header(rctx, "Host", host) &&
+        OSSL_HTTP_REQ_CTX_set_expected(rctx, expect, 1, timeout, 0) &&
+        OSSL_HTTP_REQ_CTX_set1_req(rctx, ctype, it, post)) {
+        OSSL_HTTP_REQ_CTX_set_max_response_length(rctx, max);
+        BIO *mem = OSSL_HTTP_REQ_CTX_exchange(rctx);    /* rctx's */
+        char *data = NULL;
+        long n = mem ? BIO_get_mem_data(mem, &data) : 0;
+        if (n > 0 && data && (b = BIO_new(BIO_s_mem())) && BIO_write(b, data, (int)n) != n) {
+            BIO_free(b);
+            b = NULL;
+        }
+    }
+    OSSL_HTTP_REQ_CTX_free(rctx);
+    BIO_free_all(sock);
+    return b;
+}
+
+/* GET url (post NULL) or POST the DER of post (of type it, content type ctype) to it, within
+ * the call's budget; the answer read whole, at most max bytes (expect: its content type, or
+ * NULL).  A memory BIO, or NULL when it cannot. */
+static BIO *http_fetch(call_ctx *c, const char *url, const ASN1_ITEM *it,
+                       const ASN1_VALUE *post, const char *ctype, const char *expect, size_t max)
 {
     time_t now = time(NULL);
     if (c->fetches_left <= 0 || now >= c->deadline)
@@ -260,33 +312,59 @@ static X509_CRL *crl_download(call_ctx *c, const char *url)
         timeout = (int)(c->deadline - now);
     /* a refused connection fails at once (OpenSSL's connect retries until its timeout): tried
      * first here, unless httpd's environment names a proxy for this host */
-    char *host = NULL, *port = NULL;
+    char *host = NULL, *port = NULL, *path = NULL, *query = NULL;
     int ssl = 0;
-    if (OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, NULL, NULL, NULL) != 1 || ssl) {
+    if (OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, &path, &query, NULL) != 1 ||
+        ssl) {
         OPENSSL_free(host);
         OPENSSL_free(port);
+        OPENSSL_free(path);
+        OPENSSL_free(query);
         ERR_clear_error();
         return NULL;
     }
-    int reachable = 1;
+    int reachable = 1, fd = -1;
     if (!OSSL_HTTP_adapt_proxy(NULL, NULL, host, 0)) {
-        int fd = tcp_connect(host, port, timeout);
+        fd = tcp_connect(host, port, timeout);
         reachable = fd >= 0;
-        if (fd >= 0)
+        if (fd >= 0 && !post) {
             close(fd);
+            fd = -1;
+        }
         timeout -= (int)(time(NULL) - now);     /* the probe's time is the download's */
         if (timeout < 1)
             timeout = 1;
     }
+    BIO *b = NULL;
+    /* expect_asn1: the answer is read whole into memory, at most max bytes */
+    if (reachable && !post)
+        b = OSSL_HTTP_get(url, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, expect, 1, max,
+                          timeout);
+    else if (reachable) {
+        const char *target = query && *query ? apr_pstrcat(c->p, path, "?", query, NULL) : path;
+        if (fd >= 0)            /* over the probe's connection: `openssl ocsp` (3.0) stays busy
+                                 * with a connection closed without a request */
+            b = http_post_fd(fd, host, target, it, post, ctype, expect, max, timeout);
+        else {                  /* through the proxy */
+            BIO *req = ASN1_item_i2d_mem_bio(it, post);
+            if (req)
+                b = OSSL_HTTP_transfer(NULL, host, port, target, 0, NULL, NULL, NULL, NULL, NULL,
+                                       NULL, 0, NULL, ctype, req, expect, 1, max, timeout, 0);
+            BIO_free(req);
+        }
+    }
     OPENSSL_free(host);
     OPENSSL_free(port);
-    if (!reachable) {
-        ERR_clear_error();
-        return NULL;
-    }
-    /* expect_asn1: the answer is read whole into memory, at most ZX_CERT_MAX_CRL bytes */
-    BIO *b = OSSL_HTTP_get(url, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 1,
-                           ZX_CERT_MAX_CRL, timeout);
+    OPENSSL_free(path);
+    OPENSSL_free(query);
+    ERR_clear_error();
+    return b;
+}
+
+/* Download url (a DER CRL, RFC 5280 4.2.1.13) within the call's budget.  NULL when it cannot. */
+static X509_CRL *crl_download(call_ctx *c, const char *url)
+{
+    BIO *b = http_fetch(c, url, NULL, NULL, NULL, NULL, ZX_CERT_MAX_CRL);
     X509_CRL *crl = NULL;
     if (b) {
         char *data = NULL;
@@ -325,16 +403,11 @@ static int crl_urls(apr_pool_t *p, X509 *cert, const char **urls, int max)
     return n;
 }
 
-/* The revocation state of cert (issued by issuer): 0 not revoked, 1 revoked, or
- * ZX_CERT_REVOCATION_OFFLINE / ZX_CERT_REVOCATION_UNKNOWN; *why says which URL. */
-static int revocation(call_ctx *c, X509 *cert, X509 *issuer, const char **why, int *fetches)
+/* The revocation state of cert (issued by issuer) by the CRLs of urls[0..n): 0 not revoked,
+ * 1 revoked, or ZX_CERT_REVOCATION_OFFLINE / ZX_CERT_REVOCATION_UNKNOWN; *why says which URL. */
+static int crl_status(call_ctx *c, X509 *cert, X509 *issuer, const char **urls, int n,
+                      const char **why, int *fetches)
 {
-    const char *urls[2];
-    int n = crl_urls(c->p, cert, urls, 2);
-    if (n == 0) {
-        *why = "no http:// CRL distribution point";
-        return ZX_CERT_REVOCATION_UNKNOWN;
-    }
     int state = ZX_CERT_REVOCATION_OFFLINE;
     for (int i = 0; i < n; i++) {
         X509_CRL *crl = NULL;
@@ -394,6 +467,252 @@ static int revocation(call_ctx *c, X509 *cert, X509 *issuer, const char **why, i
         return r == 1 ? 1 : 0;          /* 2: removeFromCRL - no longer revoked */
     }
     return state;
+}
+
+/* ---- OCSP (RFC 6960) ------------------------------------------------------------------------ */
+
+/* Good answers (key: responder URL, space, hex DER CertID) and responders down (key: the URL). */
+static struct {
+    char *key;
+    int good;                   /* 1 a good answer, 0 the responder failed (until expires) */
+    time_t expires;
+} ocsps[ZX_CERT_OCSP_CACHE];
+
+/* 1: a good answer is held for key; -1: the responder failed a moment ago; 0: nothing. */
+static int ocsp_cached(const char *key)
+{
+    int r = 0;
+    time_t now = time(NULL);
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < ZX_CERT_OCSP_CACHE; i++)
+        if (ocsps[i].key && ocsps[i].expires > now && strcmp(ocsps[i].key, key) == 0) {
+            r = ocsps[i].good ? 1 : -1;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+static void ocsp_keep(const char *key, int good, time_t expires)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&lock);
+    int slot = -1;
+    for (int i = 0; i < ZX_CERT_OCSP_CACHE && slot < 0; i++)
+        if (ocsps[i].key && strcmp(ocsps[i].key, key) == 0)
+            slot = i;
+    for (int i = 0; i < ZX_CERT_OCSP_CACHE && slot < 0; i++)
+        if (!ocsps[i].key || ocsps[i].expires <= now)
+            slot = i;
+    if (slot < 0) {             /* full: the one that expires first */
+        slot = 0;
+        for (int i = 1; i < ZX_CERT_OCSP_CACHE; i++)
+            if (ocsps[i].expires < ocsps[slot].expires)
+                slot = i;
+    }
+    free(ocsps[slot].key);
+    ocsps[slot].key = strdup(key);
+    ocsps[slot].good = good;
+    ocsps[slot].expires = ocsps[slot].key ? expires : 0;
+    pthread_mutex_unlock(&lock);
+}
+
+static void ocsp_cache_clear(void)
+{
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < ZX_CERT_OCSP_CACHE; i++) {
+        free(ocsps[i].key);
+        ocsps[i].key = NULL;
+        ocsps[i].expires = 0;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* The http:// OCSP URLs of cert's Authority Information Access (at most max). */
+static int ocsp_urls(apr_pool_t *p, X509 *cert, const char **urls, int max)
+{
+    int n = 0;
+    STACK_OF(OPENSSL_STRING) *all = X509_get1_ocsp(cert);
+    for (int i = 0; all && i < sk_OPENSSL_STRING_num(all) && n < max; i++) {
+        const char *u = sk_OPENSSL_STRING_value(all, i);
+        size_t len = strlen(u);
+        if (len > 7 && len < 2048 && strncasecmp(u, "http://", 7) == 0)
+            urls[n++] = apr_pstrdup(p, u);
+    }
+    X509_email_free(all);
+    return n;
+}
+
+/* Ask url about id (cert's, path: the verified chain): 0 good (*until: how long it may be
+ * kept, 0 not at all), 1 revoked, ZX_CERT_REVOCATION_OFFLINE (not reached, no answer) or
+ * ZX_CERT_REVOCATION_UNKNOWN (an answer that does not say: an error, unknown, not verified). */
+static int ocsp_ask(call_ctx *c, const char *url, OCSP_CERTID *id, STACK_OF(X509) *path,
+                    const char **why, time_t *until)
+{
+    int state = ZX_CERT_REVOCATION_UNKNOWN;
+    *until = 0;
+    OCSP_REQUEST *req = OCSP_REQUEST_new();
+    OCSP_CERTID *one = OCSP_CERTID_dup(id);
+    BIO *answer = NULL;
+    OCSP_RESPONSE *rsp = NULL;
+    OCSP_BASICRESP *bs = NULL;
+    if (!req || !one || !OCSP_request_add0_id(req, one)) {
+        OCSP_CERTID_free(one);
+        *why = "cannot make the request";
+        goto done;
+    }
+    if (OCSP_request_add1_nonce(req, NULL, -1) != 1) {
+        *why = "cannot make the request";
+        goto done;
+    }
+    answer = http_fetch(c, url, ASN1_ITEM_rptr(OCSP_REQUEST), (const ASN1_VALUE *)req,
+                        "application/ocsp-request", "application/ocsp-response",
+                        ZX_CERT_MAX_OCSP);
+    if (!answer) {
+        state = ZX_CERT_REVOCATION_OFFLINE;
+        *why = "no answer";
+        goto done;
+    }
+    rsp = d2i_OCSP_RESPONSE_bio(answer, NULL);
+    if (!rsp || OCSP_response_status(rsp) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+        *why = rsp ? apr_psprintf(c->p, "responder error %s",
+                                  OCSP_response_status_str(OCSP_response_status(rsp)))
+                   : "not an OCSP response";
+        goto done;
+    }
+    /* signed by the issuer or a responder it delegated, under the same trust store */
+    if (!(bs = OCSP_response_get1_basic(rsp)) || OCSP_basic_verify(bs, path, c->store, 0) != 1) {
+        *why = "the signature of the answer does not verify";
+        goto done;
+    }
+    if (OCSP_check_nonce(req, bs) != 1) {
+        *why = "the answer does not carry the request's nonce";
+        goto done;
+    }
+    int st = -1, reason = 0;
+    ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+    if (OCSP_resp_find_status(bs, id, &st, &reason, &rev, &thisupd, &nextupd) != 1) {
+        *why = "the answer is not about the certificate";
+        goto done;
+    }
+    if (OCSP_check_validity(thisupd, nextupd, ZX_CERT_OCSP_SKEW_S, -1) != 1) {
+        *why = "the answer is not current (thisUpdate / nextUpdate)";
+        goto done;
+    }
+    if (st == V_OCSP_CERTSTATUS_GOOD) {
+        state = 0;
+        *why = "good";
+        int days = 0, secs = 0;
+        if (nextupd && ASN1_TIME_diff(&days, &secs, NULL, nextupd) == 1 && days >= 0 &&
+            secs >= 0)
+            *until = time(NULL) + (days > 0 || secs > ZX_CERT_OCSP_CACHE_S
+                                   ? ZX_CERT_OCSP_CACHE_S : secs);
+    }
+    else if (st == V_OCSP_CERTSTATUS_REVOKED) {
+        state = 1;
+        *why = "revoked";
+    }
+    else
+        *why = "the responder does not know the certificate";
+done:
+    OCSP_BASICRESP_free(bs);
+    OCSP_RESPONSE_free(rsp);
+    BIO_free_all(answer);
+    OCSP_REQUEST_free(req);
+    ERR_clear_error();
+    return state;
+}
+
+/* The OCSP state of cert (issued by issuer): -1 when it names no http:// responder; else as
+ * ocsp_ask (without CheckCRL: 0 from a good answer the process holds, else UNKNOWN). */
+static int ocsp_status(call_ctx *c, X509 *cert, X509 *issuer, STACK_OF(X509) *path,
+                       const char **why, int *fetches)
+{
+    const char *urls[2];
+    int n = ocsp_urls(c->p, cert, urls, 2);
+    if (n == 0)
+        return -1;
+    OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer);
+    unsigned char *der = NULL;
+    int len = id ? i2d_OCSP_CERTID(id, &der) : -1;
+    if (len <= 0) {
+        OCSP_CERTID_free(id);
+        ERR_clear_error();
+        *why = "OCSP: cannot make the certificate's id";
+        return ZX_CERT_REVOCATION_UNKNOWN;
+    }
+    char *hex = apr_palloc(c->p, (apr_size_t)len * 2 + 1);
+    for (int i = 0; i < len; i++)
+        apr_snprintf(hex + 2 * i, 3, "%02x", der[i]);
+    OPENSSL_free(der);
+    int state = ZX_CERT_REVOCATION_UNKNOWN;
+    for (int i = 0; i < n; i++) {
+        const char *key = apr_pstrcat(c->p, urls[i], " ", hex, NULL);
+        const char *w = NULL;
+        if (ocsp_cached(key) == 1) {
+            state = 0;
+            *why = apr_psprintf(c->p, "OCSP %s: good (held)", urls[i]);
+            break;
+        }
+        if (!c->download) {
+            *why = apr_psprintf(c->p, "OCSP %s: no answer held (not asked without CheckCRL)",
+                                urls[i]);
+            continue;
+        }
+        if (ocsp_cached(urls[i]) < 0) {
+            *why = apr_psprintf(c->p, "OCSP %s: failed less than %d s ago", urls[i],
+                                ZX_CERT_CRL_DOWN_S);
+            state = ZX_CERT_REVOCATION_OFFLINE;
+            continue;
+        }
+        if (c->fetches_left <= 0 || time(NULL) >= c->deadline) {
+            *why = apr_psprintf(c->p, "OCSP %s: over the download budget of the request",
+                                urls[i]);
+            state = ZX_CERT_REVOCATION_OFFLINE;
+            continue;
+        }
+        (*fetches)++;
+        time_t until = 0;
+        int st = ocsp_ask(c, urls[i], id, path, &w, &until);
+        *why = apr_psprintf(c->p, "OCSP %s: %s", urls[i], w);
+        if (st == ZX_CERT_REVOCATION_OFFLINE)
+            ocsp_keep(urls[i], 0, time(NULL) + ZX_CERT_CRL_DOWN_S);
+        if (st == 0 && until > time(NULL))
+            ocsp_keep(key, 1, until);
+        if (st == 0 || st == 1) {
+            state = st;
+            break;
+        }
+        if (state != ZX_CERT_REVOCATION_OFFLINE)
+            state = st;
+    }
+    OCSP_CERTID_free(id);
+    ERR_clear_error();
+    return state;
+}
+
+/* The revocation state of path[i] (issued by path[i + 1]): OCSP first, then the CRLs (the
+ * order of the header comment); 0 not revoked, 1 revoked, or ZX_CERT_REVOCATION_OFFLINE /
+ * ZX_CERT_REVOCATION_UNKNOWN, *why says which URL and why. */
+static int revocation(call_ctx *c, STACK_OF(X509) *path, int i, const char **why, int *fetches)
+{
+    X509 *cert = sk_X509_value(path, i), *issuer = sk_X509_value(path, i + 1);
+    const char *owhy = NULL;
+    int ost = ocsp_status(c, cert, issuer, path, &owhy, fetches);
+    if (ost == 0 || ost == 1) {
+        *why = owhy;
+        return ost;
+    }
+    const char *urls[2];
+    int n = crl_urls(c->p, cert, urls, 2);
+    if (n == 0) {
+        *why = owhy ? owhy : "no http:// OCSP responder or CRL distribution point";
+        return ost > 0 ? ost : ZX_CERT_REVOCATION_UNKNOWN;
+    }
+    int st = crl_status(c, cert, issuer, urls, n, why, fetches);
+    if (st != 0 && st != 1 && owhy)
+        *why = apr_psprintf(c->p, "%s; %s", owhy, *why);
+    return st;
 }
 
 /* OpenSSL's verification error (at depth) -> the status of the spec. */
@@ -489,17 +808,16 @@ static void validate_one(call_ctx *c, X509_STORE *store, STACK_OF(X509) *untrust
     }
     r->status = ZX_CERT_OK;
     {
-        /* every certificate below the trust anchor, by its issuer's CRL: downloaded when
-         * CheckCRL is 1; without it only a CRL the process holds is read, and an unverifiable
-         * status is ignored ([MS-ASCMD] 2.2.3.26) */
+        /* every certificate below the trust anchor, by OCSP or its issuer's CRL: asked and
+         * downloaded when CheckCRL is 1; without it only what the process holds is read, and
+         * an unverifiable status is ignored ([MS-ASCMD] 2.2.3.26) */
         STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
         int len = path ? sk_X509_num(path) : 0;
         int offline = 0, unknown = 0;
         const char *why_off = NULL, *why_unk = NULL;
         for (int i = 0; i + 1 < len; i++) {
             const char *why = NULL;
-            int st = revocation(c, sk_X509_value(path, i), sk_X509_value(path, i + 1), &why,
-                                &r->fetches);
+            int st = revocation(c, path, i, &why, &r->fetches);
             if (st == 1) {
                 r->status = i == 0 ? ZX_CERT_REVOKED : ZX_CERT_CHAIN_REVOKED;
                 r->detail = apr_psprintf(c->p, "revoked (depth %d, %s)", i, why);
@@ -553,7 +871,7 @@ int zx_cert_validate(apr_pool_t *p, const char *extra_ca_file, const zx_cert_blo
             bad_chain = 1;
         }
     }
-    call_ctx c = {p, ZX_CERT_MAX_FETCHES, time(NULL) + ZX_CERT_FETCH_BUDGET_S, check_crl};
+    call_ctx c = {p, ZX_CERT_MAX_FETCHES, time(NULL) + ZX_CERT_FETCH_BUDGET_S, check_crl, store};
     for (int i = 0; i < n; i++) {
         if (bad_chain) {
             out[i].status = ZX_CERT_BAD_CHAIN;

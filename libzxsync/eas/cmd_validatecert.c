@@ -8,9 +8,12 @@
  *           (values of [MS-ASCMD] 2.2.3.177.18, zxsync/cert.h).
  *
  * The verification is libzxsync/cert/ (zxsync/cert.h): the system trust store plus the
- * ZxMobileValidateCertCAFile, the request's chain as intermediates, the CRLs of the chain
- * (downloaded with CheckCRL 1, the process's own otherwise).  A request over the bounds of cert.h (number of certificates, size of one)
- * is refused whole with Status 2; a Certificate that is not base64 DER gets Status 5.
+ * ZxMobileValidateCertCAFile, the request's chain as intermediates, the revocation of the
+ * chain by OCSP first (the certificate's http:// responder), then by the CRLs of its
+ * distribution points when it has no responder or the responder gave no usable answer (asked
+ * and downloaded with CheckCRL 1, the process's own good answers and CRLs otherwise).  A
+ * request over the bounds of cert.h (number of certificates, size of one) is refused whole
+ * with Status 2; a Certificate that is not base64 DER gets Status 5.
  */
 #include "handlers.h"
 
@@ -118,7 +121,8 @@ void zx_cmd_validatecert(const zx_server *srv, zx_request *req, zx_response *res
                    res[i].detail ? res[i].detail : "-");
     }
     if (fetches)
-        zx_log(req->log_ctx, ZX_LOG_DEBUG, ZXLOGNO(02605) "ValidateCert for %s: %d CRL downloads",
+        zx_log(req->log_ctx, ZX_LOG_DEBUG, ZXLOGNO(02605)
+               "ValidateCert for %s: %d CRL downloads and OCSP requests",
                req->account.name ? req->account.name : "-", fetches);
     respond(req, resp, ZX_CERT_OK, res, n, ZX_LOG_DEBUG, NULL);
 }

@@ -5,7 +5,8 @@ A private PKI is made here with the openssl command line: a root CA the server i
 (ZxMobileValidateCertCAFile, in a conf.d file of the instance), an intermediate CA, leaf
 certificates (valid, expired, revoked, with an unreachable or a silent CRL server), a revoked
 second intermediate, and a root the server does not trust.  The CRLs are served by a tiny HTTP
-server of the test, which counts its downloads.
+server of the test, which counts its downloads; two leaves name only an OCSP responder (no CRL
+distribution point), answered by `openssl ocsp` from the intermediate's index.
 
 Per-certificate Status values, [MS-ASCMD] 2.2.3.177.18: 1 success, 4 untrusted source,
 5 malformed chain/certificate, 7 expired, 13 revoked, 14 revocation server unreachable,
@@ -126,7 +127,8 @@ class CA:
         else:
             parent.issue(self.key, self.cert, subject, ca=True, crl_url=crl_url)
 
-    def issue(self, key, cert, subject, ca=False, crl_url=None, start=None, end=None):
+    def issue(self, key, cert, subject, ca=False, crl_url=None, start=None, end=None,
+              ocsp_url=None):
         csr = cert + ".csr"
         openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                 "-nodes", "-keyout", key, "-out", csr, "-subj", subject)
@@ -142,6 +144,8 @@ class CA:
                         "extendedKeyUsage = emailProtection\n")
             if crl_url:
                 f.write("crlDistributionPoints = URI:%s\n" % crl_url)
+            if ocsp_url:
+                f.write("authorityInfoAccess = OCSP;URI:%s\n" % ocsp_url)
         args = ["ca", "-config", self.conf, "-batch", "-notext", "-in", csr, "-out", cert,
                 "-extfile", ext, "-extensions", "ext"]
         if start:
@@ -206,6 +210,9 @@ def pki(instance):
     leaf("under_revoked_ca", inter2, crls.url("/inter2.crl"))
     root.revoke(inter2.cert)
     leaf("stranger", untrusted_root)
+    ocsp_port = closed_port()   # the responder, started once the index is complete
+    leaf("ocsp_good", inter, ocsp_url="http://127.0.0.1:%d/" % ocsp_port)
+    inter.revoke(leaf("ocsp_revoked", inter, ocsp_url="http://127.0.0.1:%d/" % ocsp_port))
     for i in range(6):          # each its own CRL URL: the download budget of one request
         leaf("budget%d" % i, inter, crls.url("/budget%d.crl" % i))
     certs["inter"], certs["inter2"] = b64_der(inter.cert), b64_der(inter2.cert)
@@ -215,6 +222,18 @@ def pki(instance):
     for i in range(6):
         crls.files["/budget%d.crl" % i] = crls.files["/inter.crl"]
 
+    # `openssl ocsp` signing as the intermediate; "ACCEPT" on its output: it listens
+    ocsp_log = open(os.path.join(base, "ocsp.log"), "w+")
+    ocsp = subprocess.Popen(["openssl", "ocsp", "-index", os.path.join(inter.dir, "index.txt"),
+                             "-CA", inter.cert, "-rsigner", inter.cert, "-rkey", inter.key,
+                             "-port", str(ocsp_port), "-nmin", "5", "-ignore_err"],
+                            stdout=ocsp_log, stderr=subprocess.STDOUT)
+    for _ in range(100):
+        with open(ocsp_log.name) as f:
+            if "ACCEPT" in f.read():
+                break
+        assert ocsp.poll() is None
+        time.sleep(0.1)
     conf = os.path.join(instance.extra_dir, "validatecert.conf")
     with open(conf, "w") as f:
         f.write('ZxMobileValidateCertCAFile "%s"\n' % root.cert)
@@ -226,6 +245,9 @@ def pki(instance):
         instance.reload()
         crls.close()
         silent.close()
+        ocsp.terminate()
+        ocsp.wait()
+        ocsp_log.close()
         subprocess.run(["rm", "-rf", base])
 
 
@@ -287,6 +309,19 @@ def test_revoked(instance, pki, account, version):
     # an intermediate the root revoked
     assert validate(c, [certs["under_revoked_ca"]], [certs["inter2"]], check_crl=1) == \
         (OK, [CHAIN_REVOKED])
+
+
+def test_ocsp(instance, pki, account):
+    """Leaves with an OCSP responder and no CRL distribution point: the responder decides (without
+    it the revocation could not be determined: 16); revoked is 13, as by a CRL."""
+    c = client_for(instance, account, "14.1")
+    certs = pki["certs"]
+    assert validate(c, [certs["ocsp_good"]], [certs["inter"]], check_crl=1) == (OK, [OK])
+    assert validate(c, [certs["ocsp_revoked"]], [certs["inter"]], check_crl=1) == (OK, [REVOKED])
+    assert validate(c, [certs["ocsp_good"], certs["ocsp_revoked"]], [certs["inter"]],
+                    check_crl=1) == (OK, [OK, REVOKED])
+    # without CheckCRL nobody is asked: the revoked one is not held, the unverifiable ignored
+    assert validate(c, [certs["ocsp_revoked"]], [certs["inter"]], check_crl=0) == (OK, [OK])
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -1,8 +1,9 @@
 /* zxmobile - unit tests of the certificate validation of ValidateCert (libzxsync/cert/,
  * zxsync/cert.h): the strict base64 reader, and zx_cert_validate on certificates made here with
  * OpenSSL (a root written to a CA file, leaves signed by it, a self-signed stranger), with
- * revocation checks that need no network (no distribution point; a refused connection).
- * Check printing TAP. */
+ * revocation checks that need no network (no distribution point; a refused connection), a
+ * CRL served on loopback, and a real `openssl ocsp` responder started here on loopback (an
+ * index.txt with a good and a revoked certificate).  Check printing TAP. */
 #include <zxsync/cert.h>
 
 #include <apr_general.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -85,8 +88,10 @@ static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 }
 
 /* A certificate of cn, signed by issuer (NULL: self-signed); valid from `from` to `to` days
- * from now; a CA or an S/MIME leaf; crl: its CRL distribution point or NULL. */
-static made make(const char *cn, const made *issuer, long from, long to, int ca, const char *crl)
+ * from now; a CA or an S/MIME leaf; crl: its CRL distribution point or NULL; ocsp: its OCSP
+ * responder (Authority Information Access) or NULL. */
+static made make_aia(const char *cn, const made *issuer, long from, long to, int ca,
+                     const char *crl, const char *ocsp)
 {
     static long serial = 1;
     made m;
@@ -113,8 +118,15 @@ static made make(const char *cn, const made *issuer, long from, long to, int ca,
     }
     if (crl)
         add_ext(m.cert, iss, NID_crl_distribution_points, apr_pstrcat(g_pool, "URI:", crl, NULL));
+    if (ocsp)
+        add_ext(m.cert, iss, NID_info_access, apr_pstrcat(g_pool, "OCSP;URI:", ocsp, NULL));
     ck_assert_int_gt(X509_sign(m.cert, issuer ? issuer->key : m.key, EVP_sha256()), 0);
     return m;
+}
+
+static made make(const char *cn, const made *issuer, long from, long to, int ca, const char *crl)
+{
+    return make_aia(cn, issuer, from, to, ca, crl, NULL);
 }
 
 static void unmake(made *m)
@@ -341,6 +353,225 @@ START_TEST(test_revoked_by_a_downloaded_crl)
 }
 END_TEST
 
+/* ---- OCSP: a real `openssl ocsp` responder ---------------------------------------------------- */
+
+static const char *tmp_path(const char *name)
+{
+    return apr_psprintf(g_pool, "%s/zxocsp-%ld-%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+                        (long)getpid(), name);
+}
+
+static const char *write_pem(const char *name, X509 *cert, EVP_PKEY *key)
+{
+    const char *path = tmp_path(name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    if (cert)
+        ck_assert_int_eq(PEM_write_X509(f, cert), 1);
+    if (key)
+        ck_assert_int_eq(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+    return path;
+}
+
+/* One line of an `openssl ca` index.txt: V (valid) or R (revoked a minute ago). */
+static void index_line(FILE *f, const made *m, int revoked)
+{
+    char expiry[20], when[20];     /* UTCTime: the year's last two digits (from expiry + 2) */
+    time_t t = time(NULL) + 365 * 86400, r = time(NULL) - 60;
+    strftime(expiry, sizeof expiry, "%Y%m%d%H%M%SZ", gmtime(&t));
+    strftime(when, sizeof when, "%Y%m%d%H%M%SZ", gmtime(&r));
+    char *dn = X509_NAME_oneline(X509_get_subject_name(m->cert), NULL, 0);
+    fprintf(f, "%s\t%s\t%s\t%02lX\tunknown\t%s\n", revoked ? "R" : "V", expiry + 2,
+            revoked ? when + 2 : "", ASN1_INTEGER_get(X509_get0_serialNumber(m->cert)), dn);
+    OPENSSL_free(dn);
+}
+
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &al), 0);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* `openssl ocsp` answering for the CA ca_pem from index, signing with signer (cert and key in
+ * one PEM file), on 127.0.0.1:*port (0: a free one, set); returns once it accepts connections. */
+static pid_t responder(const char *index, const char *ca_pem, const char *signer, int *port)
+{
+    if (!*port)
+        *port = free_port();
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", *port);
+    /* its output to a file: "ACCEPT" says it listens (a connection closed without a request
+     * would keep `openssl ocsp` 3.0 busy: no probe) */
+    const char *log = tmp_path(apr_psprintf(g_pool, "ocsp-%s.log", portstr));
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        int out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(null, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        execlp("openssl", "openssl", "ocsp", "-index", index, "-CA", ca_pem, "-rsigner", signer,
+               "-rkey", signer, "-port", portstr, "-nmin", "5", "-ignore_err", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {     /* up to 10 s */
+        char buf[512] = "";
+        FILE *f = fopen(log, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = 0;
+        if (strstr(buf, "ACCEPT")) {
+            unlink(log);
+            return pid;
+        }
+        ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);     /* still running */
+        usleep(100000);
+    }
+    ck_abort_msg("openssl ocsp did not start on port %d", *port);
+    return pid;
+}
+
+static void stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+static zx_cert_status one_f(const char *cafile, const zx_cert_blob *cert, int check_crl,
+                            int *fetches)
+{
+    zx_cert_result r;
+    const char *err = NULL;
+    ck_assert_int_eq(zx_cert_validate(g_pool, cafile, cert, 1, NULL, 0, check_crl, &r, &err),
+                     0);
+    *fetches = r.fetches;
+    return r.status;
+}
+
+START_TEST(test_ocsp)
+{
+    made root = make("zx unit ocsp root", NULL, -1, 3650, 1, NULL);
+    made stranger = make("zx unit ocsp stranger", NULL, -1, 3650, 1, NULL);
+    made impostor = make("zx unit ocsp root", NULL, -1, 3650, 1, NULL);  /* the root's name */
+    int port = 0, port_bad = 0, port_fake = 0, port_down = free_port(), crl_port = 0, len = 0;
+    /* the real responder (signs as the root), one signing with a stranger's key (an unknown
+     * responder), one with a key under the root's name (a signature that does not verify) */
+    const char *rootpem = write_pem("root.pem", root.cert, NULL);
+    const char *signer = write_pem("signer.pem", root.cert, root.key);
+    const char *bad = write_pem("stranger.pem", stranger.cert, stranger.key);
+    const char *fake = write_pem("impostor.pem", impostor.cert, impostor.key);
+    const char *index = tmp_path("index.txt");
+    /* ports first: the URLs are in the certificates the index lists */
+    port = free_port();
+    const char *url = apr_psprintf(g_pool, "http://127.0.0.1:%d/", port);
+    made good = make_aia("good@example.com", &root, -1, 365, 0, NULL, url);
+    made revoked = make_aia("revoked@example.com", &root, -1, 365, 0, NULL, url);
+    made unknown = make_aia("unknown@example.com", &root, -1, 365, 0, NULL, url);
+    FILE *f = fopen(index, "w");
+    ck_assert_ptr_nonnull(f);
+    index_line(f, &good, 0);
+    index_line(f, &revoked, 1);
+    fclose(f);
+    pid_t pid = responder(index, rootpem, signer, &port);
+    ck_assert_str_eq(url, apr_psprintf(g_pool, "http://127.0.0.1:%d/", port));
+    pid_t pid_bad = responder(index, rootpem, bad, &port_bad);
+    pid_t pid_fake = responder(index, rootpem, fake, &port_fake);
+    /* the same good certificate (serial) behind the other responders */
+    made via_bad = make_aia("good@example.com", &root, -1, 365, 0, NULL,
+                            apr_psprintf(g_pool, "http://127.0.0.1:%d/", port_bad));
+    made via_fake = make_aia("good@example.com", &root, -1, 365, 0, NULL,
+                             apr_psprintf(g_pool, "http://127.0.0.1:%d/", port_fake));
+    made via_down = make_aia("revoked@example.com", &root, -1, 365, 0, NULL,
+                             apr_psprintf(g_pool, "http://127.0.0.1:%d/", port_down));
+    X509_set_serialNumber(via_bad.cert, X509_get_serialNumber(good.cert));
+    X509_set_serialNumber(via_fake.cert, X509_get_serialNumber(good.cert));
+    X509_set_serialNumber(via_down.cert, X509_get_serialNumber(revoked.cert));
+    ck_assert_int_gt(X509_sign(via_bad.cert, root.key, EVP_sha256()), 0);
+    ck_assert_int_gt(X509_sign(via_fake.cert, root.key, EVP_sha256()), 0);
+    ck_assert_int_gt(X509_sign(via_down.cert, root.key, EVP_sha256()), 0);
+    /* responder down, with a CRL (that lists it revoked) to fall back on */
+    unsigned char *crl = make_crl(&root, &revoked, &len);
+    pid_t pid_crl = serve(crl, len, &crl_port);
+    made down_crl = make_aia("revoked@example.com", &root, -1, 365, 0,
+                             apr_psprintf(g_pool, "http://127.0.0.1:%d/root.crl", crl_port),
+                             apr_psprintf(g_pool, "http://127.0.0.1:%d/", port_down));
+    X509_set_serialNumber(down_crl.cert, X509_get_serialNumber(revoked.cert));
+    ck_assert_int_gt(X509_sign(down_crl.cert, root.key, EVP_sha256()), 0);
+    const char *cafile = ca_file(&root);
+    zx_cert_blob g = blob(&good), r = blob(&revoked), u = blob(&unknown), vb = blob(&via_bad),
+                 vf = blob(&via_fake), vd = blob(&via_down), dc = blob(&down_crl);
+    int n = 0;
+    zx_cert_crl_cache_clear();
+
+    /* good: one request; then held (nextUpdate in 5 minutes): none */
+    ck_assert_int_eq(one_f(cafile, &g, 1, &n), ZX_CERT_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(one_f(cafile, &g, 1, &n), ZX_CERT_OK);
+    ck_assert_int_eq(n, 0);
+    /* revoked: the CRL path's status; not held, so without CheckCRL nothing says so */
+    ck_assert_int_eq(one_f(cafile, &r, 1, &n), ZX_CERT_REVOKED);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(one_f(cafile, &r, 1, &n), ZX_CERT_REVOKED);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(one_f(cafile, &r, 0, &n), ZX_CERT_OK);
+    ck_assert_int_eq(n, 0);
+    /* not in the index: the responder answers unknown; no CRL to fall back on */
+    ck_assert_int_eq(one_f(cafile, &u, 1, &n), ZX_CERT_REVOCATION_UNKNOWN);
+    /* an answer signed by a responder the issuer did not delegate, or whose signature does not
+     * verify: not taken */
+    ck_assert_int_eq(one_f(cafile, &vb, 1, &n), ZX_CERT_REVOCATION_UNKNOWN);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(one_f(cafile, &vf, 1, &n), ZX_CERT_REVOCATION_UNKNOWN);
+    ck_assert_int_eq(n, 1);
+    /* responder down: the CRL path's "cannot be contacted"; remembered (no new attempt) */
+    ck_assert_int_eq(one_f(cafile, &vd, 1, &n), ZX_CERT_REVOCATION_OFFLINE);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(one_f(cafile, &vd, 1, &n), ZX_CERT_REVOCATION_OFFLINE);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(one_f(cafile, &vd, 0, &n), ZX_CERT_OK);
+    /* responder down, a CRL distribution point: the CRL decides */
+    ck_assert_int_eq(one_f(cafile, &dc, 1, &n), ZX_CERT_REVOKED);
+    ck_assert_int_eq(n, 1);         /* the responder is remembered down: the CRL only */
+    zx_cert_crl_cache_clear();
+    ck_assert_int_eq(one_f(cafile, &dc, 1, &n), ZX_CERT_REVOKED);
+    ck_assert_int_eq(n, 2);
+    /* the good answer is held past the responder's end, forgotten with the cache */
+    ck_assert_int_eq(one_f(cafile, &g, 1, &n), ZX_CERT_OK);
+    ck_assert_int_eq(n, 1);
+    stop(pid);
+    ck_assert_int_eq(one_f(cafile, &g, 1, &n), ZX_CERT_OK);
+    ck_assert_int_eq(n, 0);
+    zx_cert_crl_cache_clear();
+    ck_assert_int_eq(one_f(cafile, &g, 1, &n), ZX_CERT_REVOCATION_OFFLINE);
+    ck_assert_int_eq(n, 1);
+    zx_cert_crl_cache_clear();
+
+    stop(pid_bad);
+    stop(pid_fake);
+    kill(pid_crl, SIGKILL);
+    waitpid(pid_crl, NULL, 0);
+    OPENSSL_free(crl);
+    const char *files[] = {rootpem, signer, bad, fake, index, cafile};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        unlink(files[i]);
+    made *all[] = {&root, &stranger, &impostor, &good, &revoked, &unknown, &via_bad, &via_fake,
+                   &via_down, &down_crl};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        unmake(all[i]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cert");
@@ -350,6 +581,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_base64_is_strict);
     tcase_add_test(tc, test_validate);
     tcase_add_test(tc, test_revoked_by_a_downloaded_crl);
+    tcase_add_test(tc, test_ocsp);
     suite_add_tcase(s, tc);
     return s;
 }

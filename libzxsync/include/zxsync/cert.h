@@ -5,13 +5,21 @@
  * paths: /etc/ssl/certs on Debian, the ca-certificates package) plus an optional PEM file of
  * extra CAs (ZxMobileValidateCertCAFile) - with the request's intermediates as untrusted
  * helpers: signatures, validity dates, CA roles, S/MIME use.  The revocation of every
- * certificate of the verified chain below its anchor is checked against the CRL of its CRL
- * distribution points (http:// only): with CheckCRL the CRLs are downloaded (a timeout and a
- * size limit, at most a few per call) and an unverifiable status is reported; without it only
- * the CRLs the process holds (kept a short while after a download) are read, and an
- * unverifiable status is ignored ([MS-ASCMD] 2.2.3.26).  Only the distribution points
- * of a certificate whose chain already verified are fetched: a URL a trusted CA signed, never
- * one a client made up.
+ * certificate of the verified chain below its anchor is checked, in this order:
+ *   1. OCSP (RFC 6960), when the certificate names an http:// responder in its Authority
+ *      Information Access: a request with a nonce, the answer verified against the same trust
+ *      store (signed by the issuer or a responder it delegated, the nonce echoed, thisUpdate /
+ *      nextUpdate current within ZX_CERT_OCSP_SKEW_S).  good or revoked decides;
+ *   2. the CRL of its CRL distribution points (http:// only), when it has no OCSP responder or
+ *      the responder gave no usable answer (unreachable, an error, unknown, a bad signature);
+ *   3. otherwise the OCSP failure stands: 14 when the responder could not be reached, 16 when
+ *      its answer was unusable; 16 when the certificate names neither.
+ * With CheckCRL the responders are asked and the CRLs downloaded (a timeout and a size limit,
+ * at most a few per call, OCSP and CRL together) and an unverifiable status is reported;
+ * without it only what the process holds is read (a good OCSP answer until its nextUpdate, a
+ * CRL kept a short while after a download) and an unverifiable status is ignored ([MS-ASCMD]
+ * 2.2.3.26).  Only the URLs of a certificate whose chain already verified are fetched: a URL a
+ * trusted CA signed, never one a client made up.
  */
 #ifndef ZXSYNC_CERT_H
 #define ZXSYNC_CERT_H
@@ -44,13 +52,18 @@ typedef enum {
 #define ZX_CERT_MAX_CERTS 16            /* Certificate elements in Certificates */
 #define ZX_CERT_MAX_CHAIN 16            /* Certificate elements in CertificateChain */
 #define ZX_CERT_MAX_B64 (32u * 1024u)   /* base64 characters of one Certificate */
-#define ZX_CERT_FETCH_TIMEOUT_S 3       /* one CRL download, seconds (connect and transfer) */
-#define ZX_CERT_MAX_FETCHES 4           /* CRL downloads of one call */
-#define ZX_CERT_FETCH_BUDGET_S 8        /* all CRL downloads of one call, seconds */
+#define ZX_CERT_FETCH_TIMEOUT_S 3       /* one CRL download or OCSP request, seconds (connect and
+                                           transfer) */
+#define ZX_CERT_MAX_FETCHES 4           /* CRL downloads and OCSP requests of one call */
+#define ZX_CERT_FETCH_BUDGET_S 8        /* all of them of one call, seconds */
 #define ZX_CERT_MAX_CRL (4u * 1024u * 1024u)  /* bytes of one CRL */
 #define ZX_CERT_CRL_CACHE 32            /* CRLs a process keeps */
 #define ZX_CERT_CRL_CACHE_S 600         /* how long (at most until the CRL's nextUpdate) */
 #define ZX_CERT_CRL_DOWN_S 30           /* a download that failed is not tried again before */
+#define ZX_CERT_MAX_OCSP (64u * 1024u)  /* bytes of one OCSP response */
+#define ZX_CERT_OCSP_CACHE 32           /* good OCSP answers (and responders down) a process keeps */
+#define ZX_CERT_OCSP_CACHE_S 600        /* how long (at most until the answer's nextUpdate) */
+#define ZX_CERT_OCSP_SKEW_S 300         /* clock skew allowed on thisUpdate / nextUpdate */
 
 typedef struct {
     const unsigned char *der;   /* NULL: the element was not valid base64 */
@@ -60,7 +73,7 @@ typedef struct {
 typedef struct {
     zx_cert_status status;
     const char *detail;         /* why, for the log (OpenSSL's reason, the CRL URL), or NULL */
-    int fetches;                /* CRL downloads this certificate cost */
+    int fetches;                /* CRL downloads and OCSP requests this certificate cost */
 } zx_cert_result;
 
 /* Strict base64 (RFC 4648 alphabet, '=' padding; CR, LF, space and tab skipped) -> bytes.
@@ -70,7 +83,8 @@ int zx_cert_b64_decode(apr_pool_t *p, const char *text, const unsigned char **ou
 
 /* Validate certs[0..n) with chain[0..nchain) as intermediates; out[i] is certs[i]'s result.
  * extra_ca_file: PEM CAs trusted besides the system store (NULL: none); check_crl: CheckCRL
- * (1: download the CRLs and report 14/16; 0: the process's CRLs only, 14/16 ignored).
+ * (1: ask the OCSP responders, download the CRLs and report 14/16; 0: the process's OCSP
+ * answers and CRLs only, 14/16 ignored).
  * A chain element that did not decode (der NULL) makes every certificate ZX_CERT_BAD_CHAIN.
  * Returns 0, or -1 and *err when the trust store cannot be built (every out[] is then
  * ZX_CERT_SERVER_ERROR).  Thread-safe; blocks at most ZX_CERT_FETCH_BUDGET_S (+ one timeout)
@@ -79,7 +93,7 @@ int zx_cert_validate(apr_pool_t *p, const char *extra_ca_file, const zx_cert_blo
                      const zx_cert_blob *chain, int nchain, int check_crl, zx_cert_result *out,
                      const char **err);
 
-/* Forget the process's CRLs (tests). */
+/* Forget the process's CRLs and OCSP answers, and which URLs failed (tests). */
 void zx_cert_crl_cache_clear(void);
 
 #endif
