@@ -161,6 +161,11 @@ def test_provision_and_wipe_at_25(instance, mdm):
     assert zxj(instance, "mobile", "getDeviceInfo", acct, c.device_id)["wipe"]["status"] == \
         "requested"
     assert_449(foldersync(c))                        # the valid key does not help now
+    # the empty Provision a device sends after that ([MS-ASPROV] 3.1.5.1.1), and a full
+    # initial request, both get the directive
+    r = c.post("Provision", PROV % "", policy_key=0)
+    assert r.status == 200 and r.wbxml.findtext("Status") == "1"
+    assert r.wbxml.find("RemoteWipe") is not None and r.wbxml.find("RemoteWipe").is_empty()
     first, ack = c.provision(policy_type=WAP)
     assert ack is None and first.status == 200
     assert first.wbxml.findtext("Status") == "1"
