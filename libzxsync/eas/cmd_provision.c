@@ -1,7 +1,8 @@
 /* zxmobile - Provision ([MS-ASCMD] 2.2.1.14, [MS-ASPROV] 3.2.5.1).
  *
  * Two phases: the initial request (Policies/Policy/PolicyType) gets the policy
- * (EASProvisionDoc) with a temporary key; the acknowledgement (PolicyKey = that key, Status =
+ * (EASProvisionDoc from 12.0; at 2.5, PolicyType MS-WAP-Provisioning-XML, the same policy as the
+ * WAP provisioning document in Data, mdm/wap.c) with a temporary key; the acknowledgement (PolicyKey = that key, Status =
  * how the device applied it) gets the final key, which the device then sends with every
  * request (gate/provision.c).  From 14.1 the initial request may carry settings:DeviceInformation,
  * stored as the Settings command stores it (deviceinfo.c).  A pending remote wipe answers any
@@ -221,7 +222,11 @@ static void policy_request(prov_ctx *c, const zx_wb_node *policy)
              ZXLOGNO(01113) "Provision: Policy without PolicyType");
         return;
     }
-    if (strcmp(type, ZX_POLICY_TYPE) != 0 || req->proto < ZX_V120) {
+    /* [MS-ASPROV] 2.2.2.43: MS-WAP-Provisioning-XML is the format of 2.5,
+     * MS-EAS-Provisioning-WBXML the one of 12.0 and later; any other pairing is an unknown
+     * PolicyType (Policy Status 3). */
+    int wap = req->proto < ZX_V120;
+    if (strcmp(type, wap ? ZX_POLICY_TYPE_WAP : ZX_POLICY_TYPE) != 0) {
         zx_wb_node *root = response(c, ST_SUCCESS);
         policy_node(c, root, type, POL_UNKNOWN_TYPE);
         answer(c, root, ZX_LOG_INFO,
@@ -261,7 +266,12 @@ static void policy_request(prov_ctx *c, const zx_wb_node *policy)
         zx_wb_node *root = response(c, ST_SUCCESS);
         zx_wb_node *pn = policy_node(c, root, type, POL_SUCCESS);
         zx_wb_add_text(p, pn, ZX_Provision_PolicyKey, params[1]);
-        zx_wb_append(zx_wb_add(p, pn, ZX_Provision_Data), zx_policy_document(p, &pol, req->proto));
+        if (wap)
+            /* 2.5: the WAP provisioning document as the text of Data (2.2.2.24.2) */
+            zx_wb_add_text(p, pn, ZX_Provision_Data, zx_policy_wap_document(p, &pol));
+        else
+            zx_wb_append(zx_wb_add(p, pn, ZX_Provision_Data),
+                         zx_policy_document(p, &pol, req->proto));
         answer(c, root, ZX_LOG_DEBUG, NULL);
         return;
     }

@@ -11,8 +11,8 @@
 
 #include <apr_strings.h>
 
-/* Send the device into Provision: 14.0+ the command's Status, older versions HTTP 449
- * ([MS-ASHTTP] 3.2.5.1: "Retry after sending a PROVISION command"; the 449 of every
+/* Send the device into Provision: 14.0+ the command's Status, older versions (2.5 and 12.x)
+ * HTTP 449 ([MS-ASHTTP] 3.2.5.1: "Retry after sending a PROVISION command"; the 449 of every
  * provisioning status is in eas_status.def). */
 static int to_provision(zx_request *req, zx_response *resp, zx_eas_status st, const char *why)
 {
@@ -74,15 +74,16 @@ int zx_gate_provision(const zx_server *srv, zx_request *req, zx_response *resp)
     if (!pol.mdm)
         return 0;
 
-    /* A device that never sends a policy key cannot provision (nor can 2.5, which only knows
-     * the MS-WAP-Provisioning-XML format). */
-    int nonprovisionable = !req->has_policy_key || req->proto < ZX_V120;
-    if (nonprovisionable) {
+    /* A device that never sends a policy key cannot provision.  At 2.5 too the key travels in
+     * X-MS-PolicyKey and the policy comes as MS-WAP-Provisioning-XML (eas/cmd_provision.c); a
+     * 2.5 device without the header does not know Provision at all, so under a strict policy it
+     * is refused (403) rather than sent into a command it cannot send (449 for ever). */
+    if (!req->has_policy_key) {
         if (pol.allow_nonprovisionable)
             return 0;
         if (req->proto < ZX_V120) {
             zx_respond_http(req, resp, 403, ZX_LOG_NOTICE,
-                            ZXLOGNO(01103) "protocol 2.5 cannot provision and "
+                            ZXLOGNO(01103) "protocol 2.5 device without X-MS-PolicyKey and "
                             "zimbraMobilePolicyAllowNonProvisionableDevices is FALSE");
             return 1;
         }

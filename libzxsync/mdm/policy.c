@@ -254,6 +254,14 @@ int zx_policy_resolve(apr_pool_t *p, zx_db *db, const zx_config_scope *scope,
     return 0;
 }
 
+const char *zx_policy_value(const zx_policy *pol, const char *attr)
+{
+    for (size_t i = 0; i < NITEMS && i < pol->count; i++)
+        if (strcmp(items[i].attr, attr) == 0)
+            return pol->values[i] ? pol->values[i] : "";
+    return "";
+}
+
 zx_wb_node *zx_policy_document(apr_pool_t *p, const zx_policy *pol, zx_version v)
 {
     zx_wb_node *doc = zx_wb_new(p, ZX_Provision_EASProvisionDoc);

@@ -18,8 +18,9 @@
 #include <zxsync/eas.h>
 #include <zxsync/wbxml.h>
 
-/* [MS-ASPROV] 2.2.2.43: the policy format of protocol 12.0 and later. */
+/* [MS-ASPROV] 2.2.2.43: the policy format of protocol 12.0 and later, and the one of 2.5. */
 #define ZX_POLICY_TYPE "MS-EAS-Provisioning-WBXML"
+#define ZX_POLICY_TYPE_WAP "MS-WAP-Provisioning-XML"
 
 /* How an attribute's value becomes its element. */
 typedef enum {
@@ -84,8 +85,16 @@ int zx_policy_resolve(apr_pool_t *p, zx_db *db, const zx_config_scope *scope,
                       const char *device_row, zx_policy *pol, zx_policy_device *dev,
                       const char **err);
 
+/* The effective value of a policy attribute (its full attrs.def name), "" when it is not one. */
+const char *zx_policy_value(const zx_policy *pol, const char *attr);
+
 /* The EASProvisionDoc element of a policy for protocol version v (12.0 and later). */
 zx_wb_node *zx_policy_document(apr_pool_t *p, const zx_policy *pol, zx_version v);
+
+/* The same policy for protocol 2.5: the WAP provisioning document ([MS-ASPROV] 2.2.2.24.2,
+ * wap-provisioningdoc with the SecurityPolicy and Registry characteristics) as the text of
+ * provision:Data (mdm/wap.c). */
+const char *zx_policy_wap_document(apr_pool_t *p, const zx_policy *pol);
 
 /* A fresh policy key: a random 32-bit number other than 0 ([MS-ASPROV] 2.2.2.42). */
 uint32_t zx_policy_new_key(void);
