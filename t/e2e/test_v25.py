@@ -45,10 +45,12 @@ def mailbox(instance):
     return account
 
 
-def options_25(truncation=None, mime_support=None, mime_truncation=None):
+def options_25(truncation=None, mime_support=None, mime_truncation=None, rtf=None):
     x = "<Options><FilterType>0</FilterType>"
     if truncation is not None:
         x += "<Truncation>%d</Truncation>" % truncation
+    if rtf is not None:     # a token of [MS-ASWBXML] r1.0 only: decoded, ignored (no RTF kept)
+        x += "<RTFTruncation>%d</RTFTruncation>" % rtf
     if mime_support is not None:
         x += "<MIMESupport>%d</MIMESupport>" % mime_support
     if mime_truncation is not None:
@@ -116,7 +118,7 @@ def test_no_truncation_element_no_truncation(instance, mailbox, whole):
 
 @pytest.mark.parametrize("code", sorted(TRUNCATION_CHARS))
 def test_truncation_code(instance, mailbox, whole, code):
-    adds, d = sync_25(instance, mailbox, options_25(truncation=code, mime_support=0))
+    adds, d = sync_25(instance, mailbox, options_25(truncation=code, mime_support=0, rtf=4))
     d.close()
     ad = appdata(adds["long one"])
     keep = TRUNCATION_CHARS[code]
@@ -205,6 +207,36 @@ def test_mime_support_1_is_smime_only(instance, mailbox, whole):
     assert ad.find("MIMEData") is None              # not an S/MIME message
     assert ad.findtext("Body") == whole[:512]
     assert ad.findtext("BodyTruncated") == "1"
+
+
+SIGNED = ("From: Ann Sender <ann@example.com>\r\nTo: user@example.net\r\n"
+          "Subject: signed one\r\nMessage-ID: <signed-v25@example.com>\r\n"
+          "Date: Thu, 01 Feb 2024 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
+          "micalg=sha-256; boundary=\"sig\"\r\n\r\n"
+          "--sig\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSigned text.\r\n"
+          "--sig\r\nContent-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+          "Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQEx\r\n"
+          "--sig--\r\n").encode()
+
+
+def test_mime_support_1_sends_mime_of_smime(instance):
+    account = new_account(instance)
+    deliver(instance, account, SIGNED)
+    deliver(instance, account, message("plain one", body="Plain text."))
+    adds, d = sync_25(instance, account, options_25(truncation=4, mime_support=1))
+    d.close()
+    ad = appdata(adds["signed one"])
+    assert ad.findtext("MessageClass").startswith("IPM.Note.SMIME")
+    data = mime_text(ad)
+    assert data.replace("\r\n", "\n") == SIGNED.decode().replace("\r\n", "\n")
+    assert ad.findtext("MIMETruncated") == "0"
+    assert ad.findtext("MIMESize") == str(len(data))
+    assert ad.find("Body") is None
+    ad = appdata(adds["plain one"])
+    assert ad.find("MIMEData") is None
+    assert (ad.findtext("Body") or "").startswith("Plain text.")
+    assert ad.findtext("BodyTruncated") == "0"
 
 
 def test_attachments_the_25_way_and_getattachment(instance, mailbox):

@@ -23,8 +23,8 @@
 
 #define TABLE ZX_SRCDIR "/t/unit/aswbxml_codepages.txt"
 
-/* published[page][token]: the name the file gives, NULL where it lists none */
-static char *published[ZX_PAGE_COUNT_][64];
+/* published[page][token]: the name the file gives, "" where it lists none */
+static char published[ZX_PAGE_COUNT_][64][64];
 static int published_lines;
 
 static void load(void)
@@ -38,15 +38,15 @@ static void load(void)
         if (line[0] == '#' || line[0] == '\n')
             continue;
         unsigned page, tok;
-        char name[128];
-        ck_assert_msg(sscanf(line, "%u 0x%x %127s", &page, &tok, name) == 3,
+        char name[64];
+        ck_assert_msg(sscanf(line, "%u 0x%x %63s", &page, &tok, name) == 3,
                       "%s:%d: not <page> <token> <name> ...", TABLE, lineno);
         ck_assert_msg(page < ZX_PAGE_COUNT_, "%s:%d: page %u beyond the library's pages",
                       TABLE, lineno, page);
         ck_assert_msg(tok >= 5 && tok < 64, "%s:%d: token 0x%02X", TABLE, lineno, tok);
-        ck_assert_msg(published[page][tok] == NULL, "%s:%d: page %u token 0x%02X twice", TABLE,
-                      lineno, page, tok);
-        published[page][tok] = strdup(name);
+        ck_assert_msg(published[page][tok][0] == '\0', "%s:%d: page %u token 0x%02X twice",
+                      TABLE, lineno, page, tok);
+        strcpy(published[page][tok], name);
         published_lines++;
     }
     fclose(f);
@@ -54,11 +54,7 @@ static void load(void)
 
 static void unload(void)
 {
-    for (unsigned p = 0; p < ZX_PAGE_COUNT_; p++)
-        for (unsigned t = 0; t < 64; t++) {
-            free(published[p][t]);
-            published[p][t] = NULL;
-        }
+    memset(published, 0, sizeof published);
     published_lines = 0;
 }
 
@@ -70,7 +66,7 @@ START_TEST(test_every_published_tag_is_the_librarys)
     int checked = 0;
     for (unsigned p = 0; p < ZX_PAGE_COUNT_; p++)
         for (unsigned t = 5; t < 64; t++) {
-            if (!published[p][t])
+            if (!published[p][t][0])
                 continue;
             unsigned tag = (p << 8) | t;
             const char *lib = zx_wb_tag_name(tag);
@@ -95,7 +91,7 @@ START_TEST(test_library_has_no_unpublished_tag)
     for (unsigned p = 0; p < ZX_PAGE_COUNT_; p++)
         for (unsigned t = 0; t < 64; t++) {
             const char *lib = zx_wb_tag_name((p << 8) | t);
-            ck_assert_msg(!lib || published[p][t],
+            ck_assert_msg(!lib || published[p][t][0],
                           "library page %u token 0x%02X (%s) is not in the published table", p,
                           t, lib ? lib : "");
         }
@@ -126,7 +122,7 @@ START_TEST(test_legacy_tokens)
     load();
     for (unsigned i = 0; i < sizeof legacy / sizeof legacy[0]; i++) {
         unsigned p = ZX_WB_PAGE(legacy[i].tag), t = ZX_WB_TOKEN(legacy[i].tag);
-        ck_assert_msg(published[p][t] && strcmp(published[p][t], legacy[i].name) == 0,
+        ck_assert_msg(strcmp(published[p][t], legacy[i].name) == 0,
                       "%s: page %u token 0x%02X not published so", legacy[i].name, p, t);
         ck_assert_str_eq(zx_wb_tag_name(legacy[i].tag), legacy[i].name);
     }
