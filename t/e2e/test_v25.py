@@ -239,6 +239,39 @@ def test_mime_support_1_sends_mime_of_smime(instance):
     assert ad.findtext("BodyTruncated") == "0"
 
 
+LATIN1 = ("From: ann@example.com\r\nTo: user@example.net\r\nSubject: latin one\r\n"
+          "Message-ID: <latin1-v25@example.com>\r\nDate: Thu, 01 Feb 2024 10:00:00 +0000\r\n"
+          "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+          "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + \
+    ("Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e. " * 400).encode("latin-1") + b"\r\n"
+
+
+def test_mime_not_utf8_is_opaque(instance):
+    """A MIME that is not UTF-8 (an 8-bit Latin-1 body) goes as opaque bytes, cut in bytes."""
+    account = new_account(instance)
+    deliver(instance, account, LATIN1)
+    adds, d = sync_25(instance, account, options_25(mime_support=2))
+    d.close()
+    ad = appdata(adds["latin one"])
+    n = ad.find("MIMEData")
+    assert n is not None and n.opaque is not None
+    assert n.opaque.replace(b"\r\n", b"\n") == LATIN1.replace(b"\r\n", b"\n")
+    assert ad.findtext("MIMETruncated") == "0"
+    assert ad.findtext("MIMESize") == str(len(n.opaque))
+    adds, d = sync_25(instance, account, options_25(mime_support=2, mime_truncation=1))
+    d.close()
+    ad = appdata(adds["latin one"])
+    cut = ad.find("MIMEData").opaque
+    assert len(cut) == 4096 and cut == n.opaque[:4096]
+    assert ad.findtext("MIMETruncated") == "1"
+    assert ad.findtext("MIMESize") == str(len(n.opaque))
+    # the text body is UTF-8 whatever the message's charset
+    adds, d = sync_25(instance, account, options_25(truncation=1))
+    d.close()
+    assert appdata(adds["latin one"]).findtext("Body") == \
+        ("Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e. " * 400)[:512]
+
+
 def test_attachments_the_25_way_and_getattachment(instance, mailbox):
     adds, d = sync_25(instance, mailbox, options_25(truncation=4, mime_support=0))
     ad = appdata(adds["with attachment"])
