@@ -298,9 +298,6 @@ def test_attachments_the_25_way_and_getattachment(instance, mailbox):
     d.close()
 
 
-@pytest.mark.xfail(strict=True, reason="Sync Fetch renders with the collection's Truncation/"
-                   "MIMETruncation: needs the change in eas/sync_client.c described in the v25 "
-                   "report (Fetch at 2.5 with the truncations lifted)")
 def test_sync_fetch_gives_the_whole_body(instance, mailbox, whole):
     adds, d = sync_25(instance, mailbox, options_25(truncation=1, mime_support=0))
     sid = adds["long one"].findtext("ServerId")
@@ -318,9 +315,6 @@ def test_sync_fetch_gives_the_whole_body(instance, mailbox, whole):
     d.close()
 
 
-@pytest.mark.xfail(strict=True, reason="Sync Fetch renders with the collection's Truncation/"
-                   "MIMETruncation: needs the change in eas/sync_client.c described in the v25 "
-                   "report (Fetch at 2.5 with the truncations lifted)")
 def test_sync_fetch_gives_the_whole_mime(instance, mailbox):
     adds, d = sync_25(instance, mailbox, options_25(truncation=9, mime_support=2,
                                                     mime_truncation=1))
