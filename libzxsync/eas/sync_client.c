@@ -241,7 +241,12 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
             }
             zx_wb_node *n = response_op(c, responses, ZX_AirSync_Fetch, sid, SYNC_OK);
             zx_wb_node *ad = zx_wb_add(p, n, ZX_AirSync_ApplicationData);
-            if (cls->render(p, st, item, ro, ad, NULL, &c->err) < 0)
+            /* 2.5: a Fetch gets the whole body and MIME ([MS-ASEMAIL] 2.2.2.10.2, 2.2.2.50),
+             * whatever the collection's Truncation and MIMETruncation */
+            zx_class_opts whole = *ro;
+            if (whole.version < ZX_V120)
+                whole.truncation = whole.mime_truncation = -1;
+            if (cls->render(p, st, item, &whole, ad, NULL, &c->err) < 0)
                 return -1;
             break;
         }

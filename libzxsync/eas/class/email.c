@@ -7,9 +7,11 @@
  * the preference that matches the item's native body type first, then the others in request
  * order; AllOrNone refuses a type whose data would be cut, and when every type is refused the
  * body is sent without data (Truncated).  TruncationSize counts bytes; texts are cut on a
- * UTF-8 character boundary.
+ * UTF-8 character boundary.  Below 12.0 the body is the 2.5 form (email:Body or MIMEData,
+ * email25.c) and the attachments are email:Attachment.
  */
 #include "email.h"
+#include "email25.h"
 
 #include <zxsync/buf.h>
 #include <zxsync/meeting.h>
@@ -134,6 +136,10 @@ static long long want_max(long long a, long long b)
 
 void zx_email_content_want(const zx_class_opts *o, zx_content_want *want)
 {
+    if (o->version < ZX_V120) {
+        zx_email25_content_want(o, want);
+        return;
+    }
     want->plain = o->nbody == 0 ? -1 : 0;
     want->html = 0;
     want->mime = 0;
@@ -154,23 +160,6 @@ void zx_email_content_want(const zx_class_opts *o, zx_content_want *want)
 }
 
 /* ---- bodies -------------------------------------------------------------------------------- */
-
-/* The bytes of the first max characters of the UTF-8 text s (all of it when max < 0) and, in
- * *chars, the number of characters of the whole text. */
-static apr_size_t utf8_prefix_chars(const char *s, apr_size_t len, long long max,
-                                    apr_size_t *chars)
-{
-    apr_size_t n = 0, cut = len;
-    for (apr_size_t i = 0; i < len; i++) {
-        if (((unsigned char)s[i] & 0xC0) == 0x80)
-            continue;
-        if (max >= 0 && n == (apr_size_t)max && cut == len)
-            cut = i;
-        n++;
-    }
-    *chars = n;
-    return cut;
-}
 
 typedef struct {
     int type;
@@ -503,10 +492,12 @@ static void render_attachments(apr_pool_t *p, const zx_item *it, const zx_item_c
                 zx_wb_add_text(p, at, ZX_AirSyncBase_IsInline, "1");
         }
         else {
-            zx_wb_add_text(p, at, ZX_Email_DisplayName, name);
+            /* 2.5, [MS-ASEMAIL] 6 (Email.xsd): the sequence AttName, AttSize, AttMethod,
+             * DisplayName */
             zx_wb_add_text(p, at, ZX_Email_AttName, ref);
             zx_wb_add_textf(p, at, ZX_Email_AttSize, "%" APR_SIZE_T_FMT, a->size);
             zx_wb_add_textf(p, at, ZX_Email_AttMethod, "%d", method);
+            zx_wb_add_text(p, at, ZX_Email_DisplayName, name);
         }
     }
 }
@@ -667,15 +658,7 @@ int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
         render_body(p, o, item, c, parent, blobs);
     }
     else {
-        /* 2.5: the text in email:Body, cut to airsync:Truncation characters; BodySize (the
-         * whole body's characters) only with BodyTruncated 1 ([MS-ASEMAIL] 2.2.2.12) */
-        const char *text = c->text_plain ? c->text_plain : "";
-        apr_size_t len = strlen(text), chars;
-        apr_size_t cut = utf8_prefix_chars(text, len, o->truncation, &chars);
-        zx_wb_add_text(p, parent, ZX_Email_Body, cut < len ? apr_pstrndup(p, text, cut) : text);
-        if (cut < len)
-            zx_wb_add_textf(p, parent, ZX_Email_BodySize, "%" APR_SIZE_T_FMT, chars);
-        zx_wb_add_text(p, parent, ZX_Email_BodyTruncated, cut < len ? "1" : "0");
+        zx_email25_render_body(p, o, item, c, parent);     /* 2.5: email:Body or MIMEData */
     }
     zx_wb_add_text(p, parent, ZX_Email_MessageClass,
                    item->message_class ? item->message_class : "IPM.Note");
