@@ -267,9 +267,11 @@ static int deleted(const draft_req *d, const char *ref)
 }
 
 /* The draft's message: the stored one (old, of item id; NULL for an Add) with the client's
- * elements.  *kept = how many files of the old one it keeps (the new ones follow). */
+ * elements.  *kept = how many files of the old one it keeps (the new ones follow), whose part
+ * numbers in the old one go to kept_parts (int). */
 static const char *build(sync_ctx *c, const char *id, const char *old, apr_size_t old_len,
-                         const draft_req *d, int *kept, apr_size_t *len)
+                         const draft_req *d, int *kept, apr_array_header_t *kept_parts,
+                         apr_size_t *len)
 {
     apr_pool_t *p = c->p;
     zx_mime_draft_spec s;
@@ -304,6 +306,7 @@ static const char *build(sync_ctx *c, const char *id, const char *old, apr_size_
             if (zx_mime_attachment_data(p, old, old_len, a->part, &f->data, &f->len,
                                         &c->err) < 0)
                 return NULL;
+            APR_ARRAY_PUSH(kept_parts, int) = a->part;
             (*kept)++;
         }
     }
@@ -431,7 +434,7 @@ static zx_wb_node *answer(sync_ctx *c, zx_wb_node **responses, unsigned tag, con
     return n;
 }
 
-int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder,
+int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder, int retry,
                      zx_wb_node **responses, int *applied)
 {
     apr_pool_t *p = c->p;
@@ -465,10 +468,19 @@ int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder,
     }
     int kept = 0;
     apr_size_t len = 0;
-    const char *data = build(c, sid, old, old_len, &d, &kept, &len);
+    apr_array_header_t *kept_parts = apr_array_make(p, 4, sizeof(int));
+    const char *data = build(c, sid, old, old_len, &d, &kept, kept_parts, &len);
     if (!data)
         return -1;
 
+    if (d.send && add && retry) {
+        /* sent by the first run (its commands committed with the key the client repeats);
+         * a Change with Send finds its draft gone (status 8) */
+        zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02908) "Sync Add with Send of draft %s "
+               "repeated: not sent again", who);
+        answer(c, responses, op->tag, cid, NULL, SYNC_OK);
+        return 0;
+    }
     if (d.send) {
         int rc = send_draft(c, data, len);
         if (rc < 0)
@@ -486,8 +498,22 @@ int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder,
         return 0;
     }
 
+    /* a file kept under another part number (one before it was removed) has another
+     * FileReference: the change is then the server's, and the device gets the draft back with
+     * the references as they now are */
+    const char *by = c->device;
+    if (kept > 0) {
+        zx_mime_message *nm = NULL;
+        if (zx_mime_parse(p, data, len, &nm, &c->err) < 0)
+            return -1;
+        for (int i = 0; i < kept; i++)
+            if (!nm->attachments || i >= nm->attachments->nelts ||
+                APR_ARRAY_IDX(nm->attachments, i, zx_mime_attachment).part !=
+                APR_ARRAY_IDX(kept_parts, i, int))
+                by = NULL;
+    }
     zx_item *item = NULL;
-    int rc = zx_store_draft_save(c->st, folder->id, sid, data, len, c->device, &item, &c->err);
+    int rc = zx_store_draft_save(c->st, folder->id, sid, data, len, by, &item, &c->err);
     if (rc < 0)
         return -1;
     if (rc != ZX_STORE_OK) {

@@ -14,8 +14,10 @@ extern const zx_item_class zx_class_email_draft;
 
 /* A client's Add or Change (op) of a draft in folder, with its attachments and email2:Send,
  * in the caller's transaction: the answer goes to *responses, *applied is set when something
- * changed.  0, or -1 on a database error (c->err). */
-int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder,
+ * changed.  retry: the request is the one whose commands were applied already (the client
+ * lost the answer): an Add with Send is not sent again.  0, or -1 on a database error
+ * (c->err). */
+int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder, int retry,
                      zx_wb_node **responses, int *applied);
 
 #endif

@@ -214,17 +214,24 @@ def test_add_and_send_at_once(instance, account, sendmail, version):
     drafts = d.folder("Drafts")
     d.sync_all(drafts, options=OPTS)
     subject = "Now " + uuid.uuid4().hex[:8]
-    col = d.sync(drafts, options=OPTS, commands=(
-        '<Add><ClientId>c-3</ClientId><Send xmlns="Email2:"/><ApplicationData>'
-        '<To xmlns="Email:">erin@example.org</To><Subject xmlns="Email:">%s</Subject>'
-        '<Body xmlns="AirSyncBase:"><Type>1</Type><Data>Straight out.</Data></Body>'
-        '</ApplicationData></Add>' % subject))
+    cmd = ('<Add><ClientId>c-3</ClientId><Send xmlns="Email2:"/><ApplicationData>'
+           '<To xmlns="Email:">erin@example.org</To><Subject xmlns="Email:">%s</Subject>'
+           '<Body xmlns="AirSyncBase:"><Type>1</Type><Data>Straight out.</Data></Body>'
+           '</ApplicationData></Add>' % subject)
+    key = d.keys[drafts]
+    col = d.sync(drafts, options=OPTS, commands=cmd)
     (a,) = responses(col, "Add")
     assert a.findtext("ClientId") == "c-3" and a.findtext("Status") == "1"
     assert a.findtext("ServerId") is None               # no draft is kept
     (out,) = sendmail.sent()
     assert "erin@example.org" in out["argv"]
     assert items(instance, account, DRAFTS) == []
+    assert len(items(instance, account, SENT, subject=subject)) == 1
+    # the answer lost, the client repeats the request: not sent twice
+    col = d.sync(drafts, key=key, options=OPTS, commands=cmd)
+    (a,) = responses(col, "Add")
+    assert a.findtext("Status") == "1"
+    assert len(sendmail.sent()) == 1
     assert len(items(instance, account, SENT, subject=subject)) == 1
 
 
@@ -289,3 +296,38 @@ def test_filtertype_not_applied_to_drafts(instance, account, version, seen):
     got = [n.findtext("ServerId") for op, n in d.sync_all(drafts_id, options=one_day)
            if op == "Add"]
     assert (it["id"] in got) == seen
+
+
+@pytest.mark.parametrize("version", VERSIONS16)
+def test_removal_gives_new_references(instance, account, sendmail, version):
+    """Removing a file renumbers the ones after it: the device that removed it gets the draft
+    back with their FileReferences as they now are, and removes the next one by it."""
+    folder_id(instance, account, DRAFTS)
+    d = device(instance, account, version)
+    drafts = d.folder("Drafts")
+    d.sync_all(drafts, options=OPTS)
+    col = d.sync(drafts, options=OPTS, commands=(
+        '<Add><ClientId>c-4</ClientId><ApplicationData>'
+        '<To xmlns="Email:">fay@example.org</To><Subject xmlns="Email:">Two files</Subject>'
+        '<Attachments xmlns="AirSyncBase:">%s%s</Attachments></ApplicationData></Add>'
+        % (add_att("f-a", "a.bin", b"A" * 100), add_att("f-b", "b.bin", PAYLOAD))))
+    (a,) = responses(col, "Add")
+    sid = a.findtext("ServerId")
+    refs = {x.findtext("ClientId"): x.findtext("FileReference")
+            for x in a.findall("ApplicationData/Attachments/Attachment")}
+    col = d.sync(drafts, options=OPTS, commands=(
+        '<Change><ServerId>%s</ServerId><ApplicationData><Attachments xmlns="AirSyncBase:">'
+        '<Delete><FileReference>%s</FileReference></Delete></Attachments></ApplicationData>'
+        '</Change>' % (sid, refs["f-a"])))
+    (chg,) = col.findall("Commands/Change")
+    assert chg.findtext("ServerId") == sid
+    (att,) = chg.findall("ApplicationData/Attachments/Attachment")
+    assert att.findtext("DisplayName") == "b.bin"
+    new_ref = att.findtext("FileReference")
+    assert new_ref != refs["f-b"]
+    assert files_of(parse(item_mime(instance, sid))) == [("b.bin", PAYLOAD)]
+    d.sync(drafts, options=OPTS, commands=(
+        '<Change><ServerId>%s</ServerId><ApplicationData><Attachments xmlns="AirSyncBase:">'
+        '<Delete><FileReference>%s</FileReference></Delete></Attachments></ApplicationData>'
+        '</Change>' % (sid, new_ref)))
+    assert files_of(parse(item_mime(instance, sid))) == []
