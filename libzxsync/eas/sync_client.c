@@ -97,9 +97,10 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
         /* 16.x drafts: added, changed and sent through sync_draft.c */
         if ((op->tag == ZX_AirSync_Add || op->tag == ZX_AirSync_Change) &&
             zx_sync_draft_folder(c->v, folder)) {
-            if (zx_sync_draft_op(c, op, folder, retry, responses, applied) < 0)
+            if ((rc = zx_sync_draft_op(c, op, folder, retry, responses, applied)) < 0)
                 return -1;
-            continue;
+            if (rc == 0)
+                continue;
         }
         switch (op->tag) {
         case ZX_AirSync_Add: {

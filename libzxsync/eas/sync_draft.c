@@ -88,6 +88,7 @@ typedef struct {
     apr_array_header_t *adds;   /* new_file */
     apr_array_header_t *deletes;    /* const char * FileReference */
     int send;
+    int content;                /* an element of the draft's message was sent */
 } draft_req;
 
 /* The bytes of an element: inline string or opaque data. */
@@ -194,6 +195,9 @@ static int parse_draft(apr_pool_t *p, const zx_wb_node *op, const zx_wb_node *ap
         if (e->kind != ZX_WB_ELEMENT)
             continue;
         long long v;
+        d->content |= e->tag == ZX_Email_To || e->tag == ZX_Email_Cc || e->tag == ZX_Email2_Bcc ||
+                      e->tag == ZX_Email_Subject || e->tag == ZX_Email_Importance ||
+                      e->tag == ZX_AirSyncBase_Body || e->tag == ZX_AirSyncBase_Attachments;
         switch (e->tag) {
         case ZX_Email_To:
             d->to = zx_wb_text(p, e);
@@ -250,7 +254,7 @@ static int parse_draft(apr_pool_t *p, const zx_wb_node *op, const zx_wb_node *ap
             }
             break;
         default:
-            break;              /* Read, Flag, Categories...: not kept on a draft */
+            break;              /* Read, Flag, Categories: the flags (below) */
         }
     }
     return 0;
@@ -451,6 +455,19 @@ int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder,
         answer(c, responses, op->tag, cid, sid, SYNC_CONVERSION_ERROR);
         return 0;
     }
+    /* a Change of the flags alone (Read, Flag, Categories) is one as in any mail folder */
+    if (!add && !d.send && !d.content)
+        return 1;
+    zx_item_changes flags;
+    memset(&flags, 0, sizeof flags);
+    flags.read = -1;
+    if (!add && zx_email_parse_changes(p, zx_wb_child(op, ZX_AirSync_ApplicationData), c->v,
+                                       &flags, &why) < 0) {
+        zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02909) "Sync Change of draft %s refused: "
+               "%s", who, why);
+        answer(c, responses, op->tag, cid, sid, SYNC_CONVERSION_ERROR);
+        return 0;
+    }
     const char *old = NULL;
     apr_size_t old_len = 0;
     if (!add) {
@@ -524,6 +541,9 @@ int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder,
         return 0;
     }
     *applied = 1;
+    if (!add && (flags.read >= 0 || flags.flag || flags.categories) &&
+        (rc = zx_store_item_update(c->st, item->id, &flags, by, &c->err)) < 0)
+        return -1;
     /* [MS-ASCMD] 2.2.3.154: an Add is answered, a Change only when it added files */
     if (!add && d.adds->nelts == 0)
         return 0;

@@ -15,8 +15,9 @@ extern const zx_item_class zx_class_email_draft;
 /* A client's Add or Change (op) of a draft in folder, with its attachments and email2:Send,
  * in the caller's transaction: the answer goes to *responses, *applied is set when something
  * changed.  retry: the request is the one whose commands were applied already (the client
- * lost the answer): an Add with Send is not sent again.  0, or -1 on a database error
- * (c->err). */
+ * lost the answer): an Add with Send is not sent again.  0 done, 1 a Change of the flags
+ * alone (Read, Flag, Categories: the caller applies it as in any mail folder), -1 on a
+ * database error (c->err). */
 int zx_sync_draft_op(sync_ctx *c, const zx_wb_node *op, const zx_folder *folder, int retry,
                      zx_wb_node **responses, int *applied);
 

@@ -13,10 +13,25 @@ static apr_status_t unref_cleanup(void *o)
     return APR_SUCCESS;
 }
 
-static void add_addresses(GMimeMessage *m, GMimeAddressType type, const char *list)
+static void add_addresses(apr_pool_t *p, GMimeMessage *m, GMimeAddressType type,
+                          const char *list)
 {
     if (!list || !*list)
         return;
+    /* "a@x; b@y" (Outlook's separator) outside quotes, when the list has no group */
+    if (!strchr(list, ':')) {
+        char *s = apr_pstrdup(p, list);
+        int quote = 0;
+        for (char *q = s; *q; q++) {
+            if (*q == '\\' && quote && q[1])
+                q++;
+            else if (*q == '"')
+                quote = !quote;
+            else if (*q == ';' && !quote)
+                *q = ',';
+        }
+        list = s;
+    }
     InternetAddressList *parsed = internet_address_list_parse(NULL, list);
     if (!parsed)
         return;
@@ -91,9 +106,9 @@ const char *zx_mime_draft_build(apr_pool_t *p, const zx_mime_draft_spec *s, apr_
     apr_pool_cleanup_register(p, m, unref_cleanup, apr_pool_cleanup_null);
     if (s->from && *s->from)
         g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, NULL, s->from);
-    add_addresses(m, GMIME_ADDRESS_TYPE_TO, s->to);
-    add_addresses(m, GMIME_ADDRESS_TYPE_CC, s->cc);
-    add_addresses(m, GMIME_ADDRESS_TYPE_BCC, s->bcc);
+    add_addresses(p, m, GMIME_ADDRESS_TYPE_TO, s->to);
+    add_addresses(p, m, GMIME_ADDRESS_TYPE_CC, s->cc);
+    add_addresses(p, m, GMIME_ADDRESS_TYPE_BCC, s->bcc);
     if (s->subject)
         g_mime_message_set_subject(m, s->subject, "utf-8");
     GDateTime *now = g_date_time_new_now_local();

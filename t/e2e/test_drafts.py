@@ -215,16 +215,17 @@ def test_add_and_send_at_once(instance, account, sendmail, version):
     d.sync_all(drafts, options=OPTS)
     subject = "Now " + uuid.uuid4().hex[:8]
     cmd = ('<Add><ClientId>c-3</ClientId><Send xmlns="Email2:"/><ApplicationData>'
-           '<To xmlns="Email:">erin@example.org</To><Subject xmlns="Email:">%s</Subject>'
+           '<To xmlns="Email:">%s</To><Subject xmlns="Email:">%s</Subject>'
            '<Body xmlns="AirSyncBase:"><Type>1</Type><Data>Straight out.</Data></Body>'
-           '</ApplicationData></Add>' % subject)
+           '</ApplicationData></Add>'
+           % (escape('erin@example.org; "Finn; F." <finn@example.org>'), subject))
     key = d.keys[drafts]
     col = d.sync(drafts, options=OPTS, commands=cmd)
     (a,) = responses(col, "Add")
     assert a.findtext("ClientId") == "c-3" and a.findtext("Status") == "1"
     assert a.findtext("ServerId") is None               # no draft is kept
     (out,) = sendmail.sent()
-    assert "erin@example.org" in out["argv"]
+    assert {"erin@example.org", "finn@example.org"} <= set(out["argv"])   # ";" separates too
     assert items(instance, account, DRAFTS) == []
     assert len(items(instance, account, SENT, subject=subject)) == 1
     # the answer lost, the client repeats the request: not sent twice
@@ -331,3 +332,31 @@ def test_removal_gives_new_references(instance, account, sendmail, version):
         '<Delete><FileReference>%s</FileReference></Delete></Attachments></ApplicationData>'
         '</Change>' % (sid, new_ref)))
     assert files_of(parse(item_mime(instance, sid))) == []
+
+
+@pytest.mark.parametrize("version", VERSIONS16)
+def test_flags_of_a_draft(instance, account, sendmail, version):
+    """A Change of Read or Flag alone changes the flags as in any mail folder; with a field of
+    the draft both are applied."""
+    folder_id(instance, account, DRAFTS)
+    d = device(instance, account, version)
+    drafts = d.folder("Drafts")
+    d.sync_all(drafts, options=OPTS)
+    col = d.sync(drafts, options=OPTS, commands=(
+        '<Add><ClientId>c-5</ClientId><ApplicationData><Subject xmlns="Email:">Flags</Subject>'
+        '<Body xmlns="AirSyncBase:"><Type>1</Type><Data>Keep me.</Data></Body>'
+        '</ApplicationData></Add>'))
+    sid = responses(col, "Add")[0].findtext("ServerId")
+    before = item_mime(instance, sid)
+    assert items(instance, account, DRAFTS)[0]["read"]
+    d.sync(drafts, options=OPTS, commands=(
+        '<Change><ServerId>%s</ServerId><ApplicationData><Read xmlns="Email:">0</Read>'
+        '</ApplicationData></Change>' % sid))
+    assert not items(instance, account, DRAFTS)[0]["read"]
+    assert item_mime(instance, sid) == before               # not rebuilt
+    d.sync(drafts, options=OPTS, commands=(
+        '<Change><ServerId>%s</ServerId><ApplicationData><Read xmlns="Email:">1</Read>'
+        '<Subject xmlns="Email:">Flags 2</Subject></ApplicationData></Change>' % sid))
+    (it,) = items(instance, account, DRAFTS)
+    assert it["read"] and it["subject"] == "Flags 2"
+    assert "Keep me." in text_of(parse(item_mime(instance, sid)))
