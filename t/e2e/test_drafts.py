@@ -194,6 +194,14 @@ def test_add_with_attachment_and_send(instance, account, sendmail, version):
     stored = parse(item_mime(instance, sid))
     assert files_of(stored) == [("a.txt", "alpha\n"), ("b.bin", PAYLOAD)]
     assert stored.get_body(preferencelist=("html",)) is not None
+    # the references are the files' (ItemOperations Fetch)
+    r = d.c.post("ItemOperations", '<ItemOperations xmlns="ItemOperations:" '
+                 'xmlns:airsyncbase="AirSyncBase:"><Fetch><Store>Mailbox</Store>'
+                 '<airsyncbase:FileReference>%s</airsyncbase:FileReference></Fetch>'
+                 '</ItemOperations>' % refs["f-b"])
+    f = r.wbxml.find("Response/Fetch")
+    assert f.findtext("Status") == "1"
+    assert base64.b64decode(f.findtext("Properties/Data")) == PAYLOAD
     # remove the first, send in the same Change
     col = d.sync(drafts, options=OPTS, commands=(
         '<Change><ServerId>%s</ServerId><Send xmlns="Email2:"/><ApplicationData>'
