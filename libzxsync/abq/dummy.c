@@ -465,6 +465,7 @@ static const zx_store_items dummy_items = {
     NULL,                       /* pim_create: the quarantine holds no contacts */
     NULL,                       /* calendar_window: nor events */
     NULL,                       /* contacts_match: nor contacts */
+    NULL,                       /* draft_save: nor drafts */
 };
 
 static const zx_store_provider dummy_provider = {

@@ -13,6 +13,7 @@
  */
 #include "handlers.h"
 #include "reqstore.h"
+#include "sync_draft.h"
 #include "sync_int.h"
 #include "syncstate.h"
 #include "wait.h"
@@ -331,6 +332,9 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     if (!s->folder)
         return coll_status(c, cr->key, cr->id, SYNC_HIERARCHY_CHANGED);
     const zx_item_class *cls = zx_class_of(s->folder->item_class);
+    int drafts = zx_sync_draft_folder(c->v, s->folder);    /* 16.x Drafts: sync_draft.c */
+    if (drafts)
+        cls = &zx_class_email_draft;
     const char *key_text = cr->key;
     if (!key_text) {
         if (!s->exists)
@@ -367,7 +371,8 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
         long long f;
         if (zx_eas_parse_uint(ft, 8, &f) < 0 || !zx_sync_filter_valid((int)f))
             return coll_status(c, key_text, cr->id, SYNC_PROTOCOL_ERROR);
-        filter = (int)f;
+        /* [MS-ASCMD] 2.2.3.68.2: not applied to the Drafts folder at 16.x */
+        filter = drafts ? 0 : (int)f;
     }
     /* [MS-ASCMD] 2.2.3.34 Conflict: 0 the client's change wins, 1 (the default) the server's */
     const char *cf = options ? zx_wb_child_text(p, options, ZX_AirSync_Conflict) : NULL;

@@ -1,5 +1,6 @@
 /* zxmobile - Sync: the client's commands of a collection (Add, Change, Delete, Fetch;
  * [MS-ASCMD] 2.2.3.24.2), applied through the folder's item class (eas/class/class.h). */
+#include "sync_draft.h"
 #include "sync_int.h"
 #include "syncstate.h"
 
@@ -93,6 +94,14 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
         const char *sid = zx_wb_child_text(p, op, ZX_AirSync_ServerId);
         zx_item *item = NULL;
         int rc;
+        /* 16.x drafts: added, changed and sent through sync_draft.c */
+        if ((op->tag == ZX_AirSync_Add || op->tag == ZX_AirSync_Change) &&
+            zx_sync_draft_folder(c->v, folder)) {
+            if ((rc = zx_sync_draft_op(c, op, folder, retry, responses, applied)) < 0)
+                return -1;
+            if (rc == 0)
+                continue;
+        }
         switch (op->tag) {
         case ZX_AirSync_Add: {
             /* a class whose items clients do not create (e-mail: drafts are not kept)

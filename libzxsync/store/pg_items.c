@@ -593,6 +593,93 @@ static int pg_item_delete(zx_store *st, const char *id, const char *device, cons
     return zx_db_tx_end(st->db, own, rc, err);
 }
 
+/* ---- drafts (16.x) ------------------------------------------------------------------------- */
+
+/* The message is delivered as any other (pg_mailbox.c: its envelope, attachments and search
+ * words); a new draft is then the device's creation, and a replaced one takes the delivered
+ * row's message and envelope under its own id, the delivered row (seen by no one: same
+ * transaction) going away. */
+static int draft_save_tx(zx_store *st, const char *folder_id, const char *replace_id,
+                         const char *data, apr_size_t len, const char *device, zx_item **out,
+                         const char **err)
+{
+    apr_pool_t *p = st->pool;
+    const char *old_msg = NULL;
+    if (replace_id) {
+        const char *params[3] = {replace_id, st->account_id, folder_id};
+        PGresult *res = zx_db_exec(st->db,
+            "SELECT message_id FROM items WHERE id = $1::bigint AND account_id = $2::bigint "
+            "AND folder_id = $3::bigint AND NOT deleted FOR UPDATE", 3, params, err);
+        if (!res)
+            return ZX_STORE_ERROR;
+        int found = PQntuples(res) == 1;
+        old_msg = found ? zx_pg_val(p, res, 0, 0) : NULL;
+        PQclear(res);
+        if (!found)
+            return ZX_STORE_NOT_FOUND;
+    }
+    zx_item *fresh = NULL;
+    int rc = zx_pg_mailbox.deliver(st, folder_id, data, len, 1, &fresh, err);
+    if (rc != ZX_STORE_OK)
+        return rc;
+    PGresult *res;
+    if (!replace_id) {
+        const char *params[3] = {fresh->id, st->account_id, device};
+        res = zx_db_exec(st->db,
+            "UPDATE items i SET created_by = $3::bigint WHERE id = $1::bigint AND "
+            "account_id = $2::bigint RETURNING " ITEM_COLS("i."), 3, params, err);
+    }
+    else {
+        long long modseq = 0;
+        if ((rc = zx_pg_next_modseq(st, folder_id, 1, &modseq, err)) != ZX_STORE_OK)
+            return rc;
+        const char *params[5] = {fresh->id, replace_id, st->account_id,
+                                 zx_pg_lltoa(p, modseq), device};
+        res = zx_db_exec(st->db,
+            "WITH n AS (DELETE FROM items WHERE id = $1::bigint AND account_id = $3::bigint "
+            "           RETURNING *) "
+            "UPDATE items i SET message_id = n.message_id, size = n.size, subject = n.subject, "
+            "  from_addr = n.from_addr, to_addr = n.to_addr, cc_addr = n.cc_addr, "
+            "  reply_to = n.reply_to, message_hdr_id = n.message_hdr_id, "
+            "  thread_topic = n.thread_topic, importance = n.importance, "
+            "  message_class = n.message_class, content_class = n.content_class, "
+            "  native_body_type = n.native_body_type, has_attachments = n.has_attachments, "
+            "  conversation_id = n.conversation_id, received = n.received, "
+            "  modseq = $4::bigint, changed_by = $5::bigint "
+            "FROM n WHERE i.id = $2::bigint AND i.account_id = $3::bigint "
+            "RETURNING " ITEM_COLS("i."), 5, params, err);
+    }
+    if (!res)
+        return ZX_STORE_ERROR;
+    if (PQntuples(res) == 1)
+        *out = zx_pg_row_item(p, res, 0);
+    PQclear(res);
+    if (!*out)
+        return ZX_STORE_NOT_FOUND;
+    if (old_msg && (rc = zx_pg_drop_messages(st, apr_pstrcat(p, "{", old_msg, "}", NULL),
+                                             err)) != ZX_STORE_OK)
+        return rc;
+    return zx_pg_notify(st, err);
+}
+
+static int pg_draft_save(zx_store *st, const char *folder_id, const char *replace_id,
+                         const char *data, apr_size_t len, const char *device, zx_item **out,
+                         const char **err)
+{
+    *out = NULL;
+    if (!zx_pg_valid_id(folder_id) || (replace_id && !zx_pg_valid_id(replace_id)))
+        return ZX_STORE_NOT_FOUND;
+    int own;
+    if (zx_db_tx_begin(st->db, &own, err) < 0)
+        return ZX_STORE_ERROR;
+    int rc = draft_save_tx(st, folder_id, replace_id, data, len, device, out, err);
+    if (rc != ZX_STORE_OK)
+        *out = NULL;
+    /* a refusal (no such draft) rolls back the delivery too */
+    return zx_db_tx_end(st->db, own, rc == ZX_STORE_OK ? 0 : -1, err) < 0 && rc == ZX_STORE_OK
+           ? ZX_STORE_ERROR : rc;
+}
+
 /* ---- conversations ------------------------------------------------------------------------ */
 
 static const char *conversation_hex(apr_pool_t *p, const unsigned char *cid)
@@ -702,4 +789,5 @@ const zx_store_items zx_pg_items = {
     zx_pg_pim_create,
     zx_pg_calendar_window,
     zx_pg_contacts_match,
+    pg_draft_save,
 };

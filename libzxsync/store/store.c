@@ -196,6 +196,17 @@ int zx_store_contacts_match(zx_store *st, const char *to, int limit, apr_array_h
     return st->provider->items->contacts_match(st, to, limit, out, err);
 }
 
+int zx_store_draft_save(zx_store *st, const char *folder_id, const char *replace_id,
+                        const char *data, apr_size_t len, const char *device, zx_item **out,
+                        const char **err)
+{
+    *out = NULL;
+    if (!st->provider->items->draft_save)
+        return ZX_STORE_INVALID;
+    return st->provider->items->draft_save(st, folder_id, replace_id, data, len, device, out,
+                                           err);
+}
+
 /* ---- search ---------------------------------------------------------------------------------- */
 
 int zx_store_search_mail(zx_store *st, const zx_search_query *q, apr_array_header_t **out,

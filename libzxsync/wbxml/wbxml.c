@@ -92,6 +92,7 @@ static int opaque_may_be_binary(unsigned tag)
     case ZX_ItemOperations_ConversationId:
     case ZX_ItemOperations_Data:
     case ZX_AirSyncBase_Data:
+    case ZX_AirSyncBase_Content:    /* a 16.x draft's attachment ([MS-ASAIRS] 2.2.2.15) */
         return 1;
     default:
         return 0;

@@ -364,6 +364,14 @@ typedef struct {
      * address, exact ones first, at most limit */
     int (*contacts_match)(zx_store *st, const char *to, int limit, apr_array_header_t **out,
                           const char **err);
+    /* A 16.x draft (Sync Add/Change of e-mail in Drafts) saved by device: the message (RFC
+     * 5322) becomes a new item of folder created by device (replace_id NULL; read), or the new
+     * content of live item replace_id of that folder, which keeps its id and flags and gets a
+     * new modseq as the device's change.  *out: the item as stored.  NULL in a provider:
+     * drafts are not kept (ZX_STORE_INVALID). */
+    int (*draft_save)(zx_store *st, const char *folder_id, const char *replace_id,
+                      const char *data, apr_size_t len, const char *device, zx_item **out,
+                      const char **err);
 } zx_store_items;
 
 /* A contact found by contacts_match. */
@@ -540,6 +548,9 @@ int zx_store_calendar_window(zx_store *st, const char *id, const char *last_end,
                              const char **err);
 int zx_store_contacts_match(zx_store *st, const char *to, int limit, apr_array_header_t **out,
                             const char **err);
+int zx_store_draft_save(zx_store *st, const char *folder_id, const char *replace_id,
+                        const char *data, apr_size_t len, const char *device, zx_item **out,
+                        const char **err);
 
 /* search: ZX_STORE_OK; ZX_STORE_INVALID when the query has more than ZX_SEARCH_MAX_WORDS
  * words; a provider without search (NULL) finds nothing (*out empty, *total 0) */
