@@ -1,4 +1,4 @@
--- zxmobile migration 026: loop detection (issue 18).
+-- zxmobile migration 025: loop detection (issue 18).
 --
 -- A device that sends the previous SyncKey of a collection again and again has not stored
 -- the last response: the engine answers it with narrower and narrower windows of the same
