@@ -9,6 +9,8 @@
  *   zxsuite mobile doResetAccount <account>
  *   zxsuite mobile doSuspendDeviceSync <account> <device_id> | [device_id <id>|all]
  *   zxsuite mobile doResumeDeviceSync <account> [device_id <id>|all]
+ *   zxsuite mobile getLoops <account> <device_id>
+ *   zxsuite mobile clearLoop <account> <device_id>
  */
 #include "cli.h"
 
@@ -275,6 +277,54 @@ static int cmd_resume(cli *c, int argc, const char **argv, ov **out, const char 
     return suspend(c, argc, argv, 0, 0, out, err);
 }
 
+/* ---- loop detection (eas/sync_loop.c) ---------------------------------------------------- */
+
+static int cmd_get_loops(cli *c, int argc, const char **argv, ov **out, const char **err)
+{
+    (void)argc;
+    apr_array_header_t *loops;
+    if (cli_need_db(c, err) < 0 ||
+        zx_devadmin_loops(c->pool, c->db, argv[0], argv[1], &loops, err))
+        return -1;
+    ov *list = ov_new(c->pool, OV_ARR);
+    for (int i = 0; i < loops->nelts; i++) {
+        const zx_devloop *l = APR_ARRAY_IDX(loops, i, zx_devloop *);
+        ov *e = ov_new(c->pool, OV_OBJ);
+        ov_set(e, "collectionId", ov_str(c->pool, l->folder_id));
+        ov_set(e, "folder", ov_str(c->pool, l->folder));
+        ov_set(e, "retries", ov_int(c->pool, l->retries));
+        ov_set(e, "skippedItem", ov_str(c->pool, l->item_id));
+        ov_set(e, "subject", ov_str(c->pool, l->subject));
+        ov_set(e, "attempts", ov_int_or_null(c->pool, l->attempts));
+        ov_set(e, "windowSize", ov_int_or_null(c->pool, l->window));
+        ov_set(e, "skippedAt", ov_str(c->pool, l->skipped_at));
+        ov_push(list, e);
+    }
+    ov *o = ov_new(c->pool, OV_OBJ);
+    ov_set(o, "accountName", ov_str(c->pool, argv[0]));
+    ov_set(o, "deviceId", ov_str(c->pool, argv[1]));
+    ov_set(o, "loops", list);
+    *out = o;
+    return 0;
+}
+
+static int cmd_clear_loop(cli *c, int argc, const char **argv, ov **out, const char **err)
+{
+    (void)argc;
+    int folders;
+    if (cli_need_db(c, err) < 0 ||
+        zx_devadmin_clear_loops(c->pool, c->db, zx_audit_actor(c->pool), argv[0], argv[1],
+                                &folders, err))
+        return -1;
+    apr_array_header_t *ids = apr_array_make(c->pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(ids, const char *) = argv[1];
+    *out = action_result(c->pool,
+                         apr_psprintf(c->pool, "loop detection cleared for device %s of %s: "
+                                      "%d folder(s) synchronised again at its next Sync",
+                                      argv[1], argv[0], folders), argv[0], ids);
+    return 0;
+}
+
 const command cli_device_commands[] = {
     {"mobile", "getDeviceList", 1, 1, "<account>", "the devices of an account",
      cmd_get_device_list},
@@ -297,5 +347,10 @@ const command cli_device_commands[] = {
     {"mobile", "doResumeDeviceSync", 1, 3, "<account> [device_id <id>|all]",
      "resume suspended devices (default: all devices of the account), keeping their sync state",
      cmd_resume},
+    {"mobile", "getLoops", 2, 2, "<account> <device_id>",
+     "the Sync loops of a device: folders retried now and items skipped for it",
+     cmd_get_loops},
+    {"mobile", "clearLoop", 2, 2, "<account> <device_id>",
+     "forget the items skipped for a device and resync those folders", cmd_clear_loop},
     {NULL, NULL, 0, 0, NULL, NULL, NULL}
 };

@@ -514,3 +514,112 @@ int zx_devadmin_suspend(apr_pool_t *p, zx_db *db, const char *actor, const char 
         *changed = n_changed;
     return 0;
 }
+
+/* ---- loop detection ---------------------------------------------------------------------- */
+
+/* The device row of an account's DeviceId: 1 and *row, ZX_DEVADMIN_NOT_FOUND, or -1. */
+static int device_row(apr_pool_t *p, zx_db *db, const char *account, const char *device_id,
+                      dev_acct *a, const char **row, const char **err)
+{
+    int rc = find_account(p, db, account, a, err);
+    if (rc != 1)
+        return rc;
+    if (!device_id) {
+        *err = "a device id is needed";
+        return ZX_DEVADMIN_NOT_FOUND;
+    }
+    if ((rc = resolve_device(p, db, a, account, &device_id, err)) != 1)
+        return rc;
+    const char *params[2] = {a->scope.account_id, device_id};
+    PGresult *res = zx_db_exec(db, "SELECT id FROM devices WHERE account_id = $1::bigint "
+                               "AND device_id = $2", 2, params, err);
+    if (!res)
+        return -1;
+    rc = PQntuples(res) == 1 ? 1 : ZX_DEVADMIN_NOT_FOUND;
+    if (rc == 1)
+        *row = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+    else
+        *err = no_device(p, account, device_id);
+    PQclear(res);
+    return rc;
+}
+
+int zx_devadmin_loops(apr_pool_t *p, zx_db *db, const char *account, const char *device_id,
+                      apr_array_header_t **out, const char **err)
+{
+    dev_acct a;
+    const char *row = NULL;
+    int rc = device_row(p, db, account, device_id, &a, &row, err);
+    if (rc != 1)
+        return rc;
+    const char *params[1] = {row};
+    PGresult *res = zx_db_exec(db,
+        "SELECT f.id, f.name, COALESCE(s.retries, 0), k.item_id, i.subject, k.attempts, "
+        "       k.window_size, " TS("k.skipped_at") " "
+        "FROM sync_skipped k JOIN folders f ON f.id = k.folder_id "
+        "LEFT JOIN sync_states s ON s.device_id = k.device_id AND s.folder_id = k.folder_id "
+        "LEFT JOIN items i ON i.id = k.item_id AND i.folder_id = k.folder_id "
+        "WHERE k.device_id = $1::bigint "
+        "UNION ALL "
+        "SELECT f.id, f.name, s.retries, NULL, NULL, NULL, NULL, NULL "
+        "FROM sync_states s JOIN folders f ON f.id = s.folder_id "
+        "WHERE s.device_id = $1::bigint AND s.retries > 0 AND NOT EXISTS "
+        "  (SELECT 1 FROM sync_skipped k WHERE k.device_id = s.device_id "
+        "   AND k.folder_id = s.folder_id) "
+        "ORDER BY 1, 4", 1, params, err);
+    if (!res)
+        return -1;
+    *out = apr_array_make(p, PQntuples(res) + 1, sizeof(zx_devloop *));
+    for (int r = 0; r < PQntuples(res); r++) {
+        zx_devloop *l = apr_pcalloc(p, sizeof *l);
+        l->folder_id = apr_pstrdup(p, PQgetvalue(res, r, 0));
+        l->folder = apr_pstrdup(p, PQgetvalue(res, r, 1));
+        l->retries = atoi(PQgetvalue(res, r, 2));
+        l->item_id = PQgetisnull(res, r, 3) ? NULL : apr_pstrdup(p, PQgetvalue(res, r, 3));
+        l->subject = PQgetisnull(res, r, 4) ? NULL : apr_pstrdup(p, PQgetvalue(res, r, 4));
+        l->attempts = PQgetisnull(res, r, 5) ? -1 : atoi(PQgetvalue(res, r, 5));
+        l->window = PQgetisnull(res, r, 6) ? -1 : atoi(PQgetvalue(res, r, 6));
+        l->skipped_at = PQgetisnull(res, r, 7) ? NULL : apr_pstrdup(p, PQgetvalue(res, r, 7));
+        APR_ARRAY_PUSH(*out, zx_devloop *) = l;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int zx_devadmin_clear_loops(apr_pool_t *p, zx_db *db, const char *actor, const char *account,
+                            const char *device_id, int *folders, const char **err)
+{
+    dev_acct a;
+    const char *row = NULL;
+    int rc = device_row(p, db, account, device_id, &a, &row, err);
+    if (rc != 1)
+        return rc;
+    int own;
+    if (zx_db_tx_begin(db, &own, err) < 0)
+        return -1;
+    const char *params[1] = {row};
+    /* the device row is locked first, as zx_devadmin_reset does; its cached Sync request goes
+     * too (it may name the folders) */
+    PGresult *res = zx_db_exec(db,
+        "WITH dev AS (SELECT id FROM devices WHERE id = $1::bigint FOR UPDATE), "
+        "k AS (DELETE FROM sync_skipped WHERE device_id IN (SELECT id FROM dev) "
+        "      RETURNING folder_id), "
+        "s AS (DELETE FROM sync_states WHERE device_id IN (SELECT id FROM dev) "
+        "      AND (retries > 0 OR folder_id IN (SELECT folder_id FROM k)) RETURNING folder_id), "
+        "c AS (UPDATE devices SET sync_cache = NULL WHERE id IN (SELECT id FROM dev) "
+        "      AND sync_cache IS NOT NULL) "
+        "SELECT count(*) FROM (SELECT folder_id FROM k UNION SELECT folder_id FROM s) x",
+        1, params, err);
+    rc = res ? 0 : -1;
+    *folders = 0;
+    if (res) {
+        *folders = atoi(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    if (rc == 0)
+        rc = audit_and_notify(db, actor, "clearLoop", a.name, a.scope.account_id, device_id,
+                              apr_psprintf(p, "loop detection cleared: %d folder(s) reset",
+                                           *folders), *folders > 0, err);
+    int end = zx_db_tx_end(db, own, rc == 0 ? 0 : -1, err);
+    return rc != 0 ? rc : end;
+}

@@ -479,10 +479,15 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     apr_time_t cutoff = zx_sync_filter_cutoff(filter, apr_time_now());
     if (zx_sync_incomplete_only(filter, s->folder))
         cutoff = ZX_SYNC_INCOMPLETE_TASKS;
+    /* loop detection (sync_loop.c): the same changes asked for again and again */
+    int retries = retry ? s->retries + 1 : 0;
     if (get) {
         int window = cr->window < 0 ? ZX_SYNC_DEFAULT_WINDOW : cr->window;
         if (c->budget >= 0 && window > c->budget)
             window = c->budget;
+        int asked = window, pinpoint = 0;
+        if (window > 0)
+            window = zx_sync_loop_window(retries, window, &pinpoint);
         if (window <= 0)
             more = !zx_sync_quiet(s->folder, &from, cutoff);
         else if (!zx_sync_quiet(s->folder, &from, cutoff)) {
@@ -492,6 +497,13 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
                 log_error(c, "cannot read the changes");
                 return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
             }
+            if (zx_sync_loop_filter(c, s, retries, asked, pinpoint, changes) < 0) {
+                zx_db_tx_end(st->db, own, -1, &c->err);
+                log_error(c, "cannot record a skipped item");
+                return coll_status(c, key_text, cr->id, SYNC_SERVER_ERROR);
+            }
+            if (pinpoint)
+                retries = 0;    /* the next attempts start afresh */
             if (c->budget >= 0)
                 c->budget -= changes->nelts;
         }
@@ -504,7 +516,9 @@ static zx_wb_node *do_collection(sync_ctx *c, coll_req *cr, zx_sync_state *s, in
     int new_key = retry || applied || nchanges > 0;
     int moved = !same_pos(&to, &base->pos);
     const char *resp_key = key_text;
-    if (new_key || moved || opts_changed || filter != s->filter_type) {
+    ns.retries = retries;
+    if (new_key || moved || opts_changed || filter != s->filter_type ||
+        retries != s->retries) {
         if (new_key) {
             ns.prev = *base;
             ns.cur.key = next_key(s);

@@ -66,4 +66,20 @@ int zx_sync_apply_commands(sync_ctx *c, const coll_req *cr, const zx_sync_state 
                            const zx_class_opts *ro, zx_wb_node **responses, int *applied,
                            apr_array_header_t *dropped);
 
+/* ---- loop detection (sync_loop.c) ---- */
+
+/* Consecutive Syncs with the previous key before the window narrows. */
+#define ZX_SYNC_LOOP_RETRIES 3
+
+/* The window for the retries-th consecutive Sync with the previous key (0: none) of a device
+ * that asked for window; *pinpoint = 1 when the last attempt had a window of one change that
+ * did not pass: its change is the one to skip. */
+int zx_sync_loop_window(int retries, int window, int *pinpoint);
+
+/* With pinpoint, skip the first change's item for the device (zx_store_sync_skip, logged,
+ * added to s->skipped); then drop from changes every change of an item of s->skipped.
+ * 0, or -1 on a database error (c->err). */
+int zx_sync_loop_filter(sync_ctx *c, zx_sync_state *s, int retries, int window_asked,
+                        int pinpoint, apr_array_header_t *changes);
+
 #endif

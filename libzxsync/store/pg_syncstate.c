@@ -97,6 +97,17 @@ static const char *pos_cursor(apr_pool_t *p, const zx_sync_pos *pos)
     return apr_psprintf(p, "%" APR_TIME_T_FMT ":%s", pos->cursor_received, pos->cursor_id);
 }
 
+/* "{1,2,3}" -> the ids as text */
+static apr_array_header_t *skipped_parse(apr_pool_t *p, const char *s)
+{
+    apr_array_header_t *a = apr_array_make(p, 2, sizeof(const char *));
+    char *copy = apr_pstrdup(p, s), *last = NULL;
+    for (char *t = apr_strtok(copy, "{},", &last); t; t = apr_strtok(NULL, "{},", &last))
+        if (zx_pg_valid_id(t))
+            APR_ARRAY_PUSH(a, const char *) = t;
+    return a->nelts ? a : NULL;
+}
+
 static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
                               const char **err)
 {
@@ -115,6 +126,8 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
         s->options = NULL;
         s->options_len = 0;
         s->supported = NULL;
+        s->retries = 0;
+        s->skipped = NULL;
         /* ids that are not numbers match no folder */
         if (!first)
             zx_buf_putc(&ids, ',');
@@ -128,7 +141,9 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
     PGresult *res = zx_db_exec(st->db,
         "SELECT u.ord, " FOLDER_COLS("f.") ", s.sync_key, s.modseq, s.cursor, s.prev_key, "
         "s.prev_modseq, s.prev_cursor, s.filter_type, s.options, s.aged, s.prev_aged, "
-        "s.ahead, s.prev_ahead, s.supported "
+        "s.ahead, s.prev_ahead, s.supported, s.retries, "
+        "(SELECT array_agg(k.item_id ORDER BY k.item_id) FROM sync_skipped k "
+        " WHERE k.device_id = s.device_id AND k.folder_id = s.folder_id) "
         "FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) "
         "JOIN folders f ON f.id = u.id AND f.account_id = $2::bigint AND NOT f.deleted "
         "LEFT JOIN sync_states s ON s.device_id = $3::bigint AND s.folder_id = f.id",
@@ -161,6 +176,9 @@ static int pg_sync_states_get(zx_store *st, const char *device, zx_sync_state *s
             }
         }
         s->supported = zx_pg_val(p, res, r, 25);
+        s->retries = (int)zx_pg_ival(res, r, 26);
+        if (!PQgetisnull(res, r, 27))
+            s->skipped = skipped_parse(p, PQgetvalue(res, r, 27));
     }
     PQclear(res);
     return ZX_STORE_OK;
@@ -172,7 +190,7 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
     apr_pool_t *p = st->pool;
     if (!zx_pg_valid_id(s->folder_id) || !zx_pg_valid_id(device))
         return ZX_STORE_NOT_FOUND;
-    const char *params[16] = {
+    const char *params[17] = {
         device, s->folder_id, zx_pg_lltoa(p, s->cur.key), zx_pg_lltoa(p, s->cur.pos.modseq),
         pos_cursor(p, &s->cur.pos),
         s->prev.key ? zx_pg_lltoa(p, s->prev.key) : NULL,
@@ -181,9 +199,9 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
         apr_itoa(p, s->filter_type), s->options, zx_pg_lltoa(p, expect_key),
         pos_aged(p, &s->cur.pos), s->prev.key ? pos_aged(p, &s->prev.pos) : NULL,
         ahead_text(p, &s->cur.pos), s->prev.key ? ahead_text(p, &s->prev.pos) : NULL,
-        s->supported};
-    int lengths[16] = {0};
-    int formats[16] = {0};
+        s->supported, apr_itoa(p, s->retries > 32767 ? 32767 : s->retries)};
+    int lengths[17] = {0};
+    int formats[17] = {0};
     lengths[9] = (int)s->options_len;
     formats[9] = 1;
     /* A new state is inserted only when the device had none (expect_key 0); otherwise only
@@ -193,23 +211,24 @@ static int pg_sync_state_put(zx_store *st, const char *device, const zx_sync_sta
         ? zx_db_exec_ex(st->db,
             "INSERT INTO sync_states AS s (device_id, folder_id, sync_key, modseq, cursor, "
             "prev_key, prev_modseq, prev_cursor, filter_type, options, aged, prev_aged, ahead, "
-            "prev_ahead, supported) VALUES "
+            "prev_ahead, supported, retries) VALUES "
             "($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5, $6::bigint, $7::bigint, $8, "
-            "$9::smallint, $10::bytea, $12, $13, $14, $15, $16::integer[]) "
+            "$9::smallint, $10::bytea, $12, $13, $14, $15, $16::integer[], $17::smallint) "
             "ON CONFLICT (device_id, folder_id) DO UPDATE SET sync_key = excluded.sync_key, "
             "modseq = excluded.modseq, cursor = excluded.cursor, prev_key = excluded.prev_key, "
             "prev_modseq = excluded.prev_modseq, prev_cursor = excluded.prev_cursor, "
             "filter_type = excluded.filter_type, options = excluded.options, "
             "aged = excluded.aged, prev_aged = excluded.prev_aged, ahead = excluded.ahead, "
-            "prev_ahead = excluded.prev_ahead, supported = excluded.supported, updated_at = now() "
-            "WHERE s.sync_key = $11::bigint RETURNING 1", 16, params, lengths, formats, 0, err)
+            "prev_ahead = excluded.prev_ahead, supported = excluded.supported, "
+            "retries = excluded.retries, updated_at = now() "
+            "WHERE s.sync_key = $11::bigint RETURNING 1", 17, params, lengths, formats, 0, err)
         : zx_db_exec_ex(st->db,
             "UPDATE sync_states SET sync_key = $3::bigint, modseq = $4::bigint, cursor = $5, "
             "prev_key = $6::bigint, prev_modseq = $7::bigint, prev_cursor = $8, "
             "filter_type = $9::smallint, options = $10::bytea, aged = $12, prev_aged = $13, "
-            "ahead = $14, prev_ahead = $15, supported = $16::integer[], "
+            "ahead = $14, prev_ahead = $15, supported = $16::integer[], retries = $17::smallint, "
             "updated_at = now() WHERE device_id = $1::bigint AND folder_id = $2::bigint AND "
-            "sync_key = $11::bigint RETURNING 1", 16, params, lengths, formats, 0, err);
+            "sync_key = $11::bigint RETURNING 1", 17, params, lengths, formats, 0, err);
     if (!res)
         return ZX_STORE_ERROR;
     int ok = PQntuples(res) == 1;
@@ -337,6 +356,24 @@ static int pg_device_states(zx_store *st, const char *device, apr_array_header_t
     return ZX_STORE_OK;
 }
 
+static int pg_sync_skip(zx_store *st, const char *device, const char *folder_id,
+                        const char *item_id, int attempts, int window, const char **err)
+{
+    apr_pool_t *p = st->pool;
+    if (!zx_pg_valid_id(device) || !zx_pg_valid_id(folder_id) || !zx_pg_valid_id(item_id))
+        return ZX_STORE_NOT_FOUND;
+    const char *params[5] = {device, folder_id, item_id, apr_itoa(p, attempts),
+                             apr_itoa(p, window)};
+    PGresult *res = zx_db_exec(st->db,
+        "INSERT INTO sync_skipped (device_id, folder_id, item_id, attempts, window_size) "
+        "VALUES ($1::bigint, $2::bigint, $3::bigint, $4::integer, $5::integer) "
+        "ON CONFLICT (device_id, folder_id, item_id) DO NOTHING", 5, params, err);
+    if (!res)
+        return ZX_STORE_ERROR;
+    PQclear(res);
+    return ZX_STORE_OK;
+}
+
 const zx_store_syncstate zx_store_pg_state = {
     pg_sync_states_get,
     pg_sync_state_put,
@@ -345,4 +382,5 @@ const zx_store_syncstate zx_store_pg_state = {
     pg_sync_cache_get,
     pg_sync_cache_put,
     pg_device_states,
+    pg_sync_skip,
 };

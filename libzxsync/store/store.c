@@ -250,6 +250,12 @@ int zx_store_sync_state_put(zx_store *st, const char *device, const zx_sync_stat
     return st->state->sync_state_put(st, device, s, expect_key, err);
 }
 
+int zx_store_sync_skip(zx_store *st, const char *device, const char *folder_id,
+                       const char *item_id, int attempts, int window, const char **err)
+{
+    return st->state->sync_skip(st, device, folder_id, item_id, attempts, window, err);
+}
+
 int zx_store_folder_state_get(zx_store *st, const char *device, zx_folder_state *out,
                               const char **err)
 {

@@ -117,4 +117,29 @@ int zx_devadmin_suspend(apr_pool_t *p, zx_db *db, const char *actor, const char 
                         const char *device_id, int suspend, apr_array_header_t **devices,
                         int *changed, const char **err);
 
+/* ---- loop detection (eas/sync_loop.c) ---------------------------------------------------- */
+
+/* A folder of a device in a Sync loop, or with items skipped for it. */
+typedef struct {
+    const char *folder_id;
+    const char *folder;            /* its name */
+    int retries;                   /* consecutive Syncs with the previous key now */
+    const char *item_id;           /* a skipped item, NULL: none (a loop in progress) */
+    const char *subject;           /* the item's subject (mail), NULL: none */
+    int attempts;                  /* Syncs with the same key before it was skipped */
+    int window;                    /* WindowSize the device asked for */
+    const char *skipped_at;        /* ISO 8601 UTC */
+} zx_devloop;
+
+/* The loops of one device: a zx_devloop per skipped item, and one per folder whose Syncs are
+ * retried now (retries > 0) without a skipped item; ordered by folder and item. */
+int zx_devadmin_loops(apr_pool_t *p, zx_db *db, const char *account, const char *device_id,
+                      apr_array_header_t **out, const char **err);
+
+/* Forget the skipped items of a device and reset its state of the folders that had some or
+ * were in a loop: the device's next Sync of such a folder gets "invalid sync key" and it
+ * synchronises the folder again, skipped items included.  *folders: how many. */
+int zx_devadmin_clear_loops(apr_pool_t *p, zx_db *db, const char *actor, const char *account,
+                            const char *device_id, int *folders, const char **err);
+
 #endif

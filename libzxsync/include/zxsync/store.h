@@ -222,6 +222,10 @@ typedef struct {
      * them); NULL = it sent no Supported */
     const char *supported;
     apr_time_t updated;         /* out, zx_store_device_states only: when it was last written */
+    /* loop detection: the consecutive Syncs with the previous key, and (out) the ids (const
+     * char *) of the items skipped for the device in this folder, NULL = none */
+    int retries;
+    apr_array_header_t *skipped;
 } zx_sync_state;
 
 /* The folder-hierarchy (FolderSync) state of a device. */
@@ -467,6 +471,10 @@ typedef struct {
      * too), cur.key, filter_type and updated, ordered by folder type, name and id */
     int (*device_states)(zx_store *st, const char *device, apr_array_header_t **out,
                          const char **err);
+    /* loop detection: never send item_id of folder_id to the device again (attempts: the
+     * Syncs with the same key before; window: the WindowSize it asked for) */
+    int (*sync_skip)(zx_store *st, const char *device, const char *folder_id,
+                     const char *item_id, int attempts, int window, const char **err);
 } zx_store_syncstate;
 
 struct zx_store {
@@ -560,6 +568,8 @@ int zx_store_search_mail(zx_store *st, const zx_search_query *q, apr_array_heade
 /* the synchronisation states */
 int zx_store_sync_states_get(zx_store *st, const char *device, zx_sync_state *states, int n,
                              const char **err);
+int zx_store_sync_skip(zx_store *st, const char *device, const char *folder_id,
+                       const char *item_id, int attempts, int window, const char **err);
 int zx_store_sync_state_put(zx_store *st, const char *device, const zx_sync_state *s,
                             long long expect_key, const char **err);
 int zx_store_folder_state_get(zx_store *st, const char *device, zx_folder_state *out,
