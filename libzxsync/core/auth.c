@@ -614,9 +614,13 @@ zx_auth_result zx_auth_check(apr_pool_t *p, zx_db *db, const char *login, const 
         opts->skipped_hash = verified;
     }
     if (!verified) {
-        /* An address that failed too often for unknown accounts is refused without a hash,
-         * whichever account it names: the refusal says nothing of the account. */
-        if (address_locked)
+        /* An address that failed too often for unknown accounts is refused without a hash
+         * for the unknown accounts it names.  An account that exists is still checked (its
+         * own throttle protects it): many users share one client address when a cloud service
+         * connects for them (Outlook for iOS/Android, field notes), and one user's mistyped
+         * name must not lock the others out.  So while the address is throttled, the answer
+         * time tells it which names exist (README, Logins). */
+        if (address_locked && !known)
             return ZX_AUTH_ADDRESS_THROTTLED;
         /* Phase 2, without a database connection: the hashing. */
         if (opts->db_release) {

@@ -159,17 +159,21 @@ static zx_stage_result stage_dos(const zx_server *srv, zx_request *req, zx_respo
     long long secs = (o.remaining_ms + 999) / 1000;
     if (o.verdict == ZX_DOS_NEW_JAIL) {
         zx_respond_http(req, resp, 503, ZX_LOG_NOTICE,
-                        apr_psprintf(req->pool, ZXLOGNO(01507) "anti-DoS filter: %s jailed for "
-                                     "%" APR_INT64_T_FMT " s: over %" APR_INT64_T_FMT " requests "
-                                     "within %" APR_INT64_T_FMT " ms", req->account.name,
+                        apr_psprintf(req->pool, ZXLOGNO(01507) "anti-DoS filter: %s device "
+                                     "%s jailed for %" APR_INT64_T_FMT " s: over %"
+                                     APR_INT64_T_FMT " requests within %" APR_INT64_T_FMT " ms",
+                                     req->account.name,
+                                     req->device_id ? req->device_id : "(none)",
                                      (apr_int64_t)secs, (apr_int64_t)o.limits.max_requests,
                                      (apr_int64_t)o.limits.window_ms));
         zx_dos_report_jail(srv, req, &o);
     }
     else {
         zx_respond_http(req, resp, 503, ZX_LOG_INFO,
-                        apr_psprintf(req->pool, ZXLOGNO(01508) "anti-DoS filter: %s is jailed "
-                                     "for %" APR_INT64_T_FMT " more s", req->account.name,
+                        apr_psprintf(req->pool, ZXLOGNO(01508) "anti-DoS filter: %s device %s "
+                                     "is jailed for %" APR_INT64_T_FMT " more s",
+                                     req->account.name,
+                                     req->device_id ? req->device_id : "(none)",
                                      (apr_int64_t)secs));
     }
     apr_table_setn(resp->headers, "Retry-After",

@@ -613,3 +613,38 @@ def test_ghosted_properties_are_kept(instance, device_factory, account):
                   "coalesce(array_to_string(categories, ','), '-')") == ["Ghosts 3", "-", "-"]
     assert sql(instance, "SELECT count(*) FROM calendar_exceptions WHERE item_id = %s",
                sid) == [["0"]]
+
+
+def test_event_round_trips_at_2_5(instance, device_factory, account):
+    """2.5 has the calendar too ([MS-ASCAL] 2.5 elements: calendar:Body, no attendee status):
+    an event added by one 2.5 device reaches another whole, changes and deletes."""
+    a, b = device_factory(account, "2.5"), device_factory(account, "2.5")
+    coll = a.folder("Calendar")
+    for d in (a, b):
+        d.keys.pop(coll, None)
+        assert d.sync(coll, key="0", options="").findtext("Status") == "1"
+        assert changes(d.sync(coll, options="")) == []     # 2.5 has no empty response
+    col = a.sync(coll, options="", commands="<Add><ClientId>c1</ClientId><ApplicationData>%s"
+                 "</ApplicationData></Add>" % event("2.5"))
+    assert col.findtext("Responses/Add/Status") == "1", col
+    sid = col.findtext("Responses/Add/ServerId")
+    col = b.sync(coll, options="")
+    got = changes(col)
+    assert [(op, s) for op, s, _ in got] == [("Add", sid)]
+    f = fields(got[0][2])
+    assert f["Subject"] == "Planning" and f["UID"] == "zx-e2e-uid-Planning"
+    assert f["StartTime"] == "20261208T150000Z" and f["EndTime"] == "20261208T160000Z"
+    assert f["Location"] == "Room 7 – Kö" and f["OrganizerEmail"] == "ann@example.com"
+    assert f["Body"] == "Agenda: plans."
+    assert [(e, n) for e, n, _, _ in people(f["Attendees"])] == [
+        ("bob@example.com", "Bob Ω"), ("carol@example.com", "Carol")]
+    tz = read_blob(f["Timezone"])
+    assert (tz["bias"], tz["dst_bias"]) == (300, -60), tz
+    col = b.sync(coll, options="", commands="<Change><ServerId>%s</ServerId><ApplicationData>"
+                 "%s</ApplicationData></Change>" % (sid, event("2.5", subject="Planning 2")))
+    assert col.findtext("Status") == "1" and col.find("Responses") is None, col
+    got = changes(a.sync(coll, options=""))
+    assert [(op, s) for op, s, _ in got] == [("Change", sid)]
+    assert fields(got[0][2])["Subject"] == "Planning 2"
+    col = a.sync(coll, commands="<Delete><ServerId>%s</ServerId></Delete>" % sid, options="")
+    assert [(op, s) for op, s, _ in changes(b.sync(coll, options=""))] == [("Delete", sid)]
