@@ -1,6 +1,8 @@
 """End-to-end test harness: one private PostgreSQL + httpd (the freshly built module) for the
 session, started and torn down here; every test fails if the httpd error log gained a line at
-level error or worse (or a crashed child) that the test did not declare with `expect_log`."""
+level error or worse (or a crashed child) that the test did not declare with `expect_log`, and
+every test fails if a WBXML response its clients received breaks the structure of [MS-ASCMD]
+(easclient/schema.py, checked by the client on every response)."""
 
 import os
 import re
@@ -16,6 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))
 
 import zxinstance  # noqa: E402
 from easclient import EASClient  # noqa: E402
+from easclient import schema as response_schema  # noqa: E402
 
 BAD_LOG = re.compile(r"\[(?:[a-z_]+:)?(?:error|crit|alert|emerg)\]|exit signal|Segmentation fault"
                      r"|AddressSanitizer|double free|child pid \d+ exit")
@@ -90,6 +93,24 @@ def error_log(request):
     yield log
     bad = log.unexpected()
     assert not bad, "unexpected errors in the httpd error log:\n" + "\n".join(bad)
+
+
+@pytest.fixture(autouse=True)
+def response_structure():
+    """Fail the test when a WBXML response received during it broke the structure of the
+    command responses of [MS-ASCMD] (element order, required elements, Status); the EAS
+    client records the violations in easclient.schema.VIOLATIONS."""
+    del response_schema.VIOLATIONS[:]
+    yield response_schema.VIOLATIONS
+    found = {}
+    for v in response_schema.VIOLATIONS:
+        found[v] = found.get(v, 0) + 1
+    del response_schema.VIOLATIONS[:]
+    lines = ["%s%s" % (v, " (%d times)" % n if n > 1 else "") for v, n in found.items()]
+    if len(lines) > 40:
+        lines = lines[:40] + ["... and %d more" % (len(lines) - 40)]
+    assert not found, "responses that break the [MS-ASCMD] structure " \
+        "(t/e2e/easclient/schema.py):\n" + "\n".join(lines)
 
 
 @pytest.fixture

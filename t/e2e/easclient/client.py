@@ -14,6 +14,7 @@ import ssl
 import struct
 import urllib.parse
 
+from . import schema
 from .wbxml import Node, decode, encode, from_xml
 
 __all__ = [
@@ -428,6 +429,9 @@ class EASClient:
         #: percent-encode '+', '/' and '=' of the base64 query value
         self.quote_base64 = quote_base64
         self.use_cookies = use_cookies
+        #: check every WBXML response with easclient.schema (violations go to
+        #: schema.VIOLATIONS, which t/e2e/conftest.py turns into test failures)
+        self.check_schema = True
         self.cookies = {}
         self.last_response = None
         self.requests_sent = 0
@@ -488,9 +492,45 @@ class EASClient:
                 self.close()
             if self.use_cookies:
                 self._store_cookies(response.headers)
+            if self.check_schema and response.is_wbxml:
+                self._check_schema(method, target, response)
             self.last_response = response
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _command_of(target):
+        """The command name of a request target (plain or base64 query), or None."""
+        query = target.partition("?")[2]
+        if not query:
+            return None
+        if "=" in urllib.parse.unquote(query).rstrip("="):
+            for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+                if key == "Cmd":
+                    return value
+            return None
+        try:
+            return decode_base64_query(query)["command"]
+        except Exception:  # noqa: BLE001 - a deliberately broken query names no command
+            return None
+
+    def _check_schema(self, method, target, response):
+        """Check a WBXML body against easclient.schema and record the violations (the e2e
+        conftest fails the test with them): every WBXML answer of the server must be a
+        well-formed command response, including the answers to malformed requests."""
+        cmd = self._command_of(target)
+        context = "%s %s (HTTP %s)" % (method, cmd or target, response.status)
+        try:
+            root = response.wbxml
+        except Exception as e:  # noqa: BLE001 - a body that does not decode is a violation
+            schema.record(context, ["the body does not decode as WBXML: %s" % e])
+            return
+        found = schema.check(root)
+        if cmd is not None and root is not None and root.name != cmd and \
+                cmd in {name for _, name in schema.COMMANDS}:
+            found.insert(0, "the root element is %s, expected the %s command's" % (
+                root.name, cmd))
+        schema.record(context, found)
 
     def _store_cookies(self, headers):
         for value in headers.get_all("Set-Cookie"):
