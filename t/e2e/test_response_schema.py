@@ -157,6 +157,11 @@ CASES = [
      '<Status>1</Status><CalendarId>7:1</CalendarId></Result></MeetingResponse>',
      '<MeetingResponse xmlns="MeetingResponse:"><Status>2</Status></MeetingResponse>',
      "Result"),
+    ("MeetingResponse common status",
+     '<MeetingResponse xmlns="MeetingResponse:"><Status>103</Status></MeetingResponse>',
+     '<MeetingResponse xmlns="MeetingResponse:"><Status>103</Status><Result>'
+     '<Status>1</Status></Result></MeetingResponse>',
+     "MeetingResponse"),
     ("SendMail",
      '<SendMail xmlns="ComposeMail:"><Status>120</Status></SendMail>',
      '<SendMail xmlns="ComposeMail:"/>',

@@ -24,6 +24,8 @@ What is checked
   specification's text makes a Status required that the XSD of section 6 leaves optional
   (Search, Store (Search), Settings and its Oof/DevicePassword/DeviceInformation/
   UserInformation/RightsManagementInformation children), the text wins;
+* a root holding only its Status with a common status code (101 and up, [MS-ASCMD] 2.2.2) is
+  accepted for every command, also MeetingResponse, whose Status otherwise lives in Result;
 * command-specific rules the grammar cannot say: a Sync response has a top-level Status or a
   Collections element, Limit and Collections exclude each other (2.2.3.180); Commands and
   Responses of a Sync collection are never empty (2.2.3.32, 2.2.3.154); GetItemEstimate and
@@ -210,8 +212,11 @@ def _sync():
     responses = El(A, "Responses", Choice(
         El(A, "Add", Seq(El(A, "Class", min=0), El(A, "ClientId"), El(A, "ServerId", min=0),
                          El(A, "Status"), _appdata(min=0))),
+        # 2.2.3.24: a Change response also carries ApplicationData (the attachments a
+        # draft's change added, 16.0+; see 2.2.3.154); after Status as in Add (section 6)
         El(A, "Change", Seq(El(A, "Class", min=0), El(A, "ServerId"),
-                            El("AirSyncBase", "InstanceId", min=0), El(A, "Status"))),
+                            El("AirSyncBase", "InstanceId", min=0), El(A, "Status"),
+                            _appdata(min=0))),
         El(A, "Delete", Seq(El(A, "ServerId"), El("AirSyncBase", "InstanceId", min=0),
                             El(A, "Status"))),
         El(A, "Fetch", Seq(El(A, "ServerId", min=0), El(A, "Status"), _appdata(min=0))),
@@ -629,6 +634,19 @@ def _rules(root, out):
                        % _qn(root))
 
 
+def _common_status_answer(root):
+    """[MS-ASCMD] 2.2.2: the common status codes (101 and up) apply to every command; the
+    server answers them with the command's root holding only its Status.  MeetingResponse is
+    the one command whose described root has no Status of its own (2.2.3.177.9 puts it in
+    Result), so this is accepted for it only with such a common code."""
+    if len(root.children) != 1:
+        return False
+    st = root.children[0]
+    if st.ns != root.ns or st.name != "Status" or st.text is None:
+        return False
+    return st.text.strip().isdigit() and int(st.text) >= 101
+
+
 def check(root):
     """Violations (list of str) of one decoded response (a wbxml.Node)."""
     if root is None:
@@ -636,6 +654,8 @@ def check(root):
     decl = COMMANDS.get((root.ns, root.name))
     if decl is None:
         return ["%s: not a command response this checker knows" % _qn(root)]
+    if _common_status_answer(root):
+        return []
     out = []
     _check(root, decl, _qn(root), out)
     _rules(root, out)
