@@ -60,6 +60,20 @@ CASES = [
      '</Collections></Sync>',
      '<Sync xmlns="AirSync:"/>',
      "neither"),
+    ("Sync attachments",
+     '<Sync xmlns="AirSync:"><Collections><Collection><Status>1</Status><Commands><Add>'
+     '<ServerId>5:1</ServerId><ApplicationData><asb:Attachments><asb:Attachment>'
+     '<asb:EstimatedDataSize>3</asb:EstimatedDataSize><asb:FileReference>r</asb:FileReference>'
+     '<asb:Method>1</asb:Method></asb:Attachment></asb:Attachments></ApplicationData></Add>'
+     '</Commands><Responses><Change><ServerId>5:2</ServerId><Status>1</Status>'
+     '<ApplicationData><asb:Attachments><asb:Attachment><asb:ClientId>c1</asb:ClientId>'
+     '<asb:FileReference>r2</asb:FileReference></asb:Attachment></asb:Attachments>'
+     '</ApplicationData></Change></Responses></Collection></Collections></Sync>',
+     '<Sync xmlns="AirSync:"><Collections><Collection><Status>1</Status><Commands><Add>'
+     '<ServerId>5:1</ServerId><ApplicationData><asb:Attachments><asb:Attachment>'
+     '<asb:FileReference>r</asb:FileReference><asb:Method>1</asb:Method></asb:Attachment>'
+     '</asb:Attachments></ApplicationData></Add></Commands></Collection></Collections></Sync>',
+     "EstimatedDataSize"),
     ("FolderSync",
      '<FolderSync xmlns="FolderHierarchy:"><Status>1</Status><SyncKey>1</SyncKey><Changes>'
      '<Count>1</Count><Add><ServerId>2</ServerId><ParentId>0</ParentId>'

@@ -359,6 +359,8 @@ def decode_base64_query(value, policy_key_byteorder="little"):
 
 
 _QUERY_SAFE = "@:!$'()*,;"
+#: the protocol versions of [MS-ASHTTP] 2.2.1.1.2.6 (the response checker's version check)
+_PROTOCOLS = ("2.5", "12.0", "12.1", "14.0", "14.1", "16.0", "16.1")
 
 
 def plain_query(command, user, device_id, device_type, params=None):
@@ -493,39 +495,50 @@ class EASClient:
             if self.use_cookies:
                 self._store_cookies(response.headers)
             if self.check_schema and response.is_wbxml:
-                self._check_schema(method, target, response)
+                self._check_schema(method, target, headers, response)
             self.last_response = response
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def _command_of(target):
-        """The command name of a request target (plain or base64 query), or None."""
+    def _command_of(target, headers):
+        """(command name, protocol version) of a request (plain or base64 query); None for
+        what the request does not say or says wrongly."""
         query = target.partition("?")[2]
         if not query:
-            return None
+            return None, None
+        cmd = proto = None
         if "=" in urllib.parse.unquote(query).rstrip("="):
             for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
                 if key == "Cmd":
-                    return value
-            return None
-        try:
-            return decode_base64_query(query)["command"]
-        except Exception:  # noqa: BLE001 - a deliberately broken query names no command
-            return None
+                    cmd = value
+            for key, value in headers.items():
+                if key.lower() == "ms-asprotocolversion":
+                    proto = value
+        else:
+            try:
+                q = decode_base64_query(query)
+                cmd, proto = q["command"], "%d.%d" % divmod(q["protocol"], 10)
+            except Exception:  # noqa: BLE001 - a deliberately broken query says nothing
+                pass
+        if proto not in _PROTOCOLS:
+            proto = None
+        return cmd, proto
 
-    def _check_schema(self, method, target, response):
+    def _check_schema(self, method, target, headers, response):
         """Check a WBXML body against easclient.schema and record the violations (the e2e
         conftest fails the test with them): every WBXML answer of the server must be a
-        well-formed command response, including the answers to malformed requests."""
-        cmd = self._command_of(target)
-        context = "%s %s (HTTP %s)" % (method, cmd or target, response.status)
+        well-formed command response of the request's protocol version, including the
+        answers to malformed requests."""
+        cmd, proto = self._command_of(target, headers)
+        context = "%s %s%s (HTTP %s)" % (method, cmd or target, " " + proto if proto else "",
+                                          response.status)
         try:
             root = response.wbxml
         except Exception as e:  # noqa: BLE001 - a body that does not decode is a violation
             schema.record(context, ["the body does not decode as WBXML: %s" % e])
             return
-        found = schema.check(root)
+        found = schema.check(root, proto)
         if cmd is not None and root is not None and root.name != cmd and \
                 cmd in {name for _, name in schema.COMMANDS}:
             found.insert(0, "the root element is %s, expected the %s command's" % (

@@ -163,14 +163,16 @@ def _body():
     ))
 
 
-def _attachments():
-    # [MS-ASAIRS] 2.2.2.7 Attachments / 2.2.2.6 Attachment (children in any order)
+def _attachments(responses=False):
+    # [MS-ASAIRS] 2.2.2.8 Attachments, 2.2.2.7 Attachment (children in any order): in Sync
+    # Commands, ItemOperations and Search FileReference, Method and EstimatedDataSize are
+    # required; in Sync Responses (the attachments a request added) ClientId and FileReference.
     att = El("AirSyncBase", "Attachment", All(
         El("AirSyncBase", "DisplayName", min=0),
         El("AirSyncBase", "FileReference"),
-        El("AirSyncBase", "ClientId", min=0),
-        El("AirSyncBase", "Method", min=0),
-        El("AirSyncBase", "EstimatedDataSize", min=0),
+        El("AirSyncBase", "ClientId", min=1 if responses else 0),
+        El("AirSyncBase", "Method", min=0 if responses else 1),
+        El("AirSyncBase", "EstimatedDataSize", min=0 if responses else 1),
         El("AirSyncBase", "ContentId", min=0),
         El("AirSyncBase", "ContentLocation", min=0),
         El("AirSyncBase", "IsInline", min=0),
@@ -189,9 +191,9 @@ CLASS_NAMESPACES = ("AirSyncBase", "Calendar", "Contacts", "Contacts2", "Documen
                     "Email", "Email2", "Notes", "Tasks", "RightsManagement")
 
 
-def _appdata(min=1):
-    return El("AirSync", "ApplicationData", Loose(CLASS_NAMESPACES, (_body(), _attachments())),
-              min=min)
+def _appdata(min=1, responses=False):
+    return El("AirSync", "ApplicationData",
+              Loose(CLASS_NAMESPACES, (_body(), _attachments(responses))), min=min)
 
 
 # --------------------------------------------------------------------------
@@ -211,12 +213,12 @@ def _sync():
         min=1, max=UNBOUNDED), min=0)
     responses = El(A, "Responses", Choice(
         El(A, "Add", Seq(El(A, "Class", min=0), El(A, "ClientId"), El(A, "ServerId", min=0),
-                         El(A, "Status"), _appdata(min=0))),
+                         El(A, "Status"), _appdata(min=0, responses=True))),
         # 2.2.3.24: a Change response also carries ApplicationData (the attachments a
         # draft's change added, 16.0+; see 2.2.3.154); after Status as in Add (section 6)
         El(A, "Change", Seq(El(A, "Class", min=0), El(A, "ServerId"),
                             El("AirSyncBase", "InstanceId", min=0), El(A, "Status"),
-                            _appdata(min=0))),
+                            _appdata(min=0, responses=True))),
         El(A, "Delete", Seq(El(A, "ServerId"), El("AirSyncBase", "InstanceId", min=0),
                             El(A, "Status"))),
         El(A, "Fetch", Seq(El(A, "ServerId", min=0), El(A, "Status"), _appdata(min=0))),
@@ -647,18 +649,44 @@ def _common_status_answer(root):
     return st.text.strip().isdigit() and int(st.text) >= 101
 
 
-def check(root):
-    """Violations (list of str) of one decoded response (a wbxml.Node)."""
+def _versions(root, protocol, out):
+    """Every element must be a tag of the request's protocol version ([MS-ASWBXML] 2.1.2.1.x,
+    the "Protocol versions" column of each code page table)."""
+    stack = [(root, _qn(root))]
+    flagged = set()
+    while stack:
+        node, path = stack.pop()
+        page = _cp.page_for_namespace(node.ns)
+        token = page.tokens.get(node.name) if page else None
+        cell = page.versions.get(token) if token is not None else None
+        if cell is not None and cell != _cp.ALL and \
+                protocol not in [v.strip() for v in cell.split(",")] and \
+                (node.ns, node.name) not in flagged:
+            flagged.add((node.ns, node.name))
+            out.append("%s: %s is not a tag of protocol %s (only %s)"
+                       % (path, _qn(node), protocol, cell))
+        for k in node.children:
+            stack.append((k, "%s/%s" % (path, _qn(k))))
+
+
+def check(root, protocol=None):
+    """Violations (list of str) of one decoded response (a wbxml.Node); with ``protocol``
+    (the request's version, "14.1") also every element's protocol version."""
     if root is None:
         return []
     decl = COMMANDS.get((root.ns, root.name))
     if decl is None:
         return ["%s: not a command response this checker knows" % _qn(root)]
     if _common_status_answer(root):
-        return []
+        out = []
+        if protocol is not None:
+            _versions(root, protocol, out)
+        return out
     out = []
     _check(root, decl, _qn(root), out)
     _rules(root, out)
+    if protocol is not None:
+        _versions(root, protocol, out)
     return out
 
 
