@@ -669,8 +669,9 @@ int zx_email_render(apr_pool_t *p, zx_store *st, const zx_item *item,
     zx_wb_add_text(p, parent, ZX_Email_InternetCPID, "65001");    /* bodies are UTF-8 */
     if (v >= ZX_V120)
         render_flag(p, item, parent);
-    zx_wb_add_text(p, parent, ZX_Email_ContentClass,
-                   item->content_class ? item->content_class : "urn:content-classes:message");
+    if (v >= ZX_V120)       /* [MS-ASWBXML] 2.1.2.1.3: Email ContentClass is 12.0 and later */
+        zx_wb_add_text(p, parent, ZX_Email_ContentClass,
+                       item->content_class ? item->content_class : "urn:content-classes:message");
     if (v >= ZX_V120)
         zx_wb_add_textf(p, parent, ZX_AirSyncBase_NativeBodyType, "%d",
                         item->native_body_type >= 1 ? item->native_body_type : 1);
