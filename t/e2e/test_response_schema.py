@@ -215,9 +215,9 @@ def test_the_client_checks_every_wbxml_response(client, monkeypatch, response_st
     seen = []
     real = schema.check
 
-    def spy(root):
+    def spy(root, protocol=None):
         seen.append(root.name if root is not None else None)
-        return real(root) + ["planted violation"]
+        return real(root, protocol) + ["planted violation"]
 
     monkeypatch.setattr(schema, "check", spy)
     client.provision()
@@ -226,5 +226,21 @@ def test_the_client_checks_every_wbxml_response(client, monkeypatch, response_st
     assert r.status == 200
     assert "FolderSync" in seen and "Provision" in seen
     planted = [v for v in response_structure if "planted violation" in v]
-    assert planted and planted[-1].startswith("POST FolderSync (HTTP 200)")
+    assert planted and planted[-1].startswith("POST FolderSync 14.1 (HTTP 200)")
     response_structure[:] = [v for v in response_structure if "planted violation" not in v]
+
+
+def test_protocol_versions():
+    """Each element must be a tag of the request's version ([MS-ASWBXML] tables)."""
+    v25 = tree('<Sync xmlns="AirSync:"><Collections><Collection><Status>1</Status><Commands>'
+               '<Add><ServerId>5:1</ServerId><ApplicationData><e:Body>x</e:Body>'
+               '</ApplicationData></Add></Commands></Collection></Collections></Sync>')
+    assert schema.check(v25, "2.5") == []
+    found = schema.check(v25, "14.1")
+    assert found and "Email:Body" in found[0] and "14.1" in found[0]
+    v141 = tree('<Sync xmlns="AirSync:"><Collections><Collection><Status>1</Status><Commands>'
+                '<Add><ServerId>5:1</ServerId><ApplicationData><asb:Body><asb:Type>1</asb:Type>'
+                '</asb:Body></ApplicationData></Add></Commands></Collection></Collections>'
+                '</Sync>')
+    assert schema.check(v141, "14.1") == []
+    assert any("AirSyncBase:Body" in v for v in schema.check(v141, "2.5"))
