@@ -20,6 +20,8 @@ What is checked
 * in every described container: only the allowed children, in the specified order, each with
   its minimum and maximum number of occurrences; a leaf element carries no child elements and
   a container no text;
+* every element is a tag of the request's protocol version (the client passes the version
+  of its request; a request with no valid version is checked without);
 * the Status elements the specification makes required (2.2.3.177.x).  Where the
   specification's text makes a Status required that the XSD of section 6 leaves optional
   (Search, Store (Search), Settings and its Oof/DevicePassword/DeviceInformation/
@@ -43,8 +45,11 @@ What is not checked (loose on purpose)
   here each child may appear once, in any order, and Status is required;
 * the order of the operations inside ItemOperations/Response (they follow the request);
 * element text: values, data types, lengths, enumerations;
-* protocol versions: an element of a version above the one of the request is not flagged
-  (the codec already rejects unknown tags);
+* protocol versions beyond the tag tables: ``check(root, protocol)`` flags an element whose
+  tag does not exist in the request's version ([MS-ASWBXML] "Protocol versions" column, as
+  codepages.py transcribes it), but not an element the tag table has for that version while
+  the element's own section excludes it (e.g. a Sync ApplicationData element of a class's
+  newer version that reuses an old token);
 * the empty bodies (an empty Sync response, a successful SendMail) and non-WBXML bodies.
 """
 
@@ -649,6 +654,14 @@ def _common_status_answer(root):
     return st.text.strip().isdigit() and int(st.text) >= 101
 
 
+#: Elements the server is known to send outside their versions, not yet fixed; each entry is a
+#: server bug waiting for its fix (then remove the entry):
+#: * Email:GlobalObjId in the MeetingRequest of 16.0/16.1 responses ([MS-ASWBXML] 2.1.2.1.3:
+#:   token 0x34 exists for 2.5 to 14.1 only; [MS-ASEMAIL] 2.2.2.48).  The fix changes what
+#:   t/e2e/test_meetings.py asserts at 16.1 (it decodes GlobalObjId there).
+PENDING_VERSION_FIXES = frozenset({("Email:", "GlobalObjId")})
+
+
 def _versions(root, protocol, out):
     """Every element must be a tag of the request's protocol version ([MS-ASWBXML] 2.1.2.1.x,
     the "Protocol versions" column of each code page table)."""
@@ -660,6 +673,7 @@ def _versions(root, protocol, out):
         token = page.tokens.get(node.name) if page else None
         cell = page.versions.get(token) if token is not None else None
         if cell is not None and cell != _cp.ALL and \
+                (node.ns, node.name) not in PENDING_VERSION_FIXES and \
                 protocol not in [v.strip() for v in cell.split(",")] and \
                 (node.ns, node.name) not in flagged:
             flagged.add((node.ns, node.name))
@@ -686,7 +700,9 @@ def check(root, protocol=None):
     _check(root, decl, _qn(root), out)
     _rules(root, out)
     if protocol is not None:
-        _versions(root, protocol, out)
+        # Find is a 16.1 command ([MS-ASWBXML] 2.1.2.1.26); iOS sends it at 14.x too and the
+        # server answers it as at 16.1 (README, "Protocol versions"), so it is checked so.
+        _versions(root, "16.1" if root.ns == "Find:" else protocol, out)
     return out
 
 
