@@ -2,7 +2,7 @@
 client: an external invitation (Outlook-like: Windows zone name, base64 text/calendar, an
 EncodedGlobalId UID; Google-like: IANA zone, a plain UID) delivered with `zxsuite mailbox
 deliver` becomes an IPM.Schedule.Meeting.Request with email:MeetingRequest ([MS-ASEMAIL]
-2.2.2.48: GlobalObjId decoded here to the UID, a complete TimeZone blob of New York, the weekly
+2.2.2.48: GlobalObjId decoded here to the UID up to 14.1, calendar:UID at 16.x, a complete TimeZone blob of New York, the weekly
 recurrence) and a tentative event in the Calendar; MeetingResponse ([MS-ASCMD] 2.2.1.11)
 accepts it (status 1, CalendarId the event; ResponseType 3 / BusyStatus 2 on another device;
 the request leaves the Inbox), at 16.1 with SendResponse the server hands the iTIP REPLY to the
@@ -186,6 +186,17 @@ def uid_of_global_obj_id(b64):
     return (raw[:16] + b"\0\0\0\0" + raw[20:]).hex().upper()
 
 
+def meeting_uid(mr, version):
+    """The meeting's UID: decoded from GlobalObjId up to 14.1; at 16.x the server sends
+    calendar:UID instead, GlobalObjId being no tag of 16.0/16.1 ([MS-ASEMAIL] 2.2.2.37,
+    2.2.2.48, 3.1.4.7)."""
+    if vnum(version) >= 160:
+        assert "GlobalObjId" not in mr, mr
+        return mr["UID"]
+    assert "UID" not in mr, mr
+    return uid_of_global_obj_id(mr["GlobalObjId"])
+
+
 @pytest.fixture
 def account(instance):
     return new_account(instance)
@@ -234,7 +245,7 @@ def test_invitation_accepted(instance, account, devs, version, flavor, sendmail)
         "1", "1", "10", "4"), rec
     bias, std, dst, dst_bias = read_blob(mr["TimeZone"])
     assert (bias, std, dst, dst_bias) == (300, (11, 0, 1, 2), (3, 0, 2, 2), -60)
-    assert uid_of_global_obj_id(mr["GlobalObjId"]) == uid
+    assert meeting_uid(mr, version) == uid
     if vnum(version) >= 141:
         assert mr["MeetingMessageType"] == "1"
     # the tentative event
@@ -268,7 +279,7 @@ def test_invitation_accepted(instance, account, devs, version, flavor, sendmail)
     moved = start(a, a.folder("Deleted Items"))
     assert len(moved) == 1, moved
     mr = fields(fields(moved[0][2])["MeetingRequest"])
-    assert uid_of_global_obj_id(mr["GlobalObjId"]) == uid
+    assert meeting_uid(mr, version) == uid
     sent = sendmail.sent()
     if vnum(version) >= 160:
         assert len(sent) == 1, sent
@@ -430,7 +441,7 @@ def test_own_invitation_is_not_applied(instance, account, devs, version):
     props = r.wbxml.find("Response/Fetch/Properties")
     assert props is not None, r.wbxml
     mr = fields(fields(props)["MeetingRequest"])
-    assert uid_of_global_obj_id(mr["GlobalObjId"]) == uid
+    assert meeting_uid(mr, version) == uid
     res = meeting_response(a, 1, coll=inbox, request_id=mail_id)
     assert res.findtext("Status") == "2"
 
@@ -558,10 +569,12 @@ def test_occurrence_request_cancel_and_response(instance, account, devs, version
     mr = fields(occ[0]["MeetingRequest"])
     assert mr["InstanceType"] == "3" and mr["RecurrenceId"] == "2026-12-15T14:00:00.000Z", mr
     assert mr["StartTime"] == "2026-12-15T15:00:00.000Z" and "Recurrences" not in mr
-    # the instance date of the occurrence is in its GlobalObjId (bytes 17-20)
-    raw = base64.b64decode(mr["GlobalObjId"])
-    assert raw[16:20] == bytes([0x07, 0xEA, 12, 15]), raw[16:20]
-    assert uid_of_global_obj_id(mr["GlobalObjId"]).startswith("occ-")
+    # up to 14.1 the instance date of the occurrence is in its GlobalObjId (bytes 17-20); at
+    # 16.x the UID is the series' and RecurrenceId (above) names the occurrence
+    if vnum(version) < 160:
+        raw = base64.b64decode(mr["GlobalObjId"])
+        assert raw[16:20] == bytes([0x07, 0xEA, 12, 15]), raw[16:20]
+    assert meeting_uid(mr, version).startswith("occ-")
     res = meeting_response(a, 1, coll=cal, request_id=ev_id,
                            instance="2026-12-29T14:00:00.000Z")
     if vnum(version) < 141:

@@ -611,8 +611,13 @@ static int render_meeting(apr_pool_t *p, zx_store *st, const zx_item *item, zx_v
         blob = zx_tz_blob(p, "UTC", year ? year : 2026);
     if (blob)
         zx_wb_add_text(p, mr, ZX_Email_TimeZone, blob);
-    zx_wb_add_text(p, mr, ZX_Email_GlobalObjId,
-                   zx_meeting_global_obj_id(p, mi->uid, mi->recurrence_id));
+    /* [MS-ASEMAIL] 2.2.2.37, 3.1.4.7: GlobalObjId up to 14.1; 16.x has no such tag and gets
+     * the meeting's calendar:UID itself (the occurrence is named by RecurrenceId) */
+    if (v >= ZX_V160)
+        zx_wb_add_text(p, mr, ZX_Calendar_UID, mi->uid);
+    else
+        zx_wb_add_text(p, mr, ZX_Email_GlobalObjId,
+                       zx_meeting_global_obj_id(p, mi->uid, mi->recurrence_id));
     if (v >= ZX_V140) {
         const char *dis = zx_pim_get(ev, MEV(DISALLOW_NEW_TIME_PROPOSAL));
         zx_wb_add_text(p, mr, ZX_Email_DisallowNewTimeProposal, dis && *dis == '1' ? "1" : "0");
