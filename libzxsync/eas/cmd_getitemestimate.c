@@ -3,6 +3,7 @@
  * command does not change).  12.1 sends Class, SyncKey, CollectionId and FilterType in the
  * Collection; 14.0+ sends the filter in airsync:Options. */
 #include "handlers.h"
+#include "sync_draft.h"
 #include "reqstore.h"
 #include "syncstate.h"
 
@@ -123,6 +124,8 @@ void zx_cmd_getitemestimate(const zx_server *srv, zx_request *req, zx_response *
             continue;
         }
         int filter = filters[i] >= 0 ? filters[i] : s->filter_type;
+        if (zx_sync_draft_folder(req->proto, s->folder))
+            filter = 0;         /* 16.x: no FilterType for Drafts, as the Sync (sync_draft.c) */
         long long count = 0;
         if (zx_store_estimate(st, s->folder->id, &base->pos,
                               zx_sync_filter_cutoff(filter, now),

@@ -302,6 +302,15 @@ def test_filtertype_not_applied_to_drafts(instance, account, version, seen):
     d = device(instance, account, version)
     assert d.folder("Drafts") == drafts_id
     one_day = OPTS.replace("<Options>", "<Options><FilterType>1</FilterType>")
+    # GetItemEstimate counts as the Sync will send
+    d.sync(drafts_id, key="0", options=one_day)
+    r = d.c.post("GetItemEstimate", '<GetItemEstimate xmlns="GetItemEstimate:"><Collections>'
+                 '<Collection><SyncKey xmlns="AirSync:">%s</SyncKey><CollectionId>%s'
+                 '</CollectionId><Options xmlns="AirSync:"><Class>Email</Class><FilterType>1'
+                 '</FilterType></Options></Collection></Collections></GetItemEstimate>'
+                 % (d.keys[drafts_id], drafts_id))
+    assert r.wbxml.findtext("Response/Status") == "1", r.wbxml
+    assert r.wbxml.findtext("Response/Collection/Estimate") == ("1" if seen else "0")
     got = [n.findtext("ServerId") for op, n in d.sync_all(drafts_id, options=one_day)
            if op == "Add"]
     assert (it["id"] in got) == seen
