@@ -39,8 +39,7 @@ static GMimeMessage *gm_parse(apr_pool_t *p, const char *data, apr_size_t len)
     return pool_own(p, m);
 }
 
-/* The message as bytes, LF line ends (what sendmail and the delivery command take). */
-static const char *gm_write(apr_pool_t *p, GMimeMessage *m, apr_size_t *len)
+const char *zx_mime_gm_write(apr_pool_t *p, GMimeMessage *m, apr_size_t *len)
 {
     GMimeStream *s = g_mime_stream_mem_new();
     GMimeFormatOptions *fo = g_mime_format_options_new();
@@ -503,7 +502,7 @@ const char *zx_mime_compose_forward(apr_pool_t *p, const apr_array_header_t *to,
     set_text(tp, text ? text : "");
     g_mime_message_set_mime_part(m, GMIME_OBJECT(tp));
     g_object_unref(tp);
-    return gm_write(p, m, len);
+    return zx_mime_gm_write(p, m, len);
 }
 
 const char *zx_mime_draft_set_from(zx_mime_draft *d, const char *account)
@@ -580,7 +579,7 @@ apr_array_header_t *zx_mime_draft_recipients(const zx_mime_draft *d)
 
 const char *zx_mime_draft_write(const zx_mime_draft *d, apr_size_t *len)
 {
-    return gm_write(d->p, d->m, len);
+    return zx_mime_gm_write(d->p, d->m, len);
 }
 
 int zx_mime_draft_remove_bcc(zx_mime_draft *d)

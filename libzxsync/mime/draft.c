@@ -143,16 +143,5 @@ const char *zx_mime_draft_build(apr_pool_t *p, const zx_mime_draft_spec *s, apr_
     }
     g_object_unref(tp);
 
-    GMimeStream *out = g_mime_stream_mem_new();
-    GMimeFormatOptions *fo = g_mime_format_options_new();
-    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
-    g_mime_object_write_to_stream(GMIME_OBJECT(m), fo, out);
-    g_mime_format_options_free(fo);
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
-    char *bytes = apr_palloc(p, ba->len + 1);
-    memcpy(bytes, ba->data, ba->len);
-    bytes[ba->len] = '\0';
-    *len = ba->len;
-    g_object_unref(out);
-    return bytes;
+    return zx_mime_gm_write(p, m, len);
 }

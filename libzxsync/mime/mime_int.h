@@ -86,4 +86,7 @@ int zx_mime_add_tnef(pctx *c, GMimeObject *o);
 int zx_mime_tnef_file(apr_pool_t *p, GMimeObject *o, int k, const char **content,
                       apr_size_t *content_len);
 
+/* The message as bytes, LF line ends (what sendmail and the delivery command take; compose.c). */
+const char *zx_mime_gm_write(apr_pool_t *p, GMimeMessage *m, apr_size_t *len);
+
 #endif
