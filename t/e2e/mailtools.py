@@ -242,6 +242,22 @@ def account(instance):
     return new_account(instance)
 
 
+MDM_SWITCH = "ZxMobile_DeviceManagementEnabled"
+
+
+@pytest.fixture
+def mdm(instance):
+    """MDM on (the global switch) for the test, restored afterwards to exactly what it was."""
+    before = sql(instance, "SELECT value FROM config_values WHERE level = 'global' AND "
+                           "name = lower(%s)", MDM_SWITCH)
+    zx(instance, "config", "set", "global", MDM_SWITCH, "TRUE")
+    yield
+    if before:
+        zx(instance, "config", "set", "global", MDM_SWITCH, before[0][0])
+    else:
+        zx(instance, "config", "unset", "global", MDM_SWITCH)
+
+
 def tnef_stream(files, body=None):
     """A TNEF stream as Outlook sends one: files [(long name, bytes)] as attachments (title,
     data, PR_ATTACH_LONG_FILENAME in UTF-16), an optional PR_BODY.  Written from MS-OXTNEF

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from mailtools import account_id, sql
+from mailtools import account_id, mdm, sql  # noqa: F401
 from syncutil import VERSIONS, Device, deliver, message, new_account, zx
 
 DEVICE_BLOCKED = "129"      # [MS-ASCMD] 2.2.2 DeviceIsBlockedForThisUser
@@ -488,20 +488,7 @@ def test_remove_device(instance, account, devices, version):
 
 # ---- status -------------------------------------------------------------------------------------
 
-@pytest.fixture
-def mdm_on(instance):
-    """ZxMobile_DeviceManagementEnabled TRUE for the test (restored afterwards)."""
-    before = zxj(instance, "config", "get", "global", "ZxMobile_DeviceManagementEnabled")
-    zx(instance, "config", "set", "global", "ZxMobile_DeviceManagementEnabled", "TRUE")
-    yield
-    if before["source"] == "global":
-        zx(instance, "config", "set", "global", "ZxMobile_DeviceManagementEnabled",
-           before["value"])
-    else:
-        zx(instance, "config", "unset", "global", "ZxMobile_DeviceManagementEnabled")
-
-
-def test_status_values(instance, account, devices, mdm_on):
+def test_status_values(instance, account, devices, mdm):
     """status: needs provisioning (MDM on, no valid policy key), ok (MDM off for the account),
     suspended, wipe requested, wipe done - the numbering of spec 4.2."""
     d = devices("14.1", foldersync=False)

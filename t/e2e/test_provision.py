@@ -12,23 +12,10 @@ import uuid
 
 import pytest
 
-from mailtools import account_id, client_for, new_account, sql, zx, zx_fails, zxj  # noqa: F401
+from mailtools import account_id, client_for, mdm, new_account, sql, zx, zx_fails, zxj  # noqa: F401
 
 POLICY_TYPE = "MS-EAS-Provisioning-WBXML"
 GLOBAL_SWITCH = "ZxMobile_DeviceManagementEnabled"
-
-
-@pytest.fixture
-def mdm(instance):
-    """MDM on (global switch), restored afterwards to exactly what it was."""
-    before = sql(instance, "SELECT value FROM config_values WHERE level = 'global' AND "
-                           "name = lower(%s)", GLOBAL_SWITCH)
-    zx(instance, "config", "set", "global", GLOBAL_SWITCH, "TRUE")
-    yield
-    if before:
-        zx(instance, "config", "set", "global", GLOBAL_SWITCH, before[0][0])
-    else:
-        zx(instance, "config", "unset", "global", GLOBAL_SWITCH)
 
 
 @pytest.fixture

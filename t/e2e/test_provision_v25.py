@@ -11,29 +11,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from mailtools import account_id, client_for, new_account, sql, zx, zxj  # noqa: F401
+from mailtools import account_id, client_for, mdm, new_account, sql, zx, zxj  # noqa: F401
 
 WAP = "MS-WAP-Provisioning-XML"
 EAS = "MS-EAS-Provisioning-WBXML"
-GLOBAL_SWITCH = "ZxMobile_DeviceManagementEnabled"
 AE_KEY = r"HKLM\Comm\Security\Policy\LASSD\AE\{50C13377-C66D-400C-889E-C316FC4AB374}"
 LASSD_KEY = r"HKLM\Comm\Security\Policy\LASSD"
 LAP_PW_KEY = r"HKLM\Comm\Security\Policy\LASSD\LAP\lap_pw"
 PROV = '<Provision xmlns="Provision:">%s</Provision>'
 FOLDERSYNC = '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>'
-
-
-@pytest.fixture
-def mdm(instance):
-    """MDM on (global switch), restored afterwards to exactly what it was."""
-    before = sql(instance, "SELECT value FROM config_values WHERE level = 'global' AND "
-                           "name = lower(%s)", GLOBAL_SWITCH)
-    zx(instance, "config", "set", "global", GLOBAL_SWITCH, "TRUE")
-    yield
-    if before:
-        zx(instance, "config", "set", "global", GLOBAL_SWITCH, before[0][0])
-    else:
-        zx(instance, "config", "unset", "global", GLOBAL_SWITCH)
 
 
 def foldersync(c, **kw):

@@ -26,31 +26,7 @@ static void teardown(void)
     g_pool = NULL;
 }
 
-/* A policy holding the built-in defaults of attrs.def. */
-static zx_policy defaults(void)
-{
-    zx_policy pol;
-    memset(&pol, 0, sizeof pol);
-    const zx_policy_item *items = zx_policy_items(&pol.count);
-    pol.values = apr_pcalloc(g_pool, pol.count * sizeof *pol.values);
-    pol.from = apr_pcalloc(g_pool, pol.count * sizeof *pol.from);
-    for (apr_size_t i = 0; i < pol.count; i++) {
-        const zx_attr_def *a = zx_attr_find(items[i].attr);
-        ck_assert_ptr_nonnull(a);
-        pol.values[i] = a->def;
-    }
-    pol.mdm = 1;
-    return pol;
-}
-
-static void set(zx_policy *pol, const char *name, const char *value)
-{
-    const zx_policy_item *it = zx_policy_item_find(name);
-    ck_assert_ptr_nonnull(it);
-    apr_size_t n;
-    const zx_policy_item *items = zx_policy_items(&n);
-    pol->values[it - items] = value;
-}
+#include "policy_fixture.h"
 
 /* Text of the child element named name of the document, NULL when absent ("" when empty). */
 static const char *el(const zx_wb_node *doc, const char *name)
