@@ -185,7 +185,7 @@ static int pg_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *p
                                                    pos->cursor_received) : NULL,
                              cursor ? pos->cursor_id : NULL};
     /* changes after modseq as Sync classifies them (see eas/syncstate.c), plus what is left of
-     * the enumeration */
+     * the enumeration; neither counts the items skipped for the device (loop detection) */
     PGresult *res = zx_db_exec(st->db,
         "SELECT (SELECT count(*) FROM items i WHERE i.folder_id = $1::bigint AND "
         "  i.account_id = $2::bigint AND i.modseq > $3::bigint AND "
@@ -194,13 +194,16 @@ static int pg_estimate(zx_store *st, const char *folder_id, const zx_sync_pos *p
         "            OR i.received >= " TS("$5") ") AND (i.id, i.modseq) NOT IN "
         "            (SELECT a.id, a.m FROM unnest($9::bigint[], $10::bigint[]) AS a(id, m)) "
         "       ELSE NOT i.deleted AND ($5::bigint IS NULL OR i.received >= " TS("$5") ") "
-        "            AND NOT ($11::boolean AND i.flag_status = 1) END), "
+        "            AND NOT ($11::boolean AND i.flag_status = 1) END "
+        "  AND NOT EXISTS (SELECT 1 FROM sync_skipped k WHERE k.device_id = $4::bigint "
+        "                   AND k.folder_id = $1::bigint AND k.item_id = i.id)), "
         " CASE WHEN $6::bigint IS NULL AND NOT $8::boolean THEN 0 ELSE "
         " (SELECT count(*) FROM items i WHERE i.folder_id = $1::bigint AND "
         "  i.account_id = $2::bigint AND NOT i.deleted AND i.created_modseq <= $3::bigint AND "
         "  ($5::bigint IS NULL OR i.received >= " TS("$5") ") AND ($6::bigint IS NULL OR "
         "  (i.received, i.id) < (" TS("$6") ", $7::bigint)) AND "
-        "  NOT ($11::boolean AND i.flag_status = 1)) END",
+        "  NOT ($11::boolean AND i.flag_status = 1) AND NOT EXISTS (SELECT 1 FROM sync_skipped k "
+        "  WHERE k.device_id = $4::bigint AND k.folder_id = $1::bigint AND k.item_id = i.id)) END",
         11, (const char *const[]){params[0], params[1], params[2], params[3], params[4],
                                   params[5], params[6], pos->enumerating ? "t" : "f",
                                   ahead_ids(st->pool, pos->ahead, 0),

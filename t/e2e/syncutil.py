@@ -204,6 +204,32 @@ def server_ids(col, op="Add"):
     return [sid for o, sid in ops(col) if o == op]
 
 
+def estimate(dev, *colls, filter_type=None):
+    """colls: (CollectionId, SyncKey); returns [(CollectionId, Status, Estimate)]."""
+    x = '<GetItemEstimate xmlns="GetItemEstimate:"><Collections>'
+    for cid, key in colls:
+        x += "<Collection>"
+        if dev.protocol == "12.1":
+            x += "<Class>Email</Class>"
+            x += '<SyncKey xmlns="AirSync:">%s</SyncKey>' % key
+            x += "<CollectionId>%s</CollectionId>" % cid
+            x += '<FilterType xmlns="AirSync:">%d</FilterType>' % (filter_type or 0)
+        else:
+            x += '<SyncKey xmlns="AirSync:">%s</SyncKey>' % key
+            x += "<CollectionId>%s</CollectionId>" % cid
+            if filter_type is not None:
+                x += ('<Options xmlns="AirSync:"><Class>Email</Class><FilterType>%d</FilterType>'
+                      '</Options>' % filter_type)
+        x += "</Collection>"
+    x += "</Collections></GetItemEstimate>"
+    r = dev.c.post("GetItemEstimate", x)
+    assert r.status == 200, r
+    doc = r.wbxml
+    assert doc.name == "GetItemEstimate"
+    return [(resp.findtext("Collection/CollectionId"), resp.findtext("Status"),
+             resp.findtext("Collection/Estimate")) for resp in doc.findall("Response")]
+
+
 def held_ping(dev, folder_id, heartbeat=300):
     """A Ping of dev on one Email folder, sent from a thread; returns (thread, out), out
     receiving "r" (the response) and "took" (seconds) when it is answered."""

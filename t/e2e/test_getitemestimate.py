@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from syncutil import VERSIONS, Device, deliver, import_mbox, message, new_account
+from syncutil import VERSIONS, Device, deliver, estimate, import_mbox, message, new_account
 
 
 @pytest.fixture
@@ -24,32 +24,6 @@ def dev(instance, account, version):
     d.foldersync()
     yield d
     d.close()
-
-
-def estimate(dev, *colls, filter_type=None):
-    """colls: (CollectionId, SyncKey); returns [(CollectionId, Status, Estimate)]."""
-    x = '<GetItemEstimate xmlns="GetItemEstimate:"><Collections>'
-    for cid, key in colls:
-        x += "<Collection>"
-        if dev.protocol == "12.1":
-            x += "<Class>Email</Class>"
-            x += '<SyncKey xmlns="AirSync:">%s</SyncKey>' % key
-            x += "<CollectionId>%s</CollectionId>" % cid
-            x += '<FilterType xmlns="AirSync:">%d</FilterType>' % (filter_type or 0)
-        else:
-            x += '<SyncKey xmlns="AirSync:">%s</SyncKey>' % key
-            x += "<CollectionId>%s</CollectionId>" % cid
-            if filter_type is not None:
-                x += ('<Options xmlns="AirSync:"><Class>Email</Class><FilterType>%d</FilterType>'
-                      '</Options>' % filter_type)
-        x += "</Collection>"
-    x += "</Collections></GetItemEstimate>"
-    r = dev.c.post("GetItemEstimate", x)
-    assert r.status == 200, r
-    doc = r.wbxml
-    assert doc.name == "GetItemEstimate"
-    return [(resp.findtext("Collection/CollectionId"), resp.findtext("Status"),
-             resp.findtext("Collection/Estimate")) for resp in doc.findall("Response")]
 
 
 def test_estimate_follows_the_sync_position(instance, account, dev):

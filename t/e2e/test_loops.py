@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from syncutil import VERSIONS, deliver, message, new_account, server_ids, zx
+from syncutil import VERSIONS, deliver, estimate, message, new_account, server_ids, zx
 
 
 @pytest.fixture
@@ -79,6 +79,8 @@ def test_a_poisoned_item_is_skipped_and_sync_goes_on(instance, account, device_f
                                  '<Read xmlns="Email:">1</Read></ApplicationData></Change>'
                                  % poison)
     assert col.findtext("Status") == "1"
+    # GetItemEstimate does not count the skipped item's change either
+    assert estimate(d, (inbox, d.keys[inbox])) == [(inbox, "1", "0")]
     col = d.sync(inbox)
     assert col is None or poison not in server_ids(col)
 
