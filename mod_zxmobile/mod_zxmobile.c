@@ -76,6 +76,7 @@ static apr_allocator_t *zxm_work_allocator;
 
 static apr_shm_t *zxm_dos_shm;
 static apr_global_mutex_t *zxm_dos_mutex;
+static apr_shm_t *zxm_answers_shm;   /* the accounts' generations of the answer caches */
 
 static int zxm_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -112,6 +113,31 @@ static void zxm_dos_init(apr_pool_t *pconf, server_rec *s)
     }
 }
 
+/* In the parent: the answer caches' account generations, shared by every child so that a
+ * change a request makes outdates the answers the other children keep before its own answer
+ * leaves (zxsync/answer.h).  Without it each child learns of the change from its listener. */
+static void zxm_answers_init(apr_pool_t *pconf, server_rec *s)
+{
+    zxm_answers_shm = NULL;
+    int any = 0;
+    for (server_rec *vs = s; vs; vs = vs->next)
+        if (zxm_get_srv_conf(vs)->enabled == 1)
+            any = 1;
+    if (!any)
+        return;
+    apr_size_t size = zx_answer_shared_size();
+    apr_status_t rv = apr_shm_create(&zxm_answers_shm, size, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     ZXLOGNO(01953) "cannot create the answer cache's shared memory (%"
+                     APR_SIZE_T_FMT " bytes): each child learns of changes from its "
+                     "notifications only", size);
+        zxm_answers_shm = NULL;
+        return;
+    }
+    zx_answer_shared_init(apr_shm_baseaddr_get(zxm_answers_shm));
+}
+
 /* ---- hooks ---------------------------------------------------------------------------- */
 
 static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -128,6 +154,7 @@ static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                          "the endpoint cannot reach its database");
     }
     zxm_dos_init(pconf, s);
+    zxm_answers_init(pconf, s);
     return OK;
 }
 
@@ -156,6 +183,11 @@ static void zxm_hub_start(apr_pool_t *pchild, server_rec *s, const char *conninf
     zx_notify_hub *hub = zx_notify_hub_create(pchild, conninfo);
     /* the answer cache lives on the hub's notifications: no hub, no cache */
     zx_answer_cache *answers = hub ? zx_answer_cache_create(pchild, 0) : NULL;
+    if (answers && zxm_answers_shm &&
+        zx_answer_cache_share(answers, apr_shm_baseaddr_get(zxm_answers_shm)) < 0)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     ZXLOGNO(01954) "the answer cache cannot share its generations: each "
+                     "child learns of changes from its notifications only");
     if (answers) {
         zx_notify_observer o = {answers_changed, answers_connected, answers};
         zx_notify_hub_observe(hub, &o);

@@ -46,9 +46,41 @@ struct zx_answer_cache {
     unsigned char secret[32];
     atomic_int connected;
     atomic_ullong gen_all;
-    atomic_ullong gen_acct[GEN_SLOTS];
+    atomic_ullong *gen_acct;            /* own_gen_acct, or the region every child shares */
+    atomic_ullong own_gen_acct[GEN_SLOTS];
     zx_answer_stats stats;
 };
+
+/* The shared region: the accounts' generations, seen by every child of the server. */
+typedef struct {
+    unsigned long long magic;
+    atomic_ullong gen_acct[GEN_SLOTS];
+} shared_gens;
+
+#define SHARED_MAGIC 0x7a78616e73776572ULL     /* "zxanswer" */
+
+apr_size_t zx_answer_shared_size(void)
+{
+    return sizeof(shared_gens);
+}
+
+void zx_answer_shared_init(void *region)
+{
+    shared_gens *g = region;
+    for (unsigned i = 0; i < GEN_SLOTS; i++)
+        atomic_init(&g->gen_acct[i], 1);
+    g->magic = SHARED_MAGIC;
+}
+
+int zx_answer_cache_share(zx_answer_cache *c, void *region)
+{
+    shared_gens *g = region;
+    if (!g || g->magic != SHARED_MAGIC ||
+        !atomic_is_lock_free(&g->gen_acct[0]))      /* atomics across processes need that */
+        return -1;
+    c->gen_acct = g->gen_acct;
+    return 0;
+}
 
 /* A request's part: on a miss, what zx_answer_store needs; on a hit, the answer. */
 struct zx_answer_fill {
@@ -83,7 +115,8 @@ zx_answer_cache *zx_answer_cache_create(apr_pool_t *p, unsigned slots)
     atomic_init(&c->connected, 0);
     atomic_init(&c->gen_all, 1);
     for (unsigned i = 0; i < GEN_SLOTS; i++)
-        atomic_init(&c->gen_acct[i], 1);
+        atomic_init(&c->own_gen_acct[i], 1);
+    c->gen_acct = c->own_gen_acct;
     if (RAND_bytes(c->secret, sizeof c->secret) != 1 ||
         apr_thread_mutex_create(&c->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
         return NULL;

@@ -541,6 +541,24 @@ static const struct {
     {stage_acctlog, ALWAYS},
 };
 
+/* Commands that never change an account's data (what a device's own state rows hold of a Ping
+ * or an estimate is NOTIFYed by the triggers as before): the rest may have. */
+static int may_write(zx_cmd cmd)
+{
+    switch (cmd) {
+    case ZX_CMD_PING:
+    case ZX_CMD_GETITEMESTIMATE:
+    case ZX_CMD_SEARCH:
+    case ZX_CMD_FIND:
+    case ZX_CMD_RESOLVERECIPIENTS:
+    case ZX_CMD_VALIDATECERT:
+    case ZX_CMD_GETATTACHMENT:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 void zx_pipeline_run(const zx_server *srv, zx_request *req, zx_response *resp,
                      zx_command_lookup *lookup)
 {
@@ -559,6 +577,11 @@ void zx_pipeline_run(const zx_server *srv, zx_request *req, zx_response *resp,
         run_command(srv, req, resp, lookup);
     if (srv->answers && req->answer_fill && !req->answered_from_cache)
         zx_answer_store(srv->answers, req, resp);
+    /* a request that may have changed its account's data outdates the answers every child
+     * keeps for the account now, before its own answer leaves (answer.h) */
+    if (srv->answers && !req->answered_from_cache && !req->answer_reusable &&
+        req->authenticated && req->account.id && may_write(req->cmd))
+        zx_answer_cache_changed(srv->answers, req->account.id);
     if (resp->reason)
         zx_log(req->log_ctx, resp->reason_level, "%s (Cmd=%s User=%s DeviceId=%s -> %d)",
                resp->reason, req->cmd_name ? req->cmd_name : "-", req->user ? req->user : "-",

@@ -209,6 +209,37 @@ START_TEST(changes_outdate_exactly_their_account)
 }
 END_TEST
 
+START_TEST(children_sharing_the_region_see_each_others_changes)
+{
+    /* two children (two caches) on one region: a change one of them notes outdates what the
+     * other keeps at once, without its listener; a third, unshared cache does not see it */
+    void *region = apr_pcalloc(g_pool, zx_answer_shared_size());
+    ck_assert_int_eq(zx_answer_cache_share(zx_answer_cache_create(g_pool, 64), region), -1);
+    zx_answer_shared_init(region);
+    zx_answer_cache *a = zx_answer_cache_create(g_pool, 64);
+    zx_answer_cache *b = zx_answer_cache_create(g_pool, 64);
+    zx_answer_cache *alone = zx_answer_cache_create(g_pool, 64);
+    ck_assert_int_eq(zx_answer_cache_share(a, region), 0);
+    ck_assert_int_eq(zx_answer_cache_share(b, region), 0);
+    zx_answer_cache_connected(a, 1);
+    zx_answer_cache_connected(b, 1);
+    zx_answer_cache_connected(alone, 1);
+    ck_assert_int_eq(compute_and_store(b, "7"), 1);
+    ck_assert_int_eq(compute_and_store(alone, "7"), 1);
+    ck_assert(hit(b));
+    zx_answer_cache_changed(a, "8");
+    ck_assert(hit(b));
+    zx_answer_cache_changed(a, "7");                /* a request in child a changed account 7 */
+    ck_assert(!hit(b));
+    ck_assert(hit(alone));
+    /* and the other way round */
+    ck_assert_int_eq(compute_and_store(a, "7"), 1);
+    ck_assert(hit(a));
+    zx_answer_cache_changed(b, "7");
+    ck_assert(!hit(a));
+}
+END_TEST
+
 START_TEST(a_change_during_the_request_is_not_kept)
 {
     zx_answer_cache *c = zx_answer_cache_create(g_pool, 64);
@@ -349,6 +380,7 @@ int main(void)
     tcase_add_test(tc, nothing_while_the_listener_is_not_connected);
     tcase_add_test(tc, changes_outdate_exactly_their_account);
     tcase_add_test(tc, a_change_during_the_request_is_not_kept);
+    tcase_add_test(tc, children_sharing_the_region_see_each_others_changes);
     tcase_add_test(tc, only_reusable_small_successes_are_kept);
     tcase_add_test(tc, only_small_sync_and_foldersync_posts_are_candidates);
     tcase_add_test(tc, hub_notifications_reach_the_cache);

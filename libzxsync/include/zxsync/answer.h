@@ -40,8 +40,23 @@ typedef struct zx_answer_cache zx_answer_cache;
 /* A cache of at most slots answers (0: a default), allocated from p (the child pool). */
 zx_answer_cache *zx_answer_cache_create(apr_pool_t *p, unsigned slots);
 
-/* From the notification listener: account_id changed (NULL: everything may have changed). */
+/* From the notification listener: account_id changed (NULL: everything may have changed).
+ * Also from the pipeline, right after a request that may have changed its account's data
+ * (zx_pipeline_run): with a shared region, the other children see the change before the
+ * request's answer leaves, not only once their listener reads the notification. */
 void zx_answer_cache_changed(zx_answer_cache *c, const char *account_id);
+
+/* The accounts' generations shared by every child of a server (the module's shared memory,
+ * made in the parent before the children fork): a change a request makes in one child
+ * outdates the answers the other children keep at once - a device that syncs right after
+ * another device of the account changed something is never answered "nothing new" from a
+ * cache whose listener has not read the notification yet.  zx_answer_shared_init formats a
+ * region of zx_answer_shared_size() bytes; zx_answer_cache_share makes a cache use it
+ * (-1: not such a region, or the platform has no lock-free 64-bit atomics).  Changes made
+ * outside the server (the CLI, another node) still arrive as notifications. */
+apr_size_t zx_answer_shared_size(void);
+void zx_answer_shared_init(void *region);
+int zx_answer_cache_share(zx_answer_cache *c, void *region);
 /* From the notification listener: it holds (up = 1) or lost (0) its connection.  Connecting
  * drops every kept answer: notifications sent meanwhile were lost. */
 void zx_answer_cache_connected(zx_answer_cache *c, int up);
