@@ -38,6 +38,7 @@
 #include <zxsync/delivery.h>
 #include <zxsync/directory.h>
 #include <zxsync/mime.h>
+#include <zxsync/sendmail.h>
 #include <zxsync/store.h>
 
 #define RETRIES 5
@@ -129,6 +130,35 @@ static int read_stdin(cli *c, char **data, apr_size_t *len, const char **err)
     return 0;
 }
 
+/* The out-of-office reply a delivery asks for: to an account of this server it is delivered
+ * here; anything else goes to the MTA's sendmail command (a pipe delivery has an MTA:
+ * ZXMOBILE_SENDMAIL, default "/usr/sbin/sendmail -i"), with the null sender.  Returns whom it
+ * went to, or NULL (a warning on stderr says why). */
+static const char *send_oof(cli *c, const zx_delivery *d)
+{
+    if (!d->oof.to)
+        return NULL;
+    zx_delivery back;
+    const char *e = NULL;
+    const char *name, *id;
+    int local = zx_delivery_resolve(c->pool, c->db, d->oof.to, &name, &id, &e);
+    if (local > 0) {
+        if (zx_delivery_deliver(c->pool, c->db, d->oof.to, NULL, d->oof.data, d->oof.len,
+                                &back, &e) == ZX_DELIVERY_OK)
+            return d->oof.to;
+    } else if (local == 0) {
+        const char *mta = getenv("ZXMOBILE_SENDMAIL");
+        apr_array_header_t *rcpts = apr_array_make(c->pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(rcpts, const char *) = d->oof.to;
+        if (zx_sendmail_run(c->pool, mta && *mta ? mta : "/usr/sbin/sendmail -i", "<>", rcpts,
+                            d->oof.data, d->oof.len, &e) == 0)
+            return d->oof.to;
+    }
+    fprintf(stderr, "zxsuite: warning: the out-of-office reply of %s to %s was not sent: %s\n",
+            d->account, d->oof.to, e ? e : "?");
+    return NULL;
+}
+
 static int cmd_deliver(cli *c, int argc, const char **argv, ov **out, const char **err)
 {
     c->exit_code = EX_TEMPFAIL;          /* until we know better */
@@ -149,8 +179,9 @@ static int cmd_deliver(cli *c, int argc, const char **argv, ov **out, const char
         return -1;
     }
     zx_delivery d;
-    switch (zx_delivery_deliver(c->pool, c->db, argv[0], argc > 1 ? argv[1] : NULL, data, len,
-                                &d, err)) {
+    const char *sender = zx_delivery_return_path(c->pool, data, len);
+    switch (zx_delivery_deliver_from(c->pool, c->db, sender, argv[0], argc > 1 ? argv[1] : NULL,
+                                     data, len, &d, err)) {
     case ZX_DELIVERY_OK:
         break;
     case ZX_DELIVERY_NOUSER:
@@ -165,6 +196,7 @@ static int cmd_deliver(cli *c, int argc, const char **argv, ov **out, const char
     }
     if (d.warning)
         fprintf(stderr, "zxsuite: warning: %s\n", d.warning);
+    const char *oof = send_oof(c, &d);
     c->exit_code = 0;
     *out = ov_new(c->pool, OV_OBJ);
     ov_set(*out, "account", ov_str(c->pool, d.account));
@@ -172,6 +204,8 @@ static int cmd_deliver(cli *c, int argc, const char **argv, ov **out, const char
     ov_set(*out, "folderId", ov_str(c->pool, d.folder_id));
     ov_set(*out, "itemId", ov_str(c->pool, d.item_id));
     ov_set(*out, "size", ov_int(c->pool, (long long)len));
+    if (oof)
+        ov_set(*out, "outOfOfficeReply", ov_str(c->pool, oof));
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <zxsync/db.h>
 #include <zxsync/delivery.h>
 #include <zxsync/directory.h>
+#include <zxsync/log.h>
 #include <zxsync/meeting.h>
 #include <zxsync/store.h>
 
@@ -77,6 +78,33 @@ const char *zx_delivery_message_problem(const char *data, apr_size_t len)
     if (name_len == 0 || k >= len || data[k] != ':')
         return "no header fields (not an RFC 5322 message)";
     return NULL;
+}
+
+const char *zx_delivery_return_path(apr_pool_t *p, const char *data, apr_size_t len)
+{
+    static const char name[] = "Return-Path:";
+    apr_size_t n = sizeof name - 1;
+    if (len < n || strncasecmp(data, name, n) != 0)
+        return NULL;
+    const char *v = data + n, *end = data + len;
+    const char *nl = memchr(v, '\n', (apr_size_t)(end - v));
+    if (!nl)
+        return NULL;
+    while (v < nl && (*v == ' ' || *v == '\t'))
+        v++;
+    const char *lt = NULL, *gt = NULL;
+    for (const char *c = v; c < nl && !gt; c++) {
+        if (*c == '<' && !lt)
+            lt = c;
+        else if (*c == '>' && lt)
+            gt = c;
+    }
+    if (gt)
+        return apr_pstrmemdup(p, lt + 1, (apr_size_t)(gt - lt - 1));
+    const char *e = nl;
+    while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    return apr_pstrmemdup(p, v, (apr_size_t)(e - v));
 }
 
 /* ---- the folder -------------------------------------------------------------------------- */
@@ -188,9 +216,10 @@ static int attempt(apr_pool_t *p, zx_db *db, zx_store *st, const char *folder_ar
     return 0;
 }
 
-zx_delivery_status zx_delivery_deliver(apr_pool_t *p, zx_db *db, const char *address,
-                                       const char *folder, const char *data, apr_size_t len,
-                                       zx_delivery *out, const char **err)
+zx_delivery_status zx_delivery_deliver_from(apr_pool_t *p, zx_db *db, const char *sender,
+                                            const char *address, const char *folder,
+                                            const char *data, apr_size_t len, zx_delivery *out,
+                                            const char **err)
 {
     memset(out, 0, sizeof *out);
     const char *problem = zx_delivery_message_problem(data, len);
@@ -209,11 +238,25 @@ zx_delivery_status zx_delivery_deliver(apr_pool_t *p, zx_db *db, const char *add
     for (int n = 1;; n++) {
         int vanished = 0;
         if (attempt(p, db, st, folder, data, len, out, &vanished, err) == 0)
-            return ZX_DELIVERY_OK;
+            break;
         if (n >= ATTEMPTS || !(zx_delivery_retryable(*err) || vanished) || !zx_db_alive(db)) {
             *err = apr_psprintf(p, "delivery to %s failed: %s", out->account, *err);
             return ZX_DELIVERY_TEMPFAIL;
         }
         apr_sleep(apr_time_from_msec(20 * n));
     }
+    if (sender && *sender) {
+        const char *e = NULL;
+        if (zx_oof_reply(p, db, out, sender, data, len, &out->oof, &e) < 0)
+            zx_log(NULL, ZX_LOG_WARNING, ZXLOGNO(02950) "no out-of-office reply from %s to %s: %s",
+                   out->account, sender, e ? e : "?");
+    }
+    return ZX_DELIVERY_OK;
+}
+
+zx_delivery_status zx_delivery_deliver(apr_pool_t *p, zx_db *db, const char *address,
+                                       const char *folder, const char *data, apr_size_t len,
+                                       zx_delivery *out, const char **err)
+{
+    return zx_delivery_deliver_from(p, db, NULL, address, folder, data, len, out, err);
 }

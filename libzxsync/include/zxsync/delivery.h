@@ -22,6 +22,16 @@ typedef enum {
                                  * (451, EX_TEMPFAIL) */
 } zx_delivery_status;
 
+/* An out-of-office reply to send (zx_oof_reply). */
+typedef struct {
+    const char *to;             /* the sender of the delivered message; NULL: no reply */
+    const char *data;           /* the reply, to send with the null reverse-path (<>) */
+    apr_size_t len;
+    const char *audience;       /* "internal", "external_known", "external_unknown" */
+    const char *refused;        /* why a message of an account whose Oof is on gets no reply
+                                 * (an automatic or list message, already replied to, ...) */
+} zx_oof;
+
 typedef struct {
     const char *account;        /* the account's name (user@domain) */
     const char *account_id;
@@ -30,6 +40,7 @@ typedef struct {
     const char *item_id;
     const char *warning;        /* the folder asked for is unknown or holds no mail: the
                                  * message went to the Inbox (as Dovecot's LDA does); NULL */
+    zx_oof oof;                 /* the Oof reply this delivery asks for (zx_delivery_deliver_from) */
 } zx_delivery;
 
 /* The open account an envelope address names: the account's own address or one of its
@@ -58,5 +69,29 @@ int zx_delivery_retryable(const char *err);
 zx_delivery_status zx_delivery_deliver(apr_pool_t *p, zx_db *db, const char *address,
                                        const char *folder, const char *data, apr_size_t len,
                                        zx_delivery *out, const char **err);
+
+/* The envelope sender an MTA wrote into the message it hands to a command (Return-Path, the
+ * first header field of Postfix's pipe(8) with flag R and of local(8)): "" for <>, NULL when
+ * the message has none. */
+const char *zx_delivery_return_path(apr_pool_t *p, const char *data, apr_size_t len);
+
+/* zx_delivery_deliver with the envelope sender (MAIL FROM; NULL or "" the null sender): once
+ * the message is committed, out->oof is the out-of-office reply it asks for, if any
+ * (zx_oof_reply; its failure is logged and does not fail the delivery).  The caller sends the
+ * reply with the null reverse-path. */
+zx_delivery_status zx_delivery_deliver_from(apr_pool_t *p, zx_db *db, const char *sender,
+                                            const char *address, const char *folder,
+                                            const char *data, apr_size_t len, zx_delivery *out,
+                                            const char **err);
+
+/* The out-of-office reply (libzxsync/mailflow/oof.c) a message delivered to d's account from
+ * sender asks for: when the account's Oof is on (global, or now between its start and end), the
+ * text of the sender's audience is enabled, the sender is a person (not the null sender, the
+ * account or its aliases, a daemon or list address) and the message neither automatic nor a
+ * list's nor a blind copy (zx_mime_auto_reply_refusal), and this sender got no reply yet under
+ * this setting (recorded in oof_replies).  1 a reply in *out, 0 none (out->refused may say
+ * why), -1 database error. */
+int zx_oof_reply(apr_pool_t *p, zx_db *db, const zx_delivery *d, const char *sender,
+                 const char *data, apr_size_t len, zx_oof *out, const char **err);
 
 #endif
