@@ -35,50 +35,19 @@
 #include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include <zxsync/delivery.h>
 #include <zxsync/directory.h>
-#include <zxsync/meeting.h>
 #include <zxsync/mime.h>
+#include <zxsync/sendmail.h>
 #include <zxsync/store.h>
 
 #define RETRIES 5
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-/* SQLSTATEs worth running a delivery again for: serialization failure, deadlock, and the
- * unique violation two concurrent first deliveries can meet while creating the mailbox.  The
- * state is read from the error message ("40001: could not serialize ...", as zx_db_exec makes
- * it): the ROLLBACK that follows a failure clears zx_db_sqlstate(). */
-static int retryable(const char *err)
-{
-    if (!err || strlen(err) < 7 || err[5] != ':' || err[6] != ' ')
-        return 0;
-    return strncmp(err, "40001", 5) == 0 || strncmp(err, "40P01", 5) == 0 ||
-           strncmp(err, "23505", 5) == 0;
-}
-
 static int connection_lost(cli *c)
 {
     return !c->db || PQstatus(zx_db_conn(c->db)) != CONNECTION_OK;
-}
-
-/* Why a message cannot be stored at all, or NULL. */
-static const char *message_problem(const char *data, apr_size_t len)
-{
-    apr_size_t i = 0;
-    while (i < len && (data[i] == '\r' || data[i] == '\n' || data[i] == ' ' || data[i] == '\t'))
-        i++;
-    if (i == len)
-        return "empty message";
-    /* the first line must be a header field: printable name, optional blanks, colon */
-    apr_size_t k = 0;
-    while (k < len && data[k] > ' ' && data[k] < 127 && data[k] != ':')
-        k++;
-    apr_size_t name_len = k;
-    while (k < len && (data[k] == ' ' || data[k] == '\t'))
-        k++;
-    if (name_len == 0 || k >= len || data[k] != ':')
-        return "no header fields (not an RFC 5322 message)";
-    return NULL;
 }
 
 /* Skip a leading mbox "From " line. */
@@ -97,62 +66,12 @@ typedef struct {
     const char *account;        /* normalised name */
     const char *account_id;
     zx_folder *folder;
-    int warned;
-    int vanished;               /* the folder was deleted during the attempt */
 } target;
 
 /* Open the account's store.  1 ok, 0 unknown or closed account (*err says which), -1 error. */
 static int open_account(cli *c, const char *name, target *t, const char **err)
 {
     return cli_open_account(c, name, &t->account, &t->account_id, &t->st, err);
-}
-
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
-    return 1;
-}
-
-/* The folder named by arg (server id, "Parent/Child" path, or a name unique in the mailbox),
- * case-insensitive.  1 found, 0 not found, -1 error. */
-static int find_folder(cli *c, zx_store *st, const char *arg, zx_folder **out, const char **err)
-{
-    *out = NULL;
-    /* a server id, or a path of names from the top ("Inbox/Projects") */
-    int rc = zx_store_folder_find(st, arg, out, err);
-    if (rc == ZX_STORE_OK && *out)
-        return 1;
-    if (rc < 0)
-        return -1;
-    if (all_digits(arg) || strchr(arg, '/'))
-        return 0;
-    /* a name that is unique anywhere in the tree */
-    apr_array_header_t *list;
-    long long now;
-    if (zx_store_folders(st, 0, &list, &now, err) != ZX_STORE_OK)
-        return -1;
-    zx_folder *hit = NULL;
-    for (int i = 0; i < list->nelts; i++) {
-        zx_folder *f = APR_ARRAY_IDX(list, i, zx_folder *);
-        if (!f->deleted && strcasecmp(f->name, arg) == 0) {
-            if (hit) {
-                hit = NULL;     /* ambiguous */
-                break;
-            }
-            hit = f;
-        }
-    }
-    *out = hit;
-    return hit ? 1 : 0;
-}
-
-static int is_mail_folder(const zx_folder *f)
-{
-    return f->item_class && strcmp(f->item_class, "Email") == 0;
 }
 
 static ov *folder_ov(apr_pool_t *p, const target *t)
@@ -211,48 +130,33 @@ static int read_stdin(cli *c, char **data, apr_size_t *len, const char **err)
     return 0;
 }
 
-/* One delivery attempt in one transaction: 0 committed, -1 failed (*err). */
-static int deliver_once(cli *c, target *t, const char *folder_arg, const char *data,
-                        apr_size_t len, int read, zx_item **item, const char **err)
+/* The out-of-office reply a delivery asks for: to an account of this server it is delivered
+ * here; anything else goes to the MTA's sendmail command (a pipe delivery has an MTA:
+ * ZXMOBILE_SENDMAIL, default "/usr/sbin/sendmail -i"), with the null sender.  Returns whom it
+ * went to, or NULL (a warning on stderr says why). */
+static const char *send_oof(cli *c, const zx_delivery *d)
 {
-    int own, rc;
-    t->vanished = 0;
-    if (zx_store_ensure_mailbox(t->st, err) != ZX_STORE_OK)
-        return -1;
-    if (zx_db_tx_begin(c->db, &own, err) < 0)
-        return -1;
-    rc = 0;
-    t->folder = NULL;
-    if (folder_arg) {
-        zx_folder *f = NULL;
-        int found = find_folder(c, t->st, folder_arg, &f, err);
-        if (found < 0)
-            rc = -1;
-        else if (found && is_mail_folder(f))
-            t->folder = f;
-        else if (!t->warned++)
-            fprintf(stderr, "zxsuite: warning: %s %s in %s; delivering to the Inbox\n",
-                    found ? "not a mail folder:" : "no such folder:", folder_arg, t->account);
+    if (!d->oof.to)
+        return NULL;
+    zx_delivery back;
+    const char *e = NULL;
+    const char *name, *id;
+    int local = zx_delivery_resolve(c->pool, c->db, d->oof.to, &name, &id, &e);
+    if (local > 0) {
+        if (zx_delivery_deliver(c->pool, c->db, d->oof.to, NULL, d->oof.data, d->oof.len,
+                                &back, &e) == ZX_DELIVERY_OK)
+            return d->oof.to;
+    } else if (local == 0) {
+        const char *mta = getenv("ZXMOBILE_SENDMAIL");
+        apr_array_header_t *rcpts = apr_array_make(c->pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(rcpts, const char *) = d->oof.to;
+        if (zx_sendmail_run(c->pool, mta && *mta ? mta : "/usr/sbin/sendmail -i", "<>", rcpts,
+                            d->oof.data, d->oof.len, &e) == 0)
+            return d->oof.to;
     }
-    if (rc == 0 && !t->folder &&
-        zx_store_folder_by_type(t->st, ZX_FOLDER_INBOX, &t->folder, err) == ZX_STORE_ERROR)
-        rc = -1;
-    if (rc == 0 && !t->folder) {
-        *err = apr_psprintf(c->pool, "the mailbox of %s has no Inbox", t->account);
-        rc = -1;
-    }
-    if (rc == 0) {
-        /* a meeting message is applied to the calendar in the same transaction */
-        rc = zx_meeting_deliver(t->st, t->account, t->folder->id, data, len, read, 0, item, err);
-        if (rc > 0 || (rc == ZX_STORE_OK && !*item)) {
-            /* the folder was deleted meanwhile: look again */
-            *err = apr_psprintf(c->pool, "folder %s disappeared during the delivery",
-                                t->folder->name);
-            t->vanished = 1;
-            rc = -1;
-        }
-    }
-    return zx_db_tx_end(c->db, own, rc < 0 ? -1 : 0, err);
+    fprintf(stderr, "zxsuite: warning: the out-of-office reply of %s to %s was not sent: %s\n",
+            d->account, d->oof.to, e ? e : "?");
+    return NULL;
 }
 
 static int cmd_deliver(cli *c, int argc, const char **argv, ov **out, const char **err)
@@ -264,7 +168,7 @@ static int cmd_deliver(cli *c, int argc, const char **argv, ov **out, const char
         return -1;
     const char *data = buf;
     strip_from_line(&data, &len);
-    const char *problem = message_problem(data, len);
+    const char *problem = zx_delivery_message_problem(data, len);
     if (problem) {
         c->exit_code = EX_DATAERR;
         *err = problem;
@@ -274,27 +178,34 @@ static int cmd_deliver(cli *c, int argc, const char **argv, ov **out, const char
         *err = apr_psprintf(c->pool, "database unavailable, try again later: %s", *err);
         return -1;
     }
-    target t = {0};
-    int rc = open_account(c, argv[0], &t, err);
-    if (rc == 0)
+    zx_delivery d;
+    const char *sender = zx_delivery_return_path(c->pool, data, len);
+    switch (zx_delivery_deliver_from(c->pool, c->db, sender, argv[0], argc > 1 ? argv[1] : NULL,
+                                     data, len, &d, err)) {
+    case ZX_DELIVERY_OK:
+        break;
+    case ZX_DELIVERY_NOUSER:
         c->exit_code = EX_NOUSER;
-    if (rc <= 0)
         return -1;
-    zx_item *item = NULL;
-    for (int attempt = 1;; attempt++) {
-        if (deliver_once(c, &t, argc > 1 ? argv[1] : NULL, data, len, 0, &item, err) == 0)
-            break;
-        if (attempt >= RETRIES || !(retryable(*err) || t.vanished) || connection_lost(c)) {
-            *err = apr_psprintf(c->pool, "delivery to %s failed, try again later: %s",
-                                t.account, *err);
-            return -1;
-        }
-        apr_sleep(apr_time_from_msec(20 * attempt));
+    case ZX_DELIVERY_BADMSG:
+        c->exit_code = EX_DATAERR;
+        return -1;
+    case ZX_DELIVERY_TEMPFAIL:
+        *err = apr_psprintf(c->pool, "%s; try again later", *err);
+        return -1;
     }
+    if (d.warning)
+        fprintf(stderr, "zxsuite: warning: %s\n", d.warning);
+    const char *oof = send_oof(c, &d);
     c->exit_code = 0;
-    *out = folder_ov(c->pool, &t);
-    ov_set(*out, "itemId", ov_str(c->pool, item ? item->id : NULL));
+    *out = ov_new(c->pool, OV_OBJ);
+    ov_set(*out, "account", ov_str(c->pool, d.account));
+    ov_set(*out, "folder", ov_str(c->pool, d.folder_name));
+    ov_set(*out, "folderId", ov_str(c->pool, d.folder_id));
+    ov_set(*out, "itemId", ov_str(c->pool, d.item_id));
     ov_set(*out, "size", ov_int(c->pool, (long long)len));
+    if (oof)
+        ov_set(*out, "outOfOfficeReply", ov_str(c->pool, oof));
     return 0;
 }
 
@@ -371,7 +282,7 @@ static void import_one(importer *im, const char *where, const char *data, apr_si
     cli *c = im->c;
     im->total++;
     strip_from_line(&data, &len);
-    const char *problem = message_problem(data, len);
+    const char *problem = zx_delivery_message_problem(data, len);
     if (!problem) {
         for (int attempt = 1;; attempt++) {
             apr_pool_t *sub;
@@ -392,7 +303,7 @@ static void import_one(importer *im, const char *where, const char *data, apr_si
                 problem = NULL;
             zx_db_set_pool(c->db, c->pool);
             apr_pool_destroy(sub);
-            if (!problem || attempt >= RETRIES || !retryable(problem))
+            if (!problem || attempt >= RETRIES || !zx_delivery_retryable(problem))
                 break;
             apr_sleep(apr_time_from_msec(20 * attempt));
         }
@@ -697,14 +608,14 @@ static int cmd_import(cli *c, int argc, const char **argv, ov **out, const char 
     if (zx_store_ensure_mailbox(t.st, err) != ZX_STORE_OK)
         return -1;
     if (argc > 2) {
-        int found = find_folder(c, t.st, argv[2], &t.folder, err);
+        int found = zx_delivery_find_folder(t.st, argv[2], &t.folder, err);
         if (found < 0)
             return -1;
         if (!found) {
             *err = apr_psprintf(c->pool, "no such folder: %s", argv[2]);
             return -1;
         }
-        if (!is_mail_folder(t.folder)) {
+        if (found == 2) {
             *err = apr_psprintf(c->pool, "%s is not a mail folder", argv[2]);
             return -1;
         }

@@ -586,3 +586,123 @@ int zx_mime_draft_remove_bcc(zx_mime_draft *d)
 {
     return g_mime_object_remove_header(GMIME_OBJECT(d->m), "Bcc") ? 1 : 0;
 }
+
+/* ---- automatic replies (RFC 3834) --------------------------------------------------------- */
+
+static const char *header_of(GMimeMessage *m, const char *name)
+{
+    return g_mime_object_get_header(GMIME_OBJECT(m), name);
+}
+
+/* 1 when one of the comma- or blank-separated words of v is one of words (without case) */
+static int has_word(apr_pool_t *p, const char *v, const char *const *words)
+{
+    char *last, *copy = apr_pstrdup(p, v);
+    for (char *t = apr_strtok(copy, ", \t;", &last); t; t = apr_strtok(NULL, ", \t;", &last))
+        for (int i = 0; words[i]; i++)
+            if (strcasecmp(t, words[i]) == 0)
+                return 1;
+    return 0;
+}
+
+/* 1 when one of addresses (lower-case addr-specs) is among the list's */
+static int list_names(apr_pool_t *p, InternetAddressList *l, const apr_array_header_t *addresses)
+{
+    if (!l)
+        return 0;
+    apr_array_header_t *got = apr_array_make(p, 4, sizeof(const char *));
+    collect_addrs(p, l, got);
+    for (int i = 0; i < got->nelts; i++)
+        for (int k = 0; k < addresses->nelts; k++)
+            if (strcasecmp(APR_ARRAY_IDX(got, i, const char *),
+                           APR_ARRAY_IDX(addresses, k, const char *)) == 0)
+                return 1;
+    return 0;
+}
+
+static int header_names(apr_pool_t *p, GMimeMessage *m, const char *name,
+                        const apr_array_header_t *addresses)
+{
+    const char *v = header_of(m, name);
+    if (!v)
+        return 0;
+    InternetAddressList *l = internet_address_list_parse(NULL, v);
+    int rc = list_names(p, l, addresses);
+    if (l)
+        g_object_unref(l);
+    return rc;
+}
+
+const char *zx_mime_auto_reply_refusal(apr_pool_t *p, const char *data, apr_size_t len,
+                                       const apr_array_header_t *addresses)
+{
+    GMimeMessage *m = gm_parse(p, data, len);
+    if (!m)
+        return "not a message";
+    const char *v = header_of(m, "Auto-Submitted");
+    if (v) {
+        const char *s = v;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (strncasecmp(s, "no", 2) != 0 || apr_isalnum(s[2]) || s[2] == '-')
+            return apr_psprintf(p, "Auto-Submitted: %s", s);
+    }
+    static const char *const bulk[] = {"bulk", "list", "junk", NULL};
+    static const char *const suppress[] = {"OOF", "All", NULL};
+    if ((v = header_of(m, "Precedence")) && has_word(p, v, bulk))
+        return apr_psprintf(p, "Precedence: %s", v);
+    static const char *const list_headers[] = {
+        "List-Id", "List-Post", "List-Unsubscribe", "List-Help", "List-Subscribe",
+        "List-Owner", "List-Archive", "Mailing-List", NULL};
+    for (int i = 0; list_headers[i]; i++)
+        if (header_of(m, list_headers[i]))
+            return apr_psprintf(p, "a mailing list's message (%s)", list_headers[i]);
+    /* what Exchange's senders ask of it ([MS-OXCMAIL] 2.2.3.2.14) */
+    if ((v = header_of(m, "X-Auto-Response-Suppress")) && has_word(p, v, suppress))
+        return apr_psprintf(p, "X-Auto-Response-Suppress: %s", v);
+    /* RFC 3834 3.1.1: only to a message addressed to the recipient by name */
+    if (!list_names(p, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), addresses) &&
+        !list_names(p, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC), addresses) &&
+        !header_names(p, m, "Resent-To", addresses) && !header_names(p, m, "Resent-Cc", addresses))
+        return "the account is not in To or Cc";
+    return NULL;
+}
+
+const char *zx_mime_compose_auto_reply(apr_pool_t *p, const char *orig, apr_size_t orig_len,
+                                       const zx_mime_mailbox *from, const char *to,
+                                       const char *text, int html, apr_size_t *len)
+{
+    GMimeMessage *om = gm_parse(p, orig, orig_len);
+    zx_mime_init();
+    GMimeMessage *m = pool_own(p, g_mime_message_new(TRUE));
+    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, from->name, from->email);
+    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, NULL, to);
+    const char *subject = om ? g_mime_message_get_subject(om) : NULL;
+    /* as Exchange titles it */
+    g_mime_message_set_subject(m, apr_pstrcat(p, "Automatic reply: ", subject ? subject : "",
+                                              NULL), "utf-8");
+    GDateTime *now = g_date_time_new_now_local();
+    g_mime_message_set_date(m, now);
+    g_date_time_unref(now);
+    const char *at = strchr(from->email, '@');
+    char *mid = g_mime_utils_generate_message_id(at ? at + 1 : "localhost");
+    g_mime_message_set_message_id(m, mid);
+    g_free(mid);
+    const char *omid = om ? g_mime_message_get_message_id(om) : NULL;
+    if (omid && *omid) {
+        const char *refs = header_of(om, "References");
+        g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To",
+                                 apr_psprintf(p, "<%s>", omid), NULL);
+        g_mime_object_set_header(GMIME_OBJECT(m), "References",
+                                 apr_psprintf(p, "%s%s<%s>", refs ? refs : "",
+                                              refs ? " " : "", omid), NULL);
+    }
+    /* RFC 3834 5: what it is, and Exchange's senders are asked not to answer it */
+    g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-replied", NULL);
+    g_mime_object_set_header(GMIME_OBJECT(m), "X-Auto-Response-Suppress", "All", NULL);
+    GMimeTextPart *tp = g_mime_text_part_new_with_subtype(html ? "html" : "plain");
+    set_text(tp, text ? text : "");
+    g_mime_message_set_mime_part(m, GMIME_OBJECT(tp));
+    g_object_unref(tp);
+    return zx_mime_gm_write(p, m, len);
+}

@@ -114,6 +114,21 @@ def test_deliver_charsets_and_broken_mail(instance, account, name, subject):
     assert items(instance, account)[0][1] == subject
 
 
+def test_deliver_to_an_alias_and_in_any_case(instance, account):
+    """An envelope address is the account's own or one of its aliases (zimbraMailAlias), in
+    any case, with or without angle brackets (libzxsync/mailflow/deliver.c)."""
+    local, dom = account.split("@")
+    instance.zxsuite_run("prov", "modifyAccount", account, "zimbraMailAlias", "Sales@" + dom)
+    for who in ("sales@" + dom, "<SALES@%s>" % dom.upper(), account.upper()):
+        p = deliver(instance, who, data=fixture("latin1.eml"), json_out=True)
+        assert p.returncode == 0, (who, p.err)
+        assert json.loads(p.out)["response"]["account"] == account, p.out
+    assert len(items(instance, account)) == 3
+    # an alias of another domain's account is not this one's
+    p = deliver(instance, "sales@other-" + dom, data=fixture("latin1.eml"))
+    assert p.returncode == EX_NOUSER, p.err
+
+
 def test_deliver_unknown_account_is_67(instance, account):
     dom = account.split("@")[1]
     for who in ("ghost@" + dom, "ghost@nodomain.example", "not an address"):

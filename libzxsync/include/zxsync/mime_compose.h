@@ -52,4 +52,19 @@ const char *zx_mime_draft_write(const zx_mime_draft *d, apr_size_t *len);
 /* Remove the Bcc header; 1 when there was one. */
 int zx_mime_draft_remove_bcc(zx_mime_draft *d);
 
+/* Automatic replies (RFC 3834).  Why a delivered message gets none, or NULL: Auto-Submitted
+ * other than "no", Precedence bulk/list/junk, a mailing list's header (List-Id, List-Post,
+ * List-Unsubscribe, ...), X-Auto-Response-Suppress with OOF or All (what Exchange's senders
+ * ask), or none of addresses (const char *: the account's own and its aliases) in To, Cc,
+ * Resent-To or Resent-Cc (RFC 3834 3.1.1: not to a blind copy). */
+const char *zx_mime_auto_reply_refusal(apr_pool_t *p, const char *data, apr_size_t len,
+                                       const apr_array_header_t *addresses);
+
+/* The reply to orig from `from` to `to`: "Automatic reply: " + the original's subject (as
+ * Exchange titles it), In-Reply-To/References, Auto-Submitted: auto-replied,
+ * X-Auto-Response-Suppress: All, one text part (HTML when html). */
+const char *zx_mime_compose_auto_reply(apr_pool_t *p, const char *orig, apr_size_t orig_len,
+                                       const zx_mime_mailbox *from, const char *to,
+                                       const char *text, int html, apr_size_t *len);
+
 #endif
