@@ -22,7 +22,6 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->enabled = -1;
     c->endpoint = NULL;
     c->db_conninfo = NULL;
-    c->sendmail = NULL;
     c->mail_transport = NULL;
     c->smtp_credentials = NULL;
     c->smtp_ca_file = NULL;
@@ -49,7 +48,6 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->enabled = add->enabled != -1 ? add->enabled : base->enabled;
     c->endpoint = add->endpoint ? add->endpoint : base->endpoint;
     c->db_conninfo = add->db_conninfo ? add->db_conninfo : base->db_conninfo;
-    c->sendmail = add->sendmail ? add->sendmail : base->sendmail;
     c->mail_transport = add->mail_transport ? add->mail_transport : base->mail_transport;
     c->smtp_credentials = add->smtp_credentials ? add->smtp_credentials
                                                 : base->smtp_credentials;
@@ -125,7 +123,8 @@ static const char *set_sendmail(cmd_parms *cmd, void *dc, const char *arg)
     if (arg[0] != '/')
         return "ZxMobileSendmail must start with an absolute program path";
     /* the old spelling of ZxMobileMailTransport sendmail:<command line> */
-    zxm_get_srv_conf(cmd->server)->sendmail = arg;
+    zxm_get_srv_conf(cmd->server)->mail_transport = apr_pstrcat(cmd->pool, "sendmail:", arg,
+                                                                NULL);
     return NULL;
 }
 
@@ -166,11 +165,7 @@ static const char *set_smtp_starttls(cmd_parms *cmd, void *dc, const char *arg)
 const char *zxm_transport_setup(apr_pool_t *p, zxm_srv_conf *c)
 {
     const char *err = NULL;
-    /* ZxMobileMailTransport wins over the old ZxMobileSendmail */
-    const char *spec = c->mail_transport ? c->mail_transport
-                       : c->sendmail     ? apr_pstrcat(p, "sendmail:", c->sendmail, NULL)
-                                         : NULL;
-    if (zx_transport_parse(p, spec, &c->transport, &err) < 0)
+    if (zx_transport_parse(p, c->mail_transport, &c->transport, &err) < 0)
         return apr_pstrcat(p, "ZxMobileMailTransport: ", err, NULL);
     c->transport.credentials = c->smtp_credentials;
     c->transport.ca_file = c->smtp_ca_file;

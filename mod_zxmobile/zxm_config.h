@@ -18,9 +18,8 @@ typedef struct {
     int enabled;                 /* ZxMobileEnable; -1 = unset */
     const char *endpoint;        /* ZxMobileEndpoint */
     const char *db_conninfo;     /* ZxMobileDatabase */
-    const char *sendmail;        /* ZxMobileSendmail: the old spelling of
-                                    ZxMobileMailTransport sendmail:... */
-    const char *mail_transport;  /* ZxMobileMailTransport */
+    const char *mail_transport;  /* ZxMobileMailTransport, or ZxMobileSendmail (its old
+                                    spelling: sendmail:<command line>); the last one wins */
     const char *smtp_credentials; /* ZxMobileSMTPCredentials */
     const char *smtp_ca_file;    /* ZxMobileSMTPCAFile */
     int smtp_starttls;           /* ZxMobileSMTPStartTLS: 1 required, 0 optional; -1 = unset */

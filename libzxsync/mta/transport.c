@@ -39,6 +39,12 @@ static int parse_hostport(apr_pool_t *p, const char *s, unsigned defport, zx_tra
 {
     const char *host_end;
     const char *h = s;
+    const char *at = strchr(s, '@'), *slash = strchr(s, '/');
+    if (at && (!slash || at < slash)) {
+        *err = "no user name or password in the URL: credentials go in the file of "
+               "ZxMobileSMTPCredentials";
+        return -1;
+    }
     if (*s == '[') {
         host_end = strchr(s, ']');
         if (!host_end || host_end == s + 1) {
@@ -62,9 +68,7 @@ static int parse_hostport(apr_pool_t *p, const char *s, unsigned defport, zx_tra
         }
         for (const char *c = s; c < host_end; c++)
             if (!isalnum((unsigned char)*c) && *c != '-' && *c != '.') {
-                *err = *c == '@' ? "no user name in the URL: credentials go in the file of "
-                                   "ZxMobileSMTPCredentials"
-                                 : "the host name has a character not allowed in one";
+                *err = "the host name has a character not allowed in one";
                 return -1;
             }
         if (*s == '-' || *s == '.') {
