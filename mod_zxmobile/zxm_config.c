@@ -77,8 +77,6 @@ void zxm_finalize_srv_conf(zxm_srv_conf *c)
     if (c->max_body > 0)
         c->server.settings.max_body = (apr_size_t)c->max_body;
     c->server.settings.transport = &c->transport;
-    c->server.settings.sendmail =
-        c->transport.kind == ZX_TRANSPORT_SENDMAIL ? c->transport.command : NULL;
     c->server.settings.public_url = c->public_url;
     if (c->fetch_budget > 0)
         c->server.settings.fetch_budget = (apr_size_t)c->fetch_budget;

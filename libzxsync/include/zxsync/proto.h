@@ -21,8 +21,6 @@ typedef struct {
     zx_vset versions;          /* protocol versions offered and accepted */
     apr_size_t max_body;       /* largest request body accepted, bytes */
     unsigned max_wbxml_depth;  /* WBXML nesting limit */
-    const char *sendmail;      /* the sendmail command of the transport (the administrator
-                                  notifications use it), NULL = none configured */
     struct zx_transport *transport; /* ZxMobileMailTransport (zxsync/transport.h): where mail
                                   for outside the server goes; NULL = none (local accounts
                                   still get theirs, zxsync/submit.h) */
