@@ -130,8 +130,11 @@ static int zxm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
             continue;
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, vs,
-                         ZXLOGNO(03010) "%s (%s:%d)", err,
-                         vs->defn_name ? vs->defn_name : "main server", vs->defn_line_number);
+                         ZXLOGNO(03010) "%s%s", err,
+                         vs->is_virtual && vs->defn_name
+                             ? apr_psprintf(ptemp, " (in the virtual host of %s:%d)",
+                                            vs->defn_name, vs->defn_line_number)
+                             : "");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         if (!zx_transport_outside(&c->transport) && !warned++)

@@ -88,6 +88,48 @@ def test_smartforward_reaches_a_local_account(instance):
     assert "look" in item_mime(instance, fw["id"]).decode()
 
 
+def test_meeting_reply_reaches_a_local_organizer(instance, device_factory):
+    """A MeetingResponse reply to an organizer of this server is in the organizer's Inbox,
+    without any MTA."""
+    from test_meetings import invitation, meeting_response, start
+    org, att = new_account(instance), new_account(instance)
+    from mailtools import PASSWORD
+    dev = device_factory(att, "16.1", password=PASSWORD)
+    inbox_id = dev.folder("Inbox")
+    start(dev, inbox_id)
+    uid = "local-%s@example.com" % uuid.uuid4().hex[:8]
+    from syncutil import deliver as deliver_id
+    mail_id = deliver_id(instance, att, invitation("google", att, uid=uid, organizer=org,
+                                                   sender="Org <%s>" % org))
+    res = meeting_response(dev, 1, coll=inbox_id, request_id=mail_id, send=True)
+    assert res.findtext("Status") == "1"
+    (reply,) = inbox(instance, org, "Accepted: Weekly sync")
+    raw = item_mime(instance, reply["id"]).decode()
+    assert "METHOD:REPLY" in raw and uid in raw and "PARTSTAT=ACCEPTED" in raw
+
+
+def test_draft_sent_from_sync_reaches_a_local_account(instance):
+    """16.1 Drafts: an Add with email2:Send to an account of this server, no MTA."""
+    from mailtools import DRAFTS, folder_id
+    from test_drafts import OPTS, device, responses
+    a, b = new_account(instance), new_account(instance)
+    folder_id(instance, a, DRAFTS)
+    d = device(instance, a, "16.1")
+    drafts = d.folder("Drafts")
+    d.sync_all(drafts, options=OPTS)
+    subject = "Draft " + uuid.uuid4().hex[:8]
+    cmd = ('<Add><ClientId>c-1</ClientId><Send xmlns="Email2:"/><ApplicationData>'
+           '<To xmlns="Email:">%s</To><Subject xmlns="Email:">%s</Subject>'
+           '<Body xmlns="AirSyncBase:"><Type>1</Type><Data>Local draft.</Data></Body>'
+           '</ApplicationData></Add>' % (b, subject))
+    col = d.sync(drafts, options=OPTS, commands=cmd)
+    (r,) = responses(col, "Add")
+    assert r.findtext("Status") == "1", col
+    (got,) = inbox(instance, b, subject)
+    assert "Local draft." in item_mime(instance, got["id"]).decode()
+    assert len(items(instance, a, SENT, subject=subject)) == 1
+
+
 # ---- SMTP submission --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
