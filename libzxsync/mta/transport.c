@@ -1,5 +1,6 @@
 /* zxmobile - the mail transport (zxsync/transport.h): none, a sendmail command, or SMTP
  * submission through libcurl. */
+#include <zxsync/recipients.h>
 #include <zxsync/sendmail.h>
 #include <zxsync/transport.h>
 
@@ -390,6 +391,19 @@ zx_send_status zx_transport_send(apr_pool_t *p, zx_transport *t, const char *sen
     if (!zx_transport_outside(t)) {
         *err = "no transport for mail outside this server is configured "
                "(ZxMobileMailTransport none)";
+        return ZX_SEND_PERMFAIL;
+    }
+    /* an address goes into an SMTP command or a command line: nothing but an addr-spec
+     * (no CR/LF, no blank, no leading '-') */
+    for (int i = 0; rcpts && i < rcpts->nelts; i++) {
+        const char *a = APR_ARRAY_IDX(rcpts, i, const char *);
+        if (!zx_recipient_valid(a)) {
+            *err = apr_psprintf(p, "not a valid recipient address: \"%s\"", a ? a : "");
+            return ZX_SEND_PERMFAIL;
+        }
+    }
+    if (sender && *sender && !zx_recipient_valid(sender)) {
+        *err = apr_psprintf(p, "not a valid sender address: \"%s\"", sender);
         return ZX_SEND_PERMFAIL;
     }
     if (t->kind == ZX_TRANSPORT_SENDMAIL) {

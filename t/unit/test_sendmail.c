@@ -323,6 +323,15 @@ START_TEST(test_transport_send_statuses)
     zx_transport t = parse_ok("none");
     ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
                                        &err), ZX_SEND_PERMFAIL);
+    /* no address that could become a second SMTP command or a command line option */
+    t = parse_ok("smtp://127.0.0.1:1");
+    apr_array_header_t *bad = apr_array_make(g_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(bad, const char *) = "a@example.org>\r\nRCPT TO:<b@example.org";
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", bad, msg, strlen(msg),
+                                       &err), ZX_SEND_PERMFAIL);
+    ck_assert_ptr_nonnull(strstr(err, "not a valid recipient"));
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "-oQ/tmp@example.com", rcpts, msg,
+                                       strlen(msg), &err), ZX_SEND_PERMFAIL);
     /* sendmail: 75 (EX_TEMPFAIL) and a program that cannot run are temporary, 1 is not */
     t = parse_ok("sendmail:/bin/sh -c \"exit 75\"");
     ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
