@@ -26,6 +26,7 @@
 #include <zxsync/maint.h>
 #include <zxsync/notify.h>
 #include <zxsync/server.h>
+#include <zxsync/transport.h>
 #include <apr_portable.h>
 #include <malloc.h>
 #include <apr_shm.h>
@@ -139,6 +140,37 @@ static void zxm_answers_init(apr_pool_t *pconf, server_rec *s)
 }
 
 /* ---- hooks ---------------------------------------------------------------------------- */
+
+/* The mail transport of every server that serves ActiveSync, parsed and checked (the sendmail
+ * program is there and executable, the SMTP URL valid, the credentials and CA files readable).
+ * check_config runs at every start and restart and for `apachectl configtest` (httpd -t),
+ * before its "Syntax OK": a wrong transport stops both, with the reason. */
+static int zxm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                            server_rec *s)
+{
+    int warned = 0;
+    for (server_rec *vs = s; vs; vs = vs->next) {
+        zxm_srv_conf *c = zxm_get_srv_conf(vs);
+        const char *err = zxm_transport_setup(pconf, c);
+        if (c->enabled != 1)
+            continue;
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, vs,
+                         ZXLOGNO(03010) "%s%s", err,
+                         vs->is_virtual && vs->defn_name
+                             ? apr_psprintf(ptemp, " (in the virtual host of %s:%d)",
+                                            vs->defn_name, vs->defn_line_number)
+                             : "");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (!zx_transport_outside(&c->transport) && !warned++)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                         ZXLOGNO(03011) "no ZxMobileMailTransport: mail between accounts of "
+                         "this server is delivered, mail for anywhere else is refused (set "
+                         "ZxMobileMailTransport smtp://your-smarthost:587 or sendmail:...)");
+    }
+    return OK;
+}
 
 static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                            server_rec *s)
@@ -270,6 +302,11 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
                          "is off in this child");
     }
     zx_autodiscover_init();
+    const char *curl_err = NULL;
+    if (zx_transport_global_init(&curl_err) < 0)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     ZXLOGNO(03012) "cannot initialise libcurl (%s): SMTP submission will fail",
+                     curl_err);
     /* The rows of a Sync window come from libpq in malloc'd memory (a window of contacts with
      * photos: about 1 MB).  glibc gives the top of a thread's heap back to the system past
      * M_TRIM_THRESHOLD (128 KB), with an madvise and a TLB shootdown across the child's
@@ -622,6 +659,7 @@ static int zxm_autodiscover_handler(request_rec *r)
 static void zxm_register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(zxm_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(zxm_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(zxm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zxm_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_stopping(zxm_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);

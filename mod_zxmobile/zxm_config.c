@@ -6,6 +6,8 @@
 #include <http_log.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 extern module AP_MODULE_DECLARE_DATA zxmobile_module;
 
@@ -20,7 +22,11 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->enabled = -1;
     c->endpoint = NULL;
     c->db_conninfo = NULL;
-    c->sendmail = NULL;
+    c->mail_transport = NULL;
+    c->smtp_credentials = NULL;
+    c->smtp_ca_file = NULL;
+    c->smtp_starttls = -1;
+    memset(&c->transport, 0, sizeof c->transport);
     c->public_url = NULL;
     c->versions = 0;
     c->max_body = -1;
@@ -42,7 +48,12 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->enabled = add->enabled != -1 ? add->enabled : base->enabled;
     c->endpoint = add->endpoint ? add->endpoint : base->endpoint;
     c->db_conninfo = add->db_conninfo ? add->db_conninfo : base->db_conninfo;
-    c->sendmail = add->sendmail ? add->sendmail : base->sendmail;
+    c->mail_transport = add->mail_transport ? add->mail_transport : base->mail_transport;
+    c->smtp_credentials = add->smtp_credentials ? add->smtp_credentials
+                                                : base->smtp_credentials;
+    c->smtp_ca_file = add->smtp_ca_file ? add->smtp_ca_file : base->smtp_ca_file;
+    c->smtp_starttls = add->smtp_starttls != -1 ? add->smtp_starttls : base->smtp_starttls;
+    c->transport = add->transport;  /* derived: rebuilt by zxm_transport_setup */
     c->public_url = add->public_url ? add->public_url : base->public_url;
     c->versions = add->versions ? add->versions : base->versions;
     c->max_body = add->max_body != -1 ? add->max_body : base->max_body;
@@ -65,7 +76,7 @@ void zxm_finalize_srv_conf(zxm_srv_conf *c)
         c->server.settings.versions = c->versions;
     if (c->max_body > 0)
         c->server.settings.max_body = (apr_size_t)c->max_body;
-    c->server.settings.sendmail = c->sendmail;
+    c->server.settings.transport = &c->transport;
     c->server.settings.public_url = c->public_url;
     if (c->fetch_budget > 0)
         c->server.settings.fetch_budget = (apr_size_t)c->fetch_budget;
@@ -109,7 +120,62 @@ static const char *set_sendmail(cmd_parms *cmd, void *dc, const char *arg)
         arg++;
     if (arg[0] != '/')
         return "ZxMobileSendmail must start with an absolute program path";
-    zxm_get_srv_conf(cmd->server)->sendmail = arg;
+    /* the old spelling of ZxMobileMailTransport sendmail:<command line> */
+    zxm_get_srv_conf(cmd->server)->mail_transport = apr_pstrcat(cmd->pool, "sendmail:", arg,
+                                                                NULL);
+    return NULL;
+}
+
+static const char *set_mail_transport(cmd_parms *cmd, void *dc, const char *arg)
+{
+    zx_transport t;
+    const char *err = NULL;
+    if (zx_transport_parse(cmd->pool, arg, &t, &err) < 0)
+        return apr_pstrcat(cmd->pool, "ZxMobileMailTransport: ", err, NULL);
+    zxm_get_srv_conf(cmd->server)->mail_transport = arg;
+    return NULL;
+}
+
+static const char *set_smtp_credentials(cmd_parms *cmd, void *dc, const char *arg)
+{
+    zxm_get_srv_conf(cmd->server)->smtp_credentials = ap_server_root_relative(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_smtp_ca_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    zxm_get_srv_conf(cmd->server)->smtp_ca_file = ap_server_root_relative(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_smtp_starttls(cmd_parms *cmd, void *dc, const char *arg)
+{
+    zxm_srv_conf *c = zxm_get_srv_conf(cmd->server);
+    if (strcasecmp(arg, "required") == 0)
+        c->smtp_starttls = 1;
+    else if (strcasecmp(arg, "optional") == 0)
+        c->smtp_starttls = 0;
+    else
+        return "ZxMobileSMTPStartTLS must be required or optional";
+    return NULL;
+}
+
+const char *zxm_transport_setup(apr_pool_t *p, zxm_srv_conf *c)
+{
+    const char *err = NULL;
+    if (zx_transport_parse(p, c->mail_transport, &c->transport, &err) < 0)
+        return apr_pstrcat(p, "ZxMobileMailTransport: ", err, NULL);
+    c->transport.credentials = c->smtp_credentials;
+    c->transport.ca_file = c->smtp_ca_file;
+    c->transport.starttls_optional = c->smtp_starttls == 0;
+    int smtp = c->transport.kind == ZX_TRANSPORT_SMTP || c->transport.kind == ZX_TRANSPORT_SMTPS;
+    if (!smtp && (c->smtp_credentials || c->smtp_ca_file || c->smtp_starttls != -1))
+        return apr_psprintf(p, "ZxMobileSMTPCredentials, ZxMobileSMTPCAFile and "
+                            "ZxMobileSMTPStartTLS apply to an smtp:// or smtps:// transport, "
+                            "not to %s", zx_transport_describe(p, &c->transport));
+    err = zx_transport_check(p, &c->transport);
+    if (err)
+        return apr_pstrcat(p, "ZxMobileMailTransport ", c->transport.spec, ": ", err, NULL);
     return NULL;
 }
 
@@ -217,7 +283,18 @@ const command_rec zxm_cmds[] = {
     AP_INIT_TAKE1("ZxMobileDatabase", set_database, NULL, RSRC_CONF,
                   "libpq connection string of the zxmobile database"),
     AP_INIT_RAW_ARGS("ZxMobileSendmail", set_sendmail, NULL, RSRC_CONF,
-                     "sendmail-compatible command line used to send mail"),
+                     "sendmail-compatible command line used to send mail (the old spelling of "
+                     "ZxMobileMailTransport sendmail:<command line>)"),
+    AP_INIT_RAW_ARGS("ZxMobileMailTransport", set_mail_transport, NULL, RSRC_CONF,
+                     "where mail for outside the server goes: none (default), "
+                     "sendmail:<command line>, smtp://host[:port] or smtps://host[:port]"),
+    AP_INIT_TAKE1("ZxMobileSMTPCredentials", set_smtp_credentials, NULL, RSRC_CONF,
+                  "file with one line user:password for SMTP AUTH (not readable by everyone)"),
+    AP_INIT_TAKE1("ZxMobileSMTPCAFile", set_smtp_ca_file, NULL, RSRC_CONF,
+                  "PEM CA certificates the SMTP server's certificate is verified with "
+                  "(default: the system trust store)"),
+    AP_INIT_TAKE1("ZxMobileSMTPStartTLS", set_smtp_starttls, NULL, RSRC_CONF,
+                  "required (default) or optional: STARTTLS on an smtp:// transport"),
     AP_INIT_TAKE1("ZxMobilePublicURL", set_public_url, NULL, RSRC_CONF,
                   "public base URL of this server (Autodiscover answers with it)"),
     AP_INIT_RAW_ARGS("ZxMobileProtocolVersions", set_versions, NULL, RSRC_CONF,

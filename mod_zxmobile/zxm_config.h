@@ -5,6 +5,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <zxsync/server.h>
+#include <zxsync/transport.h>
 
 #define ZXM_DEFAULT_ENDPOINT "/Microsoft-Server-ActiveSync"
 #define ZXM_DEFAULT_DB_MAX_CONNS 16
@@ -17,7 +18,12 @@ typedef struct {
     int enabled;                 /* ZxMobileEnable; -1 = unset */
     const char *endpoint;        /* ZxMobileEndpoint */
     const char *db_conninfo;     /* ZxMobileDatabase */
-    const char *sendmail;        /* ZxMobileSendmail */
+    const char *mail_transport;  /* ZxMobileMailTransport, or ZxMobileSendmail (its old
+                                    spelling: sendmail:<command line>); the last one wins */
+    const char *smtp_credentials; /* ZxMobileSMTPCredentials */
+    const char *smtp_ca_file;    /* ZxMobileSMTPCAFile */
+    int smtp_starttls;           /* ZxMobileSMTPStartTLS: 1 required, 0 optional; -1 = unset */
+    zx_transport transport;      /* derived */
     const char *public_url;      /* ZxMobilePublicURL */
     zx_vset versions;            /* ZxMobileProtocolVersions; 0 = unset */
     apr_off_t max_body;          /* ZxMobileMaxRequestSize; -1 = unset */
@@ -36,6 +42,10 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 /* Fill conf->server from the merged settings (post_config). */
 void zxm_finalize_srv_conf(zxm_srv_conf *conf);
+/* Parse and check the mail transport of conf (post_config, test_config): NULL when it can be
+ * used, else what is wrong.  Fills conf->transport; zxm_finalize_srv_conf points the server's
+ * settings at it. */
+const char *zxm_transport_setup(apr_pool_t *p, zxm_srv_conf *conf);
 zxm_srv_conf *zxm_get_srv_conf(const server_rec *s);
 
 #endif

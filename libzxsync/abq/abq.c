@@ -494,7 +494,7 @@ int zx_abq_admin_recipients(apr_pool_t *p, zx_db *db, apr_array_header_t **out,
     return zx_admin_recipients(p, db, out, err);
 }
 
-int zx_abq_notify_due(apr_pool_t *p, zx_db *db, const char *sendmail, const char **err)
+int zx_abq_notify_due(apr_pool_t *p, zx_db *db, zx_transport *t, const char **err)
 {
     apr_array_header_t *rcpts;
     if (zx_abq_admin_recipients(p, db, &rcpts, err) < 0)
@@ -571,7 +571,7 @@ int zx_abq_notify_due(apr_pool_t *p, zx_db *db, const char *sendmail, const char
      * pending for the next attempt, one interval later: a sendmail that fails or hangs costs
      * one request per interval, not every request. */
     const char *status = NULL;
-    if (zx_admin_notify(p, db, sendmail, &note, &status, err) < 0)
+    if (zx_admin_notify(p, db, t, &note, &status, err) < 0)
         return zx_db_tx_end(db, own, -1, err);
     int sent = status && strncmp(status, "sent", 4) == 0;
     const char *up[1] = {ids};

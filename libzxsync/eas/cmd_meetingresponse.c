@@ -24,7 +24,7 @@
 #include <zxsync/log.h>
 #include <zxsync/meeting.h>
 #include <zxsync/pimconv.h>
-#include <zxsync/sendmail.h>
+#include <zxsync/submit.h>
 #include <zxsync/store.h>
 
 #include <apr_strings.h>
@@ -198,11 +198,6 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
             p, ev, instance, ev_info ? ev_info->sequence : -1, req->account.name, response,
             note, note_type && strcmp(note_type, "2") == 0, &len);
         if (msg) {
-            if (!srv->settings.sendmail) {
-                zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02308) "MeetingResponse: no "
-                       "ZxMobileSendmail command to send the reply to %s", org);
-                return ST_SERVER;
-            }
             /* its copy in Sent Items, as Exchange keeps one (gone again if it is not sent:
              * the transaction is rolled back) */
             zx_folder *sent = NULL;
@@ -212,10 +207,13 @@ static int respond_one(const zx_server *srv, zx_request *req, zx_store *st, cons
                 return -1;
             apr_array_header_t *rcpts = apr_array_make(p, 1, sizeof(const char *));
             APR_ARRAY_PUSH(rcpts, const char *) = org;
-            if (zx_sendmail_run(p, srv->settings.sendmail, req->account.name, rcpts, msg, len,
-                                err) < 0) {
+            /* the organizer may be an account of this server (zxsync/submit.h) */
+            zx_submit_result sr;
+            if (zx_submit(p, req->db, srv->settings.transport, req->account.name, rcpts, msg, len,
+                          &sr) != ZX_SEND_OK) {
                 zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02309) "MeetingResponse: the reply to "
-                       "%s was not sent: %s", org, *err);
+                       "%s was not sent%s: %s", org, sr.status == ZX_SEND_TEMPFAIL ?
+                       " (a temporary failure)" : "", sr.err);
                 return ST_SERVER;
             }
         }

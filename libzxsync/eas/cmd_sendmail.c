@@ -24,7 +24,7 @@
 #include <zxsync/log.h>
 #include <zxsync/mime.h>
 #include <zxsync/mime_compose.h>
-#include <zxsync/sendmail.h>
+#include <zxsync/submit.h>
 #include <zxsync/store.h>
 
 #include <apr_lib.h>
@@ -382,18 +382,32 @@ static int compose_in_tx(const zx_server *srv, zx_request *req, compose_req *c, 
                         apr_psprintf(p, ZXLOGNO(00740) "source item %s not found", orig->id));
     }
 
-    /* 5. hand it over; Bcc stays in the Sent copy but not in what recipients see (with -t
-     * the sendmail command removes it itself) */
+    /* 5. hand it over: accounts of this server get their copy here, the rest goes to the
+     * transport (zxsync/submit.h); Bcc stays in the Sent copy but not in what recipients see
+     * (with sendmail -t the command removes it itself) */
     const char *out = full;
     apr_size_t out_len = full_len;
-    if (!zx_sendmail_reads_recipients(p, srv->settings.sendmail) &&
+    if (!zx_transport_reads_recipients(p, srv->settings.transport) &&
         zx_mime_draft_remove_bcc(m))
         out = zx_mime_draft_write(m, &out_len);
-    if (zx_sendmail_run(p, srv->settings.sendmail, req->account.name, rcpts, out, out_len,
-                        &err) < 0)
+    zx_submit_result sr;
+    zx_send_status ss = zx_submit(p, db, srv->settings.transport, req->account.name, rcpts,
+                                  out, out_len, &sr);
+    /* [MS-ASCMD] 2.2.3.177.14 and .16 (Status of SendMail, SmartReply, SmartForward) take
+     * their values from 2.2.2: a failure that may pass is 111 ServerErrorRetryLater (nothing
+     * was kept, the client keeps the message and sends it again), one that will not is 120
+     * MailSubmissionFailed */
+    if (ss == ZX_SEND_TEMPFAIL)
+        return fail(e, ZX_EAS_SERVER_ERROR_RETRY, 503, ZX_LOG_WARNING,
+                    apr_psprintf(p, ZXLOGNO(03000) "mail from %s not sent, for now (the client "
+                                 "is told to try again): %s", req->account.name, sr.err));
+    if (ss != ZX_SEND_OK)
         return fail(e, EAS_MAIL_SUBMISSION_FAILED, 500, ZX_LOG_ERR,
                     apr_psprintf(p, ZXLOGNO(00722) "mail from %s not sent: %s", req->account.name,
-                                 err));
+                                 sr.err));
+    zx_log(req->log_ctx, ZX_LOG_INFO, ZXLOGNO(03001) "mail from %s: %d recipient(s) of this "
+           "server, %d handed to %s", req->account.name, sr.local, sr.outside,
+           zx_transport_describe(p, srv->settings.transport));
     return 0;
 }
 
@@ -408,12 +422,6 @@ static void compose_handler(const zx_server *srv, zx_request *req, zx_response *
     c.kind = kind;
 
     if ((req->proto >= ZX_V140 ? parse_wbxml(req, &c, &e) : parse_mime_form(req, &c, &e)) < 0) {
-        respond_fail(req, resp, &e);
-        return;
-    }
-    if (!srv->settings.sendmail) {
-        fail(&e, EAS_MAIL_SUBMISSION_FAILED, 500, ZX_LOG_ERR,
-             ZXLOGNO(00711) "cannot send mail: no ZxMobileSendmail command is configured");
         respond_fail(req, resp, &e);
         return;
     }

@@ -27,7 +27,7 @@
 #include <zxsync/mime.h>
 #include <zxsync/mime_compose.h>
 #include <zxsync/mime_draft.h>
-#include <zxsync/sendmail.h>
+#include <zxsync/submit.h>
 
 #include <apr_strings.h>
 #include <string.h>
@@ -340,12 +340,7 @@ static int send_draft(sync_ctx *c, const char *data, apr_size_t len)
 {
     apr_pool_t *p = c->p;
     const char *account = c->req->account.name;
-    const char *cmd = c->srv->settings.sendmail;
-    if (!cmd) {
-        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02900) "Sync: a draft of %s not sent: no "
-               "ZxMobileSendmail command is configured", account);
-        return SYNC_SERVER_ERROR;
-    }
+    zx_transport *t = c->srv->settings.transport;
     zx_mime_draft *m = zx_mime_draft_parse(p, data, len);
     if (!m) {
         zx_log(c->req->log_ctx, ZX_LOG_INFO, ZXLOGNO(02901) "Sync: a draft of %s cannot be "
@@ -364,12 +359,14 @@ static int send_draft(sync_ctx *c, const char *data, apr_size_t len)
     const char *full = zx_mime_draft_write(m, &full_len);
     const char *out = full;
     apr_size_t out_len = full_len;
-    if (!zx_sendmail_reads_recipients(p, cmd) && zx_mime_draft_remove_bcc(m))
+    if (!zx_transport_reads_recipients(p, t) && zx_mime_draft_remove_bcc(m))
         out = zx_mime_draft_write(m, &out_len);
-    const char *err = NULL;
-    if (zx_sendmail_run(p, cmd, account, rcpts, out, out_len, &err) < 0) {
-        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02903) "Sync: a draft of %s not sent: %s",
-               account, err ? err : "");
+    /* accounts of this server get their copy here, the rest goes to the transport */
+    zx_submit_result sr;
+    if (zx_submit(p, c->req->db, t, account, rcpts, out, out_len, &sr) != ZX_SEND_OK) {
+        zx_log(c->req->log_ctx, ZX_LOG_ERR, ZXLOGNO(02903) "Sync: a draft of %s not sent%s: %s",
+               account, sr.status == ZX_SEND_TEMPFAIL ? " (a temporary failure)" : "",
+               sr.err ? sr.err : "");
         return SYNC_SERVER_ERROR;
     }
     zx_folder *sent = NULL;

@@ -103,8 +103,8 @@ int zx_gate_abq(const zx_server *srv, zx_request *req, zx_response *resp)
     /* the administrators' notification: on requests, whichever node sees it due first */
     int pending = g.pending || (changed && view == 'Q');
     if (g.interval > 0 && pending && (g.since_last < 0 || g.since_last >= g.interval) &&
-        srv->settings.sendmail) {
-        int n = zx_abq_notify_due(p, db, srv->settings.sendmail, &err);
+        zx_transport_outside(srv->settings.transport)) {
+        int n = zx_abq_notify_due(p, db, srv->settings.transport, &err);
         if (n < 0)
             zx_log(req->log_ctx, ZX_LOG_ERR, ZXLOGNO(01407) "ABQ: notification not sent: %s", err);
         else if (n > 0)
@@ -150,10 +150,10 @@ int zx_gate_abq(const zx_server *srv, zx_request *req, zx_response *resp)
 void zx_gate_abq_job(void *baton, apr_pool_t *p, zx_db *db)
 {
     const zx_server *srv = baton;
-    if (!srv->settings.sendmail)
+    if (!zx_transport_outside(srv->settings.transport))
         return;                 /* no way to mail: the devices stay pending */
     const char *err = NULL;
-    int n = zx_abq_notify_due(p, db, srv->settings.sendmail, &err);
+    int n = zx_abq_notify_due(p, db, srv->settings.transport, &err);
     if (n < 0)
         zx_log(NULL, ZX_LOG_ERR, ZXLOGNO(01700) "ABQ: notification not sent: %s",
                err ? err : "internal error");

@@ -441,7 +441,7 @@ void zx_dos_report_jail(const zx_server *srv, zx_request *req, const zx_dos_outc
         return;
     }
     const char *mail_status = NULL;
-    if (zx_admin_notify(p, db, srv->settings.sendmail, &n, &mail_status, &err) < 0)
+    if (zx_admin_notify(p, db, srv->settings.transport, &n, &mail_status, &err) < 0)
         zx_log(req->log_ctx, ZX_LOG_WARNING,
                ZXLOGNO(01504) "anti-DoS filter: cannot record the jailing of %s/%s: %s", account,
                device, err ? err : "internal error");

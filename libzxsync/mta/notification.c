@@ -2,7 +2,7 @@
 #include <zxsync/config.h>
 #include <zxsync/notification.h>
 #include <zxsync/recipients.h>
-#include <zxsync/sendmail.h>
+#include <zxsync/transport.h>
 
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -56,7 +56,7 @@ static const char *message(apr_pool_t *p, const zx_notification *n, const char *
                         hdr(p, n->id), hdr(p, n->source), n->body ? n->body : "");
 }
 
-int zx_admin_notify(apr_pool_t *p, zx_db *db, const char *sendmail, zx_notification *n,
+int zx_admin_notify(apr_pool_t *p, zx_db *db, zx_transport *t, zx_notification *n,
                     const char **mail_status, const char **err)
 {
     const char *params[] = {n->server ? n->server : "", n->module ? n->module : "ZxMobile",
@@ -79,15 +79,15 @@ int zx_admin_notify(apr_pool_t *p, zx_db *db, const char *sendmail, zx_notificat
         status = apr_pstrcat(p, "cannot read ZxMobile_NotificationRecipients: ", why, NULL);
     else if (rcpts->nelts == 0)
         status = "no recipients (ZxMobile_NotificationRecipients is empty)";
-    else if (!sendmail || !*sendmail)
-        status = "no sendmail command configured (ZxMobileSendmail)";
+    else if (!zx_transport_outside(t))
+        status = "no transport for mail configured (ZxMobileMailTransport)";
     else {
         const char *sender = APR_ARRAY_IDX(rcpts, 0, const char *);
         const char *msg = message(p, n, sender, rcpts);
-        if (zx_sendmail_run(p, sendmail, sender, rcpts, msg, strlen(msg), &why) == 0)
+        if (zx_transport_send(p, t, sender, rcpts, msg, strlen(msg), &why) == ZX_SEND_OK)
             status = "sent";
         else
-            status = apr_pstrcat(p, "failed: ", why ? why : "sendmail failed", NULL);
+            status = apr_pstrcat(p, "failed: ", why ? why : "the transport failed", NULL);
     }
     n->mail_status = status;
     if (mail_status)

@@ -36,7 +36,17 @@ int zx_sendmail_run(apr_pool_t *p, const char *cmdline, const char *sender,
                     const apr_array_header_t *rcpts, const char *data, apr_size_t len,
                     const char **err)
 {
+    int status;
+    return zx_sendmail_exec(p, cmdline, sender, rcpts, data, len, 0, &status, err);
+}
+
+int zx_sendmail_exec(apr_pool_t *p, const char *cmdline, const char *sender,
+                     const apr_array_header_t *rcpts, const char *data, apr_size_t len,
+                     unsigned timeout_s, int *exit_status, const char **err)
+{
     char **cmd = NULL;
+    int timeout_ms = timeout_s ? (int)timeout_s * 1000 : SENDMAIL_TIMEOUT_MS;
+    *exit_status = -1;
     if (!cmdline || !*cmdline) {
         *err = "no sendmail command configured (ZxMobileSendmail)";
         return -1;
@@ -91,7 +101,7 @@ int zx_sendmail_run(apr_pool_t *p, const char *cmdline, const char *sender,
         apr_file_close(proc.in);
         in_fd = -1;
     }
-    apr_time_t deadline = apr_time_now() + apr_time_from_msec(SENDMAIL_TIMEOUT_MS);
+    apr_time_t deadline = apr_time_now() + apr_time_from_msec(timeout_ms);
     while (in_fd >= 0 || out_fd >= 0 || err_fd >= 0) {
         struct pollfd pf[3];
         int n = 0, ii = -1, io = -1, ie = -1;
@@ -161,7 +171,7 @@ int zx_sendmail_run(apr_pool_t *p, const char *cmdline, const char *sender,
             errbuf[i] = ' ';
     if (timed_out) {
         *err = apr_psprintf(p, "%s did not finish within %d s and was killed", cmd[0],
-                            SENDMAIL_TIMEOUT_MS / 1000);
+                            timeout_ms / 1000);
         return -1;
     }
     if (rv != APR_CHILD_DONE) {
@@ -174,6 +184,7 @@ int zx_sendmail_run(apr_pool_t *p, const char *cmdline, const char *sender,
         return -1;
     }
     if (code != 0) {
+        *exit_status = code;
         *err = apr_psprintf(p, "%s exited with status %d%s%s", cmd[0], code,
                             errlen ? ": " : "", errbuf);
         return -1;

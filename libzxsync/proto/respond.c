@@ -10,7 +10,7 @@ void zx_server_settings_default(zx_server_settings *s)
     s->versions = ZX_VSET_ALL;
     s->max_body = ZX_DEFAULT_MAX_BODY;
     s->max_wbxml_depth = ZX_WBXML_DEFAULT_MAX_DEPTH;
-    s->sendmail = NULL;
+    s->transport = NULL;
     s->public_url = NULL;
     s->fetch_budget = ZX_DEFAULT_FETCH_BUDGET;
     s->max_fetches = ZX_DEFAULT_MAX_FETCHES;

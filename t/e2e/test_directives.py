@@ -48,7 +48,7 @@ def test_valid_configuration_passes(instance, tmp_path):
     ok, out = configtest(instance, tmp_path, textwrap.dedent("""\
         ZxMobileProtocolVersions 12.1, 14.1 16.1
         ZxMobileMaxRequestSize 1048576
-        ZxMobileSendmail /usr/sbin/sendmail -t -i -f bounce@example.com
+        ZxMobileSendmail /bin/cat -t -i -f bounce@example.com
         ZxMobilePublicURL https://mail.example.com
         ZxMobileAuthHashSlots 2 250
         ZxMobileFetchBudget 65536

@@ -116,13 +116,14 @@ def test_sendmail_without_save_stores_nothing(instance, account, sendmail, versi
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_failing_sendmail_keeps_nothing(instance, account, sendmail, version, expect_log):
-    expect_log(r"ZX00722: mail from .* not sent: .*fake-sendmail exited with status 75")
+    expect_log(r"ZX03000: mail from .* not sent, for now .*fake-sendmail exited with status 75")
     c = client_for(instance, account, version)
     subject, mime = outgoing(account)
-    sendmail.fail(75)
+    sendmail.fail(75)       # EX_TEMPFAIL: a temporary failure
     r = compose(c, "SendMail", mime, client_id="retry-me", save=True)
-    # [MS-ASCMD] 2.2.2: 120 MailSubmissionFailed; HTTP 500 before 14.0
-    assert status_of(r, "SendMail") == (500 if version == "12.1" else 120)
+    # [MS-ASCMD] 2.2.2: 111 ServerErrorRetryLater (the client keeps the mail and sends it
+    # again); HTTP 503 before 14.0
+    assert status_of(r, "SendMail") == (503 if version == "12.1" else 111)
     assert sendmail.sent() == []
     assert items(instance, account, SENT, subject=subject) == []
     # the ClientId was not used up: the retry goes through

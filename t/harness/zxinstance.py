@@ -476,7 +476,9 @@ DocumentRoot "{root}/htdocs"
 
 ZxMobileEnable On
 ZxMobileDatabase "{conninfo}"
-ZxMobileSendmail /usr/sbin/sendmail -t -i
+# no MTA: mail between the instance's accounts is delivered, the rest refused (README,
+# "Sending mail"); the tests point it at a fake sendmail or a test SMTP server
+ZxMobileMailTransport none
 ZxMobilePublicURL {public_url}
 {tls}
 {extra}

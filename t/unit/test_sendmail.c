@@ -1,8 +1,14 @@
 /* zxmobile - unit tests of mail out (libzxsync/mta/): running the sendmail command
- * (zxsync/sendmail.h: zx_sendmail_run, with t/tools/fake-sendmail as the command) and the
- * recipient lists (zxsync/recipients.h: zx_recipients_parse), Check printing TAP. */
+ * (zxsync/sendmail.h: zx_sendmail_run, with t/tools/fake-sendmail as the command), the
+ * recipient lists (zxsync/recipients.h: zx_recipients_parse) and the transport specs and
+ * checks (zxsync/transport.h), Check printing TAP. */
 #include <zxsync/recipients.h>
 #include <zxsync/sendmail.h>
+#include <zxsync/transport.h>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <apr_file_io.h>
 #include <apr_general.h>
@@ -31,6 +37,9 @@ static void teardown(void)
 {
     unlink(apr_pstrcat(g_pool, g_dir, "/log", NULL));
     unlink(apr_pstrcat(g_pool, g_dir, "/exit", NULL));
+    static const char *const files[] = {"nox", "world", "nocolon", "good"};
+    for (unsigned i = 0; i < sizeof files / sizeof *files; i++)
+        unlink(apr_pstrcat(g_pool, g_dir, "/", files[i], NULL));
     rmdir(g_dir);
     apr_pool_destroy(g_pool);
     g_pool = NULL;
@@ -211,6 +220,151 @@ START_TEST(test_reads_recipients)
 }
 END_TEST
 
+/* ---- the transport ------------------------------------------------------------------- */
+
+static zx_transport parse_ok(const char *spec)
+{
+    zx_transport t;
+    const char *err = NULL;
+    ck_assert_msg(zx_transport_parse(g_pool, spec, &t, &err) == 0, "%s: %s", spec, err);
+    return t;
+}
+
+static const char *parse_err(const char *spec)
+{
+    zx_transport t;
+    const char *err = NULL;
+    ck_assert_msg(zx_transport_parse(g_pool, spec, &t, &err) < 0, "%s accepted", spec);
+    ck_assert_ptr_nonnull(err);
+    return err;
+}
+
+START_TEST(test_transport_specs)
+{
+    ck_assert_int_eq(parse_ok(NULL).kind, ZX_TRANSPORT_NONE);
+    ck_assert_int_eq(parse_ok("  ").kind, ZX_TRANSPORT_NONE);
+    ck_assert_int_eq(parse_ok("NONE").kind, ZX_TRANSPORT_NONE);
+    zx_transport t = parse_ok("sendmail: /usr/sbin/sendmail -t -i ");
+    ck_assert_int_eq(t.kind, ZX_TRANSPORT_SENDMAIL);
+    ck_assert_str_eq(t.command, "/usr/sbin/sendmail -t -i");
+    ck_assert_int_eq(zx_transport_reads_recipients(g_pool, &t), 1);
+    t = parse_ok("/usr/sbin/sendmail -i");
+    ck_assert_int_eq(t.kind, ZX_TRANSPORT_SENDMAIL);
+    ck_assert_int_eq(zx_transport_reads_recipients(g_pool, &t), 0);
+    t = parse_ok("smtp://mail.example.com");
+    ck_assert_int_eq(t.kind, ZX_TRANSPORT_SMTP);
+    ck_assert_str_eq(t.host, "mail.example.com");
+    ck_assert_uint_eq(t.port, 587);
+    ck_assert_str_eq(t.url, "smtp://mail.example.com:587");
+    ck_assert_int_eq(zx_transport_reads_recipients(g_pool, &t), 0);
+    t = parse_ok("SMTPS://10.0.0.1");
+    ck_assert_int_eq(t.kind, ZX_TRANSPORT_SMTPS);
+    ck_assert_str_eq(t.url, "smtps://10.0.0.1:465");
+    t = parse_ok("smtp://[::1]:2525/");
+    ck_assert_str_eq(t.url, "smtp://[::1]:2525");
+    ck_assert_str_eq(zx_transport_describe(g_pool, &t), "smtp://[::1]:2525 (STARTTLS required)");
+    ck_assert_ptr_nonnull(strstr(parse_err("sendmail:sendmail -t"), "absolute program path"));
+    ck_assert_ptr_nonnull(strstr(parse_err("sendmail:"), "absolute program path"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://"), "no host name"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://:25"), "no host name"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://h:0"), "from 1 to 65535"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://h:65536"), "from 1 to 65535"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://h:25x"), "nothing may follow"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://u:p@h"), "credentials go in the file"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://h/x"), "nothing may follow"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://h_x"), "not allowed"));
+    ck_assert_ptr_nonnull(strstr(parse_err("smtp://[zz]"), "IPv6"));
+    ck_assert_ptr_nonnull(strstr(parse_err("lmtp://h"), "is no transport"));
+}
+END_TEST
+
+static const char *write_file(const char *name, const char *text, int mode)
+{
+    const char *path = apr_pstrcat(g_pool, g_dir, "/", name, NULL);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, (mode_t)mode);
+    return path;
+}
+
+START_TEST(test_transport_checks)
+{
+    zx_transport t = parse_ok("none");
+    ck_assert_ptr_null(zx_transport_check(g_pool, &t));
+    t = parse_ok("sendmail:/nonexistent/sendmail -i");
+    ck_assert_ptr_nonnull(strstr(zx_transport_check(g_pool, &t), "does not exist"));
+    t = parse_ok(apr_pstrcat(g_pool, "sendmail:", write_file("nox", "#!/bin/sh\n", 0644), NULL));
+    ck_assert_ptr_nonnull(strstr(zx_transport_check(g_pool, &t), "not an executable file"));
+    t = parse_ok(FAKE " -i");
+    ck_assert_ptr_null(zx_transport_check(g_pool, &t));
+    t = parse_ok("smtp://mail.example.com");
+    t.credentials = write_file("world", "u:p\n", 0644);
+    ck_assert_ptr_nonnull(strstr(zx_transport_check(g_pool, &t), "readable by everyone"));
+    t.credentials = write_file("nocolon", "password\n", 0600);
+    ck_assert_ptr_nonnull(strstr(zx_transport_check(g_pool, &t), "user:password"));
+    t.credentials = write_file("good", "me@example.com:pa:ss word\r\nignored\n", 0640);
+    ck_assert_ptr_null(zx_transport_check(g_pool, &t));
+    ck_assert_str_eq(t.user, "me@example.com");
+    ck_assert_str_eq(t.password, "pa:ss word");
+    t.ca_file = apr_pstrcat(g_pool, g_dir, "/missing.pem", NULL);
+    ck_assert_ptr_nonnull(strstr(zx_transport_check(g_pool, &t), "CA file"));
+}
+END_TEST
+
+START_TEST(test_transport_send_statuses)
+{
+    const char *err = NULL;
+    apr_array_header_t *rcpts = apr_array_make(g_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(rcpts, const char *) = "a@example.org";
+    const char *msg = "Subject: x\n\nhi\n";
+    /* none: refused for good */
+    zx_transport t = parse_ok("none");
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
+                                       &err), ZX_SEND_PERMFAIL);
+    /* no address that could become a second SMTP command or a command line option */
+    t = parse_ok("smtp://127.0.0.1:1");
+    apr_array_header_t *bad = apr_array_make(g_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(bad, const char *) = "a@example.org>\r\nRCPT TO:<b@example.org";
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", bad, msg, strlen(msg),
+                                       &err), ZX_SEND_PERMFAIL);
+    ck_assert_ptr_nonnull(strstr(err, "not a valid recipient"));
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "-oQ/tmp@example.com", rcpts, msg,
+                                       strlen(msg), &err), ZX_SEND_PERMFAIL);
+    /* sendmail: 75 (EX_TEMPFAIL) and a program that cannot run are temporary, 1 is not */
+    t = parse_ok("sendmail:/bin/sh -c \"exit 75\"");
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
+                                       &err), ZX_SEND_TEMPFAIL);
+    t = parse_ok("sendmail:/bin/sh -c \"cat >/dev/null; exit 1\"");
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
+                                       &err), ZX_SEND_PERMFAIL);
+    ck_assert_ptr_nonnull(strstr(err, "exited with status 1"));
+    t = parse_ok("sendmail:/nonexistent/sendmail");
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
+                                       &err), ZX_SEND_TEMPFAIL);
+    t = parse_ok("sendmail:/bin/sh -c \"cat >/dev/null\"");
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
+                                       &err), ZX_SEND_OK);
+    /* SMTP with nobody listening: temporary */
+    ck_assert_int_eq(zx_transport_global_init(&err), 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    close(fd);              /* a port that was free a moment ago */
+    t = parse_ok(apr_psprintf(g_pool, "smtp://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port)));
+    t.timeout = 5;
+    ck_assert_int_eq(zx_transport_send(g_pool, &t, "me@example.com", rcpts, msg, strlen(msg),
+                                       &err), ZX_SEND_TEMPFAIL);
+    ck_assert_ptr_nonnull(strstr(err, "smtp://127.0.0.1:"));
+}
+END_TEST
+
 int main(void)
 {
     apr_initialize();
@@ -230,5 +384,12 @@ int main(void)
     tcase_add_test(rc, test_recipients_format);
     tcase_add_test(rc, test_reads_recipients);
     suite_add_tcase(s, rc);
+    TCase *tt = tcase_create("transport");
+    tcase_add_checked_fixture(tt, setup, teardown);
+    tcase_set_timeout(tt, 60);
+    tcase_add_test(tt, test_transport_specs);
+    tcase_add_test(tt, test_transport_checks);
+    tcase_add_test(tt, test_transport_send_statuses);
+    suite_add_tcase(s, tt);
     return zx_run_tap(s);
 }

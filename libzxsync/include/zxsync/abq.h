@@ -26,6 +26,7 @@
 #include <zxsync/db.h>
 #include <zxsync/eas.h>
 #include <zxsync/store.h>
+#include <zxsync/transport.h>
 
 typedef enum {
     ZX_ABQ_NONE = 0,            /* no status (no entry, no rule) */
@@ -213,11 +214,11 @@ zx_store *zx_abq_dummy_open(apr_pool_t *p, zx_db *db, const zx_request *req);
 
 /* The administrators' notification, if due: when abqNotificationsInterval > 0, at least that
  * long since the last one and some device was quarantined since: one mail listing those
- * devices, sent with sendmail (a ZxMobileSendmail command line) to
+ * devices, sent through the transport t (zxsync/transport.h) to
  * ZxMobile_NotificationRecipients.  Exactly one node sends it (abq_state claimed with a
  * conditional UPDATE, SKIP LOCKED).  Returns the number of devices listed (0: nothing due or
  * nothing to send), or -1 and *err. */
-int zx_abq_notify_due(apr_pool_t *p, zx_db *db, const char *sendmail, const char **err);
+int zx_abq_notify_due(apr_pool_t *p, zx_db *db, zx_transport *t, const char **err);
 
 /* ---- administration (zxsuite mobile ABQ ..., setABQMessage ...) ----------------------------- */
 

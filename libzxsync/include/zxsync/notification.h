@@ -10,6 +10,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <zxsync/db.h>
+#include <zxsync/transport.h>
 
 typedef struct {
     const char *id;            /* set when stored / read */
@@ -30,11 +31,11 @@ typedef struct {
  * -1 and *err when the attribute cannot be read. */
 int zx_admin_recipients(apr_pool_t *p, zx_db *db, apr_array_header_t **out, const char **err);
 
-/* Store n (n->id is set) and email the administrators with sendmail (a ZxMobileSendmail
- * command line, NULL = none configured).  Returns -1 and *err only when the row cannot be
+/* Store n (n->id is set) and email the administrators through the transport t
+ * (zxsync/transport.h; NULL or none: no mail).  Returns -1 and *err only when the row cannot be
  * stored; *mail_status (optional) is "sent" or why the mail did not go out, and is recorded
  * on the row too. */
-int zx_admin_notify(apr_pool_t *p, zx_db *db, const char *sendmail, zx_notification *n,
+int zx_admin_notify(apr_pool_t *p, zx_db *db, zx_transport *t, zx_notification *n,
                     const char **mail_status, const char **err);
 
 /* Notifications, newest first (id NULL = all, else that one; limit <= 0 = no limit).

@@ -21,7 +21,9 @@ typedef struct {
     zx_vset versions;          /* protocol versions offered and accepted */
     apr_size_t max_body;       /* largest request body accepted, bytes */
     unsigned max_wbxml_depth;  /* WBXML nesting limit */
-    const char *sendmail;      /* ZxMobileSendmail command line, NULL = none configured */
+    struct zx_transport *transport; /* ZxMobileMailTransport (zxsync/transport.h): where mail
+                                  for outside the server goes; NULL = none (local accounts
+                                  still get theirs, zxsync/submit.h) */
     const char *public_url;    /* ZxMobilePublicURL, NULL = unknown */
     apr_size_t fetch_budget;   /* ZxMobileFetchBudget: bytes of content (bodies, MIME,
                                   attachment data) one ItemOperations request returns at most */

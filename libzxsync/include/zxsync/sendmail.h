@@ -15,6 +15,13 @@ int zx_sendmail_run(apr_pool_t *p, const char *cmdline, const char *sender,
                     const apr_array_header_t *rcpts, const char *data, apr_size_t len,
                     const char **err);
 
+/* zx_sendmail_run with a timeout (seconds, 0 = 60) and *exit_status: the command's exit
+ * status when it exited with one other than 0 (75 is EX_TEMPFAIL: try again later), -1 when it
+ * could not run, was killed or timed out, or succeeded. */
+int zx_sendmail_exec(apr_pool_t *p, const char *cmdline, const char *sender,
+                     const apr_array_header_t *rcpts, const char *data, apr_size_t len,
+                     unsigned timeout_s, int *exit_status, const char **err);
+
 /* 1 when the command line has -t: the command reads the recipients from the message (and
  * removes its Bcc itself). */
 int zx_sendmail_reads_recipients(apr_pool_t *p, const char *cmdline);
