@@ -235,11 +235,14 @@ zx_delivery_status zx_delivery_deliver_from(apr_pool_t *p, zx_db *db, const char
         return ZX_DELIVERY_TEMPFAIL;
     }
     zx_store *st = zx_store_open(p, db, out->account_id);
+    /* inside the caller's transaction a failed attempt has aborted it: no second one */
+    int nested = PQtransactionStatus(zx_db_conn(db)) != PQTRANS_IDLE;
     for (int n = 1;; n++) {
         int vanished = 0;
         if (attempt(p, db, st, folder, data, len, out, &vanished, err) == 0)
             break;
-        if (n >= ATTEMPTS || !(zx_delivery_retryable(*err) || vanished) || !zx_db_alive(db)) {
+        if (nested || n >= ATTEMPTS || !(zx_delivery_retryable(*err) || vanished) ||
+            !zx_db_alive(db)) {
             *err = apr_psprintf(p, "delivery to %s failed: %s", out->account, *err);
             return ZX_DELIVERY_TEMPFAIL;
         }

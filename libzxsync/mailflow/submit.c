@@ -1,6 +1,7 @@
 /* zxmobile - mail the server's users send: local recipients delivered here, the rest to the
  * transport (zxsync/submit.h). */
 #include <zxsync/delivery.h>
+#include <zxsync/log.h>
 #include <zxsync/submit.h>
 
 #include <apr_hash.h>
@@ -47,6 +48,18 @@ static zx_send_status finish(apr_pool_t *p, zx_submit_result *res)
     res->err = sum;
     res->status = perm ? ZX_SEND_PERMFAIL : temp ? ZX_SEND_TEMPFAIL : ZX_SEND_OK;
     return res->status;
+}
+
+/* Deliver the Oof reply a local delivery asked for to its recipient, when that is an account
+ * of this server (the sender of a SendMail always is).  0 done or not local, -1 failed. */
+static int out_of_office_back(apr_pool_t *p, zx_db *db, const zx_delivery *d)
+{
+    const char *name, *id, *err = NULL;
+    if (zx_delivery_resolve(p, db, d->oof.to, &name, &id, &err) != 1)
+        return 0;
+    zx_delivery back;
+    return zx_delivery_deliver(p, db, d->oof.to, NULL, d->oof.data, d->oof.len, &back, &err) ==
+                   ZX_DELIVERY_OK ? 0 : -1;
 }
 
 zx_send_status zx_submit(apr_pool_t *p, zx_db *db, zx_transport *t, const char *sender,
@@ -134,10 +147,16 @@ zx_send_status zx_submit(apr_pool_t *p, zx_db *db, zx_transport *t, const char *
     for (int i = 0; i < local->nelts; i++) {
         zx_submit_rcpt *r = APR_ARRAY_IDX(local, i, zx_submit_rcpt *);
         zx_delivery d;
-        zx_delivery_status ds = zx_delivery_deliver(p, db, r->account, NULL, data, len, &d,
-                                                    &err);
-        if (ds == ZX_DELIVERY_OK)
+        zx_delivery_status ds = zx_delivery_deliver_from(p, db, sender, r->account, NULL, data,
+                                                         len, &d, &err);
+        if (ds == ZX_DELIVERY_OK) {
+            /* an out-of-office reply goes back to the sender, an account of this server: in
+             * the same transaction, so that a retry after a rollback replies once */
+            if (d.oof.to && out_of_office_back(p, db, &d) < 0)
+                zx_log(NULL, ZX_LOG_WARNING, ZXLOGNO(02951) "the out-of-office reply of %s "
+                       "to %s was not delivered", d.account, d.oof.to);
             continue;
+        }
         local_failed = 1;
         r->status = ds == ZX_DELIVERY_TEMPFAIL ? ZX_SEND_TEMPFAIL : ZX_SEND_PERMFAIL;
         r->why = err;

@@ -19,8 +19,8 @@ import uuid
 
 import pytest
 
-from mailtools import (FAKE_SENDMAIL, SRC_DIR, FakeSendmail, account_id, client_for,
-                       item_mime, items, new_account, simple_message, sql, zx)
+from mailtools import (FAKE_SENDMAIL, PASSWORD, SRC_DIR, FakeSendmail, account_id,
+                       client_for, item_mime, items, new_account, simple_message, sql, zx)
 
 INBOX = 2
 
@@ -85,7 +85,8 @@ def away(instance):
     """An account on holiday and a colleague on the same server."""
     a = new_account(instance, display_name="Anna Away")
     colleague = "bob@" + a.split("@")[1]
-    zx(instance, "prov", "createAccount", colleague, "Pw-123456", "displayName", "Bob")
+    zx(instance, "prov", "createAccount", colleague, PASSWORD, "displayName", "Bob",
+       "zimbraFeatureMobileSyncEnabled", "TRUE")
     return a, colleague
 
 
@@ -237,3 +238,22 @@ def test_replies_do_not_loop(instance, mta):
     assert to == b
     assert [m["Subject"] for m in replies_in(instance, b)] == ["Automatic reply: Ping"]
     assert replies_in(instance, a) == []
+
+
+def test_sendmail_from_a_colleagues_phone(instance, away):
+    """A colleague's SendMail to the account is delivered here (mailflow/submit.c) and the
+    reply lands in the colleague's Inbox in the same transaction, once."""
+    a, bob = away
+    oof_set(instance, a, internal="Back on the 3rd.")
+    with client_for(instance, bob, "16.1") as c:
+        for n in range(2):
+            mime = simple_message(bob, "Anna <%s>" % a, "Budget %d" % n)
+            r = c.post("SendMail", '<SendMail xmlns="ComposeMail:"><ClientId>oof%d%s</ClientId>'
+                       '<Mime>%s</Mime></SendMail>'
+                       % (n, uuid.uuid4().hex[:6], mime.replace("&", "&amp;")
+                          .replace("<", "&lt;").replace(">", "&gt;")))
+            assert r.status == 200 and not r.body, (r.status, r.body)
+    assert [it["subject"] for it in items(instance, a, ftype=INBOX)] == ["Budget 0", "Budget 1"]
+    got = replies_in(instance, bob)
+    assert [m["Subject"] for m in got] == ["Automatic reply: Budget 0"]
+    assert got[0].get_content().strip() == "Back on the 3rd."

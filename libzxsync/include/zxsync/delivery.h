@@ -63,9 +63,11 @@ int zx_delivery_find_folder(zx_store *st, const char *arg, zx_folder **out, cons
 int zx_delivery_retryable(const char *err);
 
 /* Deliver data to the account address names (zx_delivery_resolve), into folder (a server id,
- * a "Parent/Child" path or a name unique in the mailbox, without case; NULL: the Inbox).  db
- * must not be inside a transaction.  *out is filled on ZX_DELIVERY_OK; *err says why on any
- * other result. */
+ * a "Parent/Child" path or a name unique in the mailbox, without case; NULL: the Inbox).
+ * Outside a transaction each attempt is one of its own, and serialization failures are
+ * retried; inside the caller's (zx_submit: the sender's Sent copy and the local copies commit
+ * together) the delivery joins it, is tried once, and a failure is TEMPFAIL for the caller to
+ * roll back.  *out is filled on ZX_DELIVERY_OK; *err says why on any other result. */
 zx_delivery_status zx_delivery_deliver(apr_pool_t *p, zx_db *db, const char *address,
                                        const char *folder, const char *data, apr_size_t len,
                                        zx_delivery *out, const char **err);
