@@ -1,0 +1,185 @@
+/* mod_zxmobile - the LMTP listener (RFC 2033): a protocol handler, as httpd's mod_echo, that
+ * takes the connections of a virtual host with `ZxMobileLMTP On` (its own Listen, e.g.
+ * `Listen 127.0.0.1:2424 lmtp`) and runs libzxsync's LMTP engine (zxsync/lmtp.h) on them.
+ *
+ * It shares the module's database pool, configuration, log, graceful restarts and worker
+ * threads: a connection holds one worker thread while it lasts, a pooled database connection
+ * only while a command works (zx_lmtp_idle gives it back before every wait for input).
+ * Lines are read through the connection's input filters (AP_MODE_GETLINE); the answers are
+ * written out when no more input is waiting (RFC 2920: a pipelined group gets its answers
+ * at once).  Waits are bounded by the virtual host's Timeout; a timeout or a stopping child
+ * between transactions answers 421.  A delivery wakes the device's waiting Ping through the
+ * store's NOTIFY at commit, as `zxsuite mailbox deliver` does. */
+#include "zxm_config.h"
+#include "zxm_lmtp.h"
+
+#include <ap_mpm.h>
+#include <apr_strings.h>
+#include <http_connection.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <scoreboard.h>
+#include <util_filter.h>
+#include <zxsync/dbpool.h>
+#include <zxsync/lmtp.h>
+#include <zxsync/log.h>
+
+APLOG_USE_MODULE(zxmobile);
+
+typedef struct {
+    conn_rec *c;
+    zx_dbpool *dbpool;
+} lmtp_conn;
+
+static zx_db *lmtp_acquire(void *baton, apr_pool_t *p, const char **err)
+{
+    lmtp_conn *lc = baton;
+    if (!lc->dbpool) {
+        *err = "no database (ZxMobileDatabase) for this virtual host";
+        return NULL;
+    }
+    return zx_dbpool_acquire(lc->dbpool, p, err);
+}
+
+static void lmtp_release(void *baton, apr_pool_t *p, zx_db *db)
+{
+    zx_dbpool_release(p, db);
+}
+
+static void lmtp_log(void *baton, zx_log_level level, const char *msg)
+{
+    lmtp_conn *lc = baton;
+    /* the engine's lines carry their ZXLOGNO tag */
+    ap_log_cerror_(APLOG_MARK, (int)level, 0, lc->c, "%s", msg);
+}
+
+/* Write the answers queued by the engine and flush them. */
+static apr_status_t lmtp_flush(conn_rec *c, apr_bucket_brigade *ob, zx_lmtp *s)
+{
+    apr_size_t len;
+    const char *out = zx_lmtp_output(s, &len);
+    if (!out)
+        return APR_SUCCESS;
+    apr_status_t rv = apr_brigade_write(ob, NULL, NULL, out, len);
+    zx_lmtp_output_done(s);
+    if (rv == APR_SUCCESS) {
+        APR_BRIGADE_INSERT_TAIL(ob, apr_bucket_flush_create(c->bucket_alloc));
+        rv = ap_pass_brigade(c->output_filters, ob);
+    }
+    apr_brigade_cleanup(ob);
+    return rv;
+}
+
+static int mpm_stopping(void)
+{
+    int state = 0;
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS &&
+           state == AP_MPMQ_STOPPING;
+}
+
+/* Feed the brigade's data to the engine; 1 when the input ended (EOS). */
+static int lmtp_feed(zx_lmtp *s, apr_bucket_brigade *bb, apr_status_t *rv)
+{
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (APR_BUCKET_IS_EOS(b))
+            return 1;
+        if (APR_BUCKET_IS_METADATA(b))
+            continue;
+        const char *data;
+        apr_size_t len;
+        *rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        if (*rv != APR_SUCCESS)
+            return 1;
+        if (len)
+            zx_lmtp_feed(s, data, len);
+        if (zx_lmtp_closed(s))
+            return 0;
+    }
+    return 0;
+}
+
+static int zxm_lmtp_process_connection(conn_rec *c)
+{
+    zxm_srv_conf *conf = zxm_get_srv_conf(c->base_server);
+    if (conf->lmtp != 1 || c->master)
+        return DECLINED;
+
+    /* mod_reqtimeout bounds the reading of HTTP requests: not ours (Timeout bounds waits) */
+    ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
+    apr_socket_t *csd = ap_get_conn_socket(c);
+    if (csd)
+        apr_socket_timeout_set(csd, c->base_server->timeout);
+    ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_READ, c);
+
+    apr_pool_t *sp;
+    apr_pool_create(&sp, c->pool);
+    apr_pool_tag(sp, "zxmobile-lmtp");
+    lmtp_conn lc = {c, conf->server.dbpool};
+    zx_lmtp_settings set = {
+        c->base_server->server_hostname ? c->base_server->server_hostname : "localhost",
+        conf->lmtp_max_size > 0 ? (apr_size_t)conf->lmtp_max_size : ZXM_DEFAULT_LMTP_MAX_SIZE,
+        0};
+    zx_lmtp_ops ops = {lmtp_acquire, lmtp_release, NULL, NULL, lmtp_log, &lc};
+    zx_lmtp *s = zx_lmtp_create(sp, &set, &ops);
+    apr_bucket_brigade *bb = apr_brigade_create(sp, c->bucket_alloc);
+    apr_bucket_brigade *ob = apr_brigade_create(sp, c->bucket_alloc);
+    ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, ZXLOGNO(03070) "LMTP: connection from %s",
+                  c->client_ip);
+    zx_lmtp_greet(s);
+
+    apr_status_t rv = APR_SUCCESS;
+    while (!zx_lmtp_closed(s)) {
+        /* what the client sent already (pipelined) is read before anything is written */
+        rv = ap_get_brigade(c->input_filters, bb, AP_MODE_GETLINE, APR_NONBLOCK_READ, 0);
+        if (APR_STATUS_IS_EAGAIN(rv) || (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(bb))) {
+            apr_brigade_cleanup(bb);
+            if ((rv = lmtp_flush(c, ob, s)) != APR_SUCCESS)
+                break;
+            zx_lmtp_idle(s);        /* no database connection held while waiting */
+            if (mpm_stopping() && !zx_lmtp_in_transaction(s)) {
+                zx_lmtp_abort(s, "Service shutting down");
+                ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, ZXLOGNO(03071) "LMTP: %s: "
+                              "closed by the child's shutdown", c->client_ip);
+                break;
+            }
+            ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_KEEPALIVE, c);
+            rv = ap_get_brigade(c->input_filters, bb, AP_MODE_GETLINE, APR_BLOCK_READ, 0);
+            ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_READ, c);
+            if (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(bb))
+                rv = APR_EOF;
+        }
+        if (rv != APR_SUCCESS) {
+            if (APR_STATUS_IS_TIMEUP(rv)) {
+                zx_lmtp_abort(s, "Error: timeout exceeded");
+                ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, ZXLOGNO(03072) "LMTP: %s: no input "
+                              "for %" APR_TIME_T_FMT " s (Timeout): closed%s", c->client_ip,
+                              apr_time_sec(c->base_server->timeout),
+                              zx_lmtp_in_transaction(s) ? " inside a transaction" : "");
+            }
+            else if (!APR_STATUS_IS_EOF(rv)) {
+                ap_log_cerror(APLOG_MARK, APLOG_INFO, rv, c, ZXLOGNO(03073) "LMTP: %s: read "
+                              "failed", c->client_ip);
+            }
+            break;
+        }
+        int eos = lmtp_feed(s, bb, &rv);
+        apr_brigade_cleanup(bb);
+        if (eos)
+            break;
+    }
+    lmtp_flush(c, ob, s);
+    const zx_lmtp_stats *st = zx_lmtp_stats_get(s);
+    ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, ZXLOGNO(03074) "LMTP: %s: connection ends: %lu "
+                  "messages, %lu recipients delivered, %lu deferred, %lu rejected",
+                  c->client_ip, st->transactions, st->delivered, st->deferred, st->rejected);
+    apr_pool_destroy(sp);          /* gives back a database connection still lent */
+    if (c->cs)
+        c->cs->state = CONN_STATE_LINGER;
+    return OK;
+}
+
+void zxm_lmtp_register_hooks(apr_pool_t *p)
+{
+    ap_hook_process_connection(zxm_lmtp_process_connection, NULL, NULL, APR_HOOK_MIDDLE);
+}
