@@ -101,12 +101,10 @@ static apr_status_t lmtp_flush(conn_rec *c, apr_bucket_brigade *ob, zx_lmtp *s)
     const char *out = zx_lmtp_output(s, &len);
     if (!out)
         return APR_SUCCESS;
-    apr_status_t rv = apr_brigade_write(ob, NULL, NULL, out, len);
+    apr_status_t rv = ap_fwrite(c->output_filters, ob, out, len);
     zx_lmtp_output_done(s);
-    if (rv == APR_SUCCESS) {
-        APR_BRIGADE_INSERT_TAIL(ob, apr_bucket_flush_create(c->bucket_alloc));
-        rv = ap_pass_brigade(c->output_filters, ob);
-    }
+    if (rv == APR_SUCCESS)
+        rv = ap_fflush(c->output_filters, ob);     /* a FLUSH bucket, the brigade passed */
     apr_brigade_cleanup(ob);
     return rv;
 }
@@ -118,26 +116,25 @@ static int mpm_stopping(void)
            state == AP_MPMQ_STOPPING;
 }
 
-/* Feed the brigade's data to the engine; 1 when the input ended (EOS). */
-static int lmtp_feed(zx_lmtp *s, apr_bucket_brigade *bb, apr_status_t *rv)
+/* Feed what the brigade holds (a line, or a part of a long one) to the engine; lp is cleared
+ * for each.  The bytes are copied out (apr_brigade_pflatten) rather than read bucket by
+ * bucket: APR's ring macros do not build with clang's -Werror. */
+static apr_status_t lmtp_feed(zx_lmtp *s, apr_bucket_brigade *bb, apr_pool_t *lp)
 {
-    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-         b = APR_BUCKET_NEXT(b)) {
-        if (APR_BUCKET_IS_EOS(b))
-            return 1;
-        if (APR_BUCKET_IS_METADATA(b))
-            continue;
-        const char *data;
-        apr_size_t len;
-        *rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-        if (*rv != APR_SUCCESS)
-            return 1;
-        if (len)
-            zx_lmtp_feed(s, data, len);
-        if (zx_lmtp_closed(s))
-            return 0;
-    }
-    return 0;
+    char *data;
+    apr_size_t len;
+    apr_pool_clear(lp);
+    apr_status_t rv = apr_brigade_pflatten(bb, &data, &len, lp);
+    if (rv == APR_SUCCESS && len)
+        zx_lmtp_feed(s, data, len);
+    return rv;
+}
+
+/* Bytes in the brigade (0 also when it holds only metadata such as EOS). */
+static apr_off_t brigade_bytes(apr_bucket_brigade *bb)
+{
+    apr_off_t n = 0;
+    return apr_brigade_length(bb, 1, &n) == APR_SUCCESS ? n : 0;
 }
 
 static int zxm_lmtp_process_connection(conn_rec *c)
@@ -164,6 +161,8 @@ static int zxm_lmtp_process_connection(conn_rec *c)
         0};
     zx_lmtp_ops ops = {lmtp_acquire, lmtp_release, NULL, NULL, lmtp_log, &lc};
     zx_lmtp *s = zx_lmtp_create(sp, &set, &ops);
+    apr_pool_t *lp;                 /* the line being fed */
+    apr_pool_create(&lp, sp);
     apr_bucket_brigade *bb = apr_brigade_create(sp, c->bucket_alloc);
     apr_bucket_brigade *ob = apr_brigade_create(sp, c->bucket_alloc);
     ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, ZXLOGNO(03070) "LMTP: connection from %s",
@@ -174,7 +173,7 @@ static int zxm_lmtp_process_connection(conn_rec *c)
     while (!zx_lmtp_closed(s)) {
         /* what the client sent already (pipelined) is read before anything is written */
         rv = ap_get_brigade(c->input_filters, bb, AP_MODE_GETLINE, APR_NONBLOCK_READ, 0);
-        if (APR_STATUS_IS_EAGAIN(rv) || (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(bb))) {
+        if (APR_STATUS_IS_EAGAIN(rv) || (rv == APR_SUCCESS && brigade_bytes(bb) == 0)) {
             apr_brigade_cleanup(bb);
             if ((rv = lmtp_flush(c, ob, s)) != APR_SUCCESS)
                 break;
@@ -188,7 +187,7 @@ static int zxm_lmtp_process_connection(conn_rec *c)
             ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_KEEPALIVE, c);
             rv = ap_get_brigade(c->input_filters, bb, AP_MODE_GETLINE, APR_BLOCK_READ, 0);
             ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_READ, c);
-            if (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(bb))
+            if (rv == APR_SUCCESS && brigade_bytes(bb) == 0)
                 rv = APR_EOF;
         }
         if (rv != APR_SUCCESS) {
@@ -205,10 +204,13 @@ static int zxm_lmtp_process_connection(conn_rec *c)
             }
             break;
         }
-        int eos = lmtp_feed(s, bb, &rv);
+        rv = lmtp_feed(s, bb, lp);
         apr_brigade_cleanup(bb);
-        if (eos)
+        if (rv != APR_SUCCESS) {
+            ap_log_cerror(APLOG_MARK, APLOG_INFO, rv, c, ZXLOGNO(03077) "LMTP: %s: read "
+                          "failed", c->client_ip);
             break;
+        }
     }
     lmtp_flush(c, ob, s);
     const zx_lmtp_stats *st = zx_lmtp_stats_get(s);

@@ -150,6 +150,14 @@ def test_size_parameter_over_the_limit(instance):
         assert l.cmd("MAIL FROM:<a@example.com> SIZE=1000")[0] == 250
 
 
+def test_line_too_long_and_the_session_goes_on(instance):
+    with LMTP.of(instance) as l:
+        l.greet_lhlo()
+        assert l.cmd("NOOP " + "x" * 5000) == (500, "5.5.2 Error: line too long")
+        assert l.cmd("MAIL FROM:<a@example.com>")[0] == 250
+        assert l.cmd("QUIT")[0] == 221
+
+
 def test_sync_sees_it_and_a_held_ping_wakes(instance):
     acct = new_account(instance)
     dev = Device(instance, acct)
@@ -181,6 +189,9 @@ def test_sync_sees_it_and_a_held_ping_wakes(instance):
 
 # ---- an instance of its own: a small size limit, the database stopped ----------------------
 
+OWN_TIMEOUT = 10
+
+
 class LimitedInstance(zxinstance.Instance):
     def write_httpd_conf(self, extra=""):
         super().write_httpd_conf(extra)
@@ -188,6 +199,7 @@ class LimitedInstance(zxinstance.Instance):
             conf = f.read()
         conf = conf.replace("    ZxMobileLMTP On\n",
                             "    ZxMobileLMTP On\n    ZxMobileLMTPMaxSize 20000\n")
+        conf = conf.replace("    Timeout 300\n", "    Timeout %d\n" % OWN_TIMEOUT)
         with open(self.conf_path, "w") as f:
             f.write(conf)
 
@@ -263,3 +275,15 @@ def test_database_stopped_then_back(own):
     assert not re.search(r"exit signal|Segmentation fault|child pid \d+ exit", log), log
     # the deferrals were logged with their reason
     assert "ZX03050" in log and "ZX03054" in log, log
+
+
+def test_idle_connection_gets_421_after_timeout(own):
+    with LMTP.of(own) as l:
+        l.greet_lhlo()
+        assert l.cmd("MAIL FROM:<a@example.com>")[0] == 250
+        t0 = time.time()
+        code, text = l.reply()              # nothing sent: the virtual host's Timeout
+        took = time.time() - t0
+        assert (code, text[:5]) == (421, "4.4.2"), text
+        assert OWN_TIMEOUT - 1 <= took < OWN_TIMEOUT + 5, took
+        assert l.f.readline() == b""        # and closed
