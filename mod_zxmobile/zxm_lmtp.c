@@ -14,6 +14,7 @@
 #include "zxm_lmtp.h"
 
 #include <ap_mpm.h>
+#include <mpm_common.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <http_connection.h>
@@ -26,6 +27,89 @@
 #include <zxsync/log.h>
 
 APLOG_USE_MODULE(zxmobile);
+
+/* The child's sessions, for its shutdown: a session waiting for its MTA between transactions
+ * is told 421 at once (its socket's reading side is shut, the blocked read returns) instead
+ * of holding the stopping child until the MTA or Timeout ends it. */
+typedef struct lmtp_conn {
+    conn_rec *c;
+    zx_dbpool *dbpool;
+    apr_socket_t *csd;
+    struct lmtp_conn *prev, *next;
+    int waiting;                /* blocked reading, between transactions */
+    int stopping;               /* the child stops: end the session at the next chance */
+} lmtp_conn;
+
+static apr_thread_mutex_t *sessions_mu;
+static lmtp_conn *sessions;
+static int child_stopping;
+
+static void session_add(lmtp_conn *lc)
+{
+    if (!sessions_mu)
+        return;
+    apr_thread_mutex_lock(sessions_mu);
+    lc->next = sessions;
+    if (sessions)
+        sessions->prev = lc;
+    sessions = lc;
+    lc->stopping = child_stopping;
+    apr_thread_mutex_unlock(sessions_mu);
+}
+
+static void session_remove(lmtp_conn *lc)
+{
+    if (!sessions_mu)
+        return;
+    apr_thread_mutex_lock(sessions_mu);
+    if (lc->prev)
+        lc->prev->next = lc->next;
+    else if (sessions == lc)
+        sessions = lc->next;
+    if (lc->next)
+        lc->next->prev = lc->prev;
+    lc->prev = lc->next = NULL;
+    apr_thread_mutex_unlock(sessions_mu);
+}
+
+/* Mark the session waiting (1) or working (0); 0 when it is to stop instead of waiting. */
+static int session_wait(lmtp_conn *lc, int waiting)
+{
+    int go = 1;
+    if (sessions_mu)
+        apr_thread_mutex_lock(sessions_mu);
+    if (waiting && lc->stopping)
+        go = 0;
+    else
+        lc->waiting = waiting;
+    if (sessions_mu)
+        apr_thread_mutex_unlock(sessions_mu);
+    return go;
+}
+
+static int session_stopping(lmtp_conn *lc)
+{
+    if (sessions_mu)
+        apr_thread_mutex_lock(sessions_mu);
+    int stop = lc->stopping;
+    if (sessions_mu)
+        apr_thread_mutex_unlock(sessions_mu);
+    return stop;
+}
+
+static void zxm_lmtp_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    if (!sessions_mu)
+        return;
+    apr_thread_mutex_lock(sessions_mu);
+    child_stopping = 1;
+    for (lmtp_conn *lc = sessions; lc; lc = lc->next) {
+        lc->stopping = 1;
+        if (lc->waiting && lc->csd)
+            apr_socket_shutdown(lc->csd, APR_SHUTDOWN_READ);
+    }
+    apr_thread_mutex_unlock(sessions_mu);
+}
 
 /* The memory of the sessions (the deliveries' MIME parsing, statements, answers) comes from
  * one allocator per child that keeps up to LMTP_MEM_FREE of freed memory for the next
@@ -53,6 +137,8 @@ static void zxm_lmtp_child_init(apr_pool_t *pchild, server_rec *s)
     apr_thread_mutex_t *mu = NULL;
     if (!any)
         return;
+    if (apr_thread_mutex_create(&sessions_mu, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS)
+        sessions_mu = NULL;         /* then a stopping child waits for its sessions' end */
     if (apr_allocator_create(&lmtp_allocator) != APR_SUCCESS ||
         apr_thread_mutex_create(&mu, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS) {
         if (lmtp_allocator)
@@ -66,11 +152,6 @@ static void zxm_lmtp_child_init(apr_pool_t *pchild, server_rec *s)
     apr_allocator_max_free_set(lmtp_allocator, LMTP_MEM_FREE);
     apr_pool_cleanup_register(pchild, NULL, lmtp_allocator_free, apr_pool_cleanup_null);
 }
-
-typedef struct {
-    conn_rec *c;
-    zx_dbpool *dbpool;
-} lmtp_conn;
 
 static zx_db *lmtp_acquire(void *baton, apr_pool_t *p, const char **err)
 {
@@ -130,6 +211,13 @@ static apr_status_t lmtp_feed(zx_lmtp *s, apr_bucket_brigade *bb, apr_pool_t *lp
     return rv;
 }
 
+static void stop_session(conn_rec *c, zx_lmtp *s)
+{
+    zx_lmtp_abort(s, "4.3.2", "Service shutting down");
+    ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, ZXLOGNO(03071) "LMTP: %s: closed by the "
+                  "child's shutdown", c->client_ip);
+}
+
 /* Bytes in the brigade (0 also when it holds only metadata such as EOS). */
 static apr_off_t brigade_bytes(apr_bucket_brigade *bb)
 {
@@ -154,7 +242,8 @@ static int zxm_lmtp_process_connection(conn_rec *c)
     if (!lmtp_allocator || apr_pool_create_ex(&sp, c->pool, NULL, lmtp_allocator) != APR_SUCCESS)
         apr_pool_create(&sp, c->pool);
     apr_pool_tag(sp, "zxmobile-lmtp");
-    lmtp_conn lc = {c, conf->server.dbpool};
+    lmtp_conn lc = {c, conf->server.dbpool, csd, NULL, NULL, 0, 0};
+    session_add(&lc);
     zx_lmtp_settings set = {
         c->base_server->server_hostname ? c->base_server->server_hostname : "localhost",
         conf->lmtp_max_size > 0 ? (apr_size_t)conf->lmtp_max_size : ZXM_DEFAULT_LMTP_MAX_SIZE,
@@ -178,21 +267,26 @@ static int zxm_lmtp_process_connection(conn_rec *c)
             if ((rv = lmtp_flush(c, ob, s)) != APR_SUCCESS)
                 break;
             zx_lmtp_idle(s);        /* no database connection held while waiting */
-            if (mpm_stopping() && !zx_lmtp_in_transaction(s)) {
-                zx_lmtp_abort(s, "Service shutting down");
-                ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, ZXLOGNO(03071) "LMTP: %s: "
-                              "closed by the child's shutdown", c->client_ip);
+            int between = !zx_lmtp_in_transaction(s);
+            if (between && (mpm_stopping() || !session_wait(&lc, 1))) {
+                stop_session(c, s);
                 break;
             }
             ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_KEEPALIVE, c);
             rv = ap_get_brigade(c->input_filters, bb, AP_MODE_GETLINE, APR_BLOCK_READ, 0);
             ap_update_child_status_from_conn(c->sbh, SERVER_BUSY_READ, c);
+            if (between)
+                session_wait(&lc, 0);
             if (rv == APR_SUCCESS && brigade_bytes(bb) == 0)
                 rv = APR_EOF;
+            if (between && rv != APR_SUCCESS && session_stopping(&lc)) {
+                stop_session(c, s);     /* the read was ended by the child's shutdown */
+                break;
+            }
         }
         if (rv != APR_SUCCESS) {
             if (APR_STATUS_IS_TIMEUP(rv)) {
-                zx_lmtp_abort(s, "Error: timeout exceeded");
+                zx_lmtp_abort(s, "4.4.2", "Error: timeout exceeded");
                 ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, ZXLOGNO(03072) "LMTP: %s: no input "
                               "for %" APR_TIME_T_FMT " s (Timeout): closed%s", c->client_ip,
                               apr_time_sec(c->base_server->timeout),
@@ -217,6 +311,7 @@ static int zxm_lmtp_process_connection(conn_rec *c)
     ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, ZXLOGNO(03074) "LMTP: %s: connection ends: %lu "
                   "messages, %lu recipients delivered, %lu deferred, %lu rejected",
                   c->client_ip, st->transactions, st->delivered, st->deferred, st->rejected);
+    session_remove(&lc);
     apr_pool_destroy(sp);          /* gives back a database connection still lent */
     if (c->cs)
         c->cs->state = CONN_STATE_LINGER;
@@ -226,5 +321,6 @@ static int zxm_lmtp_process_connection(conn_rec *c)
 void zxm_lmtp_register_hooks(apr_pool_t *p)
 {
     ap_hook_child_init(zxm_lmtp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(zxm_lmtp_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_process_connection(zxm_lmtp_process_connection, NULL, NULL, APR_HOOK_MIDDLE);
 }

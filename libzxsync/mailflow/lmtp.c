@@ -196,11 +196,12 @@ void zx_lmtp_idle(zx_lmtp *s)
     drop_db(s);
 }
 
-void zx_lmtp_abort(zx_lmtp *s, const char *why)
+void zx_lmtp_abort(zx_lmtp *s, const char *code, const char *why)
 {
     if (s->state == ST_CLOSED)
         return;
-    reply(s, "421 4.4.2 %s %s, closing connection", s->set.hostname, why ? why : "error");
+    reply(s, "421 %s %s %s, closing connection", code ? code : "4.4.2", s->set.hostname,
+          why ? why : "error");
     tx_reset(s);
     s->state = ST_CLOSED;
 }

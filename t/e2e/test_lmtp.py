@@ -287,3 +287,32 @@ def test_idle_connection_gets_421_after_timeout(own):
         assert (code, text[:5]) == (421, "4.4.2"), text
         assert OWN_TIMEOUT - 1 <= took < OWN_TIMEOUT + 5, took
         assert l.f.readline() == b""        # and closed
+
+
+def test_graceful_restart_closes_waiting_sessions_not_transactions(own):
+    """A graceful restart: a session waiting between transactions is told 421 4.3.2 at once
+    (the stopping child does not wait for the MTA); one inside a transaction finishes it,
+    delivered, then is told 421; new connections reach the new children."""
+    a = new_account(own)
+    subj = subject_of("graceful")
+    with LMTP.of(own) as idle, LMTP.of(own) as busy:
+        idle.greet_lhlo()
+        busy.greet_lhlo()
+        assert busy.cmd("MAIL FROM:<ann@example.com>")[0] == 250
+        t0 = time.time()
+        own.httpd_ctl("graceful")
+        code, text = idle.reply()
+        assert (code, text[:5]) == (421, "4.3.2") and time.time() - t0 < 5, (code, text)
+        assert idle.f.readline() == b""
+        assert busy.cmd("RCPT TO:<%s>" % a)[0] == 250
+        assert busy.cmd("DATA")[0] == 354
+        busy.send(stuff(message(subj)))
+        assert busy.reply() == (250, "2.0.0 <%s> delivered" % a)
+        code, text = busy.reply()
+        assert (code, text[:5]) == (421, "4.3.2"), (code, text)
+    assert [s for _, s in items(own, a)] == [subj]
+    time.sleep(0.5)
+    with LMTP.of(own) as l:
+        assert l.greet_lhlo()[0] == 250
+        l.send(transaction("ann@example.com", [a], message(subj + " after")))
+        assert [c for c, _ in l.replies(4)] == [250, 250, 354, 250]

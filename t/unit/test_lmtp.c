@@ -388,7 +388,7 @@ START_TEST(test_database_lent_briefly)
     talk(s, "RCPT TO:<b@x.test>\r\n", 0);
     ck_assert_int_eq(g_fake.leased, 1);
     /* the session's pool going (the connection dropped) gives it back too */
-    zx_lmtp_abort(s, "timeout");
+    zx_lmtp_abort(s, NULL, "timeout");
     ck_assert_int_eq(g_fake.leased, 0);
     ck_assert_str_eq(talk(s, "", 0), "421 4.4.2 mx.test timeout, closing connection\r\n");
     ck_assert_int_eq(zx_lmtp_closed(s), 1);

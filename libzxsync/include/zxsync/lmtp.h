@@ -78,12 +78,13 @@ const char *zx_lmtp_output(zx_lmtp *s, apr_size_t *len);
 void zx_lmtp_output_done(zx_lmtp *s);
 /* The host waits for input: the database connection goes back to its pool meanwhile. */
 void zx_lmtp_idle(zx_lmtp *s);
-/* The session ends without QUIT: queue a 421 with why (e.g. "timeout"), lend nothing more. */
-void zx_lmtp_abort(zx_lmtp *s, const char *why);
+/* The session ends without QUIT: queue a 421 with the enhanced code (NULL: 4.4.2) and why
+(e.g. "timeout"); an open transaction is dropped, nothing more is lent. */
+void zx_lmtp_abort(zx_lmtp *s, const char *code, const char *why);
 /* 1 when the connection is to close (after QUIT or abort, once the output is written). */
 int zx_lmtp_closed(const zx_lmtp *s);
-/* 1 while a transaction is open (between MAIL and its end): the host's shutdown waits for
- * none, but says 421 only between transactions. */
+/* 1 while a transaction is open (between MAIL and its end): a stopping host closes the
+ * session (421) only between transactions. */
 int zx_lmtp_in_transaction(const zx_lmtp *s);
 const zx_lmtp_stats *zx_lmtp_stats_get(const zx_lmtp *s);
 
