@@ -6,6 +6,7 @@
  * ZXLOGNO tags (ZX019nn; never httpd's APLOGNO range; t/unit/check_logtags.py).
  */
 #include "zxm_config.h"
+#include "zxm_lmtp.h"
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -184,6 +185,10 @@ static int zxm_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
                          ZXLOGNO(01900) "ZxMobileEnable On without ZxMobileDatabase: "
                          "the endpoint cannot reach its database");
+        if (c->lmtp == 1 && !c->db_conninfo)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, vs,
+                         ZXLOGNO(03075) "ZxMobileLMTP On without ZxMobileDatabase: every "
+                         "recipient is deferred (451)");
     }
     zxm_dos_init(pconf, s);
     zxm_answers_init(pconf, s);
@@ -335,8 +340,8 @@ static void zxm_child_init(apr_pool_t *pchild, server_rec *s)
                      "will verify its password");
     for (server_rec *vs = s; vs; vs = vs->next) {
         zxm_srv_conf *c = zxm_get_srv_conf(vs);
-        if (c->enabled != 1 || !c->db_conninfo)
-            continue;
+        if ((c->enabled != 1 && c->lmtp != 1) || !c->db_conninfo)
+            continue;       /* the LMTP listener uses the pool too */
         int max = c->db_max_conns > 0 ? c->db_max_conns : ZXM_DEFAULT_DB_MAX_CONNS;
         zx_dbpool *dp = apr_hash_get(pools, c->db_conninfo, APR_HASH_KEY_STRING);
         if (!dp) {
@@ -667,6 +672,7 @@ static void zxm_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(zxm_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(zxm_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(zxm_autodiscover_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    zxm_lmtp_register_hooks(p);
 }
 
 module AP_MODULE_DECLARE_DATA zxmobile_module = {

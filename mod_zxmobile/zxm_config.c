@@ -37,6 +37,8 @@ void *zxm_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->fetch_budget = -1;
     c->max_fetches = -1;
     c->cert_ca_file = NULL;
+    c->lmtp = -1;
+    c->lmtp_max_size = -1;
     zx_server_settings_default(&c->server.settings);
     return c;
 }
@@ -65,6 +67,8 @@ void *zxm_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->fetch_budget = add->fetch_budget != -1 ? add->fetch_budget : base->fetch_budget;
     c->max_fetches = add->max_fetches != -1 ? add->max_fetches : base->max_fetches;
     c->cert_ca_file = add->cert_ca_file ? add->cert_ca_file : base->cert_ca_file;
+    c->lmtp = add->lmtp != -1 ? add->lmtp : base->lmtp;
+    c->lmtp_max_size = add->lmtp_max_size != -1 ? add->lmtp_max_size : base->lmtp_max_size;
     c->server = add->server;  /* derived: rebuilt by zxm_finalize_srv_conf */
     return c;
 }
@@ -275,6 +279,23 @@ static const char *set_auth_hash_slots(cmd_parms *cmd, void *dc, const char *n, 
     return NULL;
 }
 
+static const char *set_lmtp(cmd_parms *cmd, void *dc, int flag)
+{
+    zxm_get_srv_conf(cmd->server)->lmtp = flag;
+    return NULL;
+}
+
+static const char *set_lmtp_max_size(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_off_t v;
+    char *end;
+    if (apr_strtoff(&v, arg, &end, 10) != APR_SUCCESS || *end || v < 1024 ||
+        v > (apr_off_t)1024 * 1024 * 1024)
+        return "ZxMobileLMTPMaxSize must be a number of bytes from 1024 to 1073741824";
+    zxm_get_srv_conf(cmd->server)->lmtp_max_size = v;
+    return NULL;
+}
+
 const command_rec zxm_cmds[] = {
     AP_INIT_FLAG("ZxMobileEnable", set_enable, NULL, RSRC_CONF,
                  "On to serve Exchange ActiveSync on this server (default Off)"),
@@ -317,5 +338,10 @@ const command_rec zxm_cmds[] = {
     AP_INIT_TAKE12("ZxMobileAuthHashSlots", set_auth_hash_slots, NULL, RSRC_CONF,
                    "password hashes one httpd child computes at once, and how long (ms) a login "
                    "waits for a slot before it gets 503 (default 4 1000)"),
+    AP_INIT_FLAG("ZxMobileLMTP", set_lmtp, NULL, RSRC_CONF,
+                 "On to speak LMTP (RFC 2033) instead of HTTP on this virtual host's "
+                 "connections: an MTA delivers into the mailboxes (default Off)"),
+    AP_INIT_TAKE1("ZxMobileLMTPMaxSize", set_lmtp_max_size, NULL, RSRC_CONF,
+                  "largest message the LMTP listener accepts, in bytes (default 52428800)"),
     {NULL, {NULL}, NULL, 0, RAW_ARGS, NULL}
 };

@@ -11,6 +11,7 @@
 #define ZXM_DEFAULT_DB_MAX_CONNS 16
 #define ZXM_DEFAULT_AUTH_HASH_SLOTS 4
 #define ZXM_DEFAULT_AUTH_HASH_WAIT_MS 1000
+#define ZXM_DEFAULT_LMTP_MAX_SIZE ((apr_size_t)50 * 1024 * 1024)
 
 /* Every field here must be handled in zxm_create_srv_conf and zxm_merge_srv_conf
  * (t/unit/check_conf_merge.py checks it); fields marked "derived" are built at post_config. */
@@ -34,6 +35,8 @@ typedef struct {
     apr_off_t fetch_budget;      /* ZxMobileFetchBudget; -1 = unset */
     int max_fetches;             /* ZxMobileFetchMaxOperations; -1 = unset */
     const char *cert_ca_file;    /* ZxMobileValidateCertCAFile */
+    int lmtp;                    /* ZxMobileLMTP; -1 = unset (Off) */
+    apr_off_t lmtp_max_size;     /* ZxMobileLMTPMaxSize; -1 = unset */
     zx_server server;            /* derived */
 } zxm_srv_conf;
 

@@ -121,6 +121,7 @@ class Instance:
         self.durable = durable
         self.port = int(port)
         self.tls_port = int(tls_port) if tls_port else self._default_tls_port()
+        self.lmtp_port = self._default_lmtp_port()
         self.build_dir = os.path.abspath(build_dir or os.environ.get("ZX_BUILDDIR")
                                          or DEFAULT_BUILD_DIR)
         self.log_level = log_level
@@ -144,6 +145,14 @@ class Instance:
                 return int(f.read().strip())
         except (OSError, ValueError):
             return 8443 if self.port == 8080 else free_port()
+
+    def _default_lmtp_port(self):
+        """The LMTP listener's port: the one this state directory used before, else a free one."""
+        try:
+            with open(os.path.join(self.dir, "lmtp_port")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return free_port()
 
     def _pg_root(self):
         """PostgreSQL runs as 'postgres': its directory must be reachable by that user.
@@ -210,6 +219,7 @@ class Instance:
             "ZX_ERROR_LOG": self.error_log,
             "ZX_TLS_URL": self.tls_url,
             "ZX_TLS_CERT": self.tls_cert,
+            "ZX_LMTP": "127.0.0.1:%d" % self.lmtp_port,
         }
 
     # ---- PostgreSQL ----------------------------------------------------------------------------
@@ -344,11 +354,14 @@ class Instance:
             conninfo=self.conninfo, log_level=self.log_level, extra_dir=self.extra_dir,
             public_url=self.base_url, extra=extra,
             tls=TLS_CONF.format(root=self.httpd_dir, modules=APACHE_MODULES, tls_port=self.tls_port,
-                                cert=self.tls_cert, key=self.tls_key))
+                                cert=self.tls_cert, key=self.tls_key)
+            + LMTP_CONF.format(lmtp_port=self.lmtp_port))
         with open(self.conf_path, "w") as f:
             f.write(conf)
         with open(os.path.join(self.dir, "tls_port"), "w") as f:
             f.write("%d\n" % self.tls_port)
+        with open(os.path.join(self.dir, "lmtp_port"), "w") as f:
+            f.write("%d\n" % self.lmtp_port)
 
     def httpd_env(self):
         env = dict(os.environ)
@@ -366,9 +379,10 @@ class Instance:
             return
         self.write_httpd_conf()
         self.httpd_ctl("start")
-        if not _wait_port(self.port) or not _wait_port(self.tls_port):
-            raise InstanceError("httpd did not open ports %d and %d; see %s"
-                                % (self.port, self.tls_port, self.error_log))
+        if not _wait_port(self.port) or not _wait_port(self.tls_port) or \
+                not _wait_port(self.lmtp_port):
+            raise InstanceError("httpd did not open ports %d, %d and %d; see %s"
+                                % (self.port, self.tls_port, self.lmtp_port, self.error_log))
         end = time.time() + 10
         while not self.httpd_pid() and time.time() < end:
             time.sleep(0.05)
@@ -504,6 +518,18 @@ SSLSessionTickets off
     SSLCertificateFile "{cert}"
     SSLCertificateKeyFile "{key}"
     ZxMobilePublicURL https://127.0.0.1:{tls_port}
+</VirtualHost>
+"""
+
+# The LMTP listener (README "Mail in: LMTP"): an MTA delivers into the mailboxes over
+# loopback.  The "lmtp" protocol of the Listen keeps httpd's accept filter for HTTP (which
+# waits for the client to speak first) off this port: in LMTP the server speaks first.
+LMTP_CONF = """\
+Listen 127.0.0.1:{lmtp_port} lmtp
+<VirtualHost 127.0.0.1:{lmtp_port}>
+    ServerName 127.0.0.1
+    ZxMobileLMTP On
+    Timeout 300
 </VirtualHost>
 """
 
