@@ -247,7 +247,7 @@ static int zxm_lmtp_process_connection(conn_rec *c)
     zx_lmtp_settings set = {
         c->base_server->server_hostname ? c->base_server->server_hostname : "localhost",
         conf->lmtp_max_size > 0 ? (apr_size_t)conf->lmtp_max_size : ZXM_DEFAULT_LMTP_MAX_SIZE,
-        0};
+        0, conf->server.settings.transport};
     zx_lmtp_ops ops = {lmtp_acquire, lmtp_release, NULL, NULL, lmtp_log, &lc};
     zx_lmtp *s = zx_lmtp_create(sp, &set, &ops);
     apr_pool_t *lp;                 /* the line being fed */

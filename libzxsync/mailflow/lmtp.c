@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <zxsync/delivery.h>
+#include <zxsync/submit.h>
 #include <zxsync/lmtp.h>
 #include <zxsync/log.h>
 
@@ -520,6 +521,21 @@ static void msg_add(zx_lmtp *s, const char *data, apr_size_t n)
     s->msg_len += n;
 }
 
+/* The out-of-office reply a delivery asks for (zx_oof_reply), with the null sender: to an
+ * account of this server delivered here, to anyone else through the transport. */
+static void send_oof(zx_lmtp *s, apr_pool_t *p, zx_db *db, const zx_delivery *d)
+{
+    apr_array_header_t *to = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(to, const char *) = d->oof.to;
+    zx_submit_result res;
+    if (zx_submit(p, db, s->set.transport, "", to, d->oof.data, d->oof.len, &res) == ZX_SEND_OK)
+        slog(s, ZX_LOG_INFO, ZXLOGNO(03055) "LMTP: out-of-office reply of %s to <%s> (%s)",
+             d->account, d->oof.to, d->oof.audience);
+    else
+        slog(s, ZX_LOG_WARNING, ZXLOGNO(03056) "LMTP: the out-of-office reply of %s to <%s> "
+             "was not sent: %s", d->account, d->oof.to, res.err ? res.err : "?");
+}
+
 /* The message is complete: one delivery and one reply per accepted recipient. */
 static void deliver_all(zx_lmtp *s)
 {
@@ -582,8 +598,8 @@ static void deliver_all(zx_lmtp *s)
         if (db)
             st = s->ops.deliver ? s->ops.deliver(s->ops.baton, dp, db, r->address, data, len, &d,
                                                  &err)
-                                : zx_delivery_deliver(dp, db, r->address, NULL, data, len, &d,
-                                                      &err);
+                                : zx_delivery_deliver_from(dp, db, s->sender, r->address, NULL,
+                                                           data, len, &d, &err);
         const char *text;
         switch (st) {
         case ZX_DELIVERY_OK:
@@ -592,6 +608,8 @@ static void deliver_all(zx_lmtp *s)
             slog(s, ZX_LOG_INFO, ZXLOGNO(03052) "LMTP: from <%s> to <%s>: delivered to %s, "
                  "item %s, %" APR_SIZE_T_FMT " bytes", s->sender, r->address,
                  d.account ? d.account : r->account, d.item_id ? d.item_id : "?", len);
+            if (d.oof.to)
+                send_oof(s, dp, db, &d);
             break;
         case ZX_DELIVERY_NOUSER:
             text = apr_psprintf(s->txp, "550 5.1.1 <%s> User unknown in this server",

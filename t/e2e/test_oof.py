@@ -257,3 +257,26 @@ def test_sendmail_from_a_colleagues_phone(instance, away):
     got = replies_in(instance, bob)
     assert [m["Subject"] for m in got] == ["Automatic reply: Budget 0"]
     assert got[0].get_content().strip() == "Back on the 3rd."
+
+
+def test_over_lmtp(instance, away):
+    """LMTP (mailflow/lmtp.c) passes MAIL FROM as the envelope sender: a colleague on this
+    server gets the reply in the Inbox; an outside sender's reply goes to the transport, which
+    the test instance does not have (ZxMobileMailTransport none): logged, not sent."""
+    from lmtpclient import LMTP, transaction
+    a, bob = away
+    oof_set(instance, a, internal="LMTP away", unknown="Outside away")
+    with LMTP.of(instance) as l:
+        l.greet_lhlo()
+        l.send(transaction(bob, [a], simple_message(bob, a, "Via LMTP")))
+        assert [c for c, _ in l.replies(4)] == [250, 250, 354, 250]
+        l.send(transaction("out@example.org", [a], simple_message("out@example.org", a, "Out")))
+        assert [c for c, _ in l.replies(4)] == [250, 250, 354, 250]
+        assert l.cmd("QUIT")[0] == 221
+    got = replies_in(instance, bob)
+    assert [m["Subject"] for m in got] == ["Automatic reply: Via LMTP"]
+    assert got[0].get_content().strip() == "LMTP away"
+    # the outside sender was recorded as replied to (the reply was attempted once)
+    assert sorted(r[0] for r in sql(instance, "SELECT sender FROM oof_replies WHERE "
+                                    "account_id = %s", account_id(instance, a))) == [
+        bob, "out@example.org"]

@@ -94,7 +94,7 @@ static void quiet(void *baton, zx_log_level level, const char *msg)
 
 static zx_lmtp *session(apr_size_t max_size)
 {
-    zx_lmtp_settings set = {"mx.test", max_size, 0};
+    zx_lmtp_settings set = {"mx.test", max_size, 0, NULL};
     zx_lmtp_ops ops = {f_acquire, f_release, f_resolve, f_deliver, quiet, &g_fake};
     return zx_lmtp_create(g_pool, &set, &ops);
 }
@@ -394,7 +394,7 @@ START_TEST(test_database_lent_briefly)
     ck_assert_int_eq(zx_lmtp_closed(s), 1);
     apr_pool_t *sub;
     apr_pool_create(&sub, g_pool);
-    zx_lmtp_settings set = {"mx.test", 0, 0};
+    zx_lmtp_settings set = {"mx.test", 0, 0, NULL};
     zx_lmtp_ops ops = {f_acquire, f_release, f_resolve, f_deliver, quiet, &g_fake};
     zx_lmtp *s2 = zx_lmtp_create(sub, &set, &ops);
     zx_lmtp_feed(s2, "LHLO m\r\nMAIL FROM:<>\r\nRCPT TO:<a@x.test>\r\n", 42);
@@ -406,7 +406,7 @@ END_TEST
 
 START_TEST(test_too_many_recipients)
 {
-    zx_lmtp_settings set = {"mx.test", 0, 2};
+    zx_lmtp_settings set = {"mx.test", 0, 2, NULL};
     zx_lmtp_ops ops = {f_acquire, f_release, f_resolve, f_deliver, quiet, &g_fake};
     zx_lmtp *s = zx_lmtp_create(g_pool, &set, &ops);
     const char *out = talk(s, "LHLO m\r\nMAIL FROM:<>\r\nRCPT TO:<a@x.test>\r\n"

@@ -55,6 +55,8 @@ typedef struct {
     const char *hostname;       /* in the greeting and the LHLO answer */
     apr_size_t max_size;        /* SIZE: largest message (0: ZX_LMTP_DEFAULT_MAX_SIZE) */
     unsigned max_rcpts;         /* recipients of one transaction (0: the default) */
+    struct zx_transport *transport; /* where out-of-office replies to outside senders go
+                                 * (zx_submit; NULL: none, such replies are not sent) */
 } zx_lmtp_settings;
 
 typedef struct {
