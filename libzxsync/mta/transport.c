@@ -260,6 +260,8 @@ typedef struct {
     const char *data;
     apr_size_t len, pos;
     char reply[512];            /* the server's last reply line */
+    char refusal[512];          /* its last 4xx/5xx line: what ended the submission (the
+                                 * QUIT's 221 that libcurl sends after it comes later) */
 } smtp_io;
 
 static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud)
@@ -283,6 +285,8 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
     while (n && (io->reply[n - 1] == '\n' || io->reply[n - 1] == '\r'))
         n--;
     io->reply[n] = '\0';
+    if (io->reply[0] == '4' || io->reply[0] == '5')
+        memcpy(io->refusal, io->reply, n + 1);
     return 0;
 }
 
@@ -375,8 +379,9 @@ static zx_send_status smtp_send(apr_pool_t *p, zx_transport *t, const char *send
     const char *what = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     /* the reply that ended it is the last one read, unless the failure was not a reply */
     int replied = code >= 400 && code < 600;
-    *err = apr_psprintf(p, "%s: %s%s%s", t->url, what, replied && io.reply[0] ? "; the server "
-                        "said: " : "", replied ? io.reply : "");
+    const char *said = io.refusal[0] ? io.refusal : io.reply;
+    *err = apr_psprintf(p, "%s: %s%s%s", t->url, what, replied && said[0] ? "; the server "
+                        "said: " : "", replied ? said : "");
     if (code >= 500 && code < 600)
         return ZX_SEND_PERMFAIL;
     return ZX_SEND_TEMPFAIL;     /* 4xx, no connection, timeout, TLS, STARTTLS not offered */

@@ -134,3 +134,46 @@ def test_database_stopped_mail_waits_in_postfix_then_arrives_once(own, domain, m
     assert "Mail queue is empty" in mta.queue()
     time.sleep(2)
     assert subjects(own, bob).count(subj) == 1
+
+
+def test_phone_sendmail_to_outside_through_postfix(own, domain, mta):
+    """The other way (issue 19, "Out"): a phone's SendMail to an outside address goes through
+    ZxMobileMailTransport smtp:// to the same Postfix, which keeps it in its queue (the test's
+    Postfix sends nothing out: defer_transports = smtp).  A local recipient of the same
+    message is delivered by the server itself, not through Postfix."""
+    import os
+    ann, bob = "ann@" + domain, "bob@" + domain
+    conf = os.path.join(own.extra_dir, "zz-postfix-transport.conf")
+    with open(conf, "w") as f:
+        f.write("ZxMobileMailTransport smtp://127.0.0.1:%d\nZxMobileSMTPStartTLS optional\n"
+                % mta.smtp_port)
+    own.reload()
+    dev = Device(own, ann, "16.1")
+    try:
+        subj = "to the world %s" % uuid.uuid4().hex[:8]
+        mid = "<%s@%s>" % (uuid.uuid4().hex, domain)
+        mime = ("From: Ann <%s>\r\nTo: Friend <friend@outside.example>, Bob <%s>\r\n"
+                "Subject: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n\r\nOut through Postfix.\r\n"
+                % (ann, bob, subj, mid))
+        r = dev.c.post("SendMail", '<SendMail xmlns="ComposeMail:"><ClientId>pf%s</ClientId>'
+                       '<Mime>%s</Mime></SendMail>'
+                       % (uuid.uuid4().hex[:8], mime.replace("&", "&amp;")
+                          .replace("<", "&lt;").replace(">", "&gt;")))
+        assert r.status == 200 and not r.body, (r.status, r.body)
+        # Postfix took it from the server (our Message-ID) and keeps it for the outsider
+        wait_log(mta, r"message-id=%s" % re.escape(mid))
+        end = time.time() + 30
+        while time.time() < end and "friend@outside.example" not in mta.queue():
+            time.sleep(0.3)
+        assert "friend@outside.example" in mta.queue(), mta.queue()
+        assert ann in mta.queue()           # the envelope sender
+        # bob got his copy from the server itself, not through Postfix
+        time.sleep(1)
+        assert subjects(own, bob).count(subj) == 1
+        # (Postfix would have handed a copy for bob straight back over LMTP: a second one)
+        assert bob not in mta.queue()
+    finally:
+        dev.close()
+        os.unlink(conf)
+        own.reload()

@@ -60,7 +60,9 @@ mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtpd_banner = $myhostname ESMTP
 relayhost =
-default_transport = error:no mail leaves this test instance
+# outside mail is kept in the queue and never sent (the tests read the queue)
+default_transport = smtp
+defer_transports = smtp
 # the zxmobile accounts' domains, delivered over LMTP to httpd's listener
 virtual_mailbox_domains = {domains}
 virtual_transport = lmtp:inet:{lmtp}
