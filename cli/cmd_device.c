@@ -11,10 +11,12 @@
  *   zxsuite mobile doResumeDeviceSync <account> [device_id <id>|all]
  *   zxsuite mobile getLoops <account> <device_id>
  *   zxsuite mobile clearLoop <account> <device_id>
+ *   zxsuite mobile doPurgeMobileState [retention-period <days>] [account <account>] [dry_run true]
  */
 #include "cli.h"
 
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <zxsync/audit.h>
 #include <zxsync/devadmin.h>
@@ -325,6 +327,54 @@ static int cmd_clear_loop(cli *c, int argc, const char **argv, ov **out, const c
     return 0;
 }
 
+/* Carbonio's default retention ([C-AS]: "default 90") */
+#define PURGE_DEFAULT_DAYS 90
+
+static int cmd_purge(cli *c, int argc, const char **argv, ov **out, const char **err)
+{
+    static const char *const allowed[] = {"retention-period", "account", "dry_run", NULL};
+    int dry_run;
+    if (cli_check_options(c, argc, argv, 0, allowed, err) < 0 ||
+        parse_bool(c, "dry_run", cli_option(argc, argv, 0, "dry_run"), &dry_run, err) < 0)
+        return -1;
+    int days = PURGE_DEFAULT_DAYS;
+    const char *v = cli_option(argc, argv, 0, "retention-period");
+    if (v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || n < 1 || n > 36500) {
+            *err = apr_psprintf(c->pool, "retention-period must be a number of days from 1 to "
+                                "36500, not \"%s\"", v);
+            return -1;
+        }
+        days = (int)n;
+    }
+    apr_array_header_t *gone;
+    if (cli_need_db(c, err) < 0 ||
+        zx_devadmin_purge(c->pool, c->db, zx_audit_actor(c->pool), days,
+                          cli_option(argc, argv, 0, "account"),
+                          dry_run, &gone, err))
+        return -1;
+    ov *list = ov_new(c->pool, OV_ARR);
+    for (int i = 0; i < gone->nelts; i++) {
+        const zx_devadmin_purged *d = &APR_ARRAY_IDX(gone, i, zx_devadmin_purged);
+        ov *o = ov_new(c->pool, OV_OBJ);
+        ov_set(o, "account", ov_str(c->pool, d->account));
+        ov_set(o, "device_id", ov_str(c->pool, d->device_id));
+        ov_set(o, "device_type", ov_str(c->pool, d->device_type));
+        ov_set(o, "last_seen", ov_str(c->pool, d->last_seen));
+        ov_push(list, o);
+    }
+    *out = ov_new(c->pool, OV_OBJ);
+    ov_set(*out, "result", ov_str(c->pool, apr_psprintf(
+        c->pool, "%s %d device(s) not seen for %d days", dry_run ? "would remove" : "removed",
+        gone->nelts, days)));
+    ov_set(*out, "retentionDays", ov_int(c->pool, days));
+    ov_set(*out, "dryRun", ov_bool(c->pool, dry_run));
+    ov_set(*out, "devices", list);
+    return 0;
+}
+
 const command cli_device_commands[] = {
     {"mobile", "getDeviceList", 1, 1, "<account>", "the devices of an account",
      cmd_get_device_list},
@@ -347,6 +397,10 @@ const command cli_device_commands[] = {
     {"mobile", "doResumeDeviceSync", 1, 3, "<account> [device_id <id>|all]",
      "resume suspended devices (default: all devices of the account), keeping their sync state",
      cmd_resume},
+    {"mobile", "doPurgeMobileState", 0, 6,
+     "[retention-period <days>] [account <account>] [dry_run true]",
+     "remove the devices not seen for that many days (default 90) with their sync states; "
+     "dry_run: only list them", cmd_purge},
     {"mobile", "getLoops", 2, 2, "<account> <device_id>",
      "the Sync loops of a device: folders retried now and items skipped for it",
      cmd_get_loops},

@@ -411,6 +411,69 @@ int zx_devadmin_remove(apr_pool_t *p, zx_db *db, const char *actor, const char *
     return rc != 0 ? rc : end;
 }
 
+/* the devices not seen for $1 days, of account $2 (NULL: all); the dry run only reads them */
+#define PURGE_WHERE \
+    "d.last_seen < now() - make_interval(days => $1::int) AND " \
+    "($2::bigint IS NULL OR d.account_id = $2::bigint)"
+#define PURGE_COLS \
+    "account_id, account, device_id, device_type, " \
+    "to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+int zx_devadmin_purge(apr_pool_t *p, zx_db *db, const char *actor, int days,
+                      const char *account, int dry_run, apr_array_header_t **out,
+                      const char **err)
+{
+    *out = apr_array_make(p, 8, sizeof(zx_devadmin_purged));
+    if (days < 1) {
+        *err = "the retention period is at least one day";
+        return -1;
+    }
+    dev_acct a;
+    const char *account_id = NULL;
+    if (account) {
+        int rc = find_account(p, db, account, &a, err);
+        if (rc != 1)
+            return rc;
+        account_id = a.scope.account_id;
+    }
+    int own;
+    if (zx_db_tx_begin(db, &own, err) < 0)
+        return -1;
+    const char *params[2] = {apr_itoa(p, days), account_id};
+    /* the cascade takes sync_states and folder_states, as doRemoveDevice */
+    PGresult *res = zx_db_exec(db, dry_run
+        ? "SELECT " PURGE_COLS " FROM (SELECT d.account_id, a.local_part || '@' || m.name "
+          "  AS account, d.device_id, d.device_type, d.last_seen FROM devices d "
+          "  JOIN accounts a ON a.id = d.account_id JOIN domains m ON m.id = a.domain_id "
+          "  WHERE " PURGE_WHERE ") x ORDER BY last_seen, account, device_id"
+        : "WITH dev AS (DELETE FROM devices d USING accounts a, domains m "
+          "  WHERE a.id = d.account_id AND m.id = a.domain_id AND " PURGE_WHERE
+          "  RETURNING d.account_id, a.local_part || '@' || m.name AS account, d.device_id, "
+          "  d.device_type, d.last_seen), "
+          "ids AS (DELETE FROM compose_client_ids c USING dev "
+          "  WHERE c.account_id = dev.account_id AND c.device_id = dev.device_id) "
+          "SELECT " PURGE_COLS " FROM dev ORDER BY last_seen, account, device_id",
+        2, params, err);
+    int rc = res ? 0 : -1;
+    for (int i = 0; res && i < PQntuples(res); i++) {
+        zx_devadmin_purged *d = apr_array_push(*out);
+        d->account = apr_pstrdup(p, PQgetvalue(res, i, 1));
+        d->device_id = apr_pstrdup(p, PQgetvalue(res, i, 2));
+        d->device_type = apr_pstrdup(p, PQgetvalue(res, i, 3));
+        d->last_seen = apr_pstrdup(p, PQgetvalue(res, i, 4));
+        if (!dry_run && rc == 0)
+            rc = audit_and_notify(db, actor, "doPurgeMobileState", d->account,
+                                  PQgetvalue(res, i, 0), d->device_id,
+                                  apr_psprintf(p, "not seen since %s (retention %d days): "
+                                               "device record, sync states and history removed",
+                                               d->last_seen, days), 1, err);
+    }
+    if (res)
+        PQclear(res);
+    int end = zx_db_tx_end(db, own, rc == 0 ? 0 : -1, err);
+    return rc != 0 ? rc : end;
+}
+
 int zx_devadmin_reset(apr_pool_t *p, zx_db *db, const char *actor, const char *action,
                       const char *account, const char *device_id,
                       apr_array_header_t **devices, const char **err)

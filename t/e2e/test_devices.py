@@ -486,6 +486,50 @@ def test_remove_device(instance, account, devices, version):
     assert rows[0][2]          # the actor
 
 
+def test_purge_mobile_state(instance, account, device_factory):
+    """doPurgeMobileState (spec 4.2, Carbonio's retention-period): devices not seen for that many
+    days go with their states, the others stay; dry_run only lists; account narrows it."""
+    other = new_account(instance)
+    old, fresh = device_factory(account, "14.1"), device_factory(account, "14.1")
+    other_old = device_factory(other, "14.1")
+    for d in (old, fresh, other_old):
+        sync_everything(d)
+    row = device_row(instance, account, old.device_id)[0][0]
+    for acct, d, days in ((account, old, 100), (account, fresh, 10), (other, other_old, 200)):
+        sql(instance, "UPDATE devices SET last_seen = now() - make_interval(days => %s) "
+                      "WHERE id = %s", days, device_row(instance, acct, d.device_id)[0][0])
+
+    # the dry run lists the two older than 90 days (the default), longest unseen first
+    resp = zxj(instance, "mobile", "doPurgeMobileState", "dry_run", "true")
+    mine = [(x["account"], x["device_id"]) for x in resp["devices"]
+            if x["account"] in (account, other)]
+    assert mine == [(other, other_old.device_id), (account, old.device_id)], resp
+    assert resp["dryRun"] is True and resp["retentionDays"] == 90
+    assert device_row(instance, account, old.device_id) != []
+
+    # for one account only, with its own period
+    resp = zxj(instance, "mobile", "doPurgeMobileState", "retention-period", "50",
+               "account", account)
+    assert [(x["account"], x["device_id"]) for x in resp["devices"]] == [
+        (account, old.device_id)], resp
+    assert device_row(instance, account, old.device_id) == []
+    assert sql(instance, "SELECT (SELECT count(*) FROM sync_states WHERE device_id = %s), "
+                         "(SELECT count(*) FROM folder_states WHERE device_id = %s)",
+               row, row) == [["0", "0"]]
+    assert device_row(instance, account, fresh.device_id) != []
+    assert device_row(instance, other, other_old.device_id) != []
+    rows = audit(instance, account)
+    assert [(r[0], r[1]) for r in rows] == [("doPurgeMobileState", old.device_id)]
+    # the purged device starts over at its next request
+    assert old.sync("Inbox").findtext("Status") == "3"
+
+    # bad values
+    for args in (("retention-period", "0"), ("retention-period", "x"), ("dry_run", "maybe"),
+                 ("days", "3")):
+        zx_fails(instance, "mobile", "doPurgeMobileState", *args)
+    zx_fails(instance, "mobile", "doPurgeMobileState", "account", "nobody@nowhere.test")
+
+
 # ---- status -------------------------------------------------------------------------------------
 
 def test_status_values(instance, account, devices, mdm):

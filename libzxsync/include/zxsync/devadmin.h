@@ -117,6 +117,25 @@ int zx_devadmin_suspend(apr_pool_t *p, zx_db *db, const char *actor, const char 
                         const char *device_id, int suspend, apr_array_header_t **devices,
                         int *changed, const char **err);
 
+/* ---- purge (doPurgeMobileState) -------------------------------------------------------- */
+
+/* A device doPurgeMobileState removed (or, dry run, would remove). */
+typedef struct {
+    const char *account;
+    const char *device_id;
+    const char *device_type;
+    const char *last_seen;      /* ISO 8601, UTC */
+} zx_devadmin_purged;
+
+/* Remove every device not seen for days days (at least 1) - of one account, or of all
+ * (account NULL) - as zx_devadmin_remove does: the record with its sync states, hierarchy
+ * state, cached requests and sent ClientIds, each audited as doPurgeMobileState.  dry_run: only
+ * list them.  *out: zx_devadmin_purged, the longest unseen first.  0, ZX_DEVADMIN_NOT_FOUND
+ * (unknown account), -1. */
+int zx_devadmin_purge(apr_pool_t *p, zx_db *db, const char *actor, int days,
+                      const char *account, int dry_run, apr_array_header_t **out,
+                      const char **err);
+
 /* ---- loop detection (eas/sync_loop.c) ---------------------------------------------------- */
 
 /* A folder of a device in a Sync loop, or with items skipped for it. */
