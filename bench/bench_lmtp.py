@@ -203,6 +203,8 @@ def main():
                  1000 * (cpu + pgcpu) / sent, ok, bad, stored))
         if errs:
             print("      first errors: %r" % errs)
+        if a.deliver_messages <= 0:         # --deliver-messages 0: LMTP only
+            return 0 if bad == 0 and stored == sent * a.rcpts else 1
         base = count_items(inst)
         n, dok, dbad, dwall, cli, dpg = bench_deliver(inst, a, accounts)
         dstored = count_items(inst) - base
