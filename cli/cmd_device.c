@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <zxsync/audit.h>
+#include <zxsync/config.h>
 #include <zxsync/devadmin.h>
 
 static int parse_bool(cli *c, const char *name, const char *v, int *out, const char **err)
@@ -327,7 +328,7 @@ static int cmd_clear_loop(cli *c, int argc, const char **argv, ov **out, const c
     return 0;
 }
 
-/* Carbonio's default retention ([C-AS]: "default 90") */
+/* Carbonio's default retention ([C-AS]: "default 90"), unless ZxMobile_PurgeRetentionDays is set */
 #define PURGE_DEFAULT_DAYS 90
 
 static int cmd_purge(cli *c, int argc, const char **argv, ov **out, const char **err)
@@ -349,9 +350,18 @@ static int cmd_purge(cli *c, int argc, const char **argv, ov **out, const char *
         }
         days = (int)n;
     }
+    if (cli_need_db(c, err) < 0)
+        return -1;
+    const char *conf = NULL;
+    if (!v) {   /* the server's own retention, when set, is the default */
+        if (zx_config_get(c->pool, c->db, ZX_LEVEL_GLOBAL, NULL, "ZxMobile_PurgeRetentionDays",
+                          &conf, err) < 0)
+            return -1;
+        if (conf && atoi(conf) > 0)
+            days = atoi(conf);
+    }
     apr_array_header_t *gone;
-    if (cli_need_db(c, err) < 0 ||
-        zx_devadmin_purge(c->pool, c->db, zx_audit_actor(c->pool), days,
+    if (zx_devadmin_purge(c->pool, c->db, zx_audit_actor(c->pool), days,
                           cli_option(argc, argv, 0, "account"),
                           dry_run, &gone, err))
         return -1;

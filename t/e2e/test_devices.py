@@ -530,6 +530,42 @@ def test_purge_mobile_state(instance, account, device_factory):
     zx_fails(instance, "mobile", "doPurgeMobileState", "account", "nobody@nowhere.test")
 
 
+def test_periodic_purge(instance, account, device_factory):
+    """ZxMobile_PurgeRetentionDays: the server removes the devices not seen for that many days
+    on its own, once a day on one node (maint_runs), and doPurgeMobileState takes it as its
+    default retention-period."""
+    old, fresh = device_factory(account, "14.1"), device_factory(account, "14.1")
+    for d in (old, fresh):
+        sync_everything(d)
+    sql(instance, "UPDATE devices SET last_seen = now() - interval '40 days' WHERE id = %s",
+        device_row(instance, account, old.device_id)[0][0])
+    sql(instance, "UPDATE maint_runs SET last_run = now() - interval '2 days' "
+                  "WHERE job = 'purge_mobile_state'")
+    zx(instance, "config", "set", "global", "ZxMobile_PurgeRetentionDays", "30")
+    try:
+        resp = zxj(instance, "mobile", "doPurgeMobileState", "dry_run", "true")
+        assert resp["retentionDays"] == 30
+        # the children's periodic jobs run every 10 s
+        end = time.time() + 40
+        while time.time() < end and device_row(instance, account, old.device_id):
+            time.sleep(0.5)
+        assert device_row(instance, account, old.device_id) == []
+        assert device_row(instance, account, fresh.device_id) != []
+        ran = sql(instance, "SELECT last_run > now() - interval '1 minute' FROM maint_runs "
+                            "WHERE job = 'purge_mobile_state'")
+        assert ran == [["t"]]
+        rows = audit(instance, account)
+        assert [(r[0], r[1]) for r in rows] == [("doPurgeMobileState", old.device_id)]
+        assert "ZxMobile_PurgeRetentionDays" in rows[0][2]
+        # done for today: a device that ages now waits for tomorrow's run
+        sql(instance, "UPDATE devices SET last_seen = now() - interval '40 days' WHERE id = %s",
+            device_row(instance, account, fresh.device_id)[0][0])
+        time.sleep(12)
+        assert device_row(instance, account, fresh.device_id) != []
+    finally:
+        zx(instance, "config", "unset", "global", "ZxMobile_PurgeRetentionDays")
+
+
 # ---- status -------------------------------------------------------------------------------------
 
 def test_status_values(instance, account, devices, mdm):
